@@ -1,0 +1,23 @@
+// Command authpool runs the authpool user-authentication server.
+//
+//	authpool [serve]   start the server (the default)
+//	authpool migrate   apply database migrations and exit
+//	authpool version   print the version
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "authpool:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,122 @@
+// Package auth holds authpool's use cases: register, log in, check and
+// refresh tokens, log out, read and change the profile and the password.
+// Policy decisions (what is valid, which code a failure gets, what a login
+// does) live here; transports (internal/httpapi, later others) only decode,
+// call and encode.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/authpool/authpool/internal/password"
+	"github.com/authpool/authpool/internal/token"
+	"github.com/authpool/authpool/internal/userpool"
+)
+
+// Config holds the policy knobs of the service.
+type Config struct {
+	TokenTTL          time.Duration
+	Issuer            string
+	PasswordMinLength int
+}
+
+// Service runs the use cases over a Store.
+type Service struct {
+	store  userpool.Store
+	tokens *token.Manager
+	hasher *password.Hasher
+	cfg    Config
+	now    func() time.Time
+	log    *slog.Logger
+
+	pools sync.Map // pool id -> *userpool.Pool; pools are never deleted
+}
+
+// New builds a Service. now may be nil (time.Now).
+func New(store userpool.Store, tokens *token.Manager, hasher *password.Hasher, cfg Config, now func() time.Time, log *slog.Logger) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	if cfg.PasswordMinLength <= 0 {
+		cfg.PasswordMinLength = 8
+	}
+	return &Service{store: store, tokens: tokens, hasher: hasher, cfg: cfg, now: now, log: log}
+}
+
+// Meta describes who is calling: the pool the request addresses and where
+// it comes from. Transports fill it; ClientIP is already the trusted value.
+type Meta struct {
+	PoolID    string
+	ClientIP  string
+	UserAgent string
+}
+
+// Result is a user with, when one was issued or presented, its token.
+type Result struct {
+	User         *userpool.User
+	Token        string
+	TokenIssued  time.Time
+	TokenExpires time.Time
+	NewlyCreated bool
+}
+
+// Pool resolves a pool id ("" means the default pool).
+func (s *Service) Pool(ctx context.Context, id string) (*userpool.Pool, error) {
+	if id == "" {
+		id = "default"
+	}
+	if p, ok := s.pools.Load(id); ok {
+		return p.(*userpool.Pool), nil
+	}
+	var p *userpool.Pool
+	var err error
+	if id == "default" {
+		p, err = s.store.EnsureDefaultPool(ctx, &userpool.Pool{ID: newID(), Name: "default", IsDefault: true, CreatedAt: s.now().UTC()})
+	} else {
+		p, err = s.store.GetPool(ctx, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.pools.Store(id, p)
+	s.pools.Store(p.ID, p)
+	return p, nil
+}
+
+// poolID resolves m.PoolID to a real pool id.
+func (s *Service) poolID(ctx context.Context, m Meta) (string, error) {
+	p, err := s.Pool(ctx, m.PoolID)
+	if err != nil {
+		return "", err
+	}
+	return p.ID, nil
+}
+
+// newID returns a random 128-bit identifier in hex.
+func newID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// EnsureDefaultPool creates the default pool on first start (with id, or a
+// random id when id is "") and returns it.
+func (s *Service) EnsureDefaultPool(ctx context.Context, id string) (*userpool.Pool, error) {
+	if id == "" {
+		id = newID()
+	}
+	p, err := s.store.EnsureDefaultPool(ctx, &userpool.Pool{ID: id, Name: "default", IsDefault: true, CreatedAt: s.now().UTC()})
+	if err != nil {
+		return nil, err
+	}
+	s.pools.Store("default", p)
+	s.pools.Store(p.ID, p)
+	return p, nil
+}

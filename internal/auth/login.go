@@ -1,0 +1,170 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/authpool/authpool/internal/token"
+	"github.com/authpool/authpool/internal/userpool"
+)
+
+const slogInfo = slog.LevelInfo
+
+// LoginOptions shapes a login; see api.LoginOptions.
+type LoginOptions struct {
+	AutoRegister bool
+	CaptchaCode  string
+	CaptchaID    string
+}
+
+var errWrongPassword = userpool.Errorf(userpool.CodeWrongPassword, "wrong_password", "wrong password")
+
+func isNotFound(err error) bool {
+	return errors.Is(err, userpool.ErrUserNotFound)
+}
+
+func attrUser(u *userpool.User) []slog.Attr {
+	return []slog.Attr{slog.String("user_id", u.ID), slog.String("pool_id", u.PoolID)}
+}
+
+// LoginByEmail logs in with email and password.
+func (s *Service) LoginByEmail(ctx context.Context, m Meta, email, pw string, opts LoginOptions) (*Result, error) {
+	email, err := normalizeEmail(email)
+	if err != nil {
+		return nil, err
+	}
+	return s.loginPassword(ctx, m, pw, opts, s.store.GetUserByEmail, email, func() *userpool.User {
+		return &userpool.User{Email: email}
+	})
+}
+
+// LoginByUsername logs in with username and password.
+func (s *Service) LoginByUsername(ctx context.Context, m Meta, username, pw string, opts LoginOptions) (*Result, error) {
+	username, err := validateUsername(username)
+	if err != nil {
+		return nil, err
+	}
+	return s.loginPassword(ctx, m, pw, opts, s.store.GetUserByUsername, username, func() *userpool.User {
+		return &userpool.User{Profile: userpool.Profile{Username: username}}
+	})
+}
+
+type lookupFunc func(ctx context.Context, poolID, v string) (*userpool.User, error)
+
+// loginPassword is the password login shared by every identifier. An
+// unknown account costs one dummy hash so that response time does not tell
+// which accounts exist.
+func (s *Service) loginPassword(ctx context.Context, m Meta, pw string, opts LoginOptions, lookup lookupFunc, ident string, blank func() *userpool.User) (*Result, error) {
+	poolID, err := s.poolID(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	if pw == "" || len(pw) > maxPasswordLen {
+		// Nothing stored can match; still answer like a wrong password.
+		return nil, errWrongPassword
+	}
+	u, err := lookup(ctx, poolID, ident)
+	if isNotFound(err) && opts.AutoRegister {
+		res, rerr := s.register(ctx, m, blank(), pw, RegisterOptions{ForceLogin: true})
+		if rerr == nil {
+			res.NewlyCreated = true
+			return res, nil
+		}
+		if !errors.Is(rerr, userpool.ErrEmailTaken) && !errors.Is(rerr, userpool.ErrUsernameTaken) && !errors.Is(rerr, userpool.ErrPhoneTaken) {
+			return nil, rerr
+		}
+		// A concurrent auto-register won the race: log in to its account.
+		u, err = lookup(ctx, poolID, ident)
+	}
+	if err != nil {
+		if isNotFound(err) {
+			s.hasher.DummyVerify(ctx, pw)
+		}
+		return nil, err
+	}
+	if !u.HasPassword() {
+		s.hasher.DummyVerify(ctx, pw)
+		return nil, errWrongPassword
+	}
+	ok, rehash, err := s.hasher.Verify(ctx, pw, u.PasswordHash)
+	if err != nil {
+		return nil, userpool.Internal(err)
+	}
+	if !ok {
+		return nil, errWrongPassword
+	}
+	if u.Blocked {
+		return nil, errBlocked
+	}
+	if rehash {
+		// Parameters changed since this hash was made: upgrade it now that
+		// we know the password. A failure here must not fail the login.
+		if h, herr := s.hasher.Hash(ctx, pw); herr == nil {
+			if _, uerr := s.store.UpdateUser(ctx, u.PoolID, u.ID, func(x *userpool.User) error {
+				if x.PasswordHash == u.PasswordHash {
+					x.PasswordHash = h
+				}
+				return nil
+			}); uerr != nil {
+				s.log.LogAttrs(ctx, slog.LevelWarn, "password rehash failed", slog.String("user_id", u.ID), slog.String("error", uerr.Error()))
+			}
+		}
+	}
+	return s.completeLogin(ctx, m, u, false)
+}
+
+var errBlocked = userpool.Errorf(userpool.CodeUserBlocked, "user_blocked", "this account is blocked")
+
+// completeLogin is the complete login process after credentials are proven:
+// session and token, then login count and last login/IP.
+func (s *Service) completeLogin(ctx context.Context, m Meta, u *userpool.User, newly bool) (*Result, error) {
+	res, err := s.issue(ctx, m, u)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	updated, err := s.store.UpdateUser(ctx, u.PoolID, u.ID, func(x *userpool.User) error {
+		x.LoginsCount++
+		x.LastLogin = now
+		if m.ClientIP != "" {
+			x.LastIP = m.ClientIP
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.User = updated
+	res.NewlyCreated = newly
+	s.log.LogAttrs(ctx, slogInfo, "user logged in", attrUser(updated)...)
+	return res, nil
+}
+
+// issue creates a session for u and a token for it, without login side
+// effects.
+func (s *Service) issue(ctx context.Context, m Meta, u *userpool.User) (*Result, error) {
+	now := s.now().UTC()
+	sess := &userpool.Session{
+		ID: newID(), PoolID: u.PoolID, UserID: u.ID, CreatedAt: now,
+		ExpiresAt: now.Add(s.cfg.TokenTTL), ClientIP: m.ClientIP, UserAgent: truncate(m.UserAgent, 512),
+	}
+	if err := s.store.CreateSession(ctx, sess); err != nil {
+		return nil, err
+	}
+	tok, err := s.tokens.Issue(token.Claims{
+		Subject: u.ID, SessionID: sess.ID, PoolID: u.PoolID, Issuer: s.cfg.Issuer,
+		IssuedAt: now, ExpiresAt: sess.ExpiresAt,
+	})
+	if err != nil {
+		return nil, userpool.Internal(err)
+	}
+	return &Result{User: u, Token: tok, TokenIssued: now, TokenExpires: sess.ExpiresAt}, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

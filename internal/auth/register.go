@@ -1,0 +1,102 @@
+package auth
+
+import (
+	"context"
+
+	"github.com/authpool/authpool/internal/userpool"
+)
+
+// RegisterOptions shapes what a registration returns; see api.RegisterOptions.
+type RegisterOptions struct {
+	ForceLogin    bool
+	GenerateToken bool
+}
+
+// RegisterByEmail creates a user with an email and password. The email is
+// not verified by registering.
+func (s *Service) RegisterByEmail(ctx context.Context, m Meta, email, pw string, profile userpool.Profile, opts RegisterOptions) (*Result, error) {
+	email, err := normalizeEmail(email)
+	if err != nil {
+		return nil, err
+	}
+	return s.register(ctx, m, &userpool.User{Email: email, Profile: profile}, pw, opts)
+}
+
+// RegisterByUsername creates a user with a username and password.
+func (s *Service) RegisterByUsername(ctx context.Context, m Meta, username, pw string, profile userpool.Profile, opts RegisterOptions) (*Result, error) {
+	username, err := validateUsername(username)
+	if err != nil {
+		return nil, err
+	}
+	profile.Username = username
+	return s.register(ctx, m, &userpool.User{Profile: profile}, pw, opts)
+}
+
+// register validates, hashes and stores u, then applies opts. pw may be ""
+// only when the caller allows password-less accounts (checked by callers).
+func (s *Service) register(ctx context.Context, m Meta, u *userpool.User, pw string, opts RegisterOptions) (*Result, error) {
+	poolID, err := s.poolID(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateProfile(&u.Profile); err != nil {
+		return nil, err
+	}
+	if err := s.checkPassword(pw); err != nil {
+		return nil, err
+	}
+	// Fail fast on a taken identifier before paying for a hash; the unique
+	// index still decides races.
+	if err := s.ensureFree(ctx, poolID, u); err != nil {
+		return nil, err
+	}
+	hash, err := s.hasher.Hash(ctx, pw)
+	if err != nil {
+		return nil, userpool.Internal(err)
+	}
+	u.PasswordHash = hash
+	if err := s.create(ctx, poolID, m, u); err != nil {
+		return nil, err
+	}
+	s.log.LogAttrs(ctx, slogInfo, "user registered", attrUser(u)...)
+	switch {
+	case opts.ForceLogin:
+		return s.completeLogin(ctx, m, u, false)
+	case opts.GenerateToken:
+		return s.issue(ctx, m, u)
+	}
+	return &Result{User: u}, nil
+}
+
+func (s *Service) ensureFree(ctx context.Context, poolID string, u *userpool.User) error {
+	check := func(get func(context.Context, string, string) (*userpool.User, error), v string, taken error) error {
+		if v == "" {
+			return nil
+		}
+		_, err := get(ctx, poolID, v)
+		switch {
+		case err == nil:
+			return taken
+		case isNotFound(err):
+			return nil
+		default:
+			return err
+		}
+	}
+	if err := check(s.store.GetUserByEmail, u.Email, userpool.ErrEmailTaken); err != nil {
+		return err
+	}
+	if err := check(s.store.GetUserByUsername, u.Username, userpool.ErrUsernameTaken); err != nil {
+		return err
+	}
+	return check(s.store.GetUserByPhone, u.Phone, userpool.ErrPhoneTaken)
+}
+
+// create fills the bookkeeping fields of u and stores it.
+func (s *Service) create(ctx context.Context, poolID string, m Meta, u *userpool.User) error {
+	now := s.now().UTC()
+	u.ID = newID()
+	u.PoolID = poolID
+	u.SignedUp, u.CreatedAt, u.UpdatedAt = now, now, now
+	return s.store.CreateUser(ctx, u)
+}

@@ -1,0 +1,134 @@
+package auth
+
+import (
+	"net/mail"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/authpool/authpool/internal/userpool"
+)
+
+const (
+	maxEmailLen    = 254
+	maxUsernameLen = 64
+	maxPasswordLen = 256 // bytes; bounds hashing work and rejects abuse
+	maxFieldLen    = 512
+	maxURLFieldLen = 2048
+)
+
+func invalid(reason, format string, args ...any) error {
+	return userpool.Errorf(userpool.CodeInvalidArgument, reason, format, args...)
+}
+
+// normalizeEmail validates an address and returns its canonical form
+// (trimmed; the domain lower-cased). The store compares case-insensitively.
+func normalizeEmail(email string) (string, error) {
+	email = strings.TrimSpace(email)
+	bad := userpool.Errorf(userpool.CodeInvalidEmail, "invalid_email", "email address is not valid")
+	if email == "" || len(email) > maxEmailLen || !utf8.ValidString(email) {
+		return "", bad
+	}
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Address != email || addr.Name != "" {
+		return "", bad
+	}
+	at := strings.LastIndexByte(email, '@')
+	if at <= 0 || at == len(email)-1 {
+		return "", bad
+	}
+	domain := strings.ToLower(email[at+1:])
+	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") || strings.Contains(domain, "..") {
+		return "", bad
+	}
+	return email[:at+1] + domain, nil
+}
+
+// validateUsername accepts 1..64 characters of letters, digits, marks and
+// ". _ - +"; no spaces, no "@" (so a username never looks like an email).
+func validateUsername(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	n := utf8.RuneCountInString(name)
+	if n == 0 {
+		return "", invalid("invalid_username", "username must not be empty")
+	}
+	if n > maxUsernameLen || !utf8.ValidString(name) {
+		return "", invalid("invalid_username", "username must be at most %d characters", maxUsernameLen)
+	}
+	for _, r := range name {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) || strings.ContainsRune("._-+", r) {
+			continue
+		}
+		return "", invalid("invalid_username", "username may contain only letters, digits and . _ - +")
+	}
+	return name, nil
+}
+
+// checkPassword applies the password policy.
+func (s *Service) checkPassword(pw string) error {
+	if len(pw) > maxPasswordLen {
+		return userpool.Errorf(userpool.CodePasswordTooWeak, "password_too_long", "password must be at most %d bytes", maxPasswordLen)
+	}
+	if !utf8.ValidString(pw) {
+		return userpool.Errorf(userpool.CodePasswordTooWeak, "password_invalid", "password must be valid UTF-8")
+	}
+	if utf8.RuneCountInString(pw) < s.cfg.PasswordMinLength {
+		return userpool.Errorf(userpool.CodePasswordTooWeak, "password_too_short", "password must be at least %d characters", s.cfg.PasswordMinLength)
+	}
+	return nil
+}
+
+// profileFields lists every profile field with its name and maximum length;
+// used both to validate and to apply updates.
+func profileFields(p *userpool.Profile) []struct {
+	name string
+	ptr  *string
+	max  int
+} {
+	type f = struct {
+		name string
+		ptr  *string
+		max  int
+	}
+	return []f{
+		{"username", &p.Username, maxUsernameLen}, {"nickname", &p.Nickname, maxFieldLen},
+		{"photo", &p.Photo, maxURLFieldLen}, {"company", &p.Company, maxFieldLen},
+		{"browser", &p.Browser, maxFieldLen}, {"device", &p.Device, maxFieldLen},
+		{"lastIP", &p.LastIP, 64}, {"name", &p.Name, maxFieldLen},
+		{"givenName", &p.GivenName, maxFieldLen}, {"familyName", &p.FamilyName, maxFieldLen},
+		{"middleName", &p.MiddleName, maxFieldLen}, {"profile", &p.Profile, maxURLFieldLen},
+		{"preferredUsername", &p.PreferredUsername, maxFieldLen}, {"website", &p.Website, maxURLFieldLen},
+		{"gender", &p.Gender, 1}, {"birthdate", &p.Birthdate, 64},
+		{"zoneinfo", &p.Zoneinfo, 128}, {"locale", &p.Locale, 64},
+		{"address", &p.Address, maxFieldLen}, {"streetAddress", &p.StreetAddress, maxFieldLen},
+		{"locality", &p.Locality, maxFieldLen}, {"region", &p.Region, maxFieldLen},
+		{"postalCode", &p.PostalCode, 64}, {"city", &p.City, maxFieldLen},
+		{"province", &p.Province, maxFieldLen}, {"country", &p.Country, maxFieldLen},
+	}
+}
+
+// validateProfile checks every field of p and normalises the username.
+func validateProfile(p *userpool.Profile) error {
+	for _, f := range profileFields(p) {
+		v := *f.ptr
+		if !utf8.ValidString(v) {
+			return invalid("invalid_profile", "%s must be valid UTF-8", f.name)
+		}
+		if f.name != "gender" && utf8.RuneCountInString(v) > f.max {
+			return invalid("invalid_profile", "%s must be at most %d characters", f.name, f.max)
+		}
+	}
+	switch p.Gender {
+	case "", "M", "F", "U":
+	default:
+		return invalid("invalid_gender", "gender must be M, F or U")
+	}
+	if p.Username != "" {
+		u, err := validateUsername(p.Username)
+		if err != nil {
+			return err
+		}
+		p.Username = u
+	}
+	return nil
+}

@@ -1,0 +1,165 @@
+package e2e
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/argon2"
+
+	"github.com/authpool/authpool/client"
+	"github.com/authpool/authpool/internal/config"
+	"github.com/authpool/authpool/internal/storetest"
+)
+
+// Benchmarks run over real HTTP on loopback with the production password
+// parameters, so that the ratios in docs/BENCHMARKS.md can be read from one
+// run:
+//
+//	go test ./internal/e2e -run '^$' -bench . -benchtime 5s
+//
+// BenchmarkRawArgon2id and BenchmarkTrivialJSON are the references.
+
+const benchParallelism = 8 // goroutines per CPU, to keep the server busy
+
+func benchServer(b *testing.B) *instance {
+	cfg := config.Default()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.DatabaseURL = "sqlite:" + b.TempDir() + "/bench.db"
+	if url := benchPostgres(b); url != "" {
+		cfg.DatabaseURL = url
+	}
+	return start(b, cfg, nil)
+}
+
+// benchPostgres lets AUTHPOOL_BENCH_POSTGRES=1 run the benchmarks on
+// PostgreSQL (a fresh schema) instead of SQLite.
+func benchPostgres(b *testing.B) string {
+	if os.Getenv("AUTHPOOL_BENCH_POSTGRES") == "" {
+		return ""
+	}
+	for name, url := range storetest.DatabaseURLs(b) {
+		if name == "postgres" {
+			return url
+		}
+	}
+	b.Fatal("AUTHPOOL_BENCH_POSTGRES set but AUTHPOOL_TEST_POSTGRES_URL is not")
+	return ""
+}
+
+// benchHTTP is one connection-reusing HTTP client for a whole benchmark.
+func benchHTTP() *http.Client {
+	tr := &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256, IdleConnTimeout: time.Minute}
+	return &http.Client{Transport: tr, Timeout: time.Minute}
+}
+
+func benchClient(in *instance, hc *http.Client) *client.AuthenticationClient {
+	return client.NewAuthenticationClient(client.Options{AppHost: in.URL, HTTPClient: hc})
+}
+
+func BenchmarkRawArgon2id(b *testing.B) {
+	cfg := config.Default()
+	salt := make([]byte, 16)
+	_, _ = rand.Read(salt)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			argon2.IDKey([]byte("passw0rd!"), salt, cfg.PasswordTime, cfg.PasswordMemoryKiB, cfg.PasswordThreads, 32)
+		}
+	})
+}
+
+func BenchmarkTrivialJSON(b *testing.B) {
+	in := benchServer(b)
+	c := benchHTTP()
+	b.SetParallelism(benchParallelism)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			resp, err := c.Get(in.URL + "/healthz")
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				b.Errorf("status %d", resp.StatusCode)
+				return
+			}
+		}
+	})
+}
+
+func BenchmarkRegisterByEmail(b *testing.B) {
+	in := benchServer(b)
+	hc := benchHTTP()
+	c := benchClient(in, hc)
+	var n atomic.Int64
+	ctx := context.Background()
+	b.SetParallelism(benchParallelism)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			email := fmt.Sprintf("bench%d@example.com", n.Add(1))
+			if _, err := c.RegisterByEmail(ctx, email, "passw0rd!", nil, nil); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+func BenchmarkLoginByEmail(b *testing.B) {
+	in := benchServer(b)
+	hc := benchHTTP()
+	c := benchClient(in, hc)
+	ctx := context.Background()
+	const users = 32
+	for i := range users {
+		if _, err := c.RegisterByEmail(ctx, fmt.Sprintf("login%d@example.com", i), "passw0rd!", nil, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var n atomic.Int64
+	b.SetParallelism(benchParallelism)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			email := fmt.Sprintf("login%d@example.com", n.Add(1)%users)
+			// A fresh client per login: the SDK client keeps one token.
+			lc := benchClient(in, hc)
+			if _, err := lc.LoginByEmail(ctx, email, "passw0rd!", nil); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+func BenchmarkCheckLoginStatus(b *testing.B) {
+	in := benchServer(b)
+	hc := benchHTTP()
+	c := benchClient(in, hc)
+	ctx := context.Background()
+	u, err := c.RegisterByEmail(ctx, "check@example.com", "passw0rd!", nil, &client.RegisterOptions{GenerateToken: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetParallelism(benchParallelism)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			st, err := c.CheckLoginStatus(ctx, u.Token)
+			if err != nil || !st.Status {
+				b.Errorf("check: %v %+v", err, st)
+				return
+			}
+		}
+	})
+}

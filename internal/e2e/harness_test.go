@@ -1,0 +1,127 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/authpool/authpool/client"
+	"github.com/authpool/authpool/internal/config"
+	"github.com/authpool/authpool/internal/server"
+	"github.com/authpool/authpool/internal/storetest"
+)
+
+// clock is an injected clock tests move forward instead of sleeping.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Now().UTC().Truncate(time.Second)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// instance is one running server.
+type instance struct {
+	URL    string
+	Srv    *server.Server
+	Clock  *clock
+	DBURL  string
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// testConfig is the configuration tests use: cheap password hashing (the
+// parameters are configuration; benchmarks use the defaults).
+func testConfig(dbURL string) config.Config {
+	cfg := config.Default()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.DatabaseURL = dbURL
+	cfg.PasswordMemoryKiB = 64
+	cfg.PasswordTime = 1
+	return cfg
+}
+
+// start runs a server over dbURL until the test ends (or stop is called).
+func start(t testing.TB, cfg config.Config, clk *clock) *instance {
+	t.Helper()
+	if clk == nil {
+		clk = newClock()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := server.New(ctx, cfg, server.Options{Now: clk.Now})
+	if err != nil {
+		cancel()
+		t.Fatalf("start server: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	in := &instance{URL: "http://" + ln.Addr().String(), Srv: srv, Clock: clk, DBURL: cfg.DatabaseURL, cancel: cancel, done: make(chan error, 1)}
+	go func() { in.done <- srv.Serve(ctx, ln) }()
+	t.Cleanup(in.stop)
+	return in
+}
+
+// stop shuts the server down and waits for it; safe to call twice.
+func (in *instance) stop() {
+	in.cancel()
+	if in.done == nil {
+		return
+	}
+	if err := <-in.done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		panic("server stopped with error: " + err.Error())
+	}
+	in.done = nil
+}
+
+func (in *instance) client() *client.AuthenticationClient {
+	return client.NewAuthenticationClient(client.Options{AppHost: in.URL, Timeout: 30 * time.Second})
+}
+
+// eachBackend runs fn as a subtest per configured store.
+func eachBackend(t *testing.T, fn func(t *testing.T, dbURL string)) {
+	t.Helper()
+	for name, url := range storetest.DatabaseURLs(t) {
+		t.Run(name, func(t *testing.T) { fn(t, url) })
+	}
+}
+
+// wantCode fails unless err is a *client.Error with the given code.
+func wantCode(t testing.TB, err error, code int) *client.Error {
+	t.Helper()
+	var ce *client.Error
+	if !errors.As(err, &ce) {
+		t.Fatalf("want error code %d, got %v", code, err)
+	}
+	if ce.Code != code {
+		t.Fatalf("want error code %d, got %d (%s: %s)", code, ce.Code, ce.Reason, ce.Message)
+	}
+	return ce
+}
+
+func must[T any](t testing.TB) func(T, error) T {
+	return func(v T, err error) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+}

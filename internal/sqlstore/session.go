@@ -1,0 +1,121 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/authpool/authpool/internal/userpool"
+)
+
+const sessionColumns = "id, pool_id, user_id, created_at, expires_at, revoked_at, client_ip, user_agent"
+
+func sessionDest(s *userpool.Session) []any {
+	return []any{
+		&s.ID, &s.PoolID, &s.UserID,
+		timeDest{&s.CreatedAt}, timeDest{&s.ExpiresAt}, timeDest{&s.RevokedAt},
+		&s.ClientIP, &s.UserAgent,
+	}
+}
+
+// CreateSession inserts sess, filling in ID (a random UUID) and CreatedAt
+// when they are empty; on return sess holds what was stored. ExpiresAt is
+// required. A session of a user that does not exist gets ErrUserNotFound.
+func (s *Store) CreateSession(ctx context.Context, sess *userpool.Session) error {
+	if sess.ExpiresAt.IsZero() {
+		return errors.New("sqlstore: create session: ExpiresAt is zero")
+	}
+	if sess.ID == "" {
+		sess.ID = uuid.NewString()
+	}
+	if sess.CreatedAt.IsZero() {
+		sess.CreatedAt = s.now()
+	}
+	sess.CreatedAt = s.d.norm(sess.CreatedAt)
+	sess.ExpiresAt = s.d.norm(sess.ExpiresAt)
+	sess.RevokedAt = s.d.norm(sess.RevokedAt)
+	_, err := s.write.ExecContext(ctx, s.d.q("INSERT INTO sessions ("+sessionColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+		sess.ID, sess.PoolID, sess.UserID,
+		s.d.timeArg(sess.CreatedAt), s.d.timeArg(sess.ExpiresAt), s.d.timeArg(sess.RevokedAt),
+		sess.ClientIP, sess.UserAgent)
+	if s.d.foreignKeyViolation(err) {
+		return userpool.ErrUserNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("sqlstore: create session: %w", err)
+	}
+	return nil
+}
+
+// GetSession returns the session whether or not it is alive; the caller
+// decides with Session.Alive. Unknown ids give ErrSessionNotFound.
+func (s *Store) GetSession(ctx context.Context, id string) (*userpool.Session, error) {
+	sess := new(userpool.Session)
+	err := s.read.QueryRowContext(ctx, s.d.q("SELECT "+sessionColumns+" FROM sessions WHERE id = ?"), id).
+		Scan(sessionDest(sess)...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, userpool.ErrSessionNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: get session: %w", err)
+	}
+	return sess, nil
+}
+
+// ExtendSession moves an alive session's expiry to expiresAt. The
+// aliveness check and the write are one conditional UPDATE, so a session
+// revoked a moment earlier by another replica cannot be extended.
+func (s *Store) ExtendSession(ctx context.Context, id string, now, expiresAt time.Time) (*userpool.Session, error) {
+	sess := new(userpool.Session)
+	err := s.write.QueryRowContext(ctx, s.d.q(`UPDATE sessions SET expires_at = ?
+		WHERE id = ? AND revoked_at IS NULL AND expires_at > ?
+		RETURNING `+sessionColumns),
+		s.d.timeArg(s.d.norm(expiresAt)), id, s.d.timeArg(now)).Scan(sessionDest(sess)...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, userpool.ErrSessionNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: extend session: %w", err)
+	}
+	return sess, nil
+}
+
+// RevokeSession marks the session revoked at now. Only one of several
+// concurrent calls succeeds; the others, like calls for a missing or
+// already revoked session, get ErrSessionNotFound. An expired session can
+// still be revoked, which records the logout.
+func (s *Store) RevokeSession(ctx context.Context, id string, now time.Time) error {
+	res, err := s.write.ExecContext(ctx, s.d.q("UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL"),
+		s.d.timeArg(s.d.norm(now)), id)
+	if err != nil {
+		return fmt.Errorf("sqlstore: revoke session: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("sqlstore: revoke session: %w", err)
+	}
+	if n == 0 {
+		return userpool.ErrSessionNotFound
+	}
+	return nil
+}
+
+// RevokeUserSessions revokes the user's sessions that are alive at now and
+// reports how many. Expired sessions are left as they are.
+func (s *Store) RevokeUserSessions(ctx context.Context, poolID, userID string, now time.Time) (int, error) {
+	res, err := s.write.ExecContext(ctx, s.d.q(`UPDATE sessions SET revoked_at = ?
+		WHERE pool_id = ? AND user_id = ? AND revoked_at IS NULL AND expires_at > ?`),
+		s.d.timeArg(s.d.norm(now)), poolID, userID, s.d.timeArg(now))
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: revoke user sessions: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: revoke user sessions: %w", err)
+	}
+	return int(n), nil
+}

@@ -1,0 +1,199 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/authpool/authpool/internal/userpool"
+)
+
+// userColumns lists the users columns in the order of userArgs and
+// userDest; the three must change together (the conformance suite's
+// round-trip test fails when they drift).
+var userColumns = []string{
+	"pool_id", "id",
+	"email", "email_verified", "phone", "phone_verified", "password_hash",
+	"username", "nickname", "photo", "company", "browser", "device", "last_ip",
+	"name", "given_name", "family_name", "middle_name", "profile",
+	"preferred_username", "website", "gender", "birthdate", "zoneinfo", "locale",
+	"address", "street_address", "locality", "region", "postal_code",
+	"city", "province", "country",
+	"logins_count", "last_login", "signed_up", "blocked", "created_at", "updated_at",
+}
+
+var (
+	userSelect = "SELECT " + strings.Join(userColumns, ", ") + " FROM users"
+	userInsert = "INSERT INTO users (" + strings.Join(userColumns, ", ") + ") VALUES (?" +
+		strings.Repeat(", ?", len(userColumns)-1) + ")"
+	// userUpdate writes every column but the key; its arguments are
+	// userArgs without the first two, then pool_id and id.
+	userUpdate = "UPDATE users SET " + strings.Join(userColumns[2:], " = ?, ") + " = ? WHERE pool_id = ? AND id = ?"
+)
+
+func (d dialect) userArgs(u *userpool.User) []any {
+	p := &u.Profile
+	return []any{
+		u.PoolID, u.ID,
+		nullString(u.Email), u.EmailVerified, nullString(u.Phone), u.PhoneVerified, u.PasswordHash,
+		nullString(p.Username), p.Nickname, p.Photo, p.Company, p.Browser, p.Device, p.LastIP,
+		p.Name, p.GivenName, p.FamilyName, p.MiddleName, p.Profile,
+		p.PreferredUsername, p.Website, p.Gender, p.Birthdate, p.Zoneinfo, p.Locale,
+		p.Address, p.StreetAddress, p.Locality, p.Region, p.PostalCode,
+		p.City, p.Province, p.Country,
+		u.LoginsCount, d.timeArg(u.LastLogin), d.timeArg(u.SignedUp), u.Blocked,
+		d.timeArg(u.CreatedAt), d.timeArg(u.UpdatedAt),
+	}
+}
+
+func userDest(u *userpool.User) []any {
+	p := &u.Profile
+	return []any{
+		&u.PoolID, &u.ID,
+		stringDest{&u.Email}, boolDest{&u.EmailVerified}, stringDest{&u.Phone}, boolDest{&u.PhoneVerified}, &u.PasswordHash,
+		stringDest{&p.Username}, &p.Nickname, &p.Photo, &p.Company, &p.Browser, &p.Device, &p.LastIP,
+		&p.Name, &p.GivenName, &p.FamilyName, &p.MiddleName, &p.Profile,
+		&p.PreferredUsername, &p.Website, &p.Gender, &p.Birthdate, &p.Zoneinfo, &p.Locale,
+		&p.Address, &p.StreetAddress, &p.Locality, &p.Region, &p.PostalCode,
+		&p.City, &p.Province, &p.Country,
+		&u.LoginsCount, timeDest{&u.LastLogin}, timeDest{&u.SignedUp}, boolDest{&u.Blocked},
+		timeDest{&u.CreatedAt}, timeDest{&u.UpdatedAt},
+	}
+}
+
+// normUser makes u's times what the database will return.
+func (d dialect) normUser(u *userpool.User) {
+	u.LastLogin = d.norm(u.LastLogin)
+	u.SignedUp = d.norm(u.SignedUp)
+	u.CreatedAt = d.norm(u.CreatedAt)
+	u.UpdatedAt = d.norm(u.UpdatedAt)
+}
+
+// writeUserErr maps a failed insert or update of users to the domain's
+// sentinels.
+func (d dialect) writeUserErr(op string, err error) error {
+	if sentinel := d.uniqueUserViolation(err); sentinel != nil {
+		return sentinel
+	}
+	if d.foreignKeyViolation(err) {
+		return userpool.ErrPoolNotFound
+	}
+	return fmt.Errorf("sqlstore: %s: %w", op, err)
+}
+
+// CreateUser inserts u, filling in ID (a random UUID), CreatedAt and
+// UpdatedAt when they are empty. On return u holds what was stored, times
+// truncated to the backend's precision. A user of a pool that does not
+// exist gets ErrPoolNotFound.
+func (s *Store) CreateUser(ctx context.Context, u *userpool.User) error {
+	if u.ID == "" {
+		u.ID = uuid.NewString()
+	}
+	if u.CreatedAt.IsZero() {
+		u.CreatedAt = s.now()
+	}
+	if u.UpdatedAt.IsZero() {
+		u.UpdatedAt = u.CreatedAt
+	}
+	s.d.normUser(u)
+	if _, err := s.write.ExecContext(ctx, s.d.q(userInsert), s.d.userArgs(u)...); err != nil {
+		return s.d.writeUserErr("create user", err)
+	}
+	return nil
+}
+
+// GetUser returns the user, or ErrUserNotFound.
+func (s *Store) GetUser(ctx context.Context, poolID, id string) (*userpool.User, error) {
+	return s.getUser(ctx, s.read, "get user", " WHERE pool_id = ? AND id = ?", poolID, id)
+}
+
+// GetUserByEmail matches case-insensitively (SQL lower(), which SQLite
+// applies to ASCII letters only). An empty email matches nobody.
+func (s *Store) GetUserByEmail(ctx context.Context, poolID, email string) (*userpool.User, error) {
+	// lower(email) is spelled as in users_pool_email_key so the index serves it.
+	return s.getUser(ctx, s.read, "get user by email", " WHERE pool_id = ? AND lower(email) = lower(?)", poolID, email)
+}
+
+// GetUserByUsername returns the user with that exact username.
+func (s *Store) GetUserByUsername(ctx context.Context, poolID, username string) (*userpool.User, error) {
+	return s.getUser(ctx, s.read, "get user by username", " WHERE pool_id = ? AND username = ?", poolID, username)
+}
+
+// GetUserByPhone returns the user with that exact phone number.
+func (s *Store) GetUserByPhone(ctx context.Context, poolID, phone string) (*userpool.User, error) {
+	return s.getUser(ctx, s.read, "get user by phone", " WHERE pool_id = ? AND phone = ?", poolID, phone)
+}
+
+func (s *Store) getUser(ctx context.Context, q queryer, op, where string, args ...any) (*userpool.User, error) {
+	u := new(userpool.User)
+	err := q.QueryRowContext(ctx, s.d.q(userSelect+where), args...).Scan(userDest(u)...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, userpool.ErrUserNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: %s: %w", op, err)
+	}
+	return u, nil
+}
+
+// UpdateUser reads the user, calls fn and writes every column back in one
+// transaction. The row is locked from the read to the write (FOR UPDATE on
+// PostgreSQL; on SQLite the transaction holds the database's write lock
+// from BEGIN), so concurrent updates never lose each other's changes.
+//
+// When fn leaves UpdatedAt as it was (or zero), the store sets it to the
+// current time; a caller with an injected clock sets it in fn. A CreatedAt
+// zeroed by fn keeps its old value. fn must not change ID or PoolID.
+func (s *Store) UpdateUser(ctx context.Context, poolID, id string, fn func(*userpool.User) error) (*userpool.User, error) {
+	var u *userpool.User
+	err := s.inTx(ctx, "update user", func(tx *sql.Tx) error {
+		var err error
+		u, err = s.getUser(ctx, tx, "update user", " WHERE pool_id = ? AND id = ?"+s.d.forUpdate, poolID, id)
+		if err != nil {
+			return err
+		}
+		createdAt, updatedAt := u.CreatedAt, u.UpdatedAt
+		if err := fn(u); err != nil {
+			return err
+		}
+		if u.PoolID != poolID || u.ID != id {
+			return errors.New("sqlstore: update user: fn changed the user's ID or PoolID")
+		}
+		if u.UpdatedAt.IsZero() || u.UpdatedAt.Equal(updatedAt) {
+			u.UpdatedAt = s.now()
+		}
+		if u.CreatedAt.IsZero() { // the column is NOT NULL
+			u.CreatedAt = createdAt
+		}
+		s.d.normUser(u)
+		args := append(s.d.userArgs(u)[2:], poolID, id)
+		if _, err := tx.ExecContext(ctx, s.d.q(userUpdate), args...); err != nil {
+			return s.d.writeUserErr("update user", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// DeleteUser deletes the user and, through the foreign key, its sessions.
+func (s *Store) DeleteUser(ctx context.Context, poolID, id string) error {
+	res, err := s.write.ExecContext(ctx, s.d.q("DELETE FROM users WHERE pool_id = ? AND id = ?"), poolID, id)
+	if err != nil {
+		return fmt.Errorf("sqlstore: delete user: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("sqlstore: delete user: %w", err)
+	}
+	if n == 0 {
+		return userpool.ErrUserNotFound
+	}
+	return nil
+}

@@ -1,0 +1,94 @@
+package userpool
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code is a closed set of error codes; the numbers follow Authing's table
+// (see api/errors.go, which holds the same numbers for the wire).
+type Code int
+
+// Codes, shared with the wire; see docs/API.md.
+const (
+	CodeInternal          Code = 1000
+	CodeBadRequest        Code = 1001
+	CodeBodyTooLarge      Code = 1002
+	CodeInvalidArgument   Code = 1003
+	CodeNotFound          Code = 1004
+	CodeRateLimited       Code = 1005
+	CodeUnknownUserPool   Code = 1006
+	CodeUnavailable       Code = 1008
+	CodeCaptchaRequired   Code = 2000
+	CodeWrongCode         Code = 2001
+	CodeInvalidEmail      Code = 2003
+	CodeUserNotFound      Code = 2004
+	CodeWrongPassword     Code = 2006
+	CodeNotLoggedIn       Code = 2020
+	CodeUserExists        Code = 2026
+	CodePasswordTooWeak   Code = 2029
+	CodeUsernameTaken     Code = 2034
+	CodeUserBlocked       Code = 2057
+	CodeWrongOldPassword  Code = 2203
+	CodeTokenExpired      Code = 2206
+	CodeTokenInvalid      Code = 2207
+	CodeCannotUpdateEmail Code = 2225
+	CodeCannotUpdatePhone Code = 2226
+)
+
+// Error is the one error type of the domain. Reason is a stable snake_case
+// word for programs, Message is safe to show to the end user, Cause is for
+// the log only and never leaves the server.
+type Error struct {
+	Code    Code
+	Reason  string
+	Message string
+	Data    map[string]any
+	Cause   error
+}
+
+func (e *Error) Error() string {
+	if e.Cause != nil {
+		return fmt.Sprintf("%s (%d): %s: %v", e.Reason, e.Code, e.Message, e.Cause)
+	}
+	return fmt.Sprintf("%s (%d): %s", e.Reason, e.Code, e.Message)
+}
+
+func (e *Error) Unwrap() error { return e.Cause }
+
+// Is makes errors.Is(err, ErrUserNotFound) match any *Error with the same
+// code and reason.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Code == e.Code && t.Reason == e.Reason
+}
+
+// Errorf builds an *Error with a formatted user-facing message.
+func Errorf(code Code, reason, format string, args ...any) *Error {
+	return &Error{Code: code, Reason: reason, Message: fmt.Sprintf(format, args...)}
+}
+
+// Internal wraps an unexpected failure; its cause is logged, never shown.
+func Internal(cause error) *Error {
+	return &Error{Code: CodeInternal, Reason: "internal_error", Message: "internal error", Cause: cause}
+}
+
+// AsError returns err as an *Error, wrapping unknown errors as internal.
+func AsError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return Internal(err)
+}
+
+// Sentinel errors the store returns; use cases translate or pass them on.
+var (
+	ErrUserNotFound    = &Error{Code: CodeUserNotFound, Reason: "user_not_found", Message: "user does not exist"}
+	ErrEmailTaken      = &Error{Code: CodeUserExists, Reason: "user_exists", Message: "a user with this email already exists"}
+	ErrPhoneTaken      = &Error{Code: CodeUserExists, Reason: "user_exists", Message: "a user with this phone number already exists"}
+	ErrUsernameTaken   = &Error{Code: CodeUsernameTaken, Reason: "username_taken", Message: "this username is already taken"}
+	ErrSessionNotFound = &Error{Code: CodeTokenInvalid, Reason: "token_invalid", Message: "token is invalid or its session has ended"}
+	ErrPoolNotFound    = &Error{Code: CodeUnknownUserPool, Reason: "unknown_user_pool", Message: "unknown user pool"}
+	ErrNotFound        = &Error{Code: CodeNotFound, Reason: "not_found", Message: "not found"}
+)
