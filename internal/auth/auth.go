@@ -18,11 +18,10 @@ import (
 	"github.com/authpool/authpool/internal/userpool"
 )
 
-// Config holds the policy knobs of the service.
+// Config holds the process-wide knobs of the service; per-pool policy is
+// in userpool.PoolSettings, read from the store.
 type Config struct {
-	TokenTTL          time.Duration
-	Issuer            string
-	PasswordMinLength int
+	Issuer string
 }
 
 // Service runs the use cases over a Store.
@@ -41,9 +40,6 @@ type Service struct {
 func New(store userpool.Store, tokens *token.Manager, hasher *password.Hasher, cfg Config, now func() time.Time, log *slog.Logger) *Service {
 	if now == nil {
 		now = time.Now
-	}
-	if cfg.PasswordMinLength <= 0 {
-		cfg.PasswordMinLength = 8
 	}
 	return &Service{store: store, tokens: tokens, hasher: hasher, cfg: cfg, now: now, log: log}
 }
@@ -76,7 +72,7 @@ func (s *Service) Pool(ctx context.Context, id string) (*userpool.Pool, error) {
 	var p *userpool.Pool
 	var err error
 	if id == "default" {
-		p, err = s.store.EnsureDefaultPool(ctx, &userpool.Pool{ID: newID(), Name: "default", IsDefault: true, CreatedAt: s.now().UTC()})
+		p, err = s.store.EnsureDefaultPool(ctx, &userpool.Pool{ID: newID(), Name: "default", IsDefault: true, Settings: userpool.DefaultPoolSettings(), CreatedAt: s.now().UTC()})
 	} else {
 		p, err = s.store.GetPool(ctx, id)
 	}
@@ -86,6 +82,16 @@ func (s *Service) Pool(ctx context.Context, id string) (*userpool.Pool, error) {
 	s.pools.Store(id, p)
 	s.pools.Store(p.ID, p)
 	return p, nil
+}
+
+// pool resolves m.PoolID and reads the pool's current settings from the
+// store, so that a settings change is effective at once on every replica.
+func (s *Service) pool(ctx context.Context, m Meta) (*userpool.Pool, error) {
+	p, err := s.Pool(ctx, m.PoolID)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.GetPool(ctx, p.ID)
 }
 
 // poolID resolves m.PoolID to a real pool id.
@@ -107,12 +113,13 @@ func newID() string {
 }
 
 // EnsureDefaultPool creates the default pool on first start (with id, or a
-// random id when id is "") and returns it.
-func (s *Service) EnsureDefaultPool(ctx context.Context, id string) (*userpool.Pool, error) {
+// random id when id is "", and the initial settings) and returns it. An
+// existing default pool keeps its stored settings.
+func (s *Service) EnsureDefaultPool(ctx context.Context, id string, initial userpool.PoolSettings) (*userpool.Pool, error) {
 	if id == "" {
 		id = newID()
 	}
-	p, err := s.store.EnsureDefaultPool(ctx, &userpool.Pool{ID: id, Name: "default", IsDefault: true, CreatedAt: s.now().UTC()})
+	p, err := s.store.EnsureDefaultPool(ctx, &userpool.Pool{ID: id, Name: "default", IsDefault: true, Settings: initial, CreatedAt: s.now().UTC()})
 	if err != nil {
 		return nil, err
 	}

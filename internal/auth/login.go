@@ -34,7 +34,7 @@ func (s *Service) LoginByEmail(ctx context.Context, m Meta, email, pw string, op
 	if err != nil {
 		return nil, err
 	}
-	return s.loginPassword(ctx, m, pw, opts, s.store.GetUserByEmail, email, func() *userpool.User {
+	return s.loginPassword(ctx, m, pw, opts, s.store.GetUserByEmail, methodEmail, email, func() *userpool.User {
 		return &userpool.User{Email: email}
 	})
 }
@@ -45,7 +45,7 @@ func (s *Service) LoginByUsername(ctx context.Context, m Meta, username, pw stri
 	if err != nil {
 		return nil, err
 	}
-	return s.loginPassword(ctx, m, pw, opts, s.store.GetUserByUsername, username, func() *userpool.User {
+	return s.loginPassword(ctx, m, pw, opts, s.store.GetUserByUsername, methodUsername, username, func() *userpool.User {
 		return &userpool.User{Profile: userpool.Profile{Username: username}}
 	})
 }
@@ -55,18 +55,19 @@ type lookupFunc func(ctx context.Context, poolID, v string) (*userpool.User, err
 // loginPassword is the password login shared by every identifier. An
 // unknown account costs one dummy hash so that response time does not tell
 // which accounts exist.
-func (s *Service) loginPassword(ctx context.Context, m Meta, pw string, opts LoginOptions, lookup lookupFunc, ident string, blank func() *userpool.User) (*Result, error) {
-	poolID, err := s.poolID(ctx, m)
+func (s *Service) loginPassword(ctx context.Context, m Meta, pw string, opts LoginOptions, lookup lookupFunc, method, ident string, blank func() *userpool.User) (*Result, error) {
+	pool, err := s.pool(ctx, m)
 	if err != nil {
 		return nil, err
 	}
+	poolID := pool.ID
 	if pw == "" || len(pw) > maxPasswordLen {
 		// Nothing stored can match; still answer like a wrong password.
 		return nil, errWrongPassword
 	}
 	u, err := lookup(ctx, poolID, ident)
 	if isNotFound(err) && opts.AutoRegister {
-		res, rerr := s.register(ctx, m, blank(), pw, RegisterOptions{ForceLogin: true})
+		res, rerr := s.register(ctx, m, method, blank(), pw, RegisterOptions{ForceLogin: true})
 		if rerr == nil {
 			res.NewlyCreated = true
 			return res, nil
@@ -111,15 +112,15 @@ func (s *Service) loginPassword(ctx context.Context, m Meta, pw string, opts Log
 			}
 		}
 	}
-	return s.completeLogin(ctx, m, u, false)
+	return s.completeLogin(ctx, m, pool.Settings, u, false)
 }
 
 var errBlocked = userpool.Errorf(userpool.CodeUserBlocked, "user_blocked", "this account is blocked")
 
 // completeLogin is the complete login process after credentials are proven:
 // session and token, then login count and last login/IP.
-func (s *Service) completeLogin(ctx context.Context, m Meta, u *userpool.User, newly bool) (*Result, error) {
-	res, err := s.issue(ctx, m, u)
+func (s *Service) completeLogin(ctx context.Context, m Meta, set userpool.PoolSettings, u *userpool.User, newly bool) (*Result, error) {
+	res, err := s.issue(ctx, m, set, u)
 	if err != nil {
 		return nil, err
 	}
@@ -143,11 +144,11 @@ func (s *Service) completeLogin(ctx context.Context, m Meta, u *userpool.User, n
 
 // issue creates a session for u and a token for it, without login side
 // effects.
-func (s *Service) issue(ctx context.Context, m Meta, u *userpool.User) (*Result, error) {
+func (s *Service) issue(ctx context.Context, m Meta, set userpool.PoolSettings, u *userpool.User) (*Result, error) {
 	now := s.now().UTC()
 	sess := &userpool.Session{
 		ID: newID(), PoolID: u.PoolID, UserID: u.ID, CreatedAt: now,
-		ExpiresAt: now.Add(s.cfg.TokenTTL), ClientIP: m.ClientIP, UserAgent: truncate(m.UserAgent, 512),
+		ExpiresAt: now.Add(set.TokenTTL), ClientIP: m.ClientIP, UserAgent: truncate(m.UserAgent, 512),
 	}
 	if err := s.store.CreateSession(ctx, sess); err != nil {
 		return nil, err

@@ -19,7 +19,7 @@ func (s *Service) RegisterByEmail(ctx context.Context, m Meta, email, pw string,
 	if err != nil {
 		return nil, err
 	}
-	return s.register(ctx, m, &userpool.User{Email: email, Profile: profile}, pw, opts)
+	return s.register(ctx, m, methodEmail, &userpool.User{Email: email, Profile: profile}, pw, opts)
 }
 
 // RegisterByUsername creates a user with a username and password.
@@ -29,20 +29,42 @@ func (s *Service) RegisterByUsername(ctx context.Context, m Meta, username, pw s
 		return nil, err
 	}
 	profile.Username = username
-	return s.register(ctx, m, &userpool.User{Profile: profile}, pw, opts)
+	return s.register(ctx, m, methodUsername, &userpool.User{Profile: profile}, pw, opts)
 }
 
-// register validates, hashes and stores u, then applies opts. pw may be ""
-// only when the caller allows password-less accounts (checked by callers).
-func (s *Service) register(ctx context.Context, m Meta, u *userpool.User, pw string, opts RegisterOptions) (*Result, error) {
-	poolID, err := s.poolID(ctx, m)
+// Registration methods, each of which a pool may close.
+const (
+	methodEmail    = "email"
+	methodUsername = "username"
+	methodPhone    = "phone"
+)
+
+func methodOpen(set userpool.PoolSettings, method string) bool {
+	switch method {
+	case methodEmail:
+		return set.RegisterByEmail
+	case methodUsername:
+		return set.RegisterByUsername
+	case methodPhone:
+		return set.RegisterByPhone
+	}
+	return false
+}
+
+// register validates, hashes and stores u, then applies opts.
+func (s *Service) register(ctx context.Context, m Meta, method string, u *userpool.User, pw string, opts RegisterOptions) (*Result, error) {
+	pool, err := s.pool(ctx, m)
 	if err != nil {
 		return nil, err
+	}
+	poolID := pool.ID
+	if !methodOpen(pool.Settings, method) {
+		return nil, userpool.Errorf(userpool.CodeRegistrationClosed, "registration_closed", "registration by %s is closed in this user pool", method)
 	}
 	if err := validateProfile(&u.Profile); err != nil {
 		return nil, err
 	}
-	if err := s.checkPassword(pw); err != nil {
+	if err := s.checkPassword(pool.Settings, pw); err != nil {
 		return nil, err
 	}
 	// Fail fast on a taken identifier before paying for a hash; the unique
@@ -61,9 +83,9 @@ func (s *Service) register(ctx context.Context, m Meta, u *userpool.User, pw str
 	s.log.LogAttrs(ctx, slogInfo, "user registered", attrUser(u)...)
 	switch {
 	case opts.ForceLogin:
-		return s.completeLogin(ctx, m, u, false)
+		return s.completeLogin(ctx, m, pool.Settings, u, false)
 	case opts.GenerateToken:
-		return s.issue(ctx, m, u)
+		return s.issue(ctx, m, pool.Settings, u)
 	}
 	return &Result{User: u}, nil
 }

@@ -119,8 +119,12 @@ func (s *Service) RefreshToken(ctx context.Context, m Meta, tok string) (*Result
 	if err != nil {
 		return nil, err
 	}
+	pool, err := s.store.GetPool(ctx, u.PoolID)
+	if err != nil {
+		return nil, err
+	}
 	now := s.now().UTC()
-	sess, err := s.store.ExtendSession(ctx, p.Session.ID, now, now.Add(s.cfg.TokenTTL))
+	sess, err := s.store.ExtendSession(ctx, p.Session.ID, now, now.Add(pool.Settings.TokenTTL))
 	if errors.Is(err, userpool.ErrSessionNotFound) {
 		return nil, errTokenInvalid
 	}

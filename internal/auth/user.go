@@ -83,7 +83,11 @@ func (s *Service) UpdatePassword(ctx context.Context, m Meta, tok, newPw, oldPw 
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkPassword(newPw); err != nil {
+	pool, err := s.store.GetPool(ctx, u.PoolID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkPassword(pool.Settings, newPw); err != nil {
 		return nil, err
 	}
 	if u.HasPassword() {
@@ -121,7 +125,7 @@ func (s *Service) UpdatePassword(ctx context.Context, m Meta, tok, newPw, oldPw 
 		return nil, err
 	}
 	s.log.LogAttrs(ctx, slogInfo, "password changed; sessions revoked", attrUser(u)...)
-	return s.issue(ctx, m, updated)
+	return s.issue(ctx, m, pool.Settings, updated)
 }
 
 var errWrongOldPassword = userpool.Errorf(userpool.CodeWrongOldPassword, "wrong_old_password", "old password is wrong")

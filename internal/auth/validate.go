@@ -21,8 +21,8 @@ func invalid(reason, format string, args ...any) error {
 	return userpool.Errorf(userpool.CodeInvalidArgument, reason, format, args...)
 }
 
-// normalizeEmail validates an address and returns its canonical form
-// (trimmed; the domain lower-cased). The store compares case-insensitively.
+// normalizeEmail validates an address and returns its canonical form:
+// trimmed and lower-cased.
 func normalizeEmail(email string) (string, error) {
 	email = strings.TrimSpace(email)
 	bad := userpool.Errorf(userpool.CodeInvalidEmail, "invalid_email", "email address is not valid")
@@ -41,7 +41,10 @@ func normalizeEmail(email string) (string, error) {
 	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") || strings.Contains(domain, "..") {
 		return "", bad
 	}
-	return email[:at+1] + domain, nil
+	// Stored lower-cased whole: the store compares case-insensitively, and
+	// lower-casing here makes SQLite (ASCII-only lower()) and PostgreSQL
+	// agree on non-ASCII addresses.
+	return strings.ToLower(email), nil
 }
 
 // validateUsername accepts 1..64 characters of letters, digits, marks and
@@ -64,16 +67,16 @@ func validateUsername(name string) (string, error) {
 	return name, nil
 }
 
-// checkPassword applies the password policy.
-func (s *Service) checkPassword(pw string) error {
+// checkPassword applies the pool's password policy.
+func (s *Service) checkPassword(set userpool.PoolSettings, pw string) error {
 	if len(pw) > maxPasswordLen {
 		return userpool.Errorf(userpool.CodePasswordTooWeak, "password_too_long", "password must be at most %d bytes", maxPasswordLen)
 	}
 	if !utf8.ValidString(pw) {
 		return userpool.Errorf(userpool.CodePasswordTooWeak, "password_invalid", "password must be valid UTF-8")
 	}
-	if utf8.RuneCountInString(pw) < s.cfg.PasswordMinLength {
-		return userpool.Errorf(userpool.CodePasswordTooWeak, "password_too_short", "password must be at least %d characters", s.cfg.PasswordMinLength)
+	if utf8.RuneCountInString(pw) < set.PasswordMinLength {
+		return userpool.Errorf(userpool.CodePasswordTooWeak, "password_too_short", "password must be at least %d characters", set.PasswordMinLength)
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/authpool/authpool/internal/password"
+	"github.com/authpool/authpool/internal/userpool"
 )
 
 // Config is the whole configuration of a server process.
@@ -208,6 +209,16 @@ func (c Config) Validate() error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// InitialPoolSettings are the settings the default pool is created with on
+// first start; afterwards the stored settings rule (the admin API changes
+// them).
+func (c Config) InitialPoolSettings() userpool.PoolSettings {
+	s := userpool.DefaultPoolSettings()
+	s.TokenTTL = time.Duration(c.TokenTTL)
+	s.PasswordMinLength = c.PasswordMinLength
+	return s
 }
 
 // PasswordParams are the argon2id parameters the settings describe.

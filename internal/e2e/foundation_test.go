@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/authpool/authpool/client"
+	"github.com/authpool/authpool/internal/userpool"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -25,7 +26,7 @@ func TestRegisterAndLogin(t *testing.T) {
 		if u.EmailVerified || u.Token != "" || u.LoginsCount != 0 || u.Nickname != "Nick" || u.Gender != "F" {
 			t.Fatalf("plain registration: %+v", u)
 		}
-		if u.Email != "Alice@example.com" || u.UserPoolID != in.Srv.DefaultPoolID() {
+		if u.Email != "alice@example.com" || u.UserPoolID != in.Srv.DefaultPoolID() {
 			t.Fatalf("email %q pool %q", u.Email, u.UserPoolID)
 		}
 		if c.Token() != "" {
@@ -326,5 +327,31 @@ func TestRestartKeepsUsersSessionsAndKeys(t *testing.T) {
 			t.Fatalf("token issued before restart: %+v", st)
 		}
 		must[*client.User](t)(c2.LoginByEmail(ctx, "keep@example.com", "passw0rd!", nil))
+	})
+}
+
+// TestPoolSettingsTakeEffectAtOnce changes stored pool settings (as the
+// admin API will) and sees the running server apply them without restart.
+func TestPoolSettingsTakeEffectAtOnce(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		in := start(t, testConfig(dbURL), nil)
+		c := in.client()
+		if _, err := in.Srv.Store().UpdatePool(ctx, in.Srv.DefaultPoolID(), func(p *userpool.Pool) error {
+			p.Settings.RegisterByEmail = false
+			p.Settings.PasswordMinLength = 12
+			p.Settings.TokenTTL = time.Hour
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := c.RegisterByEmail(ctx, "closed@example.com", "passw0rd-long!", nil, nil)
+		wantCode(t, err, 1009)
+		_, err = c.RegisterByUsername(ctx, "shortpw", "passw0rd!", nil, nil)
+		wantCode(t, err, 2029)
+		u := must[*client.User](t)(c.RegisterByUsername(ctx, "longpw", "passw0rd-long!", nil, &client.RegisterOptions{GenerateToken: true}))
+		if got := u.TokenExpiredAt.Sub(in.Clock.Now()); got != time.Hour {
+			t.Fatalf("token lifetime %v, want the pool's 1h", got)
+		}
 	})
 }

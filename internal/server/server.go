@@ -38,6 +38,7 @@ type Server struct {
 	auth    *auth.Service
 	handler http.Handler
 	log     *slog.Logger
+	now     func() time.Time
 	poolID  string
 }
 
@@ -65,10 +66,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		return nil, err
 	}
 	hasher := password.New(cfg.PasswordParams(), cfg.PasswordConcurrency) // validated above
-	svc := auth.New(st, tokens, hasher, auth.Config{
-		TokenTTL: time.Duration(cfg.TokenTTL), Issuer: cfg.Issuer, PasswordMinLength: cfg.PasswordMinLength,
-	}, now, log)
-	pool, err := svc.EnsureDefaultPool(ctx, cfg.DefaultPoolID)
+	svc := auth.New(st, tokens, hasher, auth.Config{Issuer: cfg.Issuer}, now, log)
+	pool, err := svc.EnsureDefaultPool(ctx, cfg.DefaultPoolID, cfg.InitialPoolSettings())
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -77,7 +76,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	api := httpapi.New(httpapi.Deps{
 		Auth: svc, JWKS: tokens.JWKS, Ready: st.Ping, Log: log, TrustedProxies: trusted,
 	})
-	return &Server{cfg: cfg, store: st, tokens: tokens, auth: svc, handler: api.Handler(), log: log, poolID: pool.ID}, nil
+	return &Server{cfg: cfg, store: st, tokens: tokens, auth: svc, handler: api.Handler(), log: log, now: now, poolID: pool.ID}, nil
 }
 
 // Handler is the whole HTTP surface.
@@ -103,6 +102,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	go s.janitor(ctx)
 	select {
 	case err := <-errc:
 		s.store.Close()
@@ -116,4 +116,22 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		err = errors.Join(err, serr)
 	}
 	return errors.Join(err, s.store.Close())
+}
+
+// janitor deletes expired short-lived rows (counters, codes) every few
+// minutes, so that tables of per-IP counters do not grow without bound.
+// Every replica runs one; the deletes are idempotent.
+func (s *Server) janitor(ctx context.Context) {
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := s.store.PurgeExpired(ctx, s.now()); err != nil && ctx.Err() == nil {
+				s.log.Warn("purging expired rows failed", slog.String("error", err.Error()))
+			}
+		}
+	}
 }

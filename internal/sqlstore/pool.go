@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -11,10 +12,39 @@ import (
 	"github.com/authpool/authpool/internal/userpool"
 )
 
-const poolColumns = "id, name, is_default, created_at"
+const poolColumns = "id, name, is_default, created_at, settings"
 
 func poolDest(p *userpool.Pool) []any {
-	return []any{&p.ID, &p.Name, boolDest{&p.IsDefault}, timeDest{&p.CreatedAt}}
+	return []any{&p.ID, &p.Name, boolDest{&p.IsDefault}, timeDest{&p.CreatedAt}, settingsDest{&p.Settings}}
+}
+
+// settingsDest scans the JSON settings column over the defaults, so that a
+// setting added after the pool was stored takes its default value.
+type settingsDest struct{ s *userpool.PoolSettings }
+
+func (d settingsDest) Scan(src any) error {
+	var raw []byte
+	switch v := src.(type) {
+	case string:
+		raw = []byte(v)
+	case []byte:
+		raw = v
+	default:
+		return fmt.Errorf("sqlstore: cannot scan %T into pool settings", src)
+	}
+	*d.s = userpool.DefaultPoolSettings()
+	if err := json.Unmarshal(raw, d.s); err != nil {
+		return fmt.Errorf("sqlstore: pool settings: %w", err)
+	}
+	return nil
+}
+
+func settingsArg(s userpool.PoolSettings) (string, error) {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return "", fmt.Errorf("sqlstore: encode pool settings: %w", err)
+	}
+	return string(b), nil
 }
 
 // EnsureDefaultPool returns the default pool, creating it from p when there
@@ -35,8 +65,12 @@ func (s *Store) EnsureDefaultPool(ctx context.Context, p *userpool.Pool) (*userp
 	if np.CreatedAt.IsZero() {
 		np.CreatedAt = s.now()
 	}
-	if _, err := s.write.ExecContext(ctx, s.d.q("INSERT INTO pools ("+poolColumns+") VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"),
-		np.ID, np.Name, true, s.d.timeArg(np.CreatedAt)); err != nil {
+	settings, err := settingsArg(np.Settings)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.write.ExecContext(ctx, s.d.q("INSERT INTO pools ("+poolColumns+") VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
+		np.ID, np.Name, true, s.d.timeArg(np.CreatedAt), settings); err != nil {
 		return nil, fmt.Errorf("sqlstore: ensure default pool: %w", err)
 	}
 	// Read from the writer: it has just seen the committed winner, whoever
@@ -85,8 +119,12 @@ func (s *Store) CreatePool(ctx context.Context, p *userpool.Pool) error {
 		p.CreatedAt = s.now()
 	}
 	p.CreatedAt = s.d.norm(p.CreatedAt)
-	if _, err := s.write.ExecContext(ctx, s.d.q("INSERT INTO pools ("+poolColumns+") VALUES (?, ?, ?, ?)"),
-		p.ID, p.Name, p.IsDefault, s.d.timeArg(p.CreatedAt)); err != nil {
+	settings, err := settingsArg(p.Settings)
+	if err != nil {
+		return err
+	}
+	if _, err := s.write.ExecContext(ctx, s.d.q("INSERT INTO pools ("+poolColumns+") VALUES (?, ?, ?, ?, ?)"),
+		p.ID, p.Name, p.IsDefault, s.d.timeArg(p.CreatedAt), settings); err != nil {
 		return fmt.Errorf("sqlstore: create pool: %w", err)
 	}
 	return nil
@@ -111,4 +149,38 @@ func (s *Store) ListPools(ctx context.Context) ([]*userpool.Pool, error) {
 		return nil, fmt.Errorf("sqlstore: list pools: %w", err)
 	}
 	return pools, nil
+}
+
+// UpdatePool reads the pool, calls fn and writes its name and settings back
+// in one transaction, the row locked from read to write.
+func (s *Store) UpdatePool(ctx context.Context, id string, fn func(*userpool.Pool) error) (*userpool.Pool, error) {
+	var p *userpool.Pool
+	err := s.inTx(ctx, "update pool", func(tx *sql.Tx) error {
+		p = new(userpool.Pool)
+		err := tx.QueryRowContext(ctx, s.d.q("SELECT "+poolColumns+" FROM pools WHERE id = ?"+s.d.forUpdate), id).Scan(poolDest(p)...)
+		if errors.Is(err, sql.ErrNoRows) {
+			return userpool.ErrPoolNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("sqlstore: update pool: %w", err)
+		}
+		if err := fn(p); err != nil {
+			return err
+		}
+		if p.ID != id {
+			return errors.New("sqlstore: update pool: fn changed the pool's ID")
+		}
+		settings, err := settingsArg(p.Settings)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.d.q("UPDATE pools SET name = ?, settings = ? WHERE id = ?"), p.Name, settings, id); err != nil {
+			return fmt.Errorf("sqlstore: update pool: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
 }

@@ -11,29 +11,30 @@ type Code int
 
 // Codes, shared with the wire; see docs/API.md.
 const (
-	CodeInternal          Code = 1000
-	CodeBadRequest        Code = 1001
-	CodeBodyTooLarge      Code = 1002
-	CodeInvalidArgument   Code = 1003
-	CodeNotFound          Code = 1004
-	CodeRateLimited       Code = 1005
-	CodeUnknownUserPool   Code = 1006
-	CodeUnavailable       Code = 1008
-	CodeCaptchaRequired   Code = 2000
-	CodeWrongCode         Code = 2001
-	CodeInvalidEmail      Code = 2003
-	CodeUserNotFound      Code = 2004
-	CodeWrongPassword     Code = 2006
-	CodeNotLoggedIn       Code = 2020
-	CodeUserExists        Code = 2026
-	CodePasswordTooWeak   Code = 2029
-	CodeUsernameTaken     Code = 2034
-	CodeUserBlocked       Code = 2057
-	CodeWrongOldPassword  Code = 2203
-	CodeTokenExpired      Code = 2206
-	CodeTokenInvalid      Code = 2207
-	CodeCannotUpdateEmail Code = 2225
-	CodeCannotUpdatePhone Code = 2226
+	CodeInternal           Code = 1000
+	CodeBadRequest         Code = 1001
+	CodeBodyTooLarge       Code = 1002
+	CodeInvalidArgument    Code = 1003
+	CodeNotFound           Code = 1004
+	CodeRateLimited        Code = 1005
+	CodeUnknownUserPool    Code = 1006
+	CodeUnavailable        Code = 1008
+	CodeRegistrationClosed Code = 1009
+	CodeCaptchaRequired    Code = 2000
+	CodeWrongCode          Code = 2001
+	CodeInvalidEmail       Code = 2003
+	CodeUserNotFound       Code = 2004
+	CodeWrongPassword      Code = 2006
+	CodeNotLoggedIn        Code = 2020
+	CodeUserExists         Code = 2026
+	CodePasswordTooWeak    Code = 2029
+	CodeUsernameTaken      Code = 2034
+	CodeUserBlocked        Code = 2057
+	CodeWrongOldPassword   Code = 2203
+	CodeTokenExpired       Code = 2206
+	CodeTokenInvalid       Code = 2207
+	CodeCannotUpdateEmail  Code = 2225
+	CodeCannotUpdatePhone  Code = 2226
 )
 
 // Error is the one error type of the domain. Reason is a stable snake_case
@@ -85,8 +86,8 @@ func AsError(err error) *Error {
 // Sentinel errors the store returns; use cases translate or pass them on.
 var (
 	ErrUserNotFound    = &Error{Code: CodeUserNotFound, Reason: "user_not_found", Message: "user does not exist"}
-	ErrEmailTaken      = &Error{Code: CodeUserExists, Reason: "user_exists", Message: "a user with this email already exists"}
-	ErrPhoneTaken      = &Error{Code: CodeUserExists, Reason: "user_exists", Message: "a user with this phone number already exists"}
+	ErrEmailTaken      = &Error{Code: CodeUserExists, Reason: "email_taken", Message: "a user with this email already exists"}
+	ErrPhoneTaken      = &Error{Code: CodeUserExists, Reason: "phone_taken", Message: "a user with this phone number already exists"}
 	ErrUsernameTaken   = &Error{Code: CodeUsernameTaken, Reason: "username_taken", Message: "this username is already taken"}
 	ErrSessionNotFound = &Error{Code: CodeTokenInvalid, Reason: "token_invalid", Message: "token is invalid or its session has ended"}
 	ErrPoolNotFound    = &Error{Code: CodeUnknownUserPool, Reason: "unknown_user_pool", Message: "unknown user pool"}

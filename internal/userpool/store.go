@@ -21,6 +21,9 @@ type Store interface {
 	GetPool(ctx context.Context, id string) (*Pool, error)
 	CreatePool(ctx context.Context, p *Pool) error
 	ListPools(ctx context.Context) ([]*Pool, error)
+	// UpdatePool reads the pool, calls fn and writes name and settings back
+	// in one transaction; fn's error aborts the write and is returned as is.
+	UpdatePool(ctx context.Context, id string, fn func(*Pool) error) (*Pool, error)
 
 	// CreateUser inserts u. A duplicate email (case-insensitive), username or
 	// phone within the pool returns ErrEmailTaken, ErrUsernameTaken or
@@ -56,4 +59,24 @@ type Store interface {
 	// the keys that exist afterwards, so that replicas starting together
 	// agree on one key.
 	AddSigningKeyIfNone(ctx context.Context, k *SigningKey) ([]*SigningKey, error)
+
+	// IncrCounter adds one to the fixed-window counter key and returns the
+	// new count and when its window ends. A counter whose window has ended
+	// at now starts again at 1 with a window of the given length. Counters
+	// are shared by every replica (rate limits, failure detection).
+	IncrCounter(ctx context.Context, key string, window time.Duration, now time.Time) (count int64, windowEnd time.Time, err error)
+	// GetCounter returns the counter's count and window end, or 0 and the
+	// zero time when it does not exist or its window has ended at now.
+	GetCounter(ctx context.Context, key string, now time.Time) (count int64, windowEnd time.Time, err error)
+	// ResetCounter deletes the counter; deleting a missing one is no error.
+	ResetCounter(ctx context.Context, key string) error
+	// PurgeExpired deletes counters (and other short-lived rows) whose time
+	// has passed at now, and reports how many rows it deleted.
+	PurgeExpired(ctx context.Context, now time.Time) (int64, error)
+
+	// AppendAudit adds an event to the audit log (ID and CreatedAt are
+	// filled when empty).
+	AppendAudit(ctx context.Context, e *AuditEvent) error
+	// ListAudit returns a pool's events matching f, newest first.
+	ListAudit(ctx context.Context, f AuditFilter) ([]*AuditEvent, error)
 }

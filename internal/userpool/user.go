@@ -82,6 +82,7 @@ type Pool struct {
 	ID        string
 	Name      string
 	IsDefault bool
+	Settings  PoolSettings
 	CreatedAt time.Time
 }
 

@@ -1,0 +1,77 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// IncrCounter is one upsert: a live window counts up, an ended one starts
+// again at 1. The database serialises concurrent increments of one key, so
+// replicas sharing it never lose a hit.
+func (s *Store) IncrCounter(ctx context.Context, key string, window time.Duration, now time.Time) (int64, time.Time, error) {
+	if window <= 0 {
+		return 0, time.Time{}, errors.New("sqlstore: incr counter: window must be positive")
+	}
+	nowArg, endArg := s.d.timeArg(s.d.norm(now)), s.d.timeArg(s.d.norm(now.Add(window)))
+	var (
+		count int64
+		end   time.Time
+	)
+	err := s.write.QueryRowContext(ctx, s.d.q(`INSERT INTO counters (key, count, window_end) VALUES (?, 1, ?)
+		ON CONFLICT (key) DO UPDATE SET
+			count = CASE WHEN counters.window_end <= ? THEN 1 ELSE counters.count + 1 END,
+			window_end = CASE WHEN counters.window_end <= ? THEN excluded.window_end ELSE counters.window_end END
+		RETURNING count, window_end`), key, endArg, nowArg, nowArg).Scan(&count, timeDest{&end})
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("sqlstore: incr counter: %w", err)
+	}
+	return count, end, nil
+}
+
+// GetCounter reads a counter without changing it.
+func (s *Store) GetCounter(ctx context.Context, key string, now time.Time) (int64, time.Time, error) {
+	var (
+		count int64
+		end   time.Time
+	)
+	err := s.read.QueryRowContext(ctx, s.d.q("SELECT count, window_end FROM counters WHERE key = ? AND window_end > ?"),
+		key, s.d.timeArg(s.d.norm(now))).Scan(&count, timeDest{&end})
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, time.Time{}, nil
+	}
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("sqlstore: get counter: %w", err)
+	}
+	return count, end, nil
+}
+
+// ResetCounter deletes a counter.
+func (s *Store) ResetCounter(ctx context.Context, key string) error {
+	if _, err := s.write.ExecContext(ctx, s.d.q("DELETE FROM counters WHERE key = ?"), key); err != nil {
+		return fmt.Errorf("sqlstore: reset counter: %w", err)
+	}
+	return nil
+}
+
+// PurgeExpired deletes ended counters. Later short-lived tables (codes,
+// captchas) add their own DELETE here.
+func (s *Store) PurgeExpired(ctx context.Context, now time.Time) (int64, error) {
+	var total int64
+	for _, q := range []string{
+		"DELETE FROM counters WHERE window_end <= ?",
+	} {
+		res, err := s.write.ExecContext(ctx, s.d.q(q), s.d.timeArg(s.d.norm(now)))
+		if err != nil {
+			return total, fmt.Errorf("sqlstore: purge expired: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, fmt.Errorf("sqlstore: purge expired: %w", err)
+		}
+		total += n
+	}
+	return total, nil
+}

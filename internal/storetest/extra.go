@@ -1,0 +1,131 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/authpool/authpool/internal/userpool"
+)
+
+func testPoolSettings(t *testing.T, s userpool.Store) {
+	p := &userpool.Pool{ID: "ps", Name: "settings", CreatedAt: t0, Settings: userpool.DefaultPoolSettings()}
+	p.Settings.VerifyOldEmail = false
+	p.Settings.TokenTTL = 90 * time.Minute
+	checkNoErr(t, "CreatePool", s.CreatePool(ctx(t), p))
+	got, err := s.GetPool(ctx(t), "ps")
+	checkNoErr(t, "GetPool", err)
+	checkEqual(t, "settings after create", p.Settings, got.Settings)
+
+	up, err := s.UpdatePool(ctx(t), "ps", func(p *userpool.Pool) error {
+		p.Name = "renamed"
+		p.Settings.VerifyOldEmail = true
+		p.Settings.LoginFailureThreshold = 7
+		return nil
+	})
+	checkNoErr(t, "UpdatePool", err)
+	got, err = s.GetPool(ctx(t), "ps")
+	checkNoErr(t, "GetPool", err)
+	checkEqual(t, "pool after update", up, got)
+	if !got.Settings.VerifyOldEmail || got.Settings.LoginFailureThreshold != 7 || got.Name != "renamed" {
+		t.Fatalf("update not stored: %+v", got)
+	}
+
+	_, err = s.UpdatePool(ctx(t), "ps", func(p *userpool.Pool) error {
+		p.Settings.VerifyOldEmail = false
+		return userpool.ErrNotFound
+	})
+	checkErr(t, "UpdatePool fn error", err, userpool.ErrNotFound)
+	got, _ = s.GetPool(ctx(t), "ps")
+	if !got.Settings.VerifyOldEmail {
+		t.Fatal("aborted UpdatePool changed the settings")
+	}
+	_, err = s.UpdatePool(ctx(t), "missing", func(*userpool.Pool) error { return nil })
+	checkErr(t, "UpdatePool missing", err, userpool.ErrPoolNotFound)
+}
+
+func testCounters(t *testing.T, s userpool.Store) {
+	const key = "login-fail:ip:192.0.2.1"
+	for i := int64(1); i <= 3; i++ {
+		n, end, err := s.IncrCounter(ctx(t), key, time.Minute, t0.Add(time.Duration(i)*time.Second))
+		checkNoErr(t, "IncrCounter", err)
+		if n != i || !end.Equal(t0.Add(time.Second+time.Minute)) {
+			t.Fatalf("hit %d: count %d window end %v", i, n, end)
+		}
+	}
+	n, end, err := s.GetCounter(ctx(t), key, t0.Add(30*time.Second))
+	checkNoErr(t, "GetCounter", err)
+	if n != 3 || !end.Equal(t0.Add(time.Second+time.Minute)) {
+		t.Fatalf("GetCounter: %d %v", n, end)
+	}
+	// The window ends: the counter reads 0 and the next hit starts anew.
+	n, _, _ = s.GetCounter(ctx(t), key, t0.Add(2*time.Minute))
+	if n != 0 {
+		t.Fatalf("ended window still counts %d", n)
+	}
+	n, end, err = s.IncrCounter(ctx(t), key, time.Minute, t0.Add(2*time.Minute))
+	checkNoErr(t, "IncrCounter", err)
+	if n != 1 || !end.Equal(t0.Add(3*time.Minute)) {
+		t.Fatalf("new window: %d %v", n, end)
+	}
+	checkNoErr(t, "ResetCounter", s.ResetCounter(ctx(t), key))
+	checkNoErr(t, "ResetCounter missing", s.ResetCounter(ctx(t), key))
+	if n, _, _ := s.GetCounter(ctx(t), key, t0.Add(2*time.Minute)); n != 0 {
+		t.Fatalf("reset counter reads %d", n)
+	}
+
+	// Purge deletes ended windows only.
+	_, _, _ = s.IncrCounter(ctx(t), "old", time.Second, t0)
+	_, _, _ = s.IncrCounter(ctx(t), "live", time.Hour, t0)
+	purged, err := s.PurgeExpired(ctx(t), t0.Add(time.Minute))
+	checkNoErr(t, "PurgeExpired", err)
+	if purged < 1 {
+		t.Fatalf("purged %d rows, want at least 1", purged)
+	}
+	if n, _, _ := s.GetCounter(ctx(t), "live", t0.Add(time.Minute)); n != 1 {
+		t.Fatal("purge removed a live counter")
+	}
+}
+
+func testRaceCounter(t *testing.T, s userpool.Store) {
+	const n = 32
+	errs := together(n, func(int) error {
+		_, _, err := s.IncrCounter(ctx(t), "race", time.Hour, t0)
+		return err
+	})
+	for _, err := range errs {
+		checkNoErr(t, "IncrCounter", err)
+	}
+	got, _, err := s.GetCounter(ctx(t), "race", t0)
+	checkNoErr(t, "GetCounter", err)
+	if got != n {
+		t.Fatalf("%d concurrent hits counted as %d", n, got)
+	}
+}
+
+func testAudit(t *testing.T, s userpool.Store) {
+	p := newPool(t, s, "pa")
+	other := newPool(t, s, "pb")
+	events := []*userpool.AuditEvent{
+		{PoolID: p.ID, UserID: "u1", Event: "login.success", ClientIP: "192.0.2.1", CreatedAt: t0},
+		{PoolID: p.ID, UserID: "u1", Event: "login.failure", ClientIP: "192.0.2.1", Detail: map[string]string{"reason": "wrong_password"}, CreatedAt: t0.Add(time.Minute)},
+		{PoolID: p.ID, UserID: "u2", Event: "login.success", CreatedAt: t0.Add(2 * time.Minute)},
+		{PoolID: other.ID, UserID: "u1", Event: "login.success", CreatedAt: t0.Add(3 * time.Minute)},
+	}
+	for _, e := range events {
+		checkNoErr(t, "AppendAudit", s.AppendAudit(ctx(t), e))
+	}
+	all, err := s.ListAudit(ctx(t), userpool.AuditFilter{PoolID: p.ID})
+	checkNoErr(t, "ListAudit", err)
+	if len(all) != 3 || all[0].UserID != "u2" || all[2].Event != "login.success" {
+		t.Fatalf("ListAudit pool: %d events, newest first expected", len(all))
+	}
+	checkEqual(t, "audit event", events[1], all[1])
+	byUser, _ := s.ListAudit(ctx(t), userpool.AuditFilter{PoolID: p.ID, UserID: "u1"})
+	byEvent, _ := s.ListAudit(ctx(t), userpool.AuditFilter{PoolID: p.ID, Event: "login.success"})
+	byTime, _ := s.ListAudit(ctx(t), userpool.AuditFilter{PoolID: p.ID, Since: t0.Add(time.Minute), Until: t0.Add(2 * time.Minute)})
+	limited, _ := s.ListAudit(ctx(t), userpool.AuditFilter{PoolID: p.ID, Limit: 1})
+	if len(byUser) != 2 || len(byEvent) != 2 || len(byTime) != 1 || byTime[0].Event != "login.failure" || len(limited) != 1 {
+		t.Fatalf("filters: user %d event %d time %d limit %d", len(byUser), len(byEvent), len(byTime), len(limited))
+	}
+	checkErr(t, "AppendAudit unknown pool", s.AppendAudit(ctx(t), &userpool.AuditEvent{PoolID: "nope", Event: "x", CreatedAt: t0}), userpool.ErrPoolNotFound)
+}
