@@ -55,8 +55,7 @@ func (s *Store) CreateSession(ctx context.Context, sess *userpool.Session) error
 // decides with Session.Alive. Unknown ids give ErrSessionNotFound.
 func (s *Store) GetSession(ctx context.Context, id string) (*userpool.Session, error) {
 	sess := new(userpool.Session)
-	err := s.read.QueryRowContext(ctx, s.d.q("SELECT "+sessionColumns+" FROM sessions WHERE id = ?"), id).
-		Scan(sessionDest(sess)...)
+	err := s.getSession.QueryRowContext(ctx, id).Scan(sessionDest(sess)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, userpool.ErrSessionNotFound
 	}

@@ -37,6 +37,10 @@ type Store struct {
 	read *sql.DB
 	// now stamps CreatedAt and UpdatedAt when the caller left them zero.
 	now func() time.Time
+
+	// getSession is prepared once: it runs on every authenticated request,
+	// and SQLite would otherwise parse and plan it each time.
+	getSession *sql.Stmt
 }
 
 var _ userpool.Store = (*Store)(nil)
@@ -90,6 +94,9 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 	}
 	if err := s.Migrate(ctx); err != nil {
 		return nil, errors.Join(err, s.Close())
+	}
+	if s.getSession, err = s.read.PrepareContext(ctx, s.d.q("SELECT "+sessionColumns+" FROM sessions WHERE id = ?")); err != nil {
+		return nil, errors.Join(fmt.Errorf("sqlstore: prepare: %w", err), s.Close())
 	}
 	return s, nil
 }
@@ -229,7 +236,11 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes every connection.
 func (s *Store) Close() error {
-	err := s.write.Close()
+	var err error
+	if s.getSession != nil {
+		err = s.getSession.Close()
+	}
+	err = errors.Join(err, s.write.Close())
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
 	}

@@ -68,6 +68,14 @@ type Manager struct {
 
 	jwks      []byte
 	publicPEM string
+
+	// verified remembers tokens whose signature and shape were checked, so
+	// that the same token checked again (every request of a session) costs
+	// a map lookup instead of an RSA verification. Only expiry depends on
+	// time and is checked on every hit; the bytes of a token cannot change
+	// their signature's validity, and keys are never removed while the
+	// process runs.
+	verified verifiedCache
 }
 
 // NewManager loads the signing keys from ks, generating and storing an
@@ -210,6 +218,12 @@ func (m *Manager) Verify(tokenString string) (Claims, error) {
 	if len(tokenString) > maxTokenLen {
 		return Claims{}, fmt.Errorf("%w: longer than %d bytes", ErrInvalid, maxTokenLen)
 	}
+	if c, ok := m.verified.get(tokenString); ok {
+		if !m.now().Before(c.ExpiresAt) {
+			return c, ErrExpired
+		}
+		return c, nil
+	}
 	var p payload
 	if _, err := m.parser.ParseWithClaims(tokenString, &p, m.verificationKey); err != nil {
 		return Claims{}, fmt.Errorf("%w: %w", ErrInvalid, err)
@@ -242,6 +256,7 @@ func (m *Manager) Verify(tokenString string) (Claims, error) {
 	if !now.Before(c.ExpiresAt) {
 		return c, ErrExpired
 	}
+	m.verified.put(tokenString, c)
 	return c, nil
 }
 
