@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -352,6 +353,41 @@ func TestPoolSettingsTakeEffectAtOnce(t *testing.T) {
 		u := must[*client.User](t)(c.RegisterByUsername(ctx, "longpw", "passw0rd-long!", nil, &client.RegisterOptions{GenerateToken: true}))
 		if got := u.TokenExpiredAt.Sub(in.Clock.Now()); got != time.Hour {
 			t.Fatalf("token lifetime %v, want the pool's 1h", got)
+		}
+	})
+}
+
+// TestConcurrentLogins: 32 logins at once (each a user read, a session
+// insert and a user update) all succeed — no "database is locked" — and no
+// login count is lost.
+func TestConcurrentLogins(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		in := start(t, testConfig(dbURL), nil)
+		const users, perUser = 8, 4
+		for i := range users {
+			must[*client.User](t)(in.client().RegisterByEmail(ctx, fmt.Sprintf("c%d@example.com", i), "passw0rd!", nil, nil))
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, users*perUser)
+		for i := range users * perUser {
+			wg.Go(func() {
+				_, err := in.client().LoginByEmail(ctx, fmt.Sprintf("c%d@example.com", i%users), "passw0rd!", nil)
+				errs <- err
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Errorf("concurrent login: %v", err)
+			}
+		}
+		for i := range users {
+			u := must[*client.User](t)(in.client().LoginByEmail(ctx, fmt.Sprintf("c%d@example.com", i), "passw0rd!", nil))
+			if u.LoginsCount != perUser+1 {
+				t.Errorf("user %d: LoginsCount %d, want %d", i, u.LoginsCount, perUser+1)
+			}
 		}
 	})
 }
