@@ -141,10 +141,12 @@ func Run(t *testing.T, open func(t *testing.T) userpool.Store) {
 		{"Pools/Settings", testPoolSettings},
 		{"Counters/IncrGetResetPurge", testCounters},
 		{"Audit/AppendAndFilter", testAudit},
+		{"TransportKeys/Ensure", testTransportKeys},
 		{"Race/CounterIncrements", testRaceCounter},
 		{"Race/CreateUserSameValue", testRaceCreateUser},
 		{"Race/EnsureDefaultPool", testRaceEnsureDefaultPool},
 		{"Race/AddSigningKeyIfNone", testRaceAddSigningKey},
+		{"Race/EnsureTransportKey", testRaceEnsureTransportKey},
 		{"Race/RevokeAndGetSession", testRaceRevokeSession},
 		{"Race/ConcurrentLogins", testRaceConcurrentLogins},
 	}

@@ -60,6 +60,13 @@ type Store interface {
 	// agree on one key.
 	AddSigningKeyIfNone(ctx context.Context, k *SigningKey) ([]*SigningKey, error)
 
+	// GetTransportKey returns the key stored for purpose, or ErrNotFound.
+	GetTransportKey(ctx context.Context, purpose string) (*TransportKey, error)
+	// EnsureTransportKey stores k unless a key for k.Purpose exists, and
+	// returns the stored key either way, so that replicas starting together
+	// agree on one key.
+	EnsureTransportKey(ctx context.Context, k *TransportKey) (*TransportKey, error)
+
 	// IncrCounter adds one to the fixed-window counter key and returns the
 	// new count and when its window ends. A counter whose window has ended
 	// at now starts again at 1 with a window of the given length. Counters
