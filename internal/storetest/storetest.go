@@ -135,6 +135,7 @@ func Run(t *testing.T, open func(t *testing.T) userpool.Store) {
 		{"Sessions/ExpiredCannotBeExtended", testExpiredSessionNotExtended},
 		{"Sessions/Revoke", testRevokeSession},
 		{"Sessions/RevokeUserSessions", testRevokeUserSessions},
+		{"Sessions/RevokeOtherSessions", testRevokeOtherSessions},
 		{"Pools/CreateGetList", testPools},
 		{"Pools/EnsureDefaultIdempotent", testEnsureDefaultPool},
 		{"SigningKeys/AddIfNone", testSigningKeys},

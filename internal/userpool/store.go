@@ -52,6 +52,9 @@ type Store interface {
 	// RevokeUserSessions revokes every alive session of the user and reports
 	// how many it revoked.
 	RevokeUserSessions(ctx context.Context, poolID, userID string, now time.Time) (int, error)
+	// RevokeOtherSessions revokes every alive session of the user except
+	// the one with id keep, and reports how many it revoked.
+	RevokeOtherSessions(ctx context.Context, poolID, userID, keep string, now time.Time) (int, error)
 
 	// SigningKeys returns every stored signing key, oldest first.
 	SigningKeys(ctx context.Context) ([]*SigningKey, error)
