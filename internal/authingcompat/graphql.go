@@ -111,7 +111,7 @@ func queryError(qe *gqlerrors.QueryError) error {
 	if qe.Err != nil && !errors.Is(qe.Err, gqlerrors.ErrSyntax) {
 		return userpool.Internal(qe.Err) // e.g. the request was cancelled
 	}
-	return userpool.Errorf(userpool.CodeBadRequest, "bad_request", "%s", qe.Message)
+	return userpool.Errorf(userpool.CodeBadRequest, "invalid_query", "%s", qe.Message)
 }
 
 // bodyError codes a body that is not one JSON request object.

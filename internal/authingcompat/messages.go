@@ -53,6 +53,10 @@ func message(l string, e *userpool.Error) string {
 		if m, ok := zhMessages[e.Reason]; ok {
 			return m
 		}
+		if e.Reason == "invalid_query" {
+			// The engine's text names the offending part of the document.
+			return "GraphQL 请求无效: " + e.Message
+		}
 	}
 	return e.Message
 }
