@@ -99,7 +99,7 @@ func publicPEM(pub *rsa.PublicKey) (string, error) {
 //
 // Telling 2016 from the use cases' answers makes this a padding oracle for
 // anyone with many requests; it is defence in depth behind TLS, as on
-// Authing's service, and the request rate limits bound it.
+// Authing's service; request rate limits are what bound it.
 func (s *Server) password(ctx context.Context, m auth.Meta, v string) (string, error) {
 	if v == "" {
 		return "", nil
