@@ -24,6 +24,7 @@ const (
 	CodeInvalidEmail      = 2003 // invalid_email
 	CodeUserNotFound      = 2004 // user_not_found
 	CodeWrongPassword     = 2006 // wrong_password
+	CodeNoPermission      = 2018 // no_permission (an end user acting on another account)
 	CodeNotLoggedIn       = 2020 // not_logged_in
 	CodeUserExists        = 2026 // user_exists (email or phone already registered)
 	CodePasswordTooWeak   = 2029 // password_too_weak (reason detail in message)

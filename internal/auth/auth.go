@@ -94,6 +94,12 @@ func (s *Service) pool(ctx context.Context, m Meta) (*userpool.Pool, error) {
 	return s.store.GetPool(ctx, p.ID)
 }
 
+// CurrentPool returns the addressed pool with its current settings, for
+// transports whose wire format depends on a pool setting.
+func (s *Service) CurrentPool(ctx context.Context, m Meta) (*userpool.Pool, error) {
+	return s.pool(ctx, m)
+}
+
 // poolID resolves m.PoolID to a real pool id.
 func (s *Service) poolID(ctx context.Context, m Meta) (string, error) {
 	p, err := s.Pool(ctx, m.PoolID)

@@ -9,6 +9,9 @@ import (
 // ProfileUpdate is a partial profile: nil leaves a field as is. Email,
 // Phone and Password are refused (they have their own calls).
 type ProfileUpdate struct {
+	// UserID, when set, names the user the caller means to change; it must
+	// be the caller (an end user changes only their own profile).
+	UserID   string
 	Fields   map[string]*string // profile field name (as in profileFields) -> new value
 	Email    *string
 	Phone    *string
@@ -38,6 +41,9 @@ func (s *Service) UpdateProfile(ctx context.Context, m Meta, tok string, up Prof
 	p, u, err := s.Authenticate(ctx, m, tok)
 	if err != nil {
 		return nil, err
+	}
+	if up.UserID != "" && up.UserID != u.ID {
+		return nil, errNoPermission
 	}
 	// Validate against a copy first so a bad update touches nothing.
 	next := u.Profile
@@ -77,9 +83,25 @@ func (s *Service) UpdateProfile(ctx context.Context, m Meta, tok string, up Prof
 }
 
 // UpdatePassword changes the caller's password. The old password is
-// required when the account has one.
+// required when the account has one. Every session ends, the caller's
+// included, and the answer carries a fresh token.
 func (s *Service) UpdatePassword(ctx context.Context, m Meta, tok, newPw, oldPw string) (*Result, error) {
-	_, u, err := s.Authenticate(ctx, m, tok)
+	return s.updatePassword(ctx, m, tok, newPw, oldPw, false)
+}
+
+// UpdatePasswordKeepSession changes the caller's password like
+// UpdatePassword but keeps the caller's own session (every other one ends)
+// and answers with the presented token. It serves clients that do not
+// store the token of the answer, as Authing's SDKs do not after
+// updatePassword: ending their session would silently log them out. The
+// caller has just proven the old password, so its session is not the one
+// a thief would hold.
+func (s *Service) UpdatePasswordKeepSession(ctx context.Context, m Meta, tok, newPw, oldPw string) (*Result, error) {
+	return s.updatePassword(ctx, m, tok, newPw, oldPw, true)
+}
+
+func (s *Service) updatePassword(ctx context.Context, m Meta, tok, newPw, oldPw string, keep bool) (*Result, error) {
+	p, u, err := s.Authenticate(ctx, m, tok)
 	if err != nil {
 		return nil, err
 	}
@@ -118,6 +140,13 @@ func (s *Service) UpdatePassword(ctx context.Context, m Meta, tok, newPw, oldPw 
 	if err != nil {
 		return nil, err
 	}
+	if keep {
+		if _, err := s.store.RevokeOtherSessions(ctx, u.PoolID, u.ID, p.Session.ID, s.now().UTC()); err != nil {
+			return nil, err
+		}
+		s.log.LogAttrs(ctx, slogInfo, "password changed; other sessions revoked", attrUser(u)...)
+		return &Result{User: updated, Token: tok, TokenExpires: p.Claims.ExpiresAt}, nil
+	}
 	// End every session, the caller's included, so a thief holding an old
 	// token is logged out; the caller gets a fresh token in the answer
 	// (the SDK stores it).
@@ -127,5 +156,7 @@ func (s *Service) UpdatePassword(ctx context.Context, m Meta, tok, newPw, oldPw 
 	s.log.LogAttrs(ctx, slogInfo, "password changed; sessions revoked", attrUser(u)...)
 	return s.issue(ctx, m, pool.Settings, updated)
 }
+
+var errNoPermission = userpool.Errorf(userpool.CodeNoPermission, "no_permission", "an end user may change only their own account")
 
 var errWrongOldPassword = userpool.Errorf(userpool.CodeWrongOldPassword, "wrong_old_password", "old password is wrong")

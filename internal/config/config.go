@@ -42,6 +42,9 @@ type Config struct {
 	// TrustedProxies are CIDRs whose X-Forwarded-For and clientIp claims are
 	// believed; every other caller is identified by its connection address.
 	TrustedProxies []string `json:"trustedProxies"`
+	// CORSOrigins are the browser origins ("https://app.example.com") that
+	// may call the Authing-compatible API with credentials.
+	CORSOrigins []string `json:"corsOrigins"`
 }
 
 // Duration is a time.Duration that reads and writes as "15m", "24h".
@@ -152,6 +155,9 @@ func Load(getenv func(string) string) (Config, error) {
 	if v, ok := env("AUTHPOOL_TRUSTED_PROXIES"); ok {
 		c.TrustedProxies = splitList(v)
 	}
+	if v, ok := env("AUTHPOOL_CORS_ORIGINS"); ok {
+		c.CORSOrigins = splitList(v)
+	}
 	return c, errors.Join(errs...)
 }
 
@@ -208,6 +214,11 @@ func (c Config) Validate() error {
 	if _, err := c.TrustedPrefixes(); err != nil {
 		errs = append(errs, err)
 	}
+	for _, o := range c.CORSOrigins {
+		if !validOrigin(o) {
+			bad("corsOrigins (AUTHPOOL_CORS_ORIGINS): %q is not an origin such as https://app.example.com (scheme and host in lower case, optional port, no path, no wildcard)", o)
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -245,4 +256,16 @@ func (c Config) TrustedPrefixes() ([]netip.Prefix, error) {
 		out = append(out, netip.PrefixFrom(a, a.BitLen()))
 	}
 	return out, errors.Join(errs...)
+}
+
+// validOrigin reports whether o is a browser origin as the CORS allow-list
+// takes it: "http" or "https", a host, an optional port, nothing else.
+// Browsers send origins in this exact form, and the list is matched
+// exactly.
+func validOrigin(o string) bool {
+	rest, ok := strings.CutPrefix(o, "https://")
+	if !ok {
+		rest, ok = strings.CutPrefix(o, "http://")
+	}
+	return ok && rest != "" && !strings.ContainsAny(rest, "/?#@ *") && rest == strings.ToLower(rest)
 }

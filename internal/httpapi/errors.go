@@ -41,7 +41,7 @@ func status(c userpool.Code) int {
 		return http.StatusServiceUnavailable
 	case userpool.CodeWrongPassword, userpool.CodeNotLoggedIn, userpool.CodeTokenExpired, userpool.CodeTokenInvalid:
 		return http.StatusUnauthorized
-	case userpool.CodeCaptchaRequired, userpool.CodeUserBlocked, userpool.CodeRegistrationClosed:
+	case userpool.CodeCaptchaRequired, userpool.CodeUserBlocked, userpool.CodeRegistrationClosed, userpool.CodeNoPermission:
 		return http.StatusForbidden
 	case userpool.CodeUserExists, userpool.CodeUsernameTaken:
 		return http.StatusConflict

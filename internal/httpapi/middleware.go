@@ -33,7 +33,11 @@ type ctxKey int
 
 const requestIDKey ctxKey = 0
 
-func requestID(ctx context.Context) string {
+func requestID(ctx context.Context) string { return RequestID(ctx) }
+
+// RequestID is the id the request log gave the request of ctx ("" outside
+// one); mounted transports log it with their failures.
+func RequestID(ctx context.Context) string {
 	id, _ := ctx.Value(requestIDKey).(string)
 	return id
 }
@@ -102,10 +106,25 @@ func (s *Server) meta(r *http.Request, claimedIP string) auth.Meta {
 	}
 }
 
-// clientIP is the connection's address unless the connection comes from a
+// clientIP is the caller's address as ClientIP computes it with the
+// server's trusted proxies.
+func (s *Server) clientIP(r *http.Request, claimed string) string {
+	return ClientIP(r, claimed, s.TrustedProxies)
+}
+
+// ClientIP is the connection's address unless the connection comes from a
 // trusted proxy, in which case a claimed IP, then the nearest untrusted
 // X-Forwarded-For hop, is believed. An untrusted claim is ignored silently.
-func (s *Server) clientIP(r *http.Request, claimed string) string {
+// Every transport computes the caller's address with it.
+func ClientIP(r *http.Request, claimed string, trusted []netip.Prefix) string {
+	isTrusted := func(a netip.Addr) bool {
+		for _, p := range trusted {
+			if p.Contains(a) {
+				return true
+			}
+		}
+		return false
+	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
@@ -115,7 +134,7 @@ func (s *Server) clientIP(r *http.Request, claimed string) string {
 		return host
 	}
 	remote = remote.Unmap()
-	if !s.trusted(remote) {
+	if !isTrusted(remote) {
 		return remote.String()
 	}
 	if a, err := netip.ParseAddr(strings.TrimSpace(claimed)); err == nil {
@@ -128,24 +147,18 @@ func (s *Server) clientIP(r *http.Request, claimed string) string {
 			break
 		}
 		a = a.Unmap()
-		if !s.trusted(a) {
+		if !isTrusted(a) {
 			return a.String()
 		}
 	}
 	return remote.String()
 }
 
-func (s *Server) trusted(a netip.Addr) bool {
-	for _, p := range s.TrustedProxies {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
-}
-
 // bearer returns the token of the Authorization header, or "".
-func bearer(r *http.Request) string {
+func bearer(r *http.Request) string { return Bearer(r) }
+
+// Bearer returns the token of the Authorization header, or "".
+func Bearer(r *http.Request) string {
 	h := r.Header.Get("Authorization")
 	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
 		return strings.TrimSpace(h[7:])

@@ -24,6 +24,16 @@ type Deps struct {
 	Log   *slog.Logger
 	// TrustedProxies may set the client address (X-Forwarded-For, clientIp).
 	TrustedProxies []netip.Prefix
+	// Mounts are other transports served beside the native API (the
+	// Authing-compatible one), sharing its request log, request ids and
+	// panic recovery. Their routes are theirs to list and document.
+	Mounts []Mount
+}
+
+// Mount is a handler served for a ServeMux pattern, every method.
+type Mount struct {
+	Pattern string
+	Handler http.Handler
 }
 
 // Server is the native HTTP API.
@@ -39,6 +49,9 @@ func New(d Deps) *Server {
 	for _, rt := range s.routes() {
 		s.mux.Handle(rt.Method+" "+rt.Path, s.adapt(rt.Handle))
 		allowed[rt.Path] = append(allowed[rt.Path], rt.Method)
+	}
+	for _, m := range d.Mounts {
+		s.mux.Handle(m.Pattern, m.Handler)
 	}
 	// One coded answer for unknown routes and wrong methods, instead of
 	// ServeMux's plain-text ones.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/authpool/authpool/internal/auth"
+	"github.com/authpool/authpool/internal/authingcompat"
 	"github.com/authpool/authpool/internal/config"
 	"github.com/authpool/authpool/internal/httpapi"
 	"github.com/authpool/authpool/internal/password"
@@ -73,8 +74,22 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		return nil, err
 	}
 	trusted, _ := cfg.TrustedPrefixes() // validated above
+	compat, err := authingcompat.New(ctx, authingcompat.Deps{
+		Auth: svc, Keys: st, Log: log, TrustedProxies: trusted, CORSOrigins: cfg.CORSOrigins, Now: now,
+		// Codes (issue 3), Captcha (issue 4) and Data (issue 5) are wired
+		// here once their use cases exist; until then their operations
+		// answer "not implemented in this build".
+	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	var mounts []httpapi.Mount
+	for _, p := range compat.Mounts() {
+		mounts = append(mounts, httpapi.Mount{Pattern: p, Handler: compat.Handler()})
+	}
 	api := httpapi.New(httpapi.Deps{
-		Auth: svc, JWKS: tokens.JWKS, Ready: st.Ping, Log: log, TrustedProxies: trusted,
+		Auth: svc, JWKS: tokens.JWKS, Ready: st.Ping, Log: log, TrustedProxies: trusted, Mounts: mounts,
 	})
 	return &Server{cfg: cfg, store: st, tokens: tokens, auth: svc, handler: api.Handler(), log: log, now: now, poolID: pool.ID}, nil
 }

@@ -106,9 +106,20 @@ func (s *Store) RevokeSession(ctx context.Context, id string, now time.Time) err
 // RevokeUserSessions revokes the user's sessions that are alive at now and
 // reports how many. Expired sessions are left as they are.
 func (s *Store) RevokeUserSessions(ctx context.Context, poolID, userID string, now time.Time) (int, error) {
+	return s.revokeUserSessions(ctx, poolID, userID, "", now)
+}
+
+// RevokeOtherSessions revokes every alive session of the user but keep.
+func (s *Store) RevokeOtherSessions(ctx context.Context, poolID, userID, keep string, now time.Time) (int, error) {
+	return s.revokeUserSessions(ctx, poolID, userID, keep, now)
+}
+
+// revokeUserSessions revokes the user's alive sessions except the one with
+// id keep ("" keeps none: no session has an empty id).
+func (s *Store) revokeUserSessions(ctx context.Context, poolID, userID, keep string, now time.Time) (int, error) {
 	res, err := s.write.ExecContext(ctx, s.d.q(`UPDATE sessions SET revoked_at = ?
-		WHERE pool_id = ? AND user_id = ? AND revoked_at IS NULL AND expires_at > ?`),
-		s.d.timeArg(s.d.norm(now)), poolID, userID, s.d.timeArg(now))
+		WHERE pool_id = ? AND user_id = ? AND id <> ? AND revoked_at IS NULL AND expires_at > ?`),
+		s.d.timeArg(s.d.norm(now)), poolID, userID, keep, s.d.timeArg(now))
 	if err != nil {
 		return 0, fmt.Errorf("sqlstore: revoke user sessions: %w", err)
 	}

@@ -115,3 +115,35 @@ func testRevokeUserSessions(t *testing.T, s userpool.Store) {
 		t.Errorf("second RevokeUserSessions revoked %d sessions, want 0", n)
 	}
 }
+
+func testRevokeOtherSessions(t *testing.T, s userpool.Store) {
+	p := newPool(t, s, "p1")
+	u := newUser(t, s, p.ID, "u1", "pia@example.com", "", "")
+	other := newUser(t, s, p.ID, "u2", "quinn@example.com", "", "")
+	newSession(t, s, u, "keep", t0.Add(time.Hour))
+	newSession(t, s, u, "alive", t0.Add(2*time.Hour))
+	newSession(t, s, u, "expired", t0.Add(time.Minute))
+	newSession(t, s, other, "others", t0.Add(time.Hour))
+
+	now := t0.Add(10 * time.Minute)
+	n, err := s.RevokeOtherSessions(ctx(t), p.ID, u.ID, "keep", now)
+	checkNoErr(t, "RevokeOtherSessions", err)
+	if n != 1 {
+		t.Errorf("RevokeOtherSessions revoked %d sessions, want 1", n)
+	}
+	wantRevokedAt := map[string]time.Time{"keep": {}, "alive": now, "expired": {}, "others": {}}
+	for id, want := range wantRevokedAt {
+		got, err := s.GetSession(ctx(t), id)
+		checkNoErr(t, "GetSession "+id, err)
+		if !got.RevokedAt.Equal(want) {
+			t.Errorf("session %s: RevokedAt = %v, want %v", id, got.RevokedAt, want)
+		}
+	}
+	// Keeping a session of another user keeps none of this user's.
+	newSession(t, s, u, "alive2", t0.Add(2*time.Hour))
+	n, err = s.RevokeOtherSessions(ctx(t), p.ID, u.ID, "others", now)
+	checkNoErr(t, "RevokeOtherSessions keeping another user's session", err)
+	if n != 2 {
+		t.Errorf("RevokeOtherSessions revoked %d sessions, want 2 (keep and alive2)", n)
+	}
+}

@@ -26,6 +26,7 @@ const (
 	CodeUserNotFound       Code = 2004
 	CodeWrongPassword      Code = 2006
 	CodeNotLoggedIn        Code = 2020
+	CodeNoPermission       Code = 2018
 	CodeUserExists         Code = 2026
 	CodePasswordTooWeak    Code = 2029
 	CodeUsernameTaken      Code = 2034

@@ -52,6 +52,9 @@ type Store interface {
 	// RevokeUserSessions revokes every alive session of the user and reports
 	// how many it revoked.
 	RevokeUserSessions(ctx context.Context, poolID, userID string, now time.Time) (int, error)
+	// RevokeOtherSessions revokes every alive session of the user except
+	// the one with id keep, and reports how many it revoked.
+	RevokeOtherSessions(ctx context.Context, poolID, userID, keep string, now time.Time) (int, error)
 
 	// SigningKeys returns every stored signing key, oldest first.
 	SigningKeys(ctx context.Context) ([]*SigningKey, error)
@@ -59,6 +62,13 @@ type Store interface {
 	// the keys that exist afterwards, so that replicas starting together
 	// agree on one key.
 	AddSigningKeyIfNone(ctx context.Context, k *SigningKey) ([]*SigningKey, error)
+
+	// GetTransportKey returns the key stored for purpose, or ErrNotFound.
+	GetTransportKey(ctx context.Context, purpose string) (*TransportKey, error)
+	// EnsureTransportKey stores k unless a key for k.Purpose exists, and
+	// returns the stored key either way, so that replicas starting together
+	// agree on one key.
+	EnsureTransportKey(ctx context.Context, k *TransportKey) (*TransportKey, error)
 
 	// IncrCounter adds one to the fixed-window counter key and returns the
 	// new count and when its window ends. A counter whose window has ended

@@ -94,3 +94,12 @@ type SigningKey struct {
 	PrivatePEM []byte // PKCS#8 PEM
 	CreatedAt  time.Time
 }
+
+// TransportKey is a private key a transport keeps in the store, one per
+// purpose, so that every replica uses the same one: for example the RSA key
+// with which Authing-compatible clients encrypt passwords in transit.
+type TransportKey struct {
+	Purpose    string
+	PrivatePEM []byte // PKCS#8 PEM
+	CreatedAt  time.Time
+}

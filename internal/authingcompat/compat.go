@@ -1,0 +1,168 @@
+// Package authingcompat serves the wire protocol of Authing's v4-generation
+// SDKs (authing-js-sdk 4.x, the Python authing 4.x and their kin), so that
+// an application moves from Authing's hosted service to authpool by
+// changing only the SDK's host. It is a second transport beside
+// internal/httpapi over the same auth use cases: it decodes Authing's
+// GraphQL and REST requests, calls auth, and encodes Authing's answers.
+// No policy lives here; what is Authing-specific is the wire: the GraphQL
+// schema and its type names, RSA-encrypted passwords, error objects in
+// HTTP 200 answers, message language, CORS for browsers.
+//
+// routes.go lists the surface; docs/AUTHING.md describes it.
+package authingcompat
+
+import (
+	"context"
+	"crypto/rsa"
+	_ "embed"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"time"
+
+	graphql "github.com/graph-gophers/graphql-go"
+
+	"github.com/authpool/authpool/internal/auth"
+	"github.com/authpool/authpool/internal/userpool"
+)
+
+// Core is what the transport needs from the use cases that exist in this
+// build; *auth.Service satisfies it.
+type Core interface {
+	RegisterByEmail(ctx context.Context, m auth.Meta, email, pw string, profile userpool.Profile, opts auth.RegisterOptions) (*auth.Result, error)
+	RegisterByUsername(ctx context.Context, m auth.Meta, username, pw string, profile userpool.Profile, opts auth.RegisterOptions) (*auth.Result, error)
+	LoginByEmail(ctx context.Context, m auth.Meta, email, pw string, opts auth.LoginOptions) (*auth.Result, error)
+	LoginByUsername(ctx context.Context, m auth.Meta, username, pw string, opts auth.LoginOptions) (*auth.Result, error)
+	CheckLoginStatus(ctx context.Context, m auth.Meta, tok string) (*auth.LoginStatus, error)
+	GetCurrentUser(ctx context.Context, m auth.Meta, tok string) (*auth.Result, error)
+	UpdateProfile(ctx context.Context, m auth.Meta, tok string, up auth.ProfileUpdate) (*auth.Result, error)
+	UpdatePasswordKeepSession(ctx context.Context, m auth.Meta, tok, newPw, oldPw string) (*auth.Result, error)
+	RefreshToken(ctx context.Context, m auth.Meta, tok string) (*auth.Result, error)
+	Logout(ctx context.Context, m auth.Meta, tok string) error
+	CurrentPool(ctx context.Context, m auth.Meta) (*userpool.Pool, error)
+}
+
+// KeyStore keeps the RSA key pair with which clients encrypt passwords;
+// userpool.Store satisfies it.
+type KeyStore interface {
+	GetTransportKey(ctx context.Context, purpose string) (*userpool.TransportKey, error)
+	EnsureTransportKey(ctx context.Context, k *userpool.TransportKey) (*userpool.TransportKey, error)
+}
+
+// Deps are what the transport needs from the rest of the program. Codes,
+// Captcha and Data are the use cases of later issues: while one is nil its
+// operations answer a coded "not implemented in this build" error (see
+// pending.go).
+type Deps struct {
+	Auth    Core
+	Codes   Codes    // SMS and email codes, phone accounts (issue 3)
+	Captcha Captchas // CAPTCHA images (issue 4)
+	Data    UserData // user-defined values (issue 5)
+	Keys    KeyStore
+	Log     *slog.Logger
+	// TrustedProxies may set the client address (X-Forwarded-For, clientIp).
+	TrustedProxies []netip.Prefix
+	// CORSOrigins are the browser origins allowed to call with credentials,
+	// as "scheme://host[:port]".
+	CORSOrigins []string
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// Server is the Authing-compatible transport.
+type Server struct {
+	Deps
+	schema    *graphql.Schema
+	key       *rsa.PrivateKey
+	publicPEM string
+	origins   map[string]bool
+	mux       *http.ServeMux
+}
+
+//go:embed schema.graphql
+var schemaSDL string
+
+// Limits of one GraphQL request. The SDKs' documents are under 3 KiB, at
+// most 3 levels deep and have one root field; a standard introspection
+// query is under 2 KiB and at most 14 levels deep (__Type.ofType chains).
+const (
+	maxBodyBytes      = 64 << 10
+	maxQueryBytes     = 16 << 10
+	maxDepth          = 15
+	maxSelections     = 1000
+	maxOverlapChecks  = 10000
+	maxRootFieldCalls = 1 // business root fields per request: no alias batching of logins
+)
+
+// New loads (or, on first start, creates and stores) the password key and
+// builds the transport.
+func New(ctx context.Context, d Deps) (*Server, error) {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	key, err := loadKey(ctx, d.Keys, d.Now)
+	if err != nil {
+		return nil, err
+	}
+	pub, err := publicPEM(&key.PublicKey)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Deps: d, key: key, publicPEM: pub, origins: map[string]bool{}}
+	for _, o := range d.CORSOrigins {
+		s.origins[o] = true
+	}
+	s.schema, err = graphql.ParseSchema(schemaSDL, &resolver{s: s},
+		graphql.UseStringDescriptions(),
+		graphql.UseFieldResolvers(),
+		graphql.MaxQueryLength(maxQueryBytes),
+		graphql.MaxDepth(maxDepth),
+		graphql.MaxSelections(maxSelections),
+		graphql.OverlapValidationLimit(maxOverlapChecks),
+		graphql.MaxParallelism(4),
+		graphql.Logger(panicLogger{d.Log}),
+		graphql.PanicHandler(panicHandler{}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("authingcompat: schema: %w", err)
+	}
+	s.mux = http.NewServeMux()
+	known := map[string]bool{}
+	for _, rt := range s.routes() {
+		s.mux.Handle(rt.Method+" "+rt.Path, rt.Handle)
+		known[rt.Path] = true
+	}
+	// Every other method or path under the mounts gets a coded HTTP 200
+	// answer, as Authing's SDKs read nothing else.
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		e := errNoRoute
+		if known[r.URL.Path] {
+			e = errMethod
+		}
+		if r.URL.Path == graphqlPath {
+			s.writeGraphQLErrors(w, r, []wireError{s.wire(r, e, nil)})
+			return
+		}
+		s.writeREST(w, r, nil, e)
+	})
+	return s, nil
+}
+
+// Mounts are the ServeMux patterns under which internal/server mounts the
+// transport beside the native API.
+func (s *Server) Mounts() []string { return []string{graphqlPath, "/api/v2/"} }
+
+// Handler serves every route of routes.go, with CORS.
+func (s *Server) Handler() http.Handler { return s.cors(s.mux) }
+
+type panicLogger struct{ log *slog.Logger }
+
+// LogPanic logs a resolver panic. The engine's default logger would print
+// the request context; this one prints only the value.
+func (l panicLogger) LogPanic(ctx context.Context, value any) {
+	l.log.LogAttrs(ctx, slog.LevelError, "graphql resolver panic", slog.String("panic", fmt.Sprint(value)))
+}

@@ -1,0 +1,26 @@
+package authingcompat
+
+import "net/http"
+
+// route is one endpoint of the Authing-compatible transport.
+type route struct {
+	Method, Path string
+	Handle       http.HandlerFunc
+}
+
+const graphqlPath = "/graphql/v2"
+
+// routes is the index of the transport; docs/AUTHING.md and the /graphql/v2
+// and /api/v2/ paths of docs/openapi.yaml describe the same list (a test
+// checks that openapi.yaml agrees). The GraphQL root fields are listed in
+// schema.graphql and resolved in resolve_*.go and pending.go.
+func (s *Server) routes() []route {
+	return []route{
+		{http.MethodPost, graphqlPath, s.graphql},
+		{http.MethodGet, "/api/v2/.well-known", s.wellKnown},
+		{http.MethodPost, "/api/v2/sms/send", s.sendSMS},
+		{http.MethodGet, "/api/v2/logout", s.logout},
+		{http.MethodGet, "/api/v2/users/me", s.usersMe},
+		{http.MethodGet, "/api/v2/security/captcha", s.captcha},
+	}
+}
