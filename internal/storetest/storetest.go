@@ -141,12 +141,19 @@ func Run(t *testing.T, open func(t *testing.T) userpool.Store) {
 		{"Pools/Settings", testPoolSettings},
 		{"Counters/IncrGetResetPurge", testCounters},
 		{"Audit/AppendAndFilter", testAudit},
+		{"Codes/PutUseReplace", testCodes},
+		{"Codes/Purge", testPurgeCodes},
+		{"Counters/Decr", testDecrCounter},
+		{"Secrets/Ensure", testServerSecrets},
 		{"Race/CounterIncrements", testRaceCounter},
 		{"Race/CreateUserSameValue", testRaceCreateUser},
 		{"Race/EnsureDefaultPool", testRaceEnsureDefaultPool},
 		{"Race/AddSigningKeyIfNone", testRaceAddSigningKey},
 		{"Race/RevokeAndGetSession", testRaceRevokeSession},
 		{"Race/ConcurrentLogins", testRaceConcurrentLogins},
+		{"Race/SpendCodeOnce", testRaceSpendCode},
+		{"Race/CodeAttempts", testRaceCodeAttempts},
+		{"Race/EnsureServerSecret", testRaceServerSecret},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
