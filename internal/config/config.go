@@ -42,6 +42,9 @@ type Config struct {
 	// TrustedProxies are CIDRs whose X-Forwarded-For and clientIp claims are
 	// believed; every other caller is identified by its connection address.
 	TrustedProxies []string `json:"trustedProxies"`
+
+	// Verification codes and their delivery (codes.go).
+	Codes
 }
 
 // Duration is a time.Duration that reads and writes as "15m", "24h".
@@ -77,6 +80,7 @@ func Default() Config {
 		ShutdownTimeout:     Duration(15 * time.Second),
 		LogLevel:            "info",
 		LogFormat:           "text",
+		Codes:               defaultCodes(),
 	}
 }
 
@@ -152,6 +156,7 @@ func Load(getenv func(string) string) (Config, error) {
 	if v, ok := env("AUTHPOOL_TRUSTED_PROXIES"); ok {
 		c.TrustedProxies = splitList(v)
 	}
+	c.Codes.load(env, func(err error) { errs = append(errs, err) })
 	return c, errors.Join(errs...)
 }
 
@@ -208,6 +213,7 @@ func (c Config) Validate() error {
 	if _, err := c.TrustedPrefixes(); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.Codes.validate()...)
 	return errors.Join(errs...)
 }
 
@@ -218,6 +224,7 @@ func (c Config) InitialPoolSettings() userpool.PoolSettings {
 	s := userpool.DefaultPoolSettings()
 	s.TokenTTL = time.Duration(c.TokenTTL)
 	s.PasswordMinLength = c.PasswordMinLength
+	c.Codes.applyTo(&s)
 	return s
 }
 
