@@ -26,8 +26,8 @@ type sentMessage struct {
 }
 
 func (o *outbox) Enabled(context.Context, slog.Level) bool { return true }
-func (o *outbox) WithAttrs([]slog.Attr) slog.Handler      { return o }
-func (o *outbox) WithGroup(string) slog.Handler           { return o }
+func (o *outbox) WithAttrs([]slog.Attr) slog.Handler       { return o }
+func (o *outbox) WithGroup(string) slog.Handler            { return o }
 
 func (o *outbox) Handle(_ context.Context, r slog.Record) error {
 	var m sentMessage
