@@ -152,6 +152,15 @@ func TestLoginByPhoneCodeCreatesAccount(t *testing.T) {
 		in.Clock.Advance(61 * time.Second)
 		must[*client.User](t)(c.LoginByPhoneCode(ctx, usPhone, sms(t, in, usPhone), nil))
 
+		// A phone stored unverified (by an administrator, say) is verified
+		// by its first code login.
+		if err := in.Srv.Store().CreateUser(ctx, &userpool.User{PoolID: u.UserPoolID, Phone: cnPhone, CreatedAt: in.Clock.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		if v := must[*client.User](t)(in.client().LoginByPhoneCode(ctx, cnPhone, sms(t, in, cnPhone), nil)); !v.PhoneVerified || v.NewlyCreated {
+			t.Fatalf("login to an unverified phone: %+v", v)
+		}
+
 		// A blocked user cannot log in by code.
 		if _, err := in.Srv.Store().UpdateUser(ctx, u.UserPoolID, u.ID, func(x *userpool.User) error { x.Blocked = true; return nil }); err != nil {
 			t.Fatal(err)

@@ -68,7 +68,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		return nil, err
 	}
 	hasher := password.New(cfg.PasswordParams(), cfg.PasswordConcurrency) // validated above
-	codes, err := codeDelivery(ctx, cfg, st, log)
+	codes, err := codeDelivery(ctx, cfg, st, log, now)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -151,7 +151,7 @@ const codeSecretName = "code_hmac"
 // the configured senders, the templates, and the code secret, which is
 // the configured one or else one generated at first start and kept in the
 // store, so that every replica checks codes any replica sent.
-func codeDelivery(ctx context.Context, cfg config.Config, st *sqlstore.Store, log *slog.Logger) (auth.Config, error) {
+func codeDelivery(ctx context.Context, cfg config.Config, st *sqlstore.Store, log *slog.Logger, now func() time.Time) (auth.Config, error) {
 	var c auth.Config
 	var err error
 	if c.Templates, err = notify.LoadTemplates(cfg.TemplateDir); err != nil {
@@ -160,7 +160,9 @@ func codeDelivery(ctx context.Context, cfg config.Config, st *sqlstore.Store, lo
 	console := notify.Console{Log: log}
 	switch cfg.Mailer {
 	case "smtp":
-		if c.Mailer, err = notify.NewSMTPMailer(cfg.SMTP()); err != nil {
+		smtpCfg := cfg.SMTP()
+		smtpCfg.Now = now
+		if c.Mailer, err = notify.NewSMTPMailer(smtpCfg); err != nil {
 			return c, err
 		}
 	default:
@@ -168,7 +170,7 @@ func codeDelivery(ctx context.Context, cfg config.Config, st *sqlstore.Store, lo
 	}
 	switch cfg.SMS {
 	case "http":
-		c.SMS, err = notify.NewHTTPSMS(notify.HTTPSMSConfig{URL: cfg.SMSHTTPURL, Secret: cfg.SMSHTTPSecret})
+		c.SMS, err = notify.NewHTTPSMS(notify.HTTPSMSConfig{URL: cfg.SMSHTTPURL, Secret: cfg.SMSHTTPSecret, Now: now})
 	case "twilio":
 		c.SMS, err = notify.NewTwilio(cfg.TwilioConfig())
 	default:
