@@ -9,15 +9,16 @@ import "fmt"
 const (
 	CodeOK = 200
 
-	CodeInternal         = 1000 // internal_error
-	CodeBadRequest       = 1001 // bad_request: malformed JSON, wrong types, unknown fields
-	CodeBodyTooLarge     = 1002 // body_too_large
-	CodeInvalidArgument  = 1003 // invalid_argument: a field failed validation
-	CodeNotFound         = 1004 // not_found: no such route or resource
-	CodeRateLimited      = 1005 // rate_limited (HTTP 429 with Retry-After)
-	CodeUnknownUserPool  = 1006 // unknown_user_pool
-	CodeMethodNotAllowed = 1007 // method_not_allowed
-	CodeUnavailable      = 1008 // unavailable: the store cannot be reached
+	CodeInternal           = 1000 // internal_error
+	CodeBadRequest         = 1001 // bad_request: malformed JSON, wrong types, unknown fields
+	CodeBodyTooLarge       = 1002 // body_too_large
+	CodeInvalidArgument    = 1003 // invalid_argument: a field failed validation
+	CodeNotFound           = 1004 // not_found: no such route or resource
+	CodeRateLimited        = 1005 // rate_limited (HTTP 429 with Retry-After)
+	CodeUnknownUserPool    = 1006 // unknown_user_pool
+	CodeMethodNotAllowed   = 1007 // method_not_allowed
+	CodeUnavailable        = 1008 // unavailable: the store cannot be reached
+	CodeRegistrationClosed = 1009 // registration_closed: the pool does not let users register this way
 
 	CodeCaptchaRequired    = 2000 // captcha_required
 	CodeWrongCode          = 2001 // wrong_code, code_attempts_exceeded (SMS/email code or CAPTCHA answer)
