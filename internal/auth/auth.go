@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/authpool/authpool/internal/notify"
 	"github.com/authpool/authpool/internal/password"
 	"github.com/authpool/authpool/internal/token"
 	"github.com/authpool/authpool/internal/userpool"
@@ -22,6 +23,19 @@ import (
 // in userpool.PoolSettings, read from the store.
 type Config struct {
 	Issuer string
+
+	// Delivery of verification codes.
+	Mailer    notify.Mailer
+	SMS       notify.SMSSender
+	Templates *notify.Templates
+	// CodeSecret keys the HMAC under which codes are stored.
+	CodeSecret []byte
+	// PhoneRegion is the region (ISO 3166 code such as "CN") assumed for
+	// phone numbers written without a "+" country code; "ZZ" assumes none.
+	PhoneRegion string
+	// VerifyEmailLink returns the link a VERIFY_EMAIL mail carries; the
+	// transport that serves it builds it.
+	VerifyEmailLink func(poolID, email, code string) string
 }
 
 // Service runs the use cases over a Store.
@@ -50,6 +64,9 @@ type Meta struct {
 	PoolID    string
 	ClientIP  string
 	UserAgent string
+	// AcceptLanguage picks the language of messages sent to users whose
+	// profile has no locale.
+	AcceptLanguage string
 }
 
 // Result is a user with, when one was issued or presented, its token.

@@ -51,6 +51,10 @@ func methodOpen(set userpool.PoolSettings, method string) bool {
 	return false
 }
 
+func errRegistrationClosed(method string) error {
+	return userpool.Errorf(userpool.CodeRegistrationClosed, "registration_closed", "registration by %s is closed in this user pool", method)
+}
+
 // register validates, hashes and stores u, then applies opts.
 func (s *Service) register(ctx context.Context, m Meta, method string, u *userpool.User, pw string, opts RegisterOptions) (*Result, error) {
 	pool, err := s.pool(ctx, m)
@@ -59,24 +63,32 @@ func (s *Service) register(ctx context.Context, m Meta, method string, u *userpo
 	}
 	poolID := pool.ID
 	if !methodOpen(pool.Settings, method) {
-		return nil, userpool.Errorf(userpool.CodeRegistrationClosed, "registration_closed", "registration by %s is closed in this user pool", method)
+		return nil, errRegistrationClosed(method)
 	}
 	if err := validateProfile(&u.Profile); err != nil {
 		return nil, err
 	}
-	if err := s.checkPassword(pool.Settings, pw); err != nil {
-		return nil, err
+	// Only a phone registration may go without a password: its code proved
+	// the phone, which logs in by code. Every other identifier needs the
+	// password to log in again.
+	withPassword := pw != "" || method != methodPhone
+	if withPassword {
+		if err := s.checkPassword(pool.Settings, pw); err != nil {
+			return nil, err
+		}
 	}
 	// Fail fast on a taken identifier before paying for a hash; the unique
 	// index still decides races.
 	if err := s.ensureFree(ctx, poolID, u); err != nil {
 		return nil, err
 	}
-	hash, err := s.hasher.Hash(ctx, pw)
-	if err != nil {
-		return nil, userpool.Internal(err)
+	if withPassword {
+		hash, err := s.hasher.Hash(ctx, pw)
+		if err != nil {
+			return nil, userpool.Internal(err)
+		}
+		u.PasswordHash = hash
 	}
-	u.PasswordHash = hash
 	if err := s.create(ctx, poolID, m, u); err != nil {
 		return nil, err
 	}

@@ -45,6 +45,9 @@ type Config struct {
 	// CORSOrigins are the browser origins ("https://app.example.com") that
 	// may call the Authing-compatible API with credentials.
 	CORSOrigins []string `json:"corsOrigins"`
+
+	// Verification codes and their delivery (codes.go).
+	Codes
 }
 
 // Duration is a time.Duration that reads and writes as "15m", "24h".
@@ -80,6 +83,7 @@ func Default() Config {
 		ShutdownTimeout:     Duration(15 * time.Second),
 		LogLevel:            "info",
 		LogFormat:           "text",
+		Codes:               defaultCodes(),
 	}
 }
 
@@ -158,6 +162,7 @@ func Load(getenv func(string) string) (Config, error) {
 	if v, ok := env("AUTHPOOL_CORS_ORIGINS"); ok {
 		c.CORSOrigins = splitList(v)
 	}
+	c.Codes.load(env, func(err error) { errs = append(errs, err) })
 	return c, errors.Join(errs...)
 }
 
@@ -219,6 +224,7 @@ func (c Config) Validate() error {
 			bad("corsOrigins (AUTHPOOL_CORS_ORIGINS): %q is not an origin such as https://app.example.com (scheme and host in lower case, optional port, no path, no wildcard)", o)
 		}
 	}
+	errs = append(errs, c.Codes.validate()...)
 	return errors.Join(errs...)
 }
 
@@ -229,6 +235,7 @@ func (c Config) InitialPoolSettings() userpool.PoolSettings {
 	s := userpool.DefaultPoolSettings()
 	s.TokenTTL = time.Duration(c.TokenTTL)
 	s.PasswordMinLength = c.PasswordMinLength
+	c.Codes.applyTo(&s)
 	return s
 }
 

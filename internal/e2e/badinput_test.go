@@ -43,6 +43,12 @@ func TestBadInput(t *testing.T) {
 			{"bad gender", "PATCH", "/api/v1/users/me", `{"gender": "X", "nickname": "changed"}`, true, 400, 1003},
 			{"profile type", "PATCH", "/api/v1/users/me", `{"nickname": ["a"]}`, true, 400, 1001},
 			{"unknown pool", "POST", "/api/v1/login/email", `{"email": "victim@example.com", "password": "passw0rd!"}`, false, 404, 1006},
+			{"phone of the wrong type", "POST", "/api/v1/codes/sms", `{"phone": 8613800138000}`, false, 400, 1001},
+			{"invalid phone", "POST", "/api/v1/codes/sms", `{"phone": "+86 12"}`, false, 400, 2028},
+			{"unknown scene", "POST", "/api/v1/codes/email", `{"email": "victim@example.com", "scene": "PWN"}`, false, 400, 1003},
+			{"code of the wrong type", "POST", "/api/v1/login/phone-code", `{"phone": "+8613800138000", "code": 123456}`, false, 400, 1001},
+			{"update phone unknown field", "PUT", "/api/v1/users/me/phone", `{"phone": "+8613800138000", "phoneCode": "123456", "force": true}`, true, 400, 1001},
+			{"verify link without code", "GET", "/api/v1/email/verify?email=victim%40example.com", ``, false, 400, 1003},
 			{"no route", "GET", "/api/v1/nothing", ``, false, 404, 1004},
 			{"wrong method", "GET", "/api/v1/login/email", ``, false, 405, 1007},
 		}

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"sync"
@@ -41,6 +42,7 @@ type instance struct {
 	Srv    *server.Server
 	Clock  *clock
 	DBURL  string
+	Outbox *outbox
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -62,18 +64,24 @@ func start(t testing.TB, cfg config.Config, clk *clock) *instance {
 	if clk == nil {
 		clk = newClock()
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.New(ctx, cfg, server.Options{Now: clk.Now})
-	if err != nil {
-		cancel()
-		t.Fatalf("start server: %v", err)
-	}
+	// Listen first, so that links in mails can name the real port.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		cancel()
 		t.Fatal(err)
 	}
-	in := &instance{URL: "http://" + ln.Addr().String(), Srv: srv, Clock: clk, DBURL: cfg.DatabaseURL, cancel: cancel, done: make(chan error, 1)}
+	url := "http://" + ln.Addr().String()
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = url
+	}
+	box := new(outbox)
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := server.New(ctx, cfg, server.Options{Now: clk.Now, Log: slog.New(box)})
+	if err != nil {
+		cancel()
+		ln.Close()
+		t.Fatalf("start server: %v", err)
+	}
+	in := &instance{URL: url, Srv: srv, Clock: clk, DBURL: cfg.DatabaseURL, Outbox: box, cancel: cancel, done: make(chan error, 1)}
 	go func() { in.done <- srv.Serve(ctx, ln) }()
 	t.Cleanup(in.stop)
 	return in

@@ -43,8 +43,11 @@ func status(c userpool.Code) int {
 		return http.StatusUnauthorized
 	case userpool.CodeCaptchaRequired, userpool.CodeUserBlocked, userpool.CodeRegistrationClosed, userpool.CodeNoPermission:
 		return http.StatusForbidden
-	case userpool.CodeUserExists, userpool.CodeUsernameTaken:
+	case userpool.CodeUserExists, userpool.CodeUsernameTaken, userpool.CodePhoneAlreadyBound, userpool.CodeEmailAlreadyBound,
+		userpool.CodeLastLoginMethod, userpool.CodeNotBound:
 		return http.StatusConflict
+	case userpool.CodeSendFailed:
+		return http.StatusBadGateway
 	}
 	return http.StatusBadRequest
 }

@@ -100,9 +100,10 @@ func (s *Server) withRequestLog(next http.Handler) http.Handler {
 // clientIp option of the body, believed only from a trusted proxy.
 func (s *Server) meta(r *http.Request, claimedIP string) auth.Meta {
 	return auth.Meta{
-		PoolID:    r.Header.Get(api.HeaderUserPoolID),
-		ClientIP:  s.clientIP(r, claimedIP),
-		UserAgent: r.UserAgent(),
+		PoolID:         r.Header.Get(api.HeaderUserPoolID),
+		ClientIP:       s.clientIP(r, claimedIP),
+		UserAgent:      r.UserAgent(),
+		AcceptLanguage: r.Header.Get("Accept-Language"),
 	}
 }
 

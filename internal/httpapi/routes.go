@@ -30,5 +30,23 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/api/v1/users/me", s.getCurrentUser, true},
 		{http.MethodPatch, "/api/v1/users/me", s.updateProfile, true},
 		{http.MethodPost, "/api/v1/users/me/password", s.updatePassword, true},
+
+		{http.MethodPost, "/api/v1/codes/sms", s.sendSmsCode, false},
+		{http.MethodPost, "/api/v1/codes/email", s.sendEmail, false},
+		{http.MethodPost, "/api/v1/register/phone-code", s.registerByPhoneCode, false},
+		{http.MethodPost, "/api/v1/login/phone-code", s.loginByPhoneCode, false},
+		{http.MethodPost, "/api/v1/login/phone-password", s.loginByPhonePassword, false},
+		{http.MethodPost, "/api/v1/password/reset/phone", s.resetPasswordByPhoneCode, false},
+		{http.MethodPost, "/api/v1/password/reset/email", s.resetPasswordByEmailCode, false},
+		{http.MethodPost, "/api/v1/email/verify", s.verifyEmail, false},
+		// The link in VERIFY_EMAIL mails; answers with a small HTML page.
+		{http.MethodGet, "/api/v1/email/verify", s.verifyEmailLink, false},
+
+		{http.MethodPost, "/api/v1/users/me/phone", s.bindPhone, true},
+		{http.MethodPut, "/api/v1/users/me/phone", s.updatePhone, true},
+		{http.MethodDelete, "/api/v1/users/me/phone", s.unbindPhone, true},
+		{http.MethodPost, "/api/v1/users/me/email", s.bindEmail, true},
+		{http.MethodPut, "/api/v1/users/me/email", s.updateEmail, true},
+		{http.MethodDelete, "/api/v1/users/me/email", s.unbindEmail, true},
 	}
 }

@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 	"github.com/authpool/authpool/internal/authingcompat"
 	"github.com/authpool/authpool/internal/config"
 	"github.com/authpool/authpool/internal/httpapi"
+	"github.com/authpool/authpool/internal/notify"
 	"github.com/authpool/authpool/internal/password"
 	"github.com/authpool/authpool/internal/sqlstore"
 	"github.com/authpool/authpool/internal/token"
@@ -67,7 +69,13 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		return nil, err
 	}
 	hasher := password.New(cfg.PasswordParams(), cfg.PasswordConcurrency) // validated above
-	svc := auth.New(st, tokens, hasher, auth.Config{Issuer: cfg.Issuer}, now, log)
+	codes, err := codeDelivery(ctx, cfg, st, log, now)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	codes.Issuer = cfg.Issuer
+	svc := auth.New(st, tokens, hasher, codes, now, log)
 	pool, err := svc.EnsureDefaultPool(ctx, cfg.DefaultPoolID, cfg.InitialPoolSettings())
 	if err != nil {
 		st.Close()
@@ -149,4 +157,61 @@ func (s *Server) janitor(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// codeSecretName is the store's name for the generated HMAC key of codes.
+const codeSecretName = "code_hmac"
+
+// codeDelivery builds what the use cases need to send and check codes:
+// the configured senders, the templates, and the code secret, which is
+// the configured one or else one generated at first start and kept in the
+// store, so that every replica checks codes any replica sent.
+func codeDelivery(ctx context.Context, cfg config.Config, st *sqlstore.Store, log *slog.Logger, now func() time.Time) (auth.Config, error) {
+	var c auth.Config
+	var err error
+	if c.Templates, err = notify.LoadTemplates(cfg.TemplateDir); err != nil {
+		return c, err
+	}
+	console := notify.Console{Log: log}
+	switch cfg.Mailer {
+	case "smtp":
+		smtpCfg := cfg.SMTP()
+		smtpCfg.Now = now
+		if c.Mailer, err = notify.NewSMTPMailer(smtpCfg); err != nil {
+			return c, err
+		}
+	default:
+		c.Mailer = console
+	}
+	switch cfg.SMS {
+	case "http":
+		c.SMS, err = notify.NewHTTPSMS(notify.HTTPSMSConfig{URL: cfg.SMSHTTPURL, Secret: cfg.SMSHTTPSecret, Now: now})
+	case "twilio":
+		c.SMS, err = notify.NewTwilio(cfg.TwilioConfig())
+	default:
+		c.SMS = console
+	}
+	if err != nil {
+		return c, err
+	}
+	if cfg.Mailer == "console" || cfg.SMS == "console" {
+		log.Warn("console senders are on: verification codes are written to this log instead of being delivered (development only)",
+			slog.String("mailer", cfg.Mailer), slog.String("sms", cfg.SMS))
+	}
+	c.CodeSecret = []byte(cfg.CodeSecret)
+	if len(c.CodeSecret) == 0 {
+		fresh := make([]byte, 32)
+		if _, err := rand.Read(fresh); err != nil {
+			return c, err
+		}
+		if c.CodeSecret, err = st.EnsureServerSecret(ctx, codeSecretName, fresh); err != nil {
+			return c, err
+		}
+	}
+	c.PhoneRegion = cfg.PhoneDefaultRegion
+	base := cfg.PublicBase()
+	c.VerifyEmailLink = func(poolID, email, code string) string {
+		return httpapi.VerifyEmailLink(base, poolID, email, code)
+	}
+	return c, nil
 }

@@ -56,12 +56,23 @@ func (s *Store) ResetCounter(ctx context.Context, key string) error {
 	return nil
 }
 
-// PurgeExpired deletes ended counters. Later short-lived tables (codes,
-// captchas) add their own DELETE here.
+// DecrCounter takes one back from a live counter: a send that a later
+// limit refused, or that failed, must not count against the sender.
+func (s *Store) DecrCounter(ctx context.Context, key string, now time.Time) error {
+	if _, err := s.write.ExecContext(ctx, s.d.q("UPDATE counters SET count = count - 1 WHERE key = ? AND window_end > ? AND count > 0"),
+		key, s.d.timeArg(s.d.norm(now))); err != nil {
+		return fmt.Errorf("sqlstore: decr counter: %w", err)
+	}
+	return nil
+}
+
+// PurgeExpired deletes ended counters and expired verification codes.
+// Later short-lived tables (captchas) add their own DELETE here.
 func (s *Store) PurgeExpired(ctx context.Context, now time.Time) (int64, error) {
 	var total int64
 	for _, q := range []string{
 		"DELETE FROM counters WHERE window_end <= ?",
+		"DELETE FROM verification_codes WHERE expires_at <= ?",
 	} {
 		res, err := s.write.ExecContext(ctx, s.d.q(q), s.d.timeArg(s.d.norm(now)))
 		if err != nil {

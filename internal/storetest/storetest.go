@@ -143,6 +143,10 @@ func Run(t *testing.T, open func(t *testing.T) userpool.Store) {
 		{"Counters/IncrGetResetPurge", testCounters},
 		{"Audit/AppendAndFilter", testAudit},
 		{"TransportKeys/Ensure", testTransportKeys},
+		{"Codes/PutUseReplace", testCodes},
+		{"Codes/Purge", testPurgeCodes},
+		{"Counters/Decr", testDecrCounter},
+		{"Secrets/Ensure", testServerSecrets},
 		{"Race/CounterIncrements", testRaceCounter},
 		{"Race/CreateUserSameValue", testRaceCreateUser},
 		{"Race/EnsureDefaultPool", testRaceEnsureDefaultPool},
@@ -150,6 +154,9 @@ func Run(t *testing.T, open func(t *testing.T) userpool.Store) {
 		{"Race/EnsureTransportKey", testRaceEnsureTransportKey},
 		{"Race/RevokeAndGetSession", testRaceRevokeSession},
 		{"Race/ConcurrentLogins", testRaceConcurrentLogins},
+		{"Race/SpendCodeOnce", testRaceSpendCode},
+		{"Race/CodeAttempts", testRaceCodeAttempts},
+		{"Race/EnsureServerSecret", testRaceServerSecret},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package userpool
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code is a closed set of error codes; the numbers follow Authing's table
@@ -27,15 +28,27 @@ const (
 	CodeWrongPassword      Code = 2006
 	CodeNotLoggedIn        Code = 2020
 	CodeNoPermission       Code = 2018
+	CodeSendFailed         Code = 2021
 	CodeUserExists         Code = 2026
+	CodeInvalidPhone       Code = 2028
 	CodePasswordTooWeak    Code = 2029
 	CodeUsernameTaken      Code = 2034
+	CodePhoneAlreadyBound  Code = 2035
+	CodeOldEmailMismatch   Code = 2037
+	CodeOldPhoneMismatch   Code = 2038
 	CodeUserBlocked        Code = 2057
+	CodeEmailAlreadyBound  Code = 2200
 	CodeWrongOldPassword   Code = 2203
 	CodeTokenExpired       Code = 2206
 	CodeTokenInvalid       Code = 2207
+	CodeLastLoginMethod    Code = 2217
+	CodeNotBound           Code = 2219
 	CodeCannotUpdateEmail  Code = 2225
 	CodeCannotUpdatePhone  Code = 2226
+	CodeOldAddressRequired Code = 2227
+	CodeEmailUnchanged     Code = 2229
+	CodePhoneUnchanged     Code = 2230
+	CodeCodeExpired        Code = 2300
 )
 
 // Error is the one error type of the domain. Reason is a stable snake_case
@@ -84,6 +97,30 @@ func AsError(err error) *Error {
 	return Internal(err)
 }
 
+// LimitError is a refusal by a rate limit. It wraps the coded error (so
+// AsError and errors.Is see it) and tells the client when to come back:
+// the HTTP transport turns RetryAfter into a Retry-After header.
+type LimitError struct {
+	Err   *Error
+	After time.Duration
+}
+
+func (e *LimitError) Error() string             { return e.Err.Error() }
+func (e *LimitError) Unwrap() error             { return e.Err }
+func (e *LimitError) RetryAfter() time.Duration { return e.After }
+
+// RateLimited builds a 1005 refusal naming the limit that was hit; the
+// limit's name and the wait in seconds also go in the error data.
+func RateLimited(limit string, after time.Duration, format string, args ...any) *LimitError {
+	secs := int64((after + time.Second - 1) / time.Second)
+	if secs < 1 {
+		secs = 1
+	}
+	e := Errorf(CodeRateLimited, "rate_limited", format, args...)
+	e.Data = map[string]any{"limit": limit, "retryAfter": secs}
+	return &LimitError{Err: e, After: after}
+}
+
 // Sentinel errors the store returns; use cases translate or pass them on.
 var (
 	ErrUserNotFound    = &Error{Code: CodeUserNotFound, Reason: "user_not_found", Message: "user does not exist"}
@@ -93,4 +130,8 @@ var (
 	ErrSessionNotFound = &Error{Code: CodeTokenInvalid, Reason: "token_invalid", Message: "token is invalid or its session has ended"}
 	ErrPoolNotFound    = &Error{Code: CodeUnknownUserPool, Reason: "unknown_user_pool", Message: "unknown user pool"}
 	ErrNotFound        = &Error{Code: CodeNotFound, Reason: "not_found", Message: "not found"}
+	// ErrCodeNotFound: no verification code is waiting for this target
+	// (never sent, already used, or replaced). To the caller it is a wrong
+	// code.
+	ErrCodeNotFound = &Error{Code: CodeWrongCode, Reason: "wrong_code", Message: "the verification code is wrong"}
 )

@@ -89,4 +89,7 @@ type Store interface {
 	AppendAudit(ctx context.Context, e *AuditEvent) error
 	// ListAudit returns a pool's events matching f, newest first.
 	ListAudit(ctx context.Context, f AuditFilter) ([]*AuditEvent, error)
+
+	// Verification codes and server secrets; see code.go.
+	CodeStore
 }

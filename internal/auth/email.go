@@ -1,0 +1,289 @@
+package auth
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/authpool/authpool/internal/notify"
+	"github.com/authpool/authpool/internal/userpool"
+)
+
+// EmailScene says what an email code is for; a code works only in its
+// scene.
+type EmailScene string
+
+// The scenes, named as on the wire.
+const (
+	SceneResetPassword EmailScene = "RESET_PASSWORD"
+	SceneVerifyEmail   EmailScene = "VERIFY_EMAIL"
+	SceneChangeEmail   EmailScene = "CHANGE_EMAIL"
+)
+
+// ParseEmailScene accepts the scene names and the aliases of Authing's
+// documentation (VerifyEmail, ChangeEmail, ResetPassword).
+func ParseEmailScene(s string) (EmailScene, error) {
+	switch s {
+	case "RESET_PASSWORD", "ResetPassword":
+		return SceneResetPassword, nil
+	case "VERIFY_EMAIL", "VerifyEmail":
+		return SceneVerifyEmail, nil
+	case "CHANGE_EMAIL", "ChangeEmail":
+		return SceneChangeEmail, nil
+	}
+	if len(s) > 64 {
+		s = s[:64]
+	}
+	return "", invalid("invalid_scene", "unknown email scene %q: use RESET_PASSWORD, VERIFY_EMAIL or CHANGE_EMAIL", s)
+}
+
+var (
+	errEmailAlreadyBound = userpool.Errorf(userpool.CodeEmailAlreadyBound, "email_already_bound", "this account already has an email address: use UpdateEmail to change it")
+	errEmailNotBound     = userpool.Errorf(userpool.CodeNotBound, "email_not_bound", "this account has no email address: use BindEmail to add one")
+	errEmailUnchanged    = userpool.Errorf(userpool.CodeEmailUnchanged, "email_unchanged", "the new email address is the current one")
+	errOldEmailRequired  = userpool.Errorf(userpool.CodeOldAddressRequired, "old_email_required", "this user pool requires the current email address and a code sent to it")
+	errOldEmailMismatch  = userpool.Errorf(userpool.CodeOldEmailMismatch, "old_email_mismatch", "the old email address is not this account's email address")
+	errEmailLastLogin    = userpool.Errorf(userpool.CodeLastLoginMethod, "last_login_method", "the email address is this account's only way to log in: add a phone number, or a username and password, first")
+)
+
+// SendEmail sends a code for scene to email, within the pool's sending
+// limits (per address per interval and per day, per client IP per hour).
+// RESET_PASSWORD and VERIFY_EMAIL need an account with that address: an
+// unknown one is 2004, or, when the pool answers login failures uniformly,
+// a success that sends nothing, so the answer does not tell which
+// addresses have accounts. CHANGE_EMAIL goes to any address (the new
+// address of UpdateEmail and BindEmail, or the current one).
+func (s *Service) SendEmail(ctx context.Context, m Meta, email, sceneName string) error {
+	scene, err := ParseEmailScene(sceneName)
+	if err != nil {
+		return err
+	}
+	email, err = normalizeEmail(email)
+	if err != nil {
+		return err
+	}
+	pool, err := s.pool(ctx, m)
+	if err != nil {
+		return err
+	}
+	set := pool.Settings
+	u, err := s.store.GetUserByEmail(ctx, pool.ID, email)
+	switch {
+	case isNotFound(err) && scene != SceneChangeEmail && !set.UniformLoginError:
+		return err
+	case isNotFound(err):
+		u = nil
+	case err != nil:
+		return err
+	}
+	key := func(parts ...string) string { return "email:" + pool.ID + ":" + strings.Join(parts, ":") }
+	release, err := s.reserve(ctx, []limit{
+		{"email_address_interval", key("addr-interval", email), 1, set.EmailAddressInterval, "to this address just now"},
+		{"email_address_daily", key("addr-day", email), set.EmailAddressPerDay, 24 * time.Hour, "to this address today"},
+		{"email_ip_hourly", key("ip", m.ClientIP), set.EmailIPPerHour, time.Hour, "from this address in the last hour"},
+	})
+	if err != nil {
+		return err
+	}
+	if u == nil && scene != SceneChangeEmail {
+		// Uniform answers: the counts stay, so limits look the same too.
+		return nil
+	}
+	locale := ""
+	if u != nil {
+		locale = u.Locale
+	}
+	code := newCode()
+	lang := notify.MatchLanguage(locale, m.AcceptLanguage)
+	ttl := set.EmailCodeTTL
+	data := notify.Data{Code: code, Minutes: minutes(ttl), To: email}
+	kind := notify.KindChangeEmail
+	switch scene {
+	case SceneResetPassword:
+		kind = notify.KindResetPassword
+	case SceneVerifyEmail:
+		kind = notify.KindVerifyEmail
+		data.Link = s.cfg.VerifyEmailLink(pool.ID, email, code)
+	}
+	subject, text, err := s.cfg.Templates.Render(kind, lang, data)
+	if err != nil {
+		release()
+		return userpool.Internal(err)
+	}
+	return s.sendCode(ctx, pool.ID, emailPurpose(scene), email, code, ttl, release, "email", func(ctx context.Context) error {
+		return s.cfg.Mailer.SendMail(ctx, notify.Mail{To: email, Subject: subject, Text: text, Code: code, Scene: string(scene)})
+	})
+}
+
+// ResetPasswordByEmailCode sets a new password for the user of email,
+// proven by a RESET_PASSWORD code, and ends every session of that user.
+func (s *Service) ResetPasswordByEmailCode(ctx context.Context, m Meta, email, code, newPw string) error {
+	email, err := normalizeEmail(email)
+	if err != nil {
+		return err
+	}
+	return s.resetPassword(ctx, m, newPw, emailPurpose(SceneResetPassword), email, code, s.store.GetUserByEmail, func(u *userpool.User) {
+		if strings.EqualFold(u.Email, email) {
+			u.EmailVerified = true
+		}
+	})
+}
+
+// resetPassword is the end of both resets: the new password is checked
+// against the policy before the code is spent; the code proves the
+// address (which is marked verified by mark); every session ends.
+func (s *Service) resetPassword(ctx context.Context, m Meta, newPw, purpose, target, code string, lookup lookupFunc, mark func(*userpool.User)) error {
+	pool, err := s.pool(ctx, m)
+	if err != nil {
+		return err
+	}
+	if newPw == "" {
+		return invalid("missing_field", "field %q is required", "newPassword")
+	}
+	if err := s.checkPassword(pool.Settings, newPw); err != nil {
+		return err
+	}
+	if err := s.checkCode(ctx, pool.Settings, pool.ID, purpose, target, code, true); err != nil {
+		return err
+	}
+	u, err := lookup(ctx, pool.ID, target)
+	if err != nil {
+		return err
+	}
+	hash, err := s.hasher.Hash(ctx, newPw)
+	if err != nil {
+		return userpool.Internal(err)
+	}
+	now := s.now().UTC()
+	if _, err := s.store.UpdateUser(ctx, u.PoolID, u.ID, func(x *userpool.User) error {
+		x.PasswordHash = hash
+		mark(x)
+		x.UpdatedAt = now
+		return nil
+	}); err != nil {
+		return err
+	}
+	if _, err := s.store.RevokeUserSessions(ctx, u.PoolID, u.ID, now); err != nil {
+		return err
+	}
+	s.log.LogAttrs(ctx, slogInfo, "password reset by code; sessions revoked", attrUser(u)...)
+	return nil
+}
+
+// VerifyEmail marks the address of a user verified, proven by a
+// VERIFY_EMAIL code (typed in, or from the mail's link).
+func (s *Service) VerifyEmail(ctx context.Context, m Meta, email, code string) error {
+	email, err := normalizeEmail(email)
+	if err != nil {
+		return err
+	}
+	pool, err := s.pool(ctx, m)
+	if err != nil {
+		return err
+	}
+	if err := s.checkCode(ctx, pool.Settings, pool.ID, emailPurpose(SceneVerifyEmail), email, code, true); err != nil {
+		return err
+	}
+	u, err := s.store.GetUserByEmail(ctx, pool.ID, email)
+	if err != nil {
+		return err
+	}
+	_, err = s.store.UpdateUser(ctx, u.PoolID, u.ID, func(x *userpool.User) error {
+		if !strings.EqualFold(x.Email, email) {
+			return userpool.ErrUserNotFound // the address moved meanwhile
+		}
+		x.EmailVerified = true
+		x.UpdatedAt = s.now().UTC()
+		return nil
+	})
+	return err
+}
+
+// BindEmail gives the caller, who has no email address yet (registered by
+// phone, say), an address proven by a CHANGE_EMAIL code.
+func (s *Service) BindEmail(ctx context.Context, m Meta, tok, email, code string) (*Result, error) {
+	p, u, err := s.Authenticate(ctx, m, tok)
+	if err != nil {
+		return nil, err
+	}
+	email, err = normalizeEmail(email)
+	if err != nil {
+		return nil, err
+	}
+	if u.Email != "" {
+		return nil, errEmailAlreadyBound
+	}
+	return s.changeIdentifier(ctx, p, u, &userpool.User{Email: email}, func(x *userpool.User) error {
+		if x.Email != "" {
+			return errEmailAlreadyBound
+		}
+		x.Email, x.EmailVerified = email, true
+		return nil
+	}, [3]string{emailPurpose(SceneChangeEmail), email, code})
+}
+
+// UnbindEmail removes the caller's email address, unless it is the only
+// way left to log in to the account.
+func (s *Service) UnbindEmail(ctx context.Context, m Meta, tok string) (*Result, error) {
+	p, u, err := s.Authenticate(ctx, m, tok)
+	if err != nil {
+		return nil, err
+	}
+	if u.Email == "" {
+		return nil, errEmailNotBound
+	}
+	return s.changeIdentifier(ctx, p, u, nil, func(x *userpool.User) error {
+		if x.Email == "" {
+			return errEmailNotBound
+		}
+		if x.Phone == "" && !(x.Username != "" && x.HasPassword()) {
+			return errEmailLastLogin
+		}
+		x.Email, x.EmailVerified = "", false
+		return nil
+	})
+}
+
+// UpdateEmail moves the caller to a new address proven by a CHANGE_EMAIL
+// code. With the pool's VerifyOldEmail (on by default) the current address
+// and a CHANGE_EMAIL code sent to it are required too.
+func (s *Service) UpdateEmail(ctx context.Context, m Meta, tok, email, code, oldEmail, oldCode string) (*Result, error) {
+	p, u, err := s.Authenticate(ctx, m, tok)
+	if err != nil {
+		return nil, err
+	}
+	email, err = normalizeEmail(email)
+	if err != nil {
+		return nil, err
+	}
+	if u.Email == "" {
+		return nil, errEmailNotBound
+	}
+	if strings.EqualFold(email, u.Email) {
+		return nil, errEmailUnchanged
+	}
+	pool, err := s.store.GetPool(ctx, u.PoolID)
+	if err != nil {
+		return nil, err
+	}
+	purpose := emailPurpose(SceneChangeEmail)
+	codes := [][3]string{{purpose, email, code}}
+	if pool.Settings.VerifyOldEmail {
+		if strings.TrimSpace(oldEmail) == "" || oldCode == "" {
+			return nil, errOldEmailRequired
+		}
+		old, err := normalizeEmail(oldEmail)
+		if err != nil || !strings.EqualFold(old, u.Email) {
+			return nil, errOldEmailMismatch
+		}
+		codes = append(codes, [3]string{purpose, old, oldCode})
+	}
+	current := u.Email
+	return s.changeIdentifier(ctx, p, u, &userpool.User{Email: email}, func(x *userpool.User) error {
+		if x.Email != current {
+			return errOldEmailMismatch // changed meanwhile
+		}
+		x.Email, x.EmailVerified = email, true
+		return nil
+	}, codes...)
+}

@@ -1,0 +1,320 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nyaruka/phonenumbers"
+
+	"github.com/authpool/authpool/internal/notify"
+	"github.com/authpool/authpool/internal/userpool"
+)
+
+const maxPhoneLen = 64
+
+var (
+	errInvalidPhone      = userpool.Errorf(userpool.CodeInvalidPhone, "invalid_phone", "phone number is not valid")
+	errPhoneAlreadyBound = userpool.Errorf(userpool.CodePhoneAlreadyBound, "phone_already_bound", "this account already has a phone number: use UpdatePhone to change it")
+	errPhoneNotBound     = userpool.Errorf(userpool.CodeNotBound, "phone_not_bound", "this account has no phone number: use BindPhone to add one")
+	errPhoneUnchanged    = userpool.Errorf(userpool.CodePhoneUnchanged, "phone_unchanged", "the new phone number is the current one")
+	errOldPhoneRequired  = userpool.Errorf(userpool.CodeOldAddressRequired, "old_phone_required", "this user pool requires the current phone number and a code sent to it")
+	errOldPhoneMismatch  = userpool.Errorf(userpool.CodeOldPhoneMismatch, "old_phone_mismatch", "the old phone number is not this account's phone number")
+	errPhoneLastLogin    = userpool.Errorf(userpool.CodeLastLoginMethod, "last_login_method", "the phone number is this account's only way to log in: add an email address, or a username and password, first")
+	errPhoneAutoRegister = invalid("auto_register_unsupported", "autoRegister is not available with a phone number and password: an account for a phone number is created only with a code sent to it (RegisterByPhoneCode or LoginByPhoneCode)")
+)
+
+// normalizePhone validates a phone number and returns it in E.164 with its
+// country calling code. A number without "+" is read in the configured
+// default region. Numbers are stored, compared and sent to only in this
+// form, so "+86 138-0013-8000" and "13800138000" (region CN) are one.
+func (s *Service) normalizePhone(phone string) (string, int, error) {
+	phone = strings.TrimSpace(phone)
+	if phone == "" || len(phone) > maxPhoneLen {
+		return "", 0, errInvalidPhone
+	}
+	region := s.cfg.PhoneRegion
+	if region == "" {
+		region = "ZZ"
+	}
+	num, err := phonenumbers.Parse(phone, region)
+	if err != nil || !phonenumbers.IsValidNumber(num) || num.GetExtension() != "" {
+		return "", 0, errInvalidPhone
+	}
+	return phonenumbers.Format(num, phonenumbers.E164), int(num.GetCountryCode()), nil
+}
+
+// SendSmsCode sends a fresh code to phone, within the pool's sending
+// limits: one per phone per interval, per phone per day, per client IP per
+// hour and per country calling code per day (against SMS pumping). Over a
+// limit nothing is sent and a LimitError (1005) tells when to retry.
+func (s *Service) SendSmsCode(ctx context.Context, m Meta, phone string) error {
+	phone, cc, err := s.normalizePhone(phone)
+	if err != nil {
+		return err
+	}
+	pool, err := s.pool(ctx, m)
+	if err != nil {
+		return err
+	}
+	set := pool.Settings
+	locale := ""
+	if u, err := s.store.GetUserByPhone(ctx, pool.ID, phone); err == nil {
+		locale = u.Locale
+	} else if !isNotFound(err) {
+		return err
+	}
+	key := func(parts ...string) string { return "sms:" + pool.ID + ":" + strings.Join(parts, ":") }
+	release, err := s.reserve(ctx, []limit{
+		{"sms_phone_interval", key("phone-interval", phone), 1, set.SMSPhoneInterval, "to this phone number just now"},
+		{"sms_phone_daily", key("phone-day", phone), set.SMSPhonePerDay, 24 * time.Hour, "to this phone number today"},
+		{"sms_ip_hourly", key("ip", m.ClientIP), set.SMSIPPerHour, time.Hour, "from this address in the last hour"},
+		{"sms_country_daily", key("cc", strconv.Itoa(cc)), set.SMSCountryPerDay, 24 * time.Hour, "to this country today"},
+	})
+	if err != nil {
+		return err
+	}
+	code := newCode()
+	lang := notify.MatchLanguage(locale, m.AcceptLanguage)
+	_, text, err := s.cfg.Templates.Render(notify.KindSMS, lang, notify.Data{Code: code, Minutes: minutes(set.SMSCodeTTL), To: phone})
+	if err != nil {
+		release()
+		return userpool.Internal(err)
+	}
+	return s.sendCode(ctx, pool.ID, purposeSMS, phone, code, set.SMSCodeTTL, release, "SMS", func(ctx context.Context) error {
+		return s.cfg.SMS.SendSMS(ctx, notify.SMS{To: phone, Text: text, Code: code, Locale: lang})
+	})
+}
+
+// RegisterByPhoneCode creates a user whose phone number is proven by an
+// SMS code (and so verified). The password is optional: without one the
+// user logs in by code and may set one later with UpdatePassword.
+func (s *Service) RegisterByPhoneCode(ctx context.Context, m Meta, phone, code, pw string, profile userpool.Profile, opts RegisterOptions) (*Result, error) {
+	phone, _, err := s.normalizePhone(phone)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := s.pool(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	// Everything that can fail without the code is checked first, so that
+	// a bad request does not spend it; register checks again.
+	if !methodOpen(pool.Settings, methodPhone) {
+		return nil, errRegistrationClosed(methodPhone)
+	}
+	if err := validateProfile(&profile); err != nil {
+		return nil, err
+	}
+	if pw != "" {
+		if err := s.checkPassword(pool.Settings, pw); err != nil {
+			return nil, err
+		}
+	}
+	u := &userpool.User{Phone: phone, PhoneVerified: true, Profile: profile}
+	if err := s.ensureFree(ctx, pool.ID, u); err != nil {
+		return nil, err
+	}
+	if err := s.checkCode(ctx, pool.Settings, pool.ID, purposeSMS, phone, code, true); err != nil {
+		return nil, err
+	}
+	return s.register(ctx, m, methodPhone, u, pw, opts)
+}
+
+// LoginByPhoneCode logs in with a phone number and its SMS code, creating
+// the account (NewlyCreated) when no user has that number and the pool
+// lets users register by phone.
+func (s *Service) LoginByPhoneCode(ctx context.Context, m Meta, phone, code string, opts LoginOptions) (*Result, error) {
+	phone, _, err := s.normalizePhone(phone)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := s.pool(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkCode(ctx, pool.Settings, pool.ID, purposeSMS, phone, code, true); err != nil {
+		return nil, err
+	}
+	u, err := s.store.GetUserByPhone(ctx, pool.ID, phone)
+	if isNotFound(err) {
+		res, rerr := s.register(ctx, m, methodPhone, &userpool.User{Phone: phone, PhoneVerified: true}, "", RegisterOptions{ForceLogin: true})
+		if rerr == nil {
+			res.NewlyCreated = true
+			return res, nil
+		}
+		if !errors.Is(rerr, userpool.ErrPhoneTaken) {
+			return nil, rerr
+		}
+		// Created meanwhile (by an administrator, say): log in to it.
+		u, err = s.store.GetUserByPhone(ctx, pool.ID, phone)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if u.Blocked {
+		return nil, errBlocked
+	}
+	if !u.PhoneVerified {
+		// The code proves the number.
+		if u, err = s.store.UpdateUser(ctx, u.PoolID, u.ID, func(x *userpool.User) error {
+			x.PhoneVerified = x.Phone == phone || x.PhoneVerified
+			x.UpdatedAt = s.now().UTC()
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return s.completeLogin(ctx, m, pool.Settings, u, false)
+}
+
+// LoginByPhonePassword logs in with a phone number and password, exactly as
+// email and username logins do. autoRegister is refused: an account for a
+// phone number that nobody proved would let its creator capture the
+// number's real owner when they later log in by code.
+func (s *Service) LoginByPhonePassword(ctx context.Context, m Meta, phone, pw string, opts LoginOptions) (*Result, error) {
+	if opts.AutoRegister {
+		return nil, errPhoneAutoRegister
+	}
+	phone, _, err := s.normalizePhone(phone)
+	if err != nil {
+		return nil, err
+	}
+	return s.loginPassword(ctx, m, pw, opts, s.store.GetUserByPhone, methodPhone, phone, nil)
+}
+
+// ResetPasswordByPhoneCode sets a new password for the user of phone, proven
+// by an SMS code, and ends every session of that user.
+func (s *Service) ResetPasswordByPhoneCode(ctx context.Context, m Meta, phone, code, newPw string) error {
+	phone, _, err := s.normalizePhone(phone)
+	if err != nil {
+		return err
+	}
+	return s.resetPassword(ctx, m, newPw, purposeSMS, phone, code, s.store.GetUserByPhone, func(u *userpool.User) {
+		if u.Phone == phone {
+			u.PhoneVerified = true
+		}
+	})
+}
+
+// BindPhone gives the caller, who has no phone number yet, a phone number
+// proven by its code.
+func (s *Service) BindPhone(ctx context.Context, m Meta, tok, phone, code string) (*Result, error) {
+	p, u, err := s.Authenticate(ctx, m, tok)
+	if err != nil {
+		return nil, err
+	}
+	phone, _, err = s.normalizePhone(phone)
+	if err != nil {
+		return nil, err
+	}
+	if u.Phone != "" {
+		return nil, errPhoneAlreadyBound
+	}
+	return s.changeIdentifier(ctx, p, u, &userpool.User{Phone: phone}, func(x *userpool.User) error {
+		if x.Phone != "" {
+			return errPhoneAlreadyBound
+		}
+		x.Phone, x.PhoneVerified = phone, true
+		return nil
+	}, [3]string{purposeSMS, phone, code})
+}
+
+// UnbindPhone removes the caller's phone number, unless it is the only way
+// left to log in to the account.
+func (s *Service) UnbindPhone(ctx context.Context, m Meta, tok string) (*Result, error) {
+	p, u, err := s.Authenticate(ctx, m, tok)
+	if err != nil {
+		return nil, err
+	}
+	if u.Phone == "" {
+		return nil, errPhoneNotBound
+	}
+	return s.changeIdentifier(ctx, p, u, nil, func(x *userpool.User) error {
+		if x.Phone == "" {
+			return errPhoneNotBound
+		}
+		if x.Email == "" && !(x.Username != "" && x.HasPassword()) {
+			return errPhoneLastLogin
+		}
+		x.Phone, x.PhoneVerified = "", false
+		return nil
+	})
+}
+
+// UpdatePhone moves the caller to a new phone number proven by its code.
+// With the pool's VerifyOldPhone (on by default) the current number and a
+// code sent to it are required too.
+func (s *Service) UpdatePhone(ctx context.Context, m Meta, tok, phone, code, oldPhone, oldCode string) (*Result, error) {
+	p, u, err := s.Authenticate(ctx, m, tok)
+	if err != nil {
+		return nil, err
+	}
+	phone, _, err = s.normalizePhone(phone)
+	if err != nil {
+		return nil, err
+	}
+	if u.Phone == "" {
+		return nil, errPhoneNotBound
+	}
+	if phone == u.Phone {
+		return nil, errPhoneUnchanged
+	}
+	pool, err := s.store.GetPool(ctx, u.PoolID)
+	if err != nil {
+		return nil, err
+	}
+	codes := [][3]string{{purposeSMS, phone, code}}
+	if pool.Settings.VerifyOldPhone {
+		if strings.TrimSpace(oldPhone) == "" || oldCode == "" {
+			return nil, errOldPhoneRequired
+		}
+		old, _, err := s.normalizePhone(oldPhone)
+		if err != nil || old != u.Phone {
+			return nil, errOldPhoneMismatch
+		}
+		codes = append(codes, [3]string{purposeSMS, old, oldCode})
+	}
+	current := u.Phone
+	return s.changeIdentifier(ctx, p, u, &userpool.User{Phone: phone}, func(x *userpool.User) error {
+		if x.Phone != current {
+			return errOldPhoneMismatch // changed meanwhile
+		}
+		x.Phone, x.PhoneVerified = phone, true
+		return nil
+	}, codes...)
+}
+
+// changeIdentifier is the common end of bind, unbind and update: the new
+// identifier (when free is not nil) must not belong to another user, the
+// codes must be right, and then fn changes the user in one transaction.
+func (s *Service) changeIdentifier(ctx context.Context, p *Principal, u *userpool.User, free *userpool.User, fn func(*userpool.User) error, codes ...[3]string) (*Result, error) {
+	if free != nil {
+		if err := s.ensureFree(ctx, u.PoolID, free); err != nil {
+			return nil, err
+		}
+	}
+	if len(codes) > 0 {
+		pool, err := s.store.GetPool(ctx, u.PoolID)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.checkCodes(ctx, pool.Settings, u.PoolID, codes...); err != nil {
+			return nil, err
+		}
+	}
+	now := s.now().UTC()
+	updated, err := s.store.UpdateUser(ctx, u.PoolID, u.ID, func(x *userpool.User) error {
+		if err := fn(x); err != nil {
+			return err
+		}
+		x.UpdatedAt = now
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Result{User: updated, Token: p.Token, TokenExpires: p.Claims.ExpiresAt}, nil
+}
