@@ -5,6 +5,12 @@ import (
 	"time"
 )
 
+// Codes of the administration API (authpool's own 1400 block).
+const (
+	CodeAdminUnauthorized Code = 1401
+	CodePoolExists        Code = 1409
+)
+
 // UserQuery selects users of one pool for the administrator.
 type UserQuery struct {
 	PoolID string
