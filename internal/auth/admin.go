@@ -225,7 +225,7 @@ func changedSettings(a, b userpool.PoolSettings) []string {
 	var out []string
 	for i := range va.NumField() {
 		if !reflect.DeepEqual(va.Field(i).Interface(), vb.Field(i).Interface()) {
-			out = append(out, va.Type().Field(i).Name)
+			out = append(out, SettingName(va.Type().Field(i).Name))
 		}
 	}
 	return out

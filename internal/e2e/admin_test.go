@@ -442,7 +442,7 @@ func TestAdminAudit(t *testing.T) {
 		if strings.Join(names, " ") != "admin.pool.update admin.user.unblock admin.user.block admin.field.define" {
 			t.Fatalf("audit events, newest first: %v", names)
 		}
-		if all[0].Detail["settings"] != "VerifyOldEmail" || all[2].Detail["sessionsRevoked"] != "0" || all[2].ClientIP != "127.0.0.1" {
+		if all[0].Detail["settings"] != "verifyOldEmail" || all[2].Detail["sessionsRevoked"] != "0" || all[2].ClientIP != "127.0.0.1" {
 			t.Fatalf("audit details: %+v / %+v", all[0], all[2])
 		}
 		byUser := must[[]client.AuditEvent](t)(mc.ListAudit(ctx, "default", client.AuditQuery{UserID: u.ID}))

@@ -7,8 +7,13 @@ import (
 	"fmt"
 )
 
-// MaxObjectBytes bounds an OBJECT value's compact JSON text.
-const MaxObjectBytes = 16 << 10
+// Bounds of an OBJECT value: its compact JSON text, and how deeply
+// objects and arrays nest in it (so that no reader of the value, in any
+// language, recurses without end).
+const (
+	MaxObjectBytes = 16 << 10
+	MaxObjectDepth = 32
+)
 
 // objectKind is OBJECT: any JSON object (not an array or null), stored as
 // compact JSON text and answered as is.
@@ -25,7 +30,32 @@ func (objectKind) parse(raw []byte) (string, string) {
 	if b.Len() > MaxObjectBytes {
 		return "", fmt.Sprintf("at most %d bytes of JSON", MaxObjectBytes)
 	}
+	if depth(b.Bytes()) > MaxObjectDepth {
+		return "", fmt.Sprintf("nested at most %d levels deep", MaxObjectDepth)
+	}
 	return b.String(), ""
+}
+
+// depth is the deepest nesting of objects and arrays in valid JSON.
+func depth(b []byte) int {
+	d, deepest, inString, escaped := 0, 0, false, false
+	for _, c := range b {
+		switch {
+		case escaped:
+			escaped = false
+		case inString:
+			escaped = c == '\\'
+			inString = c != '"'
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			d++
+			deepest = max(deepest, d)
+		case c == '}' || c == ']':
+			d--
+		}
+	}
+	return deepest
 }
 
 func (objectKind) decode(stored string) (any, error) {

@@ -97,8 +97,10 @@ func Mismatch(f *userpool.Field, problem string) *userpool.Error {
 	}
 }
 
-// UnknownKey is the error for a key the pool does not define.
+// UnknownKey is the error for a key the pool does not define (a long key
+// is cut short in the answer).
 func UnknownKey(key string) *userpool.Error {
+	key = truncate(key, 80)
 	return &userpool.Error{
 		Code: userpool.CodeUnknownField, Reason: "unknown_field",
 		Message: fmt.Sprintf("no user-defined field %q in this user pool", key),

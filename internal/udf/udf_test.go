@@ -33,6 +33,7 @@ func TestParseAndDecode(t *testing.T) {
 		{userpool.TypeDatetime, `-1000`, `"1969-12-31T23:59:59Z"`, time.Date(1969, 12, 31, 23, 59, 59, 0, time.UTC)},
 		{userpool.TypeObject, `{ "a" : [1, {"b": null}] }`, `{"a":[1,{"b":null}]}`, json.RawMessage(`{"a":[1,{"b":null}]}`)},
 		{userpool.TypeObject, `{}`, `{}`, json.RawMessage(`{}`)},
+		{userpool.TypeObject, strings.Repeat(`{"a":[`, 16) + `"}]\\\"{["` + strings.Repeat(`]}`, 16), strings.Repeat(`{"a":[`, 16) + `"}]\\\"{["` + strings.Repeat(`]}`, 16), json.RawMessage(strings.Repeat(`{"a":[`, 16) + `"}]\\\"{["` + strings.Repeat(`]}`, 16))},
 	}
 	for _, tc := range ok {
 		stored, err := Parse(field(tc.dt), []byte(tc.in))
@@ -88,6 +89,7 @@ func TestParseAndDecode(t *testing.T) {
 		{userpool.TypeObject, `"{}"`},
 		{userpool.TypeObject, `{"a": "` + strings.Repeat("x", MaxObjectBytes) + `"}`},
 		{userpool.TypeObject, `{"a": `},
+		{userpool.TypeObject, strings.Repeat(`{"a":[`, 17) + `1` + strings.Repeat(`]}`, 17)},
 		{userpool.TypeNumber, ``},
 	}
 	for _, tc := range bad {
