@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/authpool/authpool/client"
 )
@@ -206,7 +208,7 @@ func printUser(e *adminEnv, v any, u *client.User) error {
 		}
 		slices.Sort(keys)
 		for _, k := range keys {
-			row("data."+k, fmt.Sprint(u.CustomData[k]))
+			row("data."+k, dataText(u.CustomData[k]))
 		}
 	})
 }
@@ -336,4 +338,20 @@ func auditList(ctx context.Context, e *adminEnv, _ []string) error {
 			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", fmtTime(ev.CreatedAt), ev.Event, orDash(ev.UserID), orDash(ev.ClientIP), orDash(strings.Join(d, " ")))
 		}
 	})
+}
+
+// dataText shows a user-defined value: text as is, times in RFC 3339,
+// everything else (numbers, booleans, objects) as JSON.
+func dataText(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case time.Time:
+		return x.UTC().Format(time.RFC3339Nano)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
 }
