@@ -21,6 +21,9 @@ type RegisterOptions struct {
 	// ClientIP is the end user's address when a backend calls on their
 	// behalf; it is honoured only from trusted callers.
 	ClientIP string `json:"clientIp,omitempty"`
+	// CustomData are user-defined values for the new user, keyed by field
+	// key and checked against the fields' types like SetUdv.
+	CustomData map[string]any `json:"customData,omitempty"`
 }
 
 // LoginOptions shapes a login.

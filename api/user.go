@@ -82,16 +82,19 @@ type User struct {
 	Phone         string `json:"phone,omitempty"`
 	PhoneVerified bool   `json:"phoneVerified"`
 	Profile
-	LoginsCount    int            `json:"loginsCount"`
-	LastLogin      time.Time      `json:"lastLogin,omitzero"`
-	SignedUp       time.Time      `json:"signedUp,omitzero"`
-	Blocked        bool           `json:"blocked"`
-	CreatedAt      time.Time      `json:"createdAt"`
-	UpdatedAt      time.Time      `json:"updatedAt"`
-	NewlyCreated   bool           `json:"newlyCreated,omitempty"`
-	CustomData     map[string]any `json:"customData,omitempty"`
-	Token          string         `json:"token,omitempty"`
-	TokenExpiredAt time.Time      `json:"tokenExpiredAt,omitzero"`
+	LoginsCount  int            `json:"loginsCount"`
+	LastLogin    time.Time      `json:"lastLogin,omitzero"`
+	SignedUp     time.Time      `json:"signedUp,omitzero"`
+	Blocked      bool           `json:"blocked"`
+	CreatedAt    time.Time      `json:"createdAt"`
+	UpdatedAt    time.Time      `json:"updatedAt"`
+	NewlyCreated bool           `json:"newlyCreated,omitempty"`
+	CustomData   map[string]any `json:"customData,omitempty"`
+	// CustomDataTypes gives the data type of each CustomData key, so that
+	// clients can decode values (DATETIME arrives as RFC 3339 text).
+	CustomDataTypes map[string]string `json:"customDataTypes,omitempty"`
+	Token           string            `json:"token,omitempty"`
+	TokenExpiredAt  time.Time         `json:"tokenExpiredAt,omitzero"`
 }
 
 // LoginStatus answers a token check. An invalid token is reported here

@@ -117,22 +117,10 @@ func (c *AuthenticationClient) forget() {
 // do sends one request. in (if not nil) is sent as JSON; out (if not nil)
 // receives the JSON answer. withToken sends the current token as bearer.
 func (c *AuthenticationClient) do(ctx context.Context, method, path string, in, out any, withToken bool) error {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return &Error{Code: api.CodeBadRequest, Reason: "bad_request", Message: "encode request: " + err.Error()}
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.opts.AppHost+path, body)
+	req, err := newRequest(ctx, method, c.opts.AppHost+path, in)
 	if err != nil {
-		return &Error{Code: api.CodeBadRequest, Reason: "bad_request", Message: err.Error(), cause: err}
+		return err
 	}
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("Accept", "application/json")
 	if c.opts.UserPoolID != "" {
 		req.Header.Set(api.HeaderUserPoolID, c.opts.UserPoolID)
 	}
@@ -144,7 +132,34 @@ func (c *AuthenticationClient) do(ctx context.Context, method, path string, in, 
 			req.Header.Set("Authorization", "Bearer "+t)
 		}
 	}
-	resp, err := c.hc.Do(req)
+	return send(c.hc, req, out)
+}
+
+// newRequest builds a request whose body is in as JSON (none when nil).
+func newRequest(ctx context.Context, method, url string, in any) (*http.Request, error) {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return nil, &Error{Code: api.CodeBadRequest, Reason: "bad_request", Message: "encode request: " + err.Error()}
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, body)
+	if err != nil {
+		return nil, &Error{Code: api.CodeBadRequest, Reason: "bad_request", Message: err.Error(), cause: err}
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	return req, nil
+}
+
+// send runs req and decodes a JSON answer into out (if not nil), or the
+// error body into an *Error.
+func send(hc *http.Client, req *http.Request, out any) error {
+	resp, err := hc.Do(req)
 	if err != nil {
 		return &Error{Code: errTransport, Reason: "transport_error", Message: err.Error(), cause: err}
 	}

@@ -26,6 +26,9 @@ func (c *AuthenticationClient) userCall(ctx context.Context, method, path string
 	if err := c.do(ctx, method, path, in, &u, withToken); err != nil {
 		return nil, err
 	}
+	if err := decodeCustomData(&u); err != nil {
+		return nil, err
+	}
 	c.remember(&u)
 	return &u, nil
 }

@@ -2,6 +2,7 @@
 //
 //	authpool [serve]   start the server (the default)
 //	authpool migrate   apply database migrations and exit
+//	authpool admin ... administer a running server over its admin API
 //	authpool version   print the version
 package main
 

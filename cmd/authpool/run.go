@@ -27,6 +27,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, args, getenv, stdout, stderr)
 	case "migrate":
 		return migrate(ctx, args, getenv, stdout)
+	case "admin":
+		return admin(ctx, args, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "authpool", version)
 		return nil
@@ -37,9 +39,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 }
 
-const usage = `usage: authpool [serve|migrate|version]
+const usage = `usage: authpool [serve|migrate|admin|version]
 configuration comes from AUTHPOOL_* environment variables and the optional
-JSON file named by AUTHPOOL_CONFIG; see README.md.`
+JSON file named by AUTHPOOL_CONFIG; see README.md. "authpool admin help"
+lists the administration commands.`
 
 func loadConfig(getenv func(string) string) (config.Config, error) {
 	cfg, err := config.Load(getenv)
@@ -85,6 +88,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	log.Info("authpool listening", slog.String("addr", ln.Addr().String()),
 		slog.String("default_user_pool_id", srv.DefaultPoolID()), slog.String("version", version))
+	if key := srv.GeneratedAdminKey(); key != "" {
+		fmt.Fprintf(stdout, "Administrator key (shown only this once; authpool keeps only its hash):\n\n    %s\n\n"+
+			"Keep it for `authpool admin` (AUTHPOOL_ADMIN_KEY) and the admin API (Authorization: Bearer <key>).\n", key)
+	}
 	fmt.Fprintf(stdout, "authpool listening on http://%s (default user pool %s)\n", ln.Addr(), srv.DefaultPoolID())
 	err = srv.Serve(ctx, ln)
 	log.Info("authpool stopped")

@@ -76,6 +76,8 @@ type Result struct {
 	TokenIssued  time.Time
 	TokenExpires time.Time
 	NewlyCreated bool
+	// CustomData is the user's user-defined data.
+	CustomData []UDV
 }
 
 // Pool resolves a pool id ("" means the default pool).

@@ -139,7 +139,7 @@ func (s *Service) completeLogin(ctx context.Context, m Meta, set userpool.PoolSe
 	res.User = updated
 	res.NewlyCreated = newly
 	s.log.LogAttrs(ctx, slogInfo, "user logged in", attrUser(updated)...)
-	return res, nil
+	return s.withCustomData(ctx, res, nil)
 }
 
 // issue creates a session for u and a token for it, without login side

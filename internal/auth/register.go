@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/authpool/authpool/internal/userpool"
 )
@@ -10,6 +11,9 @@ import (
 type RegisterOptions struct {
 	ForceLogin    bool
 	GenerateToken bool
+	// CustomData are user-defined values for the new user, checked like
+	// SetUdv before anything is stored.
+	CustomData map[string]json.RawMessage
 }
 
 // RegisterByEmail creates a user with an email and password. The email is
@@ -77,6 +81,10 @@ func (s *Service) register(ctx context.Context, m Meta, method string, u *userpo
 			return nil, err
 		}
 	}
+	custom, err := s.parseCustomData(ctx, poolID, opts.CustomData)
+	if err != nil {
+		return nil, err
+	}
 	// Fail fast on a taken identifier before paying for a hash; the unique
 	// index still decides races.
 	if err := s.ensureFree(ctx, poolID, u); err != nil {
@@ -92,14 +100,18 @@ func (s *Service) register(ctx context.Context, m Meta, method string, u *userpo
 	if err := s.create(ctx, poolID, m, u); err != nil {
 		return nil, err
 	}
+	if err := s.saveCustomData(ctx, u, opts.CustomData, custom); err != nil {
+		return nil, err
+	}
 	s.log.LogAttrs(ctx, slogInfo, "user registered", attrUser(u)...)
 	switch {
 	case opts.ForceLogin:
 		return s.completeLogin(ctx, m, pool.Settings, u, false)
 	case opts.GenerateToken:
-		return s.issue(ctx, m, pool.Settings, u)
+		res, err := s.issue(ctx, m, pool.Settings, u)
+		return s.withCustomData(ctx, res, err)
 	}
-	return &Result{User: u}, nil
+	return s.withCustomData(ctx, &Result{User: u}, nil)
 }
 
 func (s *Service) ensureFree(ctx context.Context, poolID string, u *userpool.User) error {

@@ -24,7 +24,7 @@ func (s *Service) GetCurrentUser(ctx context.Context, m Meta, tok string) (*Resu
 	if err != nil {
 		return nil, err
 	}
-	return &Result{User: u, Token: tok, TokenExpires: p.Claims.ExpiresAt}, nil
+	return s.withCustomData(ctx, &Result{User: u, Token: tok, TokenExpires: p.Claims.ExpiresAt}, nil)
 }
 
 // UpdateProfile changes profile fields of the caller.

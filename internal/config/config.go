@@ -48,7 +48,14 @@ type Config struct {
 
 	// Verification codes and their delivery (codes.go).
 	Codes
+	// AdminKey is the administrator key of the admin API. Empty: a key is
+	// generated at first start, stored hashed and printed once.
+	AdminKey string `json:"adminKey"`
 }
+
+// minAdminKeyLen keeps a configured administrator key out of guessing
+// range; generated keys carry 256 random bits.
+const minAdminKeyLen = 32
 
 // Duration is a time.Duration that reads and writes as "15m", "24h".
 type Duration time.Duration
@@ -156,6 +163,7 @@ func Load(getenv func(string) string) (Config, error) {
 	integer("AUTHPOOL_PASSWORD_MIN_LENGTH", 32, func(n int64) { c.PasswordMinLength = int(n) })
 	str("AUTHPOOL_LOG_LEVEL", &c.LogLevel)
 	str("AUTHPOOL_LOG_FORMAT", &c.LogFormat)
+	str("AUTHPOOL_ADMIN_KEY", &c.AdminKey)
 	if v, ok := env("AUTHPOOL_TRUSTED_PROXIES"); ok {
 		c.TrustedProxies = splitList(v)
 	}
@@ -225,6 +233,9 @@ func (c Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.Codes.validate()...)
+	if c.AdminKey != "" && len(c.AdminKey) < minAdminKeyLen {
+		bad("adminKey (AUTHPOOL_ADMIN_KEY) must be at least %d characters", minAdminKeyLen)
+	}
 	return errors.Join(errs...)
 }
 

@@ -29,6 +29,7 @@ func fromResult(res *auth.Result) api.User {
 	u.Token = res.Token
 	u.TokenExpiredAt = res.TokenExpires
 	u.NewlyCreated = res.NewlyCreated
+	u.CustomData, u.CustomDataTypes = customData(res.CustomData)
 	return u
 }
 
@@ -36,7 +37,9 @@ func registerOpts(o *api.RegisterOptions) (auth.RegisterOptions, string) {
 	if o == nil {
 		return auth.RegisterOptions{}, ""
 	}
-	return auth.RegisterOptions{ForceLogin: o.ForceLogin, GenerateToken: o.GenerateToken}, o.ClientIP
+	// Values decoded from JSON always re-encode, so the error is nil.
+	custom, _ := rawCustomData(o.CustomData)
+	return auth.RegisterOptions{ForceLogin: o.ForceLogin, GenerateToken: o.GenerateToken, CustomData: custom}, o.ClientIP
 }
 
 func loginOpts(o *api.LoginOptions) (auth.LoginOptions, string) {

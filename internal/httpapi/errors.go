@@ -26,6 +26,9 @@ type retryAfter interface{ RetryAfter() time.Duration }
 // status maps a code to its HTTP status; the code is the contract, the
 // status is its HTTP rendering.
 func status(c userpool.Code) int {
+	if st, ok := udfAdminStatus(c); ok {
+		return st
+	}
 	switch c {
 	case userpool.CodeInternal:
 		return http.StatusInternalServerError
@@ -80,4 +83,19 @@ func writeJSON(w http.ResponseWriter, st int, v any) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(st)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// udfAdminStatus maps the codes of user-defined data and administration.
+func udfAdminStatus(c userpool.Code) (int, bool) {
+	switch c {
+	case userpool.CodeAdminUnauthorized:
+		return http.StatusUnauthorized, true
+	case userpool.CodeUnknownField:
+		return http.StatusNotFound, true
+	case userpool.CodeFieldExists, userpool.CodeFieldInUse, userpool.CodePoolExists:
+		return http.StatusConflict, true
+	case userpool.CodeFieldTypeMismatch:
+		return http.StatusBadRequest, true
+	}
+	return 0, false
 }

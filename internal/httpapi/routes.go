@@ -13,7 +13,7 @@ type route struct {
 // routes is the index of the native API; docs/API.md and docs/openapi.yaml
 // describe the same list (a test checks that openapi.yaml agrees).
 func (s *Server) routes() []route {
-	return []route{
+	return append([]route{
 		{http.MethodGet, "/healthz", s.healthz, false},
 		{http.MethodGet, "/readyz", s.readyz, false},
 		{http.MethodGet, "/.well-known/jwks.json", s.jwks, false},
@@ -48,5 +48,42 @@ func (s *Server) routes() []route {
 		{http.MethodPost, "/api/v1/users/me/email", s.bindEmail, true},
 		{http.MethodPut, "/api/v1/users/me/email", s.updateEmail, true},
 		{http.MethodDelete, "/api/v1/users/me/email", s.unbindEmail, true},
+		{http.MethodGet, "/api/v1/users/me/udv", s.listUdv, true},
+		{http.MethodPut, "/api/v1/users/me/udv/{key}", s.setUdv, true},
+		{http.MethodDelete, "/api/v1/users/me/udv/{key}", s.removeUdv, true},
+	}, s.adminRoutes()...)
+}
+
+// adminRoutes is the administration API. Every route takes an
+// administrator key as "Authorization: Bearer <key>" (s.admin checks it;
+// the Auth flag is for end-user tokens and stays false). "default" names
+// the default pool in {poolId}.
+func (s *Server) adminRoutes() []route {
+	const pool = "/api/v1/admin/pools/{poolId}"
+	return []route{
+		{http.MethodGet, "/api/v1/admin/pools", s.admin(s.adminListPools), false},
+		{http.MethodPost, "/api/v1/admin/pools", s.admin(s.adminCreatePool), false},
+		{http.MethodGet, pool, s.admin(s.adminGetPool), false},
+		{http.MethodPatch, pool, s.admin(s.adminUpdatePool), false},
+
+		{http.MethodGet, pool + "/fields", s.admin(s.adminListFields), false},
+		{http.MethodPost, pool + "/fields", s.admin(s.adminDefineField), false},
+		{http.MethodGet, pool + "/fields/{key}", s.admin(s.adminGetField), false},
+		{http.MethodPatch, pool + "/fields/{key}", s.admin(s.adminUpdateField), false},
+		{http.MethodDelete, pool + "/fields/{key}", s.admin(s.adminDeleteField), false},
+
+		{http.MethodGet, pool + "/users", s.admin(s.adminListUsers), false},
+		{http.MethodPost, pool + "/users", s.admin(s.adminCreateUser), false},
+		{http.MethodGet, pool + "/users/{userId}", s.admin(s.adminGetUser), false},
+		{http.MethodPatch, pool + "/users/{userId}", s.admin(s.adminUpdateUser), false},
+		{http.MethodDelete, pool + "/users/{userId}", s.admin(s.adminDeleteUser), false},
+		{http.MethodPost, pool + "/users/{userId}/block", s.admin(s.adminBlockUser), false},
+		{http.MethodPost, pool + "/users/{userId}/unblock", s.admin(s.adminUnblockUser), false},
+
+		{http.MethodGet, pool + "/users/{userId}/sessions", s.admin(s.adminListSessions), false},
+		{http.MethodDelete, pool + "/users/{userId}/sessions", s.admin(s.adminRevokeSessions), false},
+		{http.MethodDelete, pool + "/users/{userId}/sessions/{sessionId}", s.admin(s.adminRevokeSession), false},
+
+		{http.MethodGet, pool + "/audit", s.admin(s.adminListAudit), false},
 	}
 }

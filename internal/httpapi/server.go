@@ -17,6 +17,8 @@ import (
 // Deps are what the transport needs from the rest of the program.
 type Deps struct {
 	Auth *auth.Service
+	// Admin serves the administration API (routes under /api/v1/admin/).
+	Admin *auth.Admin
 	// JWKS returns the public signing keys as a JWKS document.
 	JWKS func() []byte
 	// Ready reports whether the store is reachable.
@@ -45,10 +47,10 @@ type Server struct {
 // New builds the API; its Handler serves every route in routes.go.
 func New(d Deps) *Server {
 	s := &Server{Deps: d, mux: http.NewServeMux()}
-	allowed := map[string][]string{}
+	var all []route
 	for _, rt := range s.routes() {
 		s.mux.Handle(rt.Method+" "+rt.Path, s.adapt(rt.Handle))
-		allowed[rt.Path] = append(allowed[rt.Path], rt.Method)
+		all = append(all, rt)
 	}
 	for _, m := range d.Mounts {
 		s.mux.Handle(m.Pattern, m.Handler)
@@ -56,7 +58,13 @@ func New(d Deps) *Server {
 	// One coded answer for unknown routes and wrong methods, instead of
 	// ServeMux's plain-text ones.
 	s.mux.Handle("/", s.adapt(func(w http.ResponseWriter, r *http.Request) error {
-		if methods, ok := allowed[r.URL.Path]; ok {
+		var methods []string
+		for _, rt := range all {
+			if pathMatches(rt.Path, r.URL.Path) {
+				methods = append(methods, rt.Method)
+			}
+		}
+		if len(methods) > 0 {
 			w.Header().Set("Allow", strings.Join(methods, ", "))
 			return errMethod
 		}
@@ -67,3 +75,24 @@ func New(d Deps) *Server {
 
 // Handler returns the API wrapped in request logging and panic recovery.
 func (s *Server) Handler() http.Handler { return s.withRequestLog(s.mux) }
+
+// pathMatches reports whether path fits a route pattern's path, where a
+// "{name}" segment matches any one non-empty segment.
+func pathMatches(pattern, path string) bool {
+	ps, xs := strings.Split(pattern, "/"), strings.Split(path, "/")
+	if len(ps) != len(xs) {
+		return false
+	}
+	for i, p := range ps {
+		if strings.HasPrefix(p, "{") && strings.HasSuffix(p, "}") {
+			if xs[i] == "" {
+				return false
+			}
+			continue
+		}
+		if p != xs[i] {
+			return false
+		}
+	}
+	return true
+}

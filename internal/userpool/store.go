@@ -11,6 +11,9 @@ import (
 // never by process memory. Lookups of a missing row return the matching
 // sentinel (ErrUserNotFound, ErrSessionNotFound, ErrPoolNotFound, ErrNotFound).
 type Store interface {
+	FieldStore
+	AdminStore
+
 	// Ping reports whether the database is reachable.
 	Ping(ctx context.Context) error
 	Close() error

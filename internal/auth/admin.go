@@ -1,0 +1,306 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/authpool/authpool/internal/userpool"
+)
+
+// Admin runs the administration use cases: pools and their settings,
+// field definitions, users, sessions and the audit log. Transports call it
+// only after CheckKey accepted the caller's administrator key; end-user
+// tokens never reach it.
+type Admin struct {
+	s *Service
+
+	mu   sync.RWMutex
+	keys [][]byte // SHA-256 hashes of the accepted administrator keys
+}
+
+// NewAdmin returns the administration use cases over the service's store.
+func NewAdmin(s *Service) *Admin { return &Admin{s: s} }
+
+var (
+	errAdminKeyRequired = userpool.Errorf(userpool.CodeAdminUnauthorized, "admin_key_required", "the administration API needs an administrator key: Authorization: Bearer <admin key>")
+	errAdminKeyInvalid  = userpool.Errorf(userpool.CodeAdminUnauthorized, "admin_key_invalid", "the administrator key is wrong")
+	errPoolExists       = userpool.Errorf(userpool.CodePoolExists, "pool_exists", "a user pool with this id already exists")
+	errSessionNotFound  = userpool.Errorf(userpool.CodeNotFound, "session_not_found", "the user has no such session")
+)
+
+// adminKeyPrefix marks generated keys, so that one found in a file or a
+// log is recognisable (and scanners can look for it).
+const adminKeyPrefix = "apk_"
+
+// EnsureKey sets the accepted administrator key. A configured key is the
+// only key accepted (nothing is stored). Without one, the key stored in
+// the database is used; when none is stored yet, a key is generated, only
+// its SHA-256 hash is stored, and the key is returned so that the caller
+// shows it to the operator once. Replicas starting together agree on one
+// stored key, and only the one that stored it gets it back.
+func (a *Admin) EnsureKey(ctx context.Context, configured string) (generated string, err error) {
+	if configured != "" {
+		a.setKeys([][]byte{hashKey(configured)})
+		return "", nil
+	}
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("admin key: %w", err)
+	}
+	key := adminKeyPrefix + base64.RawURLEncoding.EncodeToString(b[:])
+	mine := hashKey(key)
+	stored, err := a.s.store.AddAdminKeyIfNone(ctx, &userpool.AdminKey{ID: newID(), Hash: mine, CreatedAt: a.s.now().UTC()})
+	if err != nil {
+		return "", err
+	}
+	hashes := make([][]byte, 0, len(stored))
+	for _, k := range stored {
+		hashes = append(hashes, k.Hash)
+		if subtle.ConstantTimeCompare(k.Hash, mine) == 1 {
+			generated = key
+		}
+	}
+	if len(hashes) == 0 {
+		return "", errors.New("admin key: none stored")
+	}
+	a.setKeys(hashes)
+	return generated, nil
+}
+
+func (a *Admin) setKeys(h [][]byte) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.keys = h
+}
+
+// hashKey is SHA-256: administrator keys are long random strings (or
+// configured ones of at least 32 characters), so a fast unsalted hash is
+// enough to keep the stored form useless to a reader of the database.
+func hashKey(k string) []byte {
+	h := sha256.Sum256([]byte(k))
+	return h[:]
+}
+
+// CheckKey accepts presented when it is an administrator key, comparing
+// hashes in constant time.
+func (a *Admin) CheckKey(presented string) error {
+	if presented == "" {
+		return errAdminKeyRequired
+	}
+	h := hashKey(presented)
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	ok := 0
+	for _, k := range a.keys {
+		ok |= subtle.ConstantTimeCompare(h, k)
+	}
+	if ok != 1 {
+		return errAdminKeyInvalid
+	}
+	return nil
+}
+
+// audit records an administrator's action in the pool's audit log. A
+// failure to record is logged, not returned: the action itself is done.
+func (a *Admin) audit(ctx context.Context, m Meta, poolID, userID, event string, detail map[string]string) {
+	err := a.s.store.AppendAudit(ctx, &userpool.AuditEvent{
+		PoolID: poolID, UserID: userID, Event: event, ClientIP: m.ClientIP,
+		UserAgent: truncate(m.UserAgent, 512), Detail: detail, CreatedAt: a.s.now().UTC(),
+	})
+	if err != nil {
+		a.s.log.LogAttrs(ctx, slog.LevelWarn, "audit append failed", slog.String("event", event), slog.String("error", err.Error()))
+	}
+}
+
+// poolID resolves the pool an administrator addresses ("default" is the
+// default pool).
+func (a *Admin) poolID(ctx context.Context, m Meta) (string, error) {
+	if m.PoolID == "" {
+		return "", userpool.ErrPoolNotFound
+	}
+	return a.s.poolID(ctx, m)
+}
+
+// ListPools returns every pool, oldest first.
+func (a *Admin) ListPools(ctx context.Context) ([]*userpool.Pool, error) {
+	return a.s.store.ListPools(ctx)
+}
+
+// GetPool returns the pool m addresses with its current settings.
+func (a *Admin) GetPool(ctx context.Context, m Meta) (*userpool.Pool, error) {
+	id, err := a.poolID(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	return a.s.store.GetPool(ctx, id)
+}
+
+// CreatePool creates a pool with the built-in default settings changed by
+// edit (which may be nil); id "" gets a random id.
+func (a *Admin) CreatePool(ctx context.Context, m Meta, id, name string, edit func(*userpool.PoolSettings) error) (*userpool.Pool, error) {
+	if id == "" {
+		id = newID()
+	}
+	if err := checkPoolID(id); err != nil {
+		return nil, err
+	}
+	if err := checkPoolName(name); err != nil {
+		return nil, err
+	}
+	p := &userpool.Pool{ID: id, Name: name, Settings: userpool.DefaultPoolSettings(), CreatedAt: a.s.now().UTC()}
+	if edit != nil {
+		if err := edit(&p.Settings); err != nil {
+			return nil, err
+		}
+	}
+	if err := ValidateSettings(p.Settings); err != nil {
+		return nil, err
+	}
+	if _, err := a.s.store.GetPool(ctx, id); err == nil {
+		return nil, errPoolExists
+	}
+	if err := a.s.store.CreatePool(ctx, p); err != nil {
+		// A concurrent create with the same id lost the primary key race.
+		if _, gerr := a.s.store.GetPool(ctx, id); gerr == nil {
+			return nil, errPoolExists
+		}
+		return nil, err
+	}
+	a.audit(ctx, m, p.ID, "", "admin.pool.create", map[string]string{"name": p.Name})
+	return p, nil
+}
+
+// UpdatePool changes the name (when name is not nil) and the settings
+// (through edit, when not nil) of the pool m addresses. The change is
+// stored, so every replica applies it to its next request.
+func (a *Admin) UpdatePool(ctx context.Context, m Meta, name *string, edit func(*userpool.PoolSettings) error) (*userpool.Pool, error) {
+	id, err := a.poolID(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	if name != nil {
+		if err := checkPoolName(*name); err != nil {
+			return nil, err
+		}
+	}
+	var changed []string
+	p, err := a.s.store.UpdatePool(ctx, id, func(p *userpool.Pool) error {
+		before := p.Settings
+		if name != nil {
+			p.Name = *name
+		}
+		if edit != nil {
+			if err := edit(&p.Settings); err != nil {
+				return err
+			}
+		}
+		changed = changedSettings(before, p.Settings)
+		return ValidateSettings(p.Settings)
+	})
+	if err != nil {
+		return nil, err
+	}
+	detail := map[string]string{"settings": strings.Join(changed, ",")}
+	if name != nil {
+		detail["name"] = *name
+	}
+	a.audit(ctx, m, p.ID, "", "admin.pool.update", detail)
+	return p, nil
+}
+
+// changedSettings names the settings that differ, for the audit log.
+func changedSettings(a, b userpool.PoolSettings) []string {
+	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	var out []string
+	for i := range va.NumField() {
+		if !reflect.DeepEqual(va.Field(i).Interface(), vb.Field(i).Interface()) {
+			out = append(out, SettingName(va.Type().Field(i).Name))
+		}
+	}
+	return out
+}
+
+func checkPoolID(id string) error {
+	ok := id != "" && len(id) <= 64 && id != "default"
+	for i := 0; ok && i < len(id); i++ {
+		c := id[i]
+		ok = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-'
+	}
+	if !ok {
+		return invalid("invalid_pool_id", "pool id must be 1 to 64 ASCII letters, digits, _ or -, and not \"default\"")
+	}
+	return nil
+}
+
+func checkPoolName(name string) error {
+	if n := utf8.RuneCountInString(name); n == 0 || n > 128 || !utf8.ValidString(name) || strings.TrimSpace(name) == "" {
+		return invalid("invalid_pool_name", "pool name must be 1 to 128 characters")
+	}
+	return nil
+}
+
+// ValidateSettings checks pool settings, reporting every problem in one
+// message (code 1003). Every duration and count must be non-negative;
+// the fields below have tighter bounds.
+func ValidateSettings(s userpool.PoolSettings) error {
+	var probs []string
+	bad := func(format string, args ...any) { probs = append(probs, fmt.Sprintf(format, args...)) }
+	v := reflect.ValueOf(s)
+	for i := range v.NumField() {
+		f := v.Field(i)
+		if (f.Kind() == reflect.Int || f.Kind() == reflect.Int64) && f.Int() < 0 {
+			bad("%s must not be negative", SettingName(v.Type().Field(i).Name))
+		}
+	}
+	if s.TokenTTL < time.Minute || s.TokenTTL > 366*24*time.Hour {
+		bad("tokenTTL must be between 1m and 8784h")
+	}
+	if s.PasswordMinLength < 1 || s.PasswordMinLength > 128 {
+		bad("passwordMinLength must be between 1 and 128")
+	}
+	if s.SMSCodeTTL < time.Second || s.EmailCodeTTL < time.Second {
+		bad("smsCodeTTL and emailCodeTTL must be at least 1s")
+	}
+	if s.CodeMaxAttempts < 1 {
+		bad("codeMaxAttempts must be at least 1")
+	}
+	if s.LoginFailureDetection && (s.LoginFailureThreshold < 1 || s.LoginFailureWindow < time.Second) {
+		bad("with loginFailureDetection, loginFailureThreshold must be at least 1 and loginFailureWindow at least 1s")
+	}
+	if s.LockoutEnabled && (s.LockoutThreshold < 1 || s.LockoutDuration < time.Second) {
+		bad("with lockoutEnabled, lockoutThreshold must be at least 1 and lockoutDuration at least 1s")
+	}
+	if len(probs) > 0 {
+		return invalid("invalid_settings", "invalid settings: %s", strings.Join(probs, "; "))
+	}
+	return nil
+}
+
+// SettingName is the wire name of a PoolSettings field: the Go name with
+// its first letter, or a leading initialism, lowered ("TokenTTL" ->
+// "tokenTTL", "SMSIPPerHour" -> "smsIPPerHour"). Deriving it keeps the
+// admin API in step with the domain: a setting added to PoolSettings is
+// readable and writable at once (httpapi's TestSettingNames pins the list).
+func SettingName(goName string) string {
+	for _, a := range []string{"SMS", "MFA", "OTP", "TOTP", "JWT", "HTTP", "URL", "TTL", "IP", "ID"} {
+		rest, ok := strings.CutPrefix(goName, a)
+		if ok && (rest == "" || 'A' <= rest[0] && rest[0] <= 'Z') {
+			return strings.ToLower(a) + rest
+		}
+	}
+	if goName == "" {
+		return ""
+	}
+	return strings.ToLower(goName[:1]) + goName[1:]
+}

@@ -1,0 +1,280 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/authpool/authpool/internal/userpool"
+)
+
+// NewUser is a user an administrator creates.
+type NewUser struct {
+	Email, Username, Phone string
+	// Password may be empty: the user then cannot log in by password.
+	Password                     string
+	Profile                      userpool.Profile
+	EmailVerified, PhoneVerified bool
+	CustomData                   map[string]json.RawMessage
+}
+
+// UserUpdate changes an administrator may make directly; nil leaves a
+// flag as it is.
+type UserUpdate struct {
+	EmailVerified *bool
+	PhoneVerified *bool
+}
+
+// ListUsers returns a page of the pool's users, newest first, matching
+// search (a substring of email, username or phone), and the match count.
+func (a *Admin) ListUsers(ctx context.Context, m Meta, search string, offset, limit int) ([]*userpool.User, int, error) {
+	id, err := a.poolID(ctx, m)
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(search) > 256 {
+		return nil, 0, invalid("invalid_search", "search must be at most 256 bytes")
+	}
+	if offset < 0 || limit < 0 || limit > 100 {
+		return nil, 0, invalid("invalid_paging", "offset must not be negative and limit must be between 0 (the default, 20) and 100")
+	}
+	return a.s.store.ListUsers(ctx, userpool.UserQuery{PoolID: id, Search: strings.TrimSpace(search), Offset: offset, Limit: limit})
+}
+
+// GetUser returns a user of the pool with its user-defined data.
+func (a *Admin) GetUser(ctx context.Context, m Meta, userID string) (*Result, error) {
+	id, err := a.poolID(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	u, err := a.s.store.GetUser(ctx, id, userID)
+	return a.s.withCustomData(ctx, &Result{User: u}, err)
+}
+
+// CreateUser creates a user in the pool whatever registration methods the
+// pool leaves open; the pool's password policy still applies.
+func (a *Admin) CreateUser(ctx context.Context, m Meta, nu NewUser) (*Result, error) {
+	pool, err := a.s.pool(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	u := &userpool.User{Profile: nu.Profile, EmailVerified: nu.EmailVerified, PhoneVerified: nu.PhoneVerified}
+	if nu.Email != "" {
+		if u.Email, err = normalizeEmail(nu.Email); err != nil {
+			return nil, err
+		}
+	}
+	if nu.Username != "" {
+		u.Username = nu.Username
+	}
+	if nu.Phone != "" {
+		if u.Phone, err = adminPhone(nu.Phone); err != nil {
+			return nil, err
+		}
+	}
+	if err := validateProfile(&u.Profile); err != nil {
+		return nil, err
+	}
+	if u.Email == "" && u.Username == "" && u.Phone == "" {
+		return nil, invalid("missing_field", "a user needs an email, a username or a phone number")
+	}
+	if nu.Password != "" {
+		if err := a.s.checkPassword(pool.Settings, nu.Password); err != nil {
+			return nil, err
+		}
+	}
+	custom, err := a.s.parseCustomData(ctx, pool.ID, nu.CustomData)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.s.ensureFree(ctx, pool.ID, u); err != nil {
+		return nil, err
+	}
+	if nu.Password != "" {
+		if u.PasswordHash, err = a.s.hasher.Hash(ctx, nu.Password); err != nil {
+			return nil, userpool.Internal(err)
+		}
+	}
+	if err := a.s.create(ctx, pool.ID, m, u); err != nil {
+		return nil, err
+	}
+	if err := a.s.saveCustomData(ctx, u, nu.CustomData, custom); err != nil {
+		return nil, err
+	}
+	a.audit(ctx, m, pool.ID, u.ID, "admin.user.create", nil)
+	return a.s.withCustomData(ctx, &Result{User: u}, nil)
+}
+
+// adminPhone accepts a phone number in international form: "+" then 6 to
+// 15 digits (E.164), spaces and dashes removed.
+// TODO(merge with issue 3): use the phone normaliser of the phone flows.
+func adminPhone(p string) (string, error) {
+	p = strings.NewReplacer(" ", "", "-", "").Replace(strings.TrimSpace(p))
+	digits := strings.TrimPrefix(p, "+")
+	ok := len(p) == len(digits)+1 && len(digits) >= 6 && len(digits) <= 15
+	if ok {
+		_, err := strconv.ParseUint(digits, 10, 64)
+		ok = err == nil
+	}
+	if !ok {
+		return "", invalid("invalid_phone", "phone number must be + and 6 to 15 digits")
+	}
+	return p, nil
+}
+
+// UpdateUser sets the verified flags.
+func (a *Admin) UpdateUser(ctx context.Context, m Meta, userID string, up UserUpdate) (*Result, error) {
+	id, err := a.poolID(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	u, err := a.s.store.UpdateUser(ctx, id, userID, func(u *userpool.User) error {
+		if up.EmailVerified != nil {
+			u.EmailVerified = *up.EmailVerified
+		}
+		if up.PhoneVerified != nil {
+			u.PhoneVerified = *up.PhoneVerified
+		}
+		u.UpdatedAt = a.s.now().UTC()
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	detail := map[string]string{}
+	if up.EmailVerified != nil {
+		detail["emailVerified"] = strconv.FormatBool(*up.EmailVerified)
+	}
+	if up.PhoneVerified != nil {
+		detail["phoneVerified"] = strconv.FormatBool(*up.PhoneVerified)
+	}
+	a.audit(ctx, m, id, u.ID, "admin.user.update", detail)
+	return a.s.withCustomData(ctx, &Result{User: u}, nil)
+}
+
+// BlockUser blocks the user and ends every session at once: the flag
+// stops new logins (2057) and Authenticate refuses a blocked user's
+// tokens, and revoking the sessions makes CheckLoginStatus say so too.
+func (a *Admin) BlockUser(ctx context.Context, m Meta, userID string) (*Result, int, error) {
+	id, err := a.poolID(ctx, m)
+	if err != nil {
+		return nil, 0, err
+	}
+	now := a.s.now().UTC()
+	u, err := a.s.store.UpdateUser(ctx, id, userID, func(u *userpool.User) error {
+		u.Blocked = true
+		u.UpdatedAt = now
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	n, err := a.s.store.RevokeUserSessions(ctx, id, u.ID, now)
+	if err != nil {
+		return nil, 0, err
+	}
+	a.audit(ctx, m, id, u.ID, "admin.user.block", map[string]string{"sessionsRevoked": strconv.Itoa(n)})
+	res, err := a.s.withCustomData(ctx, &Result{User: u}, nil)
+	return res, n, err
+}
+
+// UnblockUser lets the user log in again; ended sessions stay ended.
+func (a *Admin) UnblockUser(ctx context.Context, m Meta, userID string) (*Result, error) {
+	id, err := a.poolID(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	u, err := a.s.store.UpdateUser(ctx, id, userID, func(u *userpool.User) error {
+		u.Blocked = false
+		u.UpdatedAt = a.s.now().UTC()
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.audit(ctx, m, id, u.ID, "admin.user.unblock", nil)
+	return a.s.withCustomData(ctx, &Result{User: u}, nil)
+}
+
+// DeleteUser deletes the user with its sessions and user-defined data.
+func (a *Admin) DeleteUser(ctx context.Context, m Meta, userID string) error {
+	id, err := a.poolID(ctx, m)
+	if err != nil {
+		return err
+	}
+	if err := a.s.store.DeleteUser(ctx, id, userID); err != nil {
+		return err
+	}
+	a.audit(ctx, m, id, userID, "admin.user.delete", nil)
+	return nil
+}
+
+// ListSessions returns the user's alive sessions, newest first.
+func (a *Admin) ListSessions(ctx context.Context, m Meta, userID string) ([]*userpool.Session, error) {
+	id, err := a.poolID(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := a.s.store.GetUser(ctx, id, userID); err != nil {
+		return nil, err
+	}
+	return a.s.store.ListUserSessions(ctx, id, userID, a.s.now())
+}
+
+// RevokeSession ends one session of the user; its tokens stop working at
+// once. A session that already ended is no error.
+func (a *Admin) RevokeSession(ctx context.Context, m Meta, userID, sessionID string) error {
+	id, err := a.poolID(ctx, m)
+	if err != nil {
+		return err
+	}
+	sess, err := a.s.store.GetSession(ctx, sessionID)
+	if errors.Is(err, userpool.ErrSessionNotFound) || err == nil && (sess.PoolID != id || sess.UserID != userID) {
+		return errSessionNotFound
+	}
+	if err != nil {
+		return err
+	}
+	err = a.s.store.RevokeSession(ctx, sessionID, a.s.now().UTC())
+	if err != nil && !errors.Is(err, userpool.ErrSessionNotFound) {
+		return err
+	}
+	a.audit(ctx, m, id, userID, "admin.session.revoke", map[string]string{"sessionId": sessionID})
+	return nil
+}
+
+// RevokeSessions ends every alive session of the user and says how many.
+func (a *Admin) RevokeSessions(ctx context.Context, m Meta, userID string) (int, error) {
+	id, err := a.poolID(ctx, m)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := a.s.store.GetUser(ctx, id, userID); err != nil {
+		return 0, err
+	}
+	n, err := a.s.store.RevokeUserSessions(ctx, id, userID, a.s.now().UTC())
+	if err != nil {
+		return 0, err
+	}
+	a.audit(ctx, m, id, userID, "admin.session.revoke_all", map[string]string{"sessionsRevoked": strconv.Itoa(n)})
+	return n, nil
+}
+
+// ListAudit returns the pool's audit events matching f (PoolID is set
+// from m), newest first.
+func (a *Admin) ListAudit(ctx context.Context, m Meta, f userpool.AuditFilter) ([]*userpool.AuditEvent, error) {
+	id, err := a.poolID(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	if f.Limit < 0 || f.Limit > 1000 {
+		return nil, invalid("invalid_paging", "limit must be between 0 (the default, 100) and 1000")
+	}
+	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Until.After(f.Since) {
+		return nil, invalid("invalid_time_range", "until must be after since")
+	}
+	f.PoolID = id
+	return a.s.store.ListAudit(ctx, f)
+}

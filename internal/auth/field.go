@@ -1,0 +1,133 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"strconv"
+
+	"github.com/authpool/authpool/internal/udf"
+	"github.com/authpool/authpool/internal/userpool"
+)
+
+// FieldUpdate changes a definition; nil leaves a part as it is.
+type FieldUpdate struct {
+	Label       *string
+	Description *string
+	DataType    *string
+}
+
+var errTooManyFields = userpool.Errorf(userpool.CodeInvalidArgument, "too_many_fields", "a user pool may define at most 200 user-defined fields")
+
+// DefineField adds a field definition to the pool. The label defaults to
+// the key.
+func (a *Admin) DefineField(ctx context.Context, m Meta, f userpool.Field) (*userpool.Field, error) {
+	id, err := a.poolID(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	if err := udf.CheckDefinition(&f); err != nil {
+		return nil, err
+	}
+	existing, err := a.s.store.ListFields(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	// Checked before the insert, so concurrent definitions may overshoot by
+	// a few; the bound is about keeping CustomData small, not exact.
+	if len(existing) >= udf.MaxFieldsPerPool {
+		return nil, errTooManyFields
+	}
+	now := a.s.now().UTC()
+	f.PoolID, f.CreatedAt, f.UpdatedAt = id, now, now
+	if err := a.s.store.CreateField(ctx, &f); err != nil {
+		return nil, fieldError(f.Key, err)
+	}
+	a.audit(ctx, m, id, "", "admin.field.define", map[string]string{"key": f.Key, "dataType": string(f.DataType)})
+	return &f, nil
+}
+
+// ListFields returns the pool's definitions ordered by key.
+func (a *Admin) ListFields(ctx context.Context, m Meta) ([]*userpool.Field, error) {
+	id, err := a.poolID(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	return a.s.store.ListFields(ctx, id)
+}
+
+// GetField returns one definition.
+func (a *Admin) GetField(ctx context.Context, m Meta, key string) (*userpool.Field, error) {
+	id, err := a.poolID(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	f, err := a.s.store.GetField(ctx, id, key)
+	return f, fieldError(key, err)
+}
+
+// UpdateField changes label, description or type; a type change is
+// refused (2404) while any user has a value for the field.
+func (a *Admin) UpdateField(ctx context.Context, m Meta, key string, up FieldUpdate) (*userpool.Field, error) {
+	id, err := a.poolID(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	var dt userpool.DataType
+	if up.DataType != nil {
+		if dt, err = udf.ParseType(*up.DataType); err != nil {
+			return nil, err
+		}
+	}
+	f, err := a.s.store.UpdateField(ctx, id, key, func(f *userpool.Field) error {
+		if up.Label != nil {
+			f.Label = *up.Label
+		}
+		if up.Description != nil {
+			f.Description = *up.Description
+		}
+		if up.DataType != nil {
+			f.DataType = dt
+		}
+		f.UpdatedAt = a.s.now().UTC()
+		return udf.CheckLabels(f)
+	})
+	if err != nil {
+		return nil, fieldError(key, err)
+	}
+	a.audit(ctx, m, id, "", "admin.field.update", map[string]string{"key": key, "dataType": string(f.DataType)})
+	return f, nil
+}
+
+// DeleteField deletes a definition and every user's value of it.
+func (a *Admin) DeleteField(ctx context.Context, m Meta, key string) error {
+	id, err := a.poolID(ctx, m)
+	if err != nil {
+		return err
+	}
+	if err := a.s.store.DeleteField(ctx, id, key); err != nil {
+		return fieldError(key, err)
+	}
+	a.audit(ctx, m, id, "", "admin.field.delete", map[string]string{"key": key})
+	return nil
+}
+
+// fieldError names the key in the store's field sentinels.
+func fieldError(key string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, userpool.ErrFieldNotFound):
+		return udf.UnknownKey(key)
+	case errors.Is(err, userpool.ErrFieldExists):
+		e := *userpool.ErrFieldExists
+		e.Message = "user-defined field " + strconv.Quote(key) + " already exists in this user pool"
+		e.Data = map[string]any{"key": key}
+		return &e
+	case errors.Is(err, userpool.ErrFieldInUse):
+		e := *userpool.ErrFieldInUse
+		e.Message = "the type of " + strconv.Quote(key) + " cannot change while users have values for it (delete the field to start over)"
+		e.Data = map[string]any{"key": key}
+		return &e
+	}
+	return err
+}

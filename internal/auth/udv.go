@@ -1,0 +1,185 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/authpool/authpool/internal/udf"
+	"github.com/authpool/authpool/internal/userpool"
+)
+
+// UDV is a user's value of a user-defined field, decoded for answers:
+// Value is a string, float64, bool, time.Time or json.RawMessage (OBJECT).
+type UDV struct {
+	Key      string
+	DataType userpool.DataType
+	Label    string
+	Value    any
+}
+
+// ListUdv returns the caller's user-defined data, ordered by key.
+func (s *Service) ListUdv(ctx context.Context, m Meta, tok string) ([]UDV, error) {
+	_, u, err := s.Authenticate(ctx, m, tok)
+	if err != nil {
+		return nil, err
+	}
+	return s.userData(ctx, u)
+}
+
+// SetUdv sets the caller's value of key, which must be defined in the
+// pool and match its type, and returns the caller's whole list.
+func (s *Service) SetUdv(ctx context.Context, m Meta, tok, key string, raw json.RawMessage) ([]UDV, error) {
+	_, u, err := s.Authenticate(ctx, m, tok)
+	if err != nil {
+		return nil, err
+	}
+	f, err := s.definedField(ctx, u.PoolID, key)
+	if err != nil {
+		return nil, err
+	}
+	stored, err := udf.Parse(f, raw)
+	if err != nil {
+		return nil, err
+	}
+	v := &userpool.UserValue{Key: key, DataType: f.DataType, Value: stored, UpdatedAt: s.now().UTC()}
+	if err := s.store.SetUserValues(ctx, u.PoolID, u.ID, []*userpool.UserValue{v}); err != nil {
+		return nil, s.valueError(ctx, u.PoolID, key, err)
+	}
+	return s.userData(ctx, u)
+}
+
+// RemoveUdv removes the caller's value of key (a defined key without a
+// value is no error) and returns the caller's whole list.
+func (s *Service) RemoveUdv(ctx context.Context, m Meta, tok, key string) ([]UDV, error) {
+	_, u, err := s.Authenticate(ctx, m, tok)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.definedField(ctx, u.PoolID, key); err != nil {
+		return nil, err
+	}
+	if err := s.store.DeleteUserValue(ctx, u.PoolID, u.ID, key); err != nil {
+		return nil, err
+	}
+	return s.userData(ctx, u)
+}
+
+// definedField returns the pool's definition of key, or the coded
+// unknown-key error.
+func (s *Service) definedField(ctx context.Context, poolID, key string) (*userpool.Field, error) {
+	if udf.CheckKey(key) != nil {
+		return nil, udf.UnknownKey(key)
+	}
+	f, err := s.store.GetField(ctx, poolID, key)
+	if errors.Is(err, userpool.ErrFieldNotFound) {
+		return nil, udf.UnknownKey(key)
+	}
+	return f, err
+}
+
+// valueError turns the store's answer to a write that raced with an
+// administrator's change into the error the caller would have had a
+// moment later: unknown key, or a mismatch with the field's new type.
+func (s *Service) valueError(ctx context.Context, poolID, key string, err error) error {
+	switch {
+	case errors.Is(err, userpool.ErrFieldNotFound):
+		return udf.UnknownKey(key)
+	case errors.Is(err, userpool.ErrFieldTypeChanged):
+		f, ferr := s.definedField(ctx, poolID, key)
+		if ferr != nil {
+			return ferr
+		}
+		return udf.Mismatch(f, "its type changed while the value was being saved")
+	case errors.Is(err, userpool.ErrUserNotFound):
+		return errTokenInvalid
+	}
+	return err
+}
+
+// userData reads and decodes u's values.
+func (s *Service) userData(ctx context.Context, u *userpool.User) ([]UDV, error) {
+	vals, err := s.store.ListUserValues(ctx, u.PoolID, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]UDV, 0, len(vals))
+	for _, v := range vals {
+		dv, err := udf.Decode(v.DataType, v.Value)
+		if err != nil {
+			return nil, userpool.Internal(fmt.Errorf("user %s field %q: %w", u.ID, v.Key, err))
+		}
+		out = append(out, UDV{Key: v.Key, DataType: v.DataType, Label: v.Label, Value: dv})
+	}
+	return out, nil
+}
+
+// withCustomData adds the user's values to a result, so that answers that
+// carry a user (login, GetCurrentUser, registration) show CustomData. It
+// takes the result and error of the call it wraps.
+func (s *Service) withCustomData(ctx context.Context, res *Result, err error) (*Result, error) {
+	if err != nil {
+		return nil, err
+	}
+	res.CustomData, err = s.userData(ctx, res.User)
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// parseCustomData checks values given at registration (or by an
+// administrator creating a user) exactly as SetUdv would, before anything
+// is stored.
+func (s *Service) parseCustomData(ctx context.Context, poolID string, in map[string]json.RawMessage) ([]*userpool.UserValue, error) {
+	if len(in) == 0 {
+		return nil, nil
+	}
+	if len(in) > udf.MaxFieldsPerPool {
+		return nil, invalid("invalid_custom_data", "customData may hold at most %d keys", udf.MaxFieldsPerPool)
+	}
+	fields, err := s.store.ListFields(ctx, poolID)
+	if err != nil {
+		return nil, err
+	}
+	byKey := make(map[string]*userpool.Field, len(fields))
+	for _, f := range fields {
+		byKey[f.Key] = f
+	}
+	now := s.now().UTC()
+	vals := make([]*userpool.UserValue, 0, len(in))
+	for key, raw := range in {
+		f, ok := byKey[key]
+		if !ok {
+			return nil, udf.UnknownKey(key)
+		}
+		stored, err := udf.Parse(f, raw)
+		if err != nil {
+			return nil, err
+		}
+		vals = append(vals, &userpool.UserValue{Key: key, DataType: f.DataType, Value: stored, UpdatedAt: now})
+	}
+	return vals, nil
+}
+
+// saveCustomData stores the values of a user just created from in. Should
+// the write fail (an administrator changed a definition in between), the
+// new user is deleted again, so that a refused registration leaves nothing
+// behind, and in is checked again to name the key that no longer fits.
+func (s *Service) saveCustomData(ctx context.Context, u *userpool.User, in map[string]json.RawMessage, vals []*userpool.UserValue) error {
+	if len(vals) == 0 {
+		return nil
+	}
+	err := s.store.SetUserValues(ctx, u.PoolID, u.ID, vals)
+	if err == nil {
+		return nil
+	}
+	if derr := s.store.DeleteUser(ctx, u.PoolID, u.ID); derr != nil {
+		return userpool.Internal(errors.Join(err, derr))
+	}
+	if _, perr := s.parseCustomData(ctx, u.PoolID, in); perr != nil {
+		return perr
+	}
+	return err
+}

@@ -1,0 +1,223 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/authpool/authpool/internal/userpool"
+)
+
+// newField defines a field of the pool.
+func newField(t *testing.T, s userpool.Store, poolID, key string, dt userpool.DataType) *userpool.Field {
+	t.Helper()
+	f := &userpool.Field{PoolID: poolID, Key: key, DataType: dt, Label: "Label " + key, Description: "about " + key, CreatedAt: t0, UpdatedAt: t0}
+	checkNoErr(t, "CreateField "+key, s.CreateField(ctx(t), f))
+	return f
+}
+
+func testFields(t *testing.T, s userpool.Store) {
+	p, other := newPool(t, s, "p1"), newPool(t, s, "p2")
+	age := newField(t, s, p.ID, "age", userpool.TypeNumber)
+	bio := newField(t, s, p.ID, "bio", userpool.TypeString)
+	newField(t, s, other.ID, "age", userpool.TypeString) // same key, other pool
+
+	got, err := s.GetField(ctx(t), p.ID, "age")
+	checkNoErr(t, "GetField", err)
+	checkEqual(t, "field", age, got)
+	_, err = s.GetField(ctx(t), p.ID, "missing")
+	checkErr(t, "GetField missing", err, userpool.ErrFieldNotFound)
+	_, err = s.GetField(ctx(t), "p3", "age")
+	checkErr(t, "GetField other pool", err, userpool.ErrFieldNotFound)
+
+	dup := &userpool.Field{PoolID: p.ID, Key: "age", DataType: userpool.TypeString, Label: "dup", CreatedAt: t0}
+	checkErr(t, "CreateField duplicate", s.CreateField(ctx(t), dup), userpool.ErrFieldExists)
+	got, _ = s.GetField(ctx(t), p.ID, "age")
+	checkEqual(t, "field after refused duplicate", age, got)
+	checkErr(t, "CreateField unknown pool", s.CreateField(ctx(t), &userpool.Field{PoolID: "nope", Key: "x", DataType: userpool.TypeString, CreatedAt: t0}), userpool.ErrPoolNotFound)
+
+	list, err := s.ListFields(ctx(t), p.ID)
+	checkNoErr(t, "ListFields", err)
+	checkEqual(t, "ListFields", []*userpool.Field{age, bio}, list)
+	list, err = s.ListFields(ctx(t), "p3")
+	checkNoErr(t, "ListFields empty pool", err)
+	if len(list) != 0 {
+		t.Fatalf("ListFields of a pool without fields: %d", len(list))
+	}
+
+	// Label, description and (without values) type can change.
+	up, err := s.UpdateField(ctx(t), p.ID, "bio", func(f *userpool.Field) error {
+		f.Label, f.Description, f.DataType = "Biography", "", userpool.TypeObject
+		f.UpdatedAt = t0.Add(time.Minute)
+		return nil
+	})
+	checkNoErr(t, "UpdateField", err)
+	got, _ = s.GetField(ctx(t), p.ID, "bio")
+	checkEqual(t, "field after update", up, got)
+	if got.Label != "Biography" || got.DataType != userpool.TypeObject || got.Description != "" || !got.UpdatedAt.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("update not stored: %+v", got)
+	}
+	errBoom := errors.New("boom")
+	_, err = s.UpdateField(ctx(t), p.ID, "bio", func(f *userpool.Field) error { f.Label = "no"; return errBoom })
+	if err != errBoom {
+		t.Fatalf("UpdateField fn error: got %v", err)
+	}
+	got2, _ := s.GetField(ctx(t), p.ID, "bio")
+	checkEqual(t, "field after aborted update", got, got2)
+	_, err = s.UpdateField(ctx(t), p.ID, "missing", func(*userpool.Field) error { return nil })
+	checkErr(t, "UpdateField missing", err, userpool.ErrFieldNotFound)
+
+	// With a value stored, the type is frozen; the label is not.
+	u := newUser(t, s, p.ID, "u1", "f@example.com", "", "")
+	checkNoErr(t, "SetUserValues", s.SetUserValues(ctx(t), p.ID, u.ID, []*userpool.UserValue{{Key: "age", DataType: userpool.TypeNumber, Value: "15", UpdatedAt: t0}}))
+	_, err = s.UpdateField(ctx(t), p.ID, "age", func(f *userpool.Field) error { f.DataType = userpool.TypeString; f.Label = "changed"; return nil })
+	checkErr(t, "UpdateField type with values", err, userpool.ErrFieldInUse)
+	got, _ = s.GetField(ctx(t), p.ID, "age")
+	checkEqual(t, "field after refused type change", age, got)
+	_, err = s.UpdateField(ctx(t), p.ID, "age", func(f *userpool.Field) error { f.Label = "Age in years"; return nil })
+	checkNoErr(t, "UpdateField label with values", err)
+
+	// Deleting the definition deletes its values, and only its own.
+	checkNoErr(t, "SetUserValues bio", s.SetUserValues(ctx(t), p.ID, u.ID, []*userpool.UserValue{{Key: "bio", DataType: userpool.TypeObject, Value: `{"a":1}`, UpdatedAt: t0}}))
+	checkNoErr(t, "DeleteField", s.DeleteField(ctx(t), p.ID, "age"))
+	checkErr(t, "DeleteField again", s.DeleteField(ctx(t), p.ID, "age"), userpool.ErrFieldNotFound)
+	_, err = s.GetField(ctx(t), p.ID, "age")
+	checkErr(t, "GetField deleted", err, userpool.ErrFieldNotFound)
+	vals, err := s.ListUserValues(ctx(t), p.ID, u.ID)
+	checkNoErr(t, "ListUserValues", err)
+	if len(vals) != 1 || vals[0].Key != "bio" {
+		t.Fatalf("values after DeleteField: %+v", vals)
+	}
+	if _, err := s.GetField(ctx(t), other.ID, "age"); err != nil {
+		t.Fatalf("DeleteField removed the other pool's field: %v", err)
+	}
+	// A field defined again under the deleted key starts without values.
+	newField(t, s, p.ID, "age", userpool.TypeBoolean)
+	vals, _ = s.ListUserValues(ctx(t), p.ID, u.ID)
+	if len(vals) != 1 {
+		t.Fatalf("re-created field has old values: %+v", vals)
+	}
+}
+
+func testUserValues(t *testing.T, s userpool.Store) {
+	p := newPool(t, s, "p1")
+	newField(t, s, p.ID, "age", userpool.TypeNumber)
+	newField(t, s, p.ID, "admin", userpool.TypeBoolean)
+	newField(t, s, p.ID, "zone", userpool.TypeString)
+	u := newUser(t, s, p.ID, "u1", "v@example.com", "", "")
+	other := newUser(t, s, p.ID, "u2", "w@example.com", "", "")
+
+	vals, err := s.ListUserValues(ctx(t), p.ID, u.ID)
+	checkNoErr(t, "ListUserValues empty", err)
+	if len(vals) != 0 {
+		t.Fatalf("new user has values: %+v", vals)
+	}
+	checkNoErr(t, "SetUserValues empty batch", s.SetUserValues(ctx(t), p.ID, u.ID, nil))
+	checkNoErr(t, "SetUserValues", s.SetUserValues(ctx(t), p.ID, u.ID, []*userpool.UserValue{
+		{Key: "zone", DataType: userpool.TypeString, Value: `"UTC"`, UpdatedAt: t0},
+		{Key: "age", DataType: userpool.TypeNumber, Value: "15", UpdatedAt: t0},
+	}))
+	checkNoErr(t, "SetUserValues other user", s.SetUserValues(ctx(t), p.ID, other.ID, []*userpool.UserValue{
+		{Key: "age", DataType: userpool.TypeNumber, Value: "99", UpdatedAt: t0},
+	}))
+	want := []*userpool.UserValue{
+		{PoolID: p.ID, UserID: u.ID, Key: "age", DataType: userpool.TypeNumber, Label: "Label age", Value: "15", UpdatedAt: t0},
+		{PoolID: p.ID, UserID: u.ID, Key: "zone", DataType: userpool.TypeString, Label: "Label zone", Value: `"UTC"`, UpdatedAt: t0},
+	}
+	vals, err = s.ListUserValues(ctx(t), p.ID, u.ID)
+	checkNoErr(t, "ListUserValues", err)
+	checkEqual(t, "values", want, vals)
+
+	// Upsert replaces.
+	checkNoErr(t, "SetUserValues replace", s.SetUserValues(ctx(t), p.ID, u.ID, []*userpool.UserValue{
+		{Key: "age", DataType: userpool.TypeNumber, Value: "16", UpdatedAt: t0.Add(time.Minute)},
+	}))
+	want[0].Value, want[0].UpdatedAt = "16", t0.Add(time.Minute)
+	vals, _ = s.ListUserValues(ctx(t), p.ID, u.ID)
+	checkEqual(t, "values after replace", want, vals)
+
+	// A failing batch writes nothing.
+	failing := []struct {
+		name string
+		user string
+		vals []*userpool.UserValue
+		want error
+	}{
+		{"unknown key", u.ID, []*userpool.UserValue{
+			{Key: "admin", DataType: userpool.TypeBoolean, Value: "true"},
+			{Key: "nope", DataType: userpool.TypeString, Value: `"x"`},
+		}, userpool.ErrFieldNotFound},
+		{"type changed", u.ID, []*userpool.UserValue{
+			{Key: "admin", DataType: userpool.TypeBoolean, Value: "true"},
+			{Key: "zone", DataType: userpool.TypeNumber, Value: "1"},
+		}, userpool.ErrFieldTypeChanged},
+		{"missing user", "nobody", []*userpool.UserValue{{Key: "age", DataType: userpool.TypeNumber, Value: "1"}}, userpool.ErrUserNotFound},
+	}
+	for _, tc := range failing {
+		checkErr(t, "SetUserValues "+tc.name, s.SetUserValues(ctx(t), p.ID, tc.user, tc.vals), tc.want)
+		vals, _ = s.ListUserValues(ctx(t), p.ID, u.ID)
+		checkEqual(t, "values after failed batch ("+tc.name+")", want, vals)
+	}
+
+	checkNoErr(t, "DeleteUserValue", s.DeleteUserValue(ctx(t), p.ID, u.ID, "zone"))
+	checkNoErr(t, "DeleteUserValue missing", s.DeleteUserValue(ctx(t), p.ID, u.ID, "zone"))
+	vals, _ = s.ListUserValues(ctx(t), p.ID, u.ID)
+	checkEqual(t, "values after delete", want[:1], vals)
+
+	// Deleting the user deletes its values; the other user keeps theirs.
+	checkNoErr(t, "DeleteUser", s.DeleteUser(ctx(t), p.ID, u.ID))
+	vals, _ = s.ListUserValues(ctx(t), p.ID, u.ID)
+	if len(vals) != 0 {
+		t.Fatalf("deleted user still has values: %+v", vals)
+	}
+	vals, _ = s.ListUserValues(ctx(t), p.ID, other.ID)
+	if len(vals) != 1 || vals[0].Value != "99" {
+		t.Fatalf("other user's values: %+v", vals)
+	}
+	// The type of a field whose only values went with their user is free again.
+	checkNoErr(t, "DeleteUser other", s.DeleteUser(ctx(t), p.ID, other.ID))
+	_, err = s.UpdateField(ctx(t), p.ID, "age", func(f *userpool.Field) error { f.DataType = userpool.TypeString; return nil })
+	checkNoErr(t, "UpdateField type after values gone", err)
+}
+
+// testRaceValueVsTypeChange races value writes checked against the old
+// type with a type change: the change and the values must never both win.
+func testRaceValueVsTypeChange(t *testing.T, s userpool.Store) {
+	p := newPool(t, s, "p1")
+	newField(t, s, p.ID, "score", userpool.TypeNumber)
+	const n = 12
+	for i := range n {
+		newUser(t, s, p.ID, fmt.Sprintf("u%d", i), fmt.Sprintf("r%d@example.com", i), "", "")
+	}
+	var changeErr error
+	errs := together(n+1, func(i int) error {
+		if i == n {
+			_, changeErr = s.UpdateField(ctx(t), p.ID, "score", func(f *userpool.Field) error { f.DataType = userpool.TypeString; return nil })
+			return nil
+		}
+		return s.SetUserValues(ctx(t), p.ID, fmt.Sprintf("u%d", i), []*userpool.UserValue{{Key: "score", DataType: userpool.TypeNumber, Value: "1"}})
+	})
+	stored := 0
+	for i := range n {
+		vals, err := s.ListUserValues(ctx(t), p.ID, fmt.Sprintf("u%d", i))
+		checkNoErr(t, "ListUserValues", err)
+		stored += len(vals)
+		if errs[i] != nil {
+			checkErr(t, "SetUserValues", errs[i], userpool.ErrFieldTypeChanged)
+		}
+	}
+	f, err := s.GetField(ctx(t), p.ID, "score")
+	checkNoErr(t, "GetField", err)
+	switch {
+	case changeErr == nil:
+		if f.DataType != userpool.TypeString || stored != 0 {
+			t.Fatalf("type changed to %s with %d NUMBER values stored", f.DataType, stored)
+		}
+	default:
+		checkErr(t, "UpdateField", changeErr, userpool.ErrFieldInUse)
+		if f.DataType != userpool.TypeNumber || stored == 0 {
+			t.Fatalf("type change refused, yet type %s and %d values", f.DataType, stored)
+		}
+	}
+}
