@@ -70,7 +70,7 @@ func (a *Admin) CreateUser(ctx context.Context, m Meta, nu NewUser) (*Result, er
 		u.Username = nu.Username
 	}
 	if nu.Phone != "" {
-		if u.Phone, err = adminPhone(nu.Phone); err != nil {
+		if u.Phone, _, err = a.s.normalizePhone(nu.Phone); err != nil {
 			return nil, err
 		}
 	}
@@ -105,23 +105,6 @@ func (a *Admin) CreateUser(ctx context.Context, m Meta, nu NewUser) (*Result, er
 	}
 	a.audit(ctx, m, pool.ID, u.ID, "admin.user.create", nil)
 	return a.s.withCustomData(ctx, &Result{User: u}, nil)
-}
-
-// adminPhone accepts a phone number in international form: "+" then 6 to
-// 15 digits (E.164), spaces and dashes removed.
-// TODO(merge with issue 3): use the phone normaliser of the phone flows.
-func adminPhone(p string) (string, error) {
-	p = strings.NewReplacer(" ", "", "-", "").Replace(strings.TrimSpace(p))
-	digits := strings.TrimPrefix(p, "+")
-	ok := len(p) == len(digits)+1 && len(digits) >= 6 && len(digits) <= 15
-	if ok {
-		_, err := strconv.ParseUint(digits, 10, 64)
-		ok = err == nil
-	}
-	if !ok {
-		return "", invalid("invalid_phone", "phone number must be + and 6 to 15 digits")
-	}
-	return p, nil
 }
 
 // UpdateUser sets the verified flags.

@@ -231,7 +231,7 @@ func TestAdminUsers(t *testing.T) {
 		must[*client.User](t)(in.client().RegisterByEmail(ctx, "reg@example.com", "passw0rd!", nil, nil))
 		clk.Advance(time.Second)
 		cu := must[*client.User](t)(mc.CreateUser(ctx, "default", client.CreateUserRequest{
-			Email: "Made@Example.com", Username: "made", Phone: "+15550100", Password: "passw0rd!",
+			Email: "Made@Example.com", Username: "made", Phone: "+1 202-555-0143", Password: "passw0rd!",
 			EmailVerified: true, Profile: &client.Profile{Nickname: "M"}, CustomData: map[string]any{"age": 44},
 		}))
 		if cu.Email != "made@example.com" || !cu.EmailVerified || cu.PhoneVerified || cu.Nickname != "M" || cu.CustomData["age"] != 44.0 {
@@ -253,8 +253,8 @@ func TestAdminUsers(t *testing.T) {
 			{client.CreateUserRequest{Email: "x@example.com", Password: "short"}, 2029},
 			{client.CreateUserRequest{Email: "reg@example.com", Password: "passw0rd!"}, 2026},
 			{client.CreateUserRequest{Username: "made"}, 2034},
-			{client.CreateUserRequest{Phone: "+15550100"}, 2026},
-			{client.CreateUserRequest{Phone: "555-abc"}, 1003},
+			{client.CreateUserRequest{Phone: "+1 202-555-0143"}, 2026},
+			{client.CreateUserRequest{Phone: "555-abc"}, 2028},
 			{client.CreateUserRequest{Email: "not-an-email"}, 2003},
 			{client.CreateUserRequest{Email: "y@example.com", CustomData: map[string]any{"age": "old"}}, 2402},
 		} {
@@ -271,7 +271,7 @@ func TestAdminUsers(t *testing.T) {
 		if page.Total != 3 || len(page.Users) != 1 || page.Users[0].ID != cu.ID {
 			t.Fatalf("page 2: %+v", page)
 		}
-		for search, want := range map[string]string{"MADE@": cu.ID, "nopa": nopw.ID, "555010": cu.ID, "reg@": all.Users[2].ID} {
+		for search, want := range map[string]string{"MADE@": cu.ID, "nopa": nopw.ID, "5550143": cu.ID, "reg@": all.Users[2].ID} {
 			got := must[*client.UserList](t)(mc.ListUsers(ctx, "default", client.ListUsersOptions{Search: search}))
 			if got.Total != 1 || got.Users[0].ID != want {
 				t.Errorf("search %q: %+v", search, got)
@@ -471,8 +471,7 @@ func TestAdminAudit(t *testing.T) {
 
 // TestSettingsSharedAcrossInstances changes settings through the admin API
 // of one server and sees a second server on the same database apply them
-// at once, without a restart. (The verifyOldEmail/UpdateEmail variant
-// belongs with UpdateEmail, which another issue builds.)
+// at once, without a restart.
 func TestSettingsSharedAcrossInstances(t *testing.T) {
 	eachBackend(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
@@ -512,5 +511,41 @@ func TestSettingsSharedAcrossInstances(t *testing.T) {
 		must[*client.BlockedUser](t)(a.admin().BlockUser(ctx, "default", bu.ID))
 		_, err = cb2.GetCurrentUser(ctx)
 		wantCode(t, err, 2207)
+	})
+}
+
+// TestVerifyOldEmailFlipSharedAcrossInstances: flipping verifyOldEmail
+// through instance A's admin API changes UpdateEmail on instance B, which
+// shares the database, without a restart.
+func TestVerifyOldEmailFlipSharedAcrossInstances(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		cfgA, cfgB := adminConfig(dbURL), adminConfig(dbURL)
+		cfgB.EmailIPPerHour, cfgB.SMSIPPerHour = 1000, 1000
+		a := start(t, cfgA, nil)
+		b := start(t, cfgB, nil)
+		cb := b.client()
+		must[*client.User](t)(cb.RegisterByEmail(ctx, "old@example.com", "passw0rd!", nil, &client.RegisterOptions{ForceLogin: true}))
+
+		// On (the default): the new address's code alone is not enough.
+		code := mailCode(t, b, "new1@example.com", client.EmailSceneChangeEmail)
+		_, err := cb.UpdateEmail(ctx, "new1@example.com", code, "", "")
+		wantCode(t, err, 2227)
+
+		must[*client.Pool](t)(a.admin().UpdatePool(ctx, "default", client.UpdatePoolRequest{Settings: map[string]any{"verifyOldEmail": false}}))
+		code = mailCode(t, b, "new2@example.com", client.EmailSceneChangeEmail)
+		u, err := cb.UpdateEmail(ctx, "new2@example.com", code, "", "")
+		if err != nil {
+			t.Fatalf("UpdateEmail on B after A turned verifyOldEmail off: %v", err)
+		}
+		if u.Email != "new2@example.com" || !u.EmailVerified {
+			t.Fatalf("updated user: %+v", u)
+		}
+
+		// And back on: B demands the old address again.
+		must[*client.Pool](t)(a.admin().UpdatePool(ctx, "default", client.UpdatePoolRequest{Settings: map[string]any{"verifyOldEmail": true}}))
+		code = mailCode(t, b, "new3@example.com", client.EmailSceneChangeEmail)
+		_, err = cb.UpdateEmail(ctx, "new3@example.com", code, "", "")
+		wantCode(t, err, 2227)
 	})
 }
