@@ -56,12 +56,13 @@ func (s *Store) ResetCounter(ctx context.Context, key string) error {
 	return nil
 }
 
-// PurgeExpired deletes ended counters. Later short-lived tables (codes,
-// captchas) add their own DELETE here.
+// PurgeExpired deletes ended counters and expired CAPTCHAs. Later
+// short-lived tables (codes) add their own DELETE here.
 func (s *Store) PurgeExpired(ctx context.Context, now time.Time) (int64, error) {
 	var total int64
 	for _, q := range []string{
 		"DELETE FROM counters WHERE window_end <= ?",
+		"DELETE FROM captchas WHERE expires_at <= ?",
 	} {
 		res, err := s.write.ExecContext(ctx, s.d.q(q), s.d.timeArg(s.d.norm(now)))
 		if err != nil {

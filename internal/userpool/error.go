@@ -24,6 +24,7 @@ const (
 	CodeWrongCode          Code = 2001
 	CodeInvalidEmail       Code = 2003
 	CodeUserNotFound       Code = 2004
+	CodeAccountLocked      Code = 2005
 	CodeWrongPassword      Code = 2006
 	CodeNotLoggedIn        Code = 2020
 	CodeUserExists         Code = 2026
@@ -35,6 +36,9 @@ const (
 	CodeTokenInvalid       Code = 2207
 	CodeCannotUpdateEmail  Code = 2225
 	CodeCannotUpdatePhone  Code = 2226
+	// CodeWrongAccountOrPassword replaces 2004 and 2006 in pools with
+	// PoolSettings.UniformLoginError, so the answer does not tell which.
+	CodeWrongAccountOrPassword Code = 2333
 )
 
 // Error is the one error type of the domain. Reason is a stable snake_case
