@@ -23,6 +23,7 @@ const (
 	CodeWrongCode         = 2001 // wrong_code (SMS/email code or CAPTCHA answer)
 	CodeInvalidEmail      = 2003 // invalid_email
 	CodeUserNotFound      = 2004 // user_not_found
+	CodeAccountLocked     = 2005 // account_locked (data: unlockAt, retryAfter)
 	CodeWrongPassword     = 2006 // wrong_password
 	CodeNotLoggedIn       = 2020 // not_logged_in
 	CodeUserExists        = 2026 // user_exists (email or phone already registered)
@@ -33,7 +34,10 @@ const (
 	CodeTokenInvalid      = 2207 // token_invalid
 	CodeCannotUpdateEmail = 2225 // cannot_update_email (use UpdateEmail)
 	CodeCannotUpdatePhone = 2226 // cannot_update_phone (use UpdatePhone)
-	CodeUserBlocked       = 2057 // user_blocked
+	// CodeWrongAccountOrPassword replaces 2004 and 2006 in pools that hide
+	// which accounts exist (wrong_account_or_password).
+	CodeWrongAccountOrPassword = 2333
+	CodeUserBlocked            = 2057 // user_blocked
 )
 
 // ErrorBody is the body of every non-2xx response of the native API.

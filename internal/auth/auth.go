@@ -22,6 +22,16 @@ import (
 // in userpool.PoolSettings, read from the store.
 type Config struct {
 	Issuer string
+	// CaptchaKey keys the HMAC under which CAPTCHA answers are stored.
+	// Every replica must have the same key; server derives it.
+	CaptchaKey []byte
+	// Limits are the per-client-IP request limits, shared by replicas
+	// through the store's counters.
+	Limits Limits
+	// NewCaptchaAnswer returns the digits of a new CAPTCHA's answer, such
+	// as "493012"; nil means random. Tests set it to know the answer, the
+	// way they inject the clock.
+	NewCaptchaAnswer func() string
 }
 
 // Service runs the use cases over a Store.
@@ -50,6 +60,12 @@ type Meta struct {
 	PoolID    string
 	ClientIP  string
 	UserAgent string
+	// AppID is the application the request authenticated as with its app
+	// secret ("" for ordinary, untrusted callers); recorded in the audit log.
+	AppID string
+	// CaptchaID is the CAPTCHA id a browser holds in a cookie; a password
+	// login uses it when its options carry no CaptchaID.
+	CaptchaID string
 }
 
 // Result is a user with, when one was issued or presented, its token.

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"log/slog"
 
 	"github.com/authpool/authpool/internal/userpool"
 )
@@ -87,7 +88,7 @@ func (s *Service) UpdatePassword(ctx context.Context, m Meta, tok, newPw, oldPw 
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkPassword(pool.Settings, newPw); err != nil {
+	if err := s.checkPassword(pool.Settings, newPw, identitiesOf(u)...); err != nil {
 		return nil, err
 	}
 	if u.HasPassword() {
@@ -114,9 +115,14 @@ func (s *Service) UpdatePassword(ctx context.Context, m Meta, tok, newPw, oldPw 
 		x.PasswordHash = hash
 		x.UpdatedAt = s.now().UTC()
 		return nil
-	})
+	}, s.auditEvent(m, u.PoolID, u.ID, userpool.AuditPasswordChange, nil))
 	if err != nil {
 		return nil, err
+	}
+	// The owner proved the old password (or holds a session of an account
+	// without one): as after a reset, lift any lockout.
+	if err := s.clearLoginFailures(ctx, u); err != nil {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "clearing login failures failed", slog.String("user_id", u.ID), slog.String("error", err.Error()))
 	}
 	// End every session, the caller's included, so a thief holding an old
 	// token is logged out; the caller gets a fresh token in the answer
