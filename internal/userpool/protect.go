@@ -45,4 +45,13 @@ const (
 	AuditLogout          = "logout"
 	AuditTokenRefresh    = "token.refresh"
 	AuditPasswordChange  = "password.change"
+
+	// Names for the verification-code, password-reset and phone/email
+	// flows, which record them the same way.
+	AuditPasswordReset = "password.reset"
+	AuditCodeSent      = "code.sent"
+	AuditCodeUsed      = "code.used"
+	AuditCodeFailed    = "code.failed"
+	AuditPhoneChange   = "phone.change"
+	AuditEmailChange   = "email.change"
 )
