@@ -24,6 +24,7 @@ const (
 	CodeWrongCode          = 2001 // wrong_code, code_attempts_exceeded (SMS/email code or CAPTCHA answer)
 	CodeInvalidEmail       = 2003 // invalid_email
 	CodeUserNotFound       = 2004 // user_not_found
+	CodeAccountLocked      = 2005 // account_locked (data: unlockAt, retryAfter)
 	CodeWrongPassword      = 2006 // wrong_password
 	CodeNoPermission       = 2018 // no_permission (an end user acting on another account)
 	CodeNotLoggedIn        = 2020 // not_logged_in
@@ -48,6 +49,9 @@ const (
 	CodeEmailUnchanged     = 2229 // email_unchanged
 	CodePhoneUnchanged     = 2230 // phone_unchanged
 	CodeCodeExpired        = 2300 // code_expired
+	// CodeWrongAccountOrPassword replaces 2004 and 2006 in pools that hide
+	// which accounts exist (wrong_account_or_password).
+	CodeWrongAccountOrPassword = 2333
 )
 
 // ErrorBody is the body of every non-2xx response of the native API.

@@ -29,10 +29,15 @@ type RegisterOptions struct {
 // LoginOptions shapes a login.
 type LoginOptions struct {
 	// AutoRegister creates the account when it does not exist.
-	AutoRegister bool   `json:"autoRegister,omitempty"`
-	CaptchaCode  string `json:"captchaCode,omitempty"`
-	CaptchaID    string `json:"captchaId,omitempty"`
-	ClientIP     string `json:"clientIp,omitempty"`
+	AutoRegister bool `json:"autoRegister,omitempty"`
+	// CaptchaCode is the answer to the CAPTCHA CaptchaID (GET
+	// /api/v1/captcha), needed after a 2000 answer. A browser may leave
+	// CaptchaID empty: the CAPTCHA route's cookie carries it.
+	CaptchaCode string `json:"captchaCode,omitempty"`
+	CaptchaID   string `json:"captchaId,omitempty"`
+	// ClientIP is the end user's address when a backend calls on their
+	// behalf; it is honoured only from trusted callers (docs/SECURITY.md).
+	ClientIP string `json:"clientIp,omitempty"`
 }
 
 type RegisterByEmailRequest struct {

@@ -29,6 +29,7 @@ type (
 	LoginOptions       = api.LoginOptions
 	LoginStatus        = api.LoginStatus
 	RefreshedToken     = api.RefreshedToken
+	Captcha            = api.Captcha
 )
 
 // Options configure an AuthenticationClient.
@@ -38,6 +39,10 @@ type Options struct {
 	// UserPoolID selects the user pool; "" means the server's default pool.
 	UserPoolID string
 	AppID      string
+	// AppSecret, with AppID, authenticates a backend configured on the
+	// server (AUTHPOOL_APP_SECRETS), whose ClientIP options the server then
+	// believes. Server-side use only: never ship it to a browser or an app.
+	AppSecret string
 	// Token is an initial token (e.g. one kept from an earlier login).
 	Token      string
 	HTTPClient *http.Client
@@ -126,6 +131,9 @@ func (c *AuthenticationClient) do(ctx context.Context, method, path string, in, 
 	}
 	if c.opts.AppID != "" {
 		req.Header.Set(api.HeaderAppID, c.opts.AppID)
+	}
+	if c.opts.AppSecret != "" {
+		req.Header.Set(api.HeaderAppSecret, c.opts.AppSecret)
 	}
 	if withToken {
 		if t := c.Token(); t != "" {

@@ -36,6 +36,16 @@ type Config struct {
 	// VerifyEmailLink returns the link a VERIFY_EMAIL mail carries; the
 	// transport that serves it builds it.
 	VerifyEmailLink func(poolID, email, code string) string
+	// CaptchaKey keys the HMAC under which CAPTCHA answers are stored.
+	// Every replica must have the same key; server derives it.
+	CaptchaKey []byte
+	// Limits are the per-client-IP request limits, shared by replicas
+	// through the store's counters.
+	Limits Limits
+	// NewCaptchaAnswer returns the digits of a new CAPTCHA's answer, such
+	// as "493012"; nil means random. Tests set it to know the answer, the
+	// way they inject the clock.
+	NewCaptchaAnswer func() string
 }
 
 // Service runs the use cases over a Store.
@@ -67,6 +77,12 @@ type Meta struct {
 	// AcceptLanguage picks the language of messages sent to users whose
 	// profile has no locale.
 	AcceptLanguage string
+	// AppID is the application the request authenticated as with its app
+	// secret ("" for ordinary, untrusted callers); recorded in the audit log.
+	AppID string
+	// CaptchaID is the CAPTCHA id a browser holds in a cookie; a password
+	// login uses it when its options carry no CaptchaID.
+	CaptchaID string
 }
 
 // Result is a user with, when one was issued or presented, its token.

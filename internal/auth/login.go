@@ -52,50 +52,68 @@ func (s *Service) LoginByUsername(ctx context.Context, m Meta, username, pw stri
 
 type lookupFunc func(ctx context.Context, poolID, v string) (*userpool.User, error)
 
-// loginPassword is the password login shared by every identifier. An
-// unknown account costs one dummy hash so that response time does not tell
-// which accounts exist.
+// loginPassword is the password login shared by every identifier. Around
+// the credential check it applies the per-IP rate limit (before anything
+// else), then the lockout and CAPTCHA demand of protect.go (before the
+// password is checked), and records the outcome. An unknown account costs
+// one dummy hash so that response time does not tell which accounts exist.
 func (s *Service) loginPassword(ctx context.Context, m Meta, pw string, opts LoginOptions, lookup lookupFunc, method, ident string, blank func() *userpool.User) (*Result, error) {
+	if err := s.rateLimit(ctx, m, classLogin); err != nil {
+		return nil, err
+	}
 	pool, err := s.pool(ctx, m)
 	if err != nil {
 		return nil, err
 	}
 	poolID := pool.ID
-	if pw == "" || len(pw) > maxPasswordLen {
-		// Nothing stored can match; still answer like a wrong password.
-		return nil, errWrongPassword
-	}
 	u, err := lookup(ctx, poolID, ident)
-	if isNotFound(err) && opts.AutoRegister {
+	if err != nil && !isNotFound(err) {
+		return nil, err
+	}
+	if err != nil {
+		u = nil
+	}
+	g, err := s.guardLogin(ctx, m, pool, u, method, ident, opts)
+	if err != nil {
+		return nil, err
+	}
+	if u == nil && opts.AutoRegister {
 		res, rerr := s.register(ctx, m, method, blank(), pw, RegisterOptions{ForceLogin: true})
 		if rerr == nil {
 			res.NewlyCreated = true
+			g.succeeded(ctx)
 			return res, nil
 		}
 		if !errors.Is(rerr, userpool.ErrEmailTaken) && !errors.Is(rerr, userpool.ErrUsernameTaken) && !errors.Is(rerr, userpool.ErrPhoneTaken) {
 			return nil, rerr
 		}
 		// A concurrent auto-register won the race: log in to its account.
-		u, err = lookup(ctx, poolID, ident)
-	}
-	if err != nil {
-		if isNotFound(err) {
-			s.hasher.DummyVerify(ctx, pw)
+		if u, err = lookup(ctx, poolID, ident); err != nil {
+			return nil, err
 		}
-		return nil, err
+	}
+	if pw == "" || len(pw) > maxPasswordLen {
+		// Nothing stored can match; answer (and count) like a wrong password.
+		return nil, g.fail(ctx, errWrongPassword, "wrong_password")
+	}
+	if u == nil {
+		s.hasher.DummyVerify(ctx, pw)
+		return nil, g.fail(ctx, userpool.ErrUserNotFound, "user_not_found")
 	}
 	if !u.HasPassword() {
 		s.hasher.DummyVerify(ctx, pw)
-		return nil, errWrongPassword
+		return nil, g.fail(ctx, errWrongPassword, "no_password")
 	}
 	ok, rehash, err := s.hasher.Verify(ctx, pw, u.PasswordHash)
 	if err != nil {
 		return nil, userpool.Internal(err)
 	}
 	if !ok {
-		return nil, errWrongPassword
+		return nil, g.fail(ctx, errWrongPassword, "wrong_password")
 	}
 	if u.Blocked {
+		// The password was right: not a guess, so not counted.
+		g.audit(ctx, userpool.AuditLoginFailure, "user_blocked")
 		return nil, errBlocked
 	}
 	if rehash {
@@ -112,19 +130,34 @@ func (s *Service) loginPassword(ctx context.Context, m Meta, pw string, opts Log
 			}
 		}
 	}
-	return s.completeLogin(ctx, m, pool.Settings, u, false)
+	res, err := s.completeLoginVia(ctx, m, pool.Settings, u, false, method)
+	if err != nil {
+		return nil, err
+	}
+	g.succeeded(ctx)
+	return res, nil
 }
 
 var errBlocked = userpool.Errorf(userpool.CodeUserBlocked, "user_blocked", "this account is blocked")
 
 // completeLogin is the complete login process after credentials are proven:
-// session and token, then login count and last login/IP.
+// session and token, then login count and last login/IP, with the
+// login.success audit event in the same transaction.
 func (s *Service) completeLogin(ctx context.Context, m Meta, set userpool.PoolSettings, u *userpool.User, newly bool) (*Result, error) {
+	return s.completeLoginVia(ctx, m, set, u, newly, "")
+}
+
+// completeLoginVia is completeLogin that also records the login method.
+func (s *Service) completeLoginVia(ctx context.Context, m Meta, set userpool.PoolSettings, u *userpool.User, newly bool, method string) (*Result, error) {
 	res, err := s.issue(ctx, m, set, u)
 	if err != nil {
 		return nil, err
 	}
 	now := s.now().UTC()
+	var detail map[string]string
+	if method != "" {
+		detail = map[string]string{"method": method}
+	}
 	updated, err := s.store.UpdateUser(ctx, u.PoolID, u.ID, func(x *userpool.User) error {
 		x.LoginsCount++
 		x.LastLogin = now
@@ -132,7 +165,7 @@ func (s *Service) completeLogin(ctx context.Context, m Meta, set userpool.PoolSe
 			x.LastIP = m.ClientIP
 		}
 		return nil
-	})
+	}, s.auditEvent(m, u.PoolID, u.ID, userpool.AuditLoginSuccess, detail))
 	if err != nil {
 		return nil, err
 	}

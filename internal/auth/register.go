@@ -59,8 +59,12 @@ func errRegistrationClosed(method string) error {
 	return userpool.Errorf(userpool.CodeRegistrationClosed, "registration_closed", "registration by %s is closed in this user pool", method)
 }
 
-// register validates, hashes and stores u, then applies opts.
+// register validates, hashes and stores u, then applies opts. The per-IP
+// rate limit comes first, the password policy before the hash.
 func (s *Service) register(ctx context.Context, m Meta, method string, u *userpool.User, pw string, opts RegisterOptions) (*Result, error) {
+	if err := s.rateLimit(ctx, m, classRegister); err != nil {
+		return nil, err
+	}
 	pool, err := s.pool(ctx, m)
 	if err != nil {
 		return nil, err
@@ -77,7 +81,7 @@ func (s *Service) register(ctx context.Context, m Meta, method string, u *userpo
 	// password to log in again.
 	withPassword := pw != "" || method != methodPhone
 	if withPassword {
-		if err := s.checkPassword(pool.Settings, pw); err != nil {
+		if err := s.checkPassword(pool.Settings, pw, identitiesOf(u)...); err != nil {
 			return nil, err
 		}
 	}
@@ -97,7 +101,7 @@ func (s *Service) register(ctx context.Context, m Meta, method string, u *userpo
 		}
 		u.PasswordHash = hash
 	}
-	if err := s.create(ctx, poolID, m, u); err != nil {
+	if err := s.createVia(ctx, poolID, m, u, method); err != nil {
 		return nil, err
 	}
 	if err := s.saveCustomData(ctx, u, opts.CustomData, custom); err != nil {
@@ -106,7 +110,7 @@ func (s *Service) register(ctx context.Context, m Meta, method string, u *userpo
 	s.log.LogAttrs(ctx, slogInfo, "user registered", attrUser(u)...)
 	switch {
 	case opts.ForceLogin:
-		return s.completeLogin(ctx, m, pool.Settings, u, false)
+		return s.completeLoginVia(ctx, m, pool.Settings, u, false, method)
 	case opts.GenerateToken:
 		res, err := s.issue(ctx, m, pool.Settings, u)
 		return s.withCustomData(ctx, res, err)
@@ -138,11 +142,21 @@ func (s *Service) ensureFree(ctx context.Context, poolID string, u *userpool.Use
 	return check(s.store.GetUserByPhone, u.Phone, userpool.ErrPhoneTaken)
 }
 
-// create fills the bookkeeping fields of u and stores it.
+// create fills the bookkeeping fields of u and stores it, with the
+// user.register audit event in the same transaction.
 func (s *Service) create(ctx context.Context, poolID string, m Meta, u *userpool.User) error {
+	return s.createVia(ctx, poolID, m, u, "")
+}
+
+// createVia is create that also records the registration method.
+func (s *Service) createVia(ctx context.Context, poolID string, m Meta, u *userpool.User, method string) error {
+	var detail map[string]string
+	if method != "" {
+		detail = map[string]string{"method": method}
+	}
 	now := s.now().UTC()
 	u.ID = newID()
 	u.PoolID = poolID
 	u.SignedUp, u.CreatedAt, u.UpdatedAt = now, now, now
-	return s.store.CreateUser(ctx, u)
+	return s.store.CreateUser(ctx, u, s.auditEvent(m, poolID, u.ID, userpool.AuditRegister, detail))
 }

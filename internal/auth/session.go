@@ -95,6 +95,9 @@ type LoginStatus struct {
 // answer (Status false with a code), not an error; only an internal failure
 // (the store unreachable) is an error.
 func (s *Service) CheckLoginStatus(ctx context.Context, m Meta, tok string) (*LoginStatus, error) {
+	if err := s.rateLimit(ctx, m, classTokenCheck); err != nil {
+		return nil, err
+	}
 	p, err := s.verify(ctx, m, tok)
 	if err != nil {
 		e := userpool.AsError(err)
@@ -124,7 +127,8 @@ func (s *Service) RefreshToken(ctx context.Context, m Meta, tok string) (*Result
 		return nil, err
 	}
 	now := s.now().UTC()
-	sess, err := s.store.ExtendSession(ctx, p.Session.ID, now, now.Add(pool.Settings.TokenTTL))
+	sess, err := s.store.ExtendSession(ctx, p.Session.ID, now, now.Add(pool.Settings.TokenTTL),
+		s.auditEvent(m, u.PoolID, u.ID, userpool.AuditTokenRefresh, nil))
 	if errors.Is(err, userpool.ErrSessionNotFound) {
 		return nil, errTokenInvalid
 	}
@@ -147,7 +151,8 @@ func (s *Service) Logout(ctx context.Context, m Meta, tok string) error {
 	if err != nil {
 		return err
 	}
-	err = s.store.RevokeSession(ctx, p.Session.ID, s.now().UTC())
+	err = s.store.RevokeSession(ctx, p.Session.ID, s.now().UTC(),
+		s.auditEvent(m, p.Claims.PoolID, p.Claims.Subject, userpool.AuditLogout, nil))
 	if errors.Is(err, userpool.ErrSessionNotFound) {
 		// A concurrent logout won; the session is over either way.
 		return nil

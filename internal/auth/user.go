@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"log/slog"
 
 	"github.com/authpool/authpool/internal/userpool"
 )
@@ -109,7 +110,7 @@ func (s *Service) updatePassword(ctx context.Context, m Meta, tok, newPw, oldPw 
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkPassword(pool.Settings, newPw); err != nil {
+	if err := s.checkPassword(pool.Settings, newPw, identitiesOf(u)...); err != nil {
 		return nil, err
 	}
 	if u.HasPassword() {
@@ -136,9 +137,14 @@ func (s *Service) updatePassword(ctx context.Context, m Meta, tok, newPw, oldPw 
 		x.PasswordHash = hash
 		x.UpdatedAt = s.now().UTC()
 		return nil
-	})
+	}, s.auditEvent(m, u.PoolID, u.ID, userpool.AuditPasswordChange, nil))
 	if err != nil {
 		return nil, err
+	}
+	// The owner proved the old password (or holds a session of an account
+	// without one): as after a reset, lift any lockout.
+	if err := s.clearLoginFailures(ctx, u); err != nil {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "clearing login failures failed", slog.String("user_id", u.ID), slog.String("error", err.Error()))
 	}
 	if keep {
 		if _, err := s.store.RevokeOtherSessions(ctx, u.PoolID, u.ID, p.Session.ID, s.now().UTC()); err != nil {

@@ -67,8 +67,11 @@ func validateUsername(name string) (string, error) {
 	return name, nil
 }
 
-// checkPassword applies the pool's password policy.
-func (s *Service) checkPassword(set userpool.PoolSettings, pw string) error {
+// checkPassword applies the pool's password policy; the rules run in this
+// order and the first that fails names itself in the reason (code 2029).
+// identities are the account's own identifiers (identitiesOf), which the
+// password must not contain. It runs before any hashing.
+func (s *Service) checkPassword(set userpool.PoolSettings, pw string, identities ...string) error {
 	if len(pw) > maxPasswordLen {
 		return userpool.Errorf(userpool.CodePasswordTooWeak, "password_too_long", "password must be at most %d bytes", maxPasswordLen)
 	}
@@ -77,6 +80,12 @@ func (s *Service) checkPassword(set userpool.PoolSettings, pw string) error {
 	}
 	if utf8.RuneCountInString(pw) < set.PasswordMinLength {
 		return userpool.Errorf(userpool.CodePasswordTooWeak, "password_too_short", "password must be at least %d characters", set.PasswordMinLength)
+	}
+	if containsIdentity(pw, identities) {
+		return userpool.Errorf(userpool.CodePasswordTooWeak, "password_contains_identity", "password must not contain the username, the email address's name or the phone number")
+	}
+	if set.PasswordRejectCommon && isCommonPassword(pw) {
+		return userpool.Errorf(userpool.CodePasswordTooWeak, "password_too_common", "password is among the most common (breached) passwords: choose another")
 	}
 	return nil
 }

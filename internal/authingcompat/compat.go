@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/netip"
 	"time"
 
 	graphql "github.com/graph-gophers/graphql-go"
@@ -61,8 +60,9 @@ type Deps struct {
 	Data    UserData // user-defined values (issue 5)
 	Keys    KeyStore
 	Log     *slog.Logger
-	// TrustedProxies may set the client address (X-Forwarded-For, clientIp).
-	TrustedProxies []netip.Prefix
+	// ClientIP computes the caller's address as the native API does
+	// (httpapi.ClientIPFunc): trusted proxies, forwarding header, app secrets.
+	ClientIP func(r *http.Request, claimed string) string
 	// CORSOrigins are the browser origins allowed to call with credentials,
 	// as "scheme://host[:port]".
 	CORSOrigins []string

@@ -47,7 +47,7 @@ func callFrom(ctx context.Context) *call { return ctx.Value(callKey{}).(*call) }
 func (s *Server) meta(r *http.Request, claimedIP string) auth.Meta {
 	return auth.Meta{
 		PoolID:    r.Header.Get("x-authing-userpool-id"),
-		ClientIP:  httpapi.ClientIP(r, claimedIP, s.TrustedProxies),
+		ClientIP:  s.ClientIP(r, claimedIP),
 		UserAgent: r.UserAgent(),
 	}
 }

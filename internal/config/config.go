@@ -4,9 +4,12 @@
 package config
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"os"
 	"strconv"
@@ -51,6 +54,81 @@ type Config struct {
 	// AdminKey is the administrator key of the admin API. Empty: a key is
 	// generated at first start, stored hashed and printed once.
 	AdminKey string `json:"adminKey"`
+	// ForwardedHeader is the header the trusted proxies write the client
+	// address into: "X-Forwarded-For" (default) or "Forwarded" (RFC 7239).
+	// The other one is ignored: clients can send either.
+	ForwardedHeader string `json:"forwardedHeader"`
+	// AppSecrets authenticate server-side callers, whose clientIp claims
+	// are believed: "appId:secret" (the secret at least 16 bytes) or
+	// "appId:sha256:<hex of SHA-256(secret)>", so the file need not hold
+	// the secret itself.
+	AppSecrets []Secret `json:"appSecrets"`
+	// Secret keys the HMACs under which short-lived answers (CAPTCHAs) are
+	// stored; at least 32 bytes, the same on every replica. Empty: a key
+	// derived from the token signing key in the database.
+	Secret Secret `json:"secret"`
+
+	// Per-client-IP request limits, shared by replicas.
+	RateLimitRegister   Rate `json:"rateLimitRegister"`
+	RateLimitLogin      Rate `json:"rateLimitLogin"`
+	RateLimitCaptcha    Rate `json:"rateLimitCaptcha"`
+	RateLimitTokenCheck Rate `json:"rateLimitTokenCheck"`
+	// AuditRetention is how long audit events are kept; 0 keeps them.
+	AuditRetention Duration `json:"auditRetention"`
+}
+
+// Secret is a configuration value that must never be printed or logged.
+type Secret string
+
+func (Secret) String() string               { return "REDACTED" }
+func (Secret) GoString() string             { return "REDACTED" }
+func (Secret) LogValue() slog.Value         { return slog.StringValue("REDACTED") }
+func (Secret) MarshalText() ([]byte, error) { return []byte("REDACTED"), nil }
+
+// UnmarshalText keeps the value MarshalText hides.
+func (s *Secret) UnmarshalText(b []byte) error { *s = Secret(b); return nil }
+
+// Rate is a request limit written "N/window", such as "300/1m"; "0" or
+// "off" turns it off.
+type Rate struct {
+	Max    int
+	Window time.Duration
+}
+
+// ParseRate reads the "N/window" form.
+func ParseRate(v string) (Rate, error) {
+	v = strings.TrimSpace(v)
+	if v == "0" || v == "off" {
+		return Rate{}, nil
+	}
+	n, w, ok := strings.Cut(v, "/")
+	max, err := strconv.Atoi(n)
+	if !ok || err != nil || max < 1 {
+		return Rate{}, fmt.Errorf("rate %q: want N/window such as 300/1m, or off", v)
+	}
+	d, err := time.ParseDuration(w)
+	if err != nil || d < time.Second {
+		return Rate{}, fmt.Errorf("rate %q: window must be a duration of at least 1s", v)
+	}
+	return Rate{Max: max, Window: d}, nil
+}
+
+func (r Rate) String() string {
+	if r.Max == 0 {
+		return "off"
+	}
+	return strconv.Itoa(r.Max) + "/" + r.Window.String()
+}
+
+func (r Rate) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+func (r *Rate) UnmarshalText(b []byte) error {
+	v, err := ParseRate(string(b))
+	if err != nil {
+		return err
+	}
+	*r = v
+	return nil
 }
 
 // minAdminKeyLen keeps a configured administrator key out of guessing
@@ -91,6 +169,14 @@ func Default() Config {
 		LogLevel:            "info",
 		LogFormat:           "text",
 		Codes:               defaultCodes(),
+		ForwardedHeader:     "X-Forwarded-For",
+		// Far above what people do by hand, also behind a shared NAT:
+		// these stop floods; failure detection stops guessing.
+		RateLimitRegister:   Rate{Max: 60, Window: time.Minute},
+		RateLimitLogin:      Rate{Max: 300, Window: time.Minute},
+		RateLimitCaptcha:    Rate{Max: 120, Window: time.Minute},
+		RateLimitTokenCheck: Rate{Max: 6000, Window: time.Minute},
+		AuditRetention:      Duration(90 * 24 * time.Hour),
 	}
 }
 
@@ -171,6 +257,31 @@ func Load(getenv func(string) string) (Config, error) {
 		c.CORSOrigins = splitList(v)
 	}
 	c.Codes.load(env, func(err error) { errs = append(errs, err) })
+	str("AUTHPOOL_FORWARDED_HEADER", &c.ForwardedHeader)
+	if v, ok := env("AUTHPOOL_APP_SECRETS"); ok {
+		c.AppSecrets = nil
+		for _, p := range splitList(v) {
+			c.AppSecrets = append(c.AppSecrets, Secret(p))
+		}
+	}
+	if v, ok := env("AUTHPOOL_SECRET"); ok {
+		c.Secret = Secret(v)
+	}
+	rate := func(name string, dst *Rate) {
+		if v, ok := env(name); ok {
+			r, err := ParseRate(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", name, err))
+				return
+			}
+			*dst = r
+		}
+	}
+	rate("AUTHPOOL_RATE_LIMIT_REGISTER", &c.RateLimitRegister)
+	rate("AUTHPOOL_RATE_LIMIT_LOGIN", &c.RateLimitLogin)
+	rate("AUTHPOOL_RATE_LIMIT_CAPTCHA", &c.RateLimitCaptcha)
+	rate("AUTHPOOL_RATE_LIMIT_TOKEN_CHECK", &c.RateLimitTokenCheck)
+	dur("AUTHPOOL_AUDIT_RETENTION", &c.AuditRetention)
 	return c, errors.Join(errs...)
 }
 
@@ -236,7 +347,76 @@ func (c Config) Validate() error {
 	if c.AdminKey != "" && len(c.AdminKey) < minAdminKeyLen {
 		bad("adminKey (AUTHPOOL_ADMIN_KEY) must be at least %d characters", minAdminKeyLen)
 	}
+	if h := c.ForwardedHeaderName(); h == "" {
+		bad("forwardedHeader (AUTHPOOL_FORWARDED_HEADER) must be X-Forwarded-For or Forwarded")
+	}
+	if _, err := c.AppSecretHashes(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Secret != "" && len(c.Secret) < 32 {
+		bad("secret (AUTHPOOL_SECRET) must be at least 32 bytes (or empty to derive one)")
+	}
+	for name, r := range map[string]Rate{
+		"rateLimitRegister (AUTHPOOL_RATE_LIMIT_REGISTER)": c.RateLimitRegister, "rateLimitLogin (AUTHPOOL_RATE_LIMIT_LOGIN)": c.RateLimitLogin,
+		"rateLimitCaptcha (AUTHPOOL_RATE_LIMIT_CAPTCHA)": c.RateLimitCaptcha, "rateLimitTokenCheck (AUTHPOOL_RATE_LIMIT_TOKEN_CHECK)": c.RateLimitTokenCheck,
+	} {
+		if r.Max < 0 || (r.Max > 0 && r.Window < time.Second) {
+			bad("%s must be N/window with N >= 1 and a window of at least 1s, or off", name)
+		}
+	}
+	if c.AuditRetention < 0 {
+		bad("auditRetention (AUTHPOOL_AUDIT_RETENTION) must not be negative (0 keeps events forever)")
+	}
 	return errors.Join(errs...)
+}
+
+// ForwardedHeaderName is ForwardedHeader in canonical spelling, or "" when
+// it names neither supported header.
+func (c Config) ForwardedHeaderName() string {
+	switch strings.ToLower(c.ForwardedHeader) {
+	case "x-forwarded-for":
+		return "X-Forwarded-For"
+	case "forwarded":
+		return "Forwarded"
+	}
+	return ""
+}
+
+// AppSecretHashes parses AppSecrets into app id -> SHA-256 of its secret.
+// Only the hashes are kept in memory; requests are checked by hashing the
+// presented secret and comparing in constant time.
+func (c Config) AppSecretHashes() (map[string][sha256.Size]byte, error) {
+	out := map[string][sha256.Size]byte{}
+	var errs []error
+	for i, e := range c.AppSecrets {
+		// Errors name the entry by position: the value holds a secret.
+		id, secret, ok := strings.Cut(string(e), ":")
+		if !ok || id == "" {
+			errs = append(errs, fmt.Errorf("appSecrets (AUTHPOOL_APP_SECRETS) entry %d: want appId:secret or appId:sha256:<hex>", i+1))
+			continue
+		}
+		if _, dup := out[id]; dup {
+			errs = append(errs, fmt.Errorf("appSecrets (AUTHPOOL_APP_SECRETS): app %q appears twice", id))
+			continue
+		}
+		var sum [sha256.Size]byte
+		if h, isHash := strings.CutPrefix(secret, "sha256:"); isHash {
+			b, err := hex.DecodeString(h)
+			if err != nil || len(b) != sha256.Size {
+				errs = append(errs, fmt.Errorf("appSecrets (AUTHPOOL_APP_SECRETS) app %q: sha256: must be followed by 64 hex digits", id))
+				continue
+			}
+			copy(sum[:], b)
+		} else {
+			if len(secret) < 16 {
+				errs = append(errs, fmt.Errorf("appSecrets (AUTHPOOL_APP_SECRETS) app %q: the secret must be at least 16 bytes", id))
+				continue
+			}
+			sum = sha256.Sum256([]byte(secret))
+		}
+		out[id] = sum
+	}
+	return out, errors.Join(errs...)
 }
 
 // InitialPoolSettings are the settings the default pool is created with on

@@ -426,6 +426,7 @@ func TestAdminAudit(t *testing.T) {
 		mc := in.admin()
 		start := clk.Now()
 		u := must[*client.User](t)(in.client().RegisterByEmail(ctx, "aud@example.com", "passw0rd!", nil, nil))
+		clk.Advance(time.Minute)
 		must[*client.Field](t)(mc.DefineField(ctx, "default", client.DefineFieldRequest{Key: "k", DataType: "STRING"}))
 		clk.Advance(time.Minute)
 		must[*client.BlockedUser](t)(mc.BlockUser(ctx, "default", u.ID))
@@ -439,7 +440,7 @@ func TestAdminAudit(t *testing.T) {
 		for _, e := range all {
 			names = append(names, e.Event)
 		}
-		if strings.Join(names, " ") != "admin.pool.update admin.user.unblock admin.user.block admin.field.define" {
+		if strings.Join(names, " ") != "admin.pool.update admin.user.unblock admin.user.block admin.field.define user.register" {
 			t.Fatalf("audit events, newest first: %v", names)
 		}
 		if all[0].Detail["settings"] != "verifyOldEmail" || all[2].Detail["sessionsRevoked"] != "0" || all[2].ClientIP != "127.0.0.1" {
@@ -447,9 +448,9 @@ func TestAdminAudit(t *testing.T) {
 		}
 		byUser := must[[]client.AuditEvent](t)(mc.ListAudit(ctx, "default", client.AuditQuery{UserID: u.ID}))
 		byEvent := must[[]client.AuditEvent](t)(mc.ListAudit(ctx, "default", client.AuditQuery{Event: "admin.user.block"}))
-		byTime := must[[]client.AuditEvent](t)(mc.ListAudit(ctx, "default", client.AuditQuery{Since: start.Add(30 * time.Second), Until: start.Add(90 * time.Second)}))
+		byTime := must[[]client.AuditEvent](t)(mc.ListAudit(ctx, "default", client.AuditQuery{Since: start.Add(90 * time.Second), Until: start.Add(150 * time.Second)}))
 		limited := must[[]client.AuditEvent](t)(mc.ListAudit(ctx, "default", client.AuditQuery{Limit: 1}))
-		if len(byUser) != 2 || len(byEvent) != 1 || byEvent[0].UserID != u.ID || len(byTime) != 1 || byTime[0].Event != "admin.user.block" || len(limited) != 1 {
+		if len(byUser) != 3 || len(byEvent) != 1 || byEvent[0].UserID != u.ID || len(byTime) != 1 || byTime[0].Event != "admin.user.block" || len(limited) != 1 {
 			t.Fatalf("filters: user %d, event %d, time %d, limit %d", len(byUser), len(byEvent), len(byTime), len(limited))
 		}
 		_, err := mc.ListAudit(ctx, "default", client.AuditQuery{Since: start, Until: start})
@@ -486,18 +487,18 @@ func TestSettingsSharedAcrossInstances(t *testing.T) {
 		must[*client.Pool](t)(a.admin().UpdatePool(ctx, "default", client.UpdatePoolRequest{Settings: map[string]any{"passwordMinLength": 14}}))
 		_, err := cb.RegisterByEmail(ctx, "short@example.com", "passw0rd!", nil, nil)
 		wantCode(t, err, 2029)
-		must[*client.User](t)(cb.RegisterByEmail(ctx, "long@example.com", "passw0rd-is-long", nil, nil))
+		must[*client.User](t)(cb.RegisterByEmail(ctx, "long@example.com", "Sturdy-Passw0rd-9", nil, nil))
 
 		must[*client.Pool](t)(a.admin().UpdatePool(ctx, "default", client.UpdatePoolRequest{Settings: map[string]any{"registerByEmail": false, "tokenTTL": "2h"}}))
-		_, err = cb.RegisterByEmail(ctx, "closed@example.com", "passw0rd-is-long", nil, nil)
+		_, err = cb.RegisterByEmail(ctx, "closed@example.com", "Sturdy-Passw0rd-9", nil, nil)
 		wantCode(t, err, 1009)
-		u := must[*client.User](t)(cb.RegisterByUsername(ctx, "ttl", "passw0rd-is-long", nil, &client.RegisterOptions{GenerateToken: true}))
+		u := must[*client.User](t)(cb.RegisterByUsername(ctx, "ttl", "Sturdy-Passw0rd-9", nil, &client.RegisterOptions{GenerateToken: true}))
 		if got := u.TokenExpiredAt.Sub(b.Clock.Now()); got != 2*time.Hour {
 			t.Fatalf("instance B issued a %v token, want the 2h set on A", got)
 		}
 
 		must[*client.Pool](t)(a.admin().UpdatePool(ctx, "default", client.UpdatePoolRequest{Settings: map[string]any{"registerByEmail": true}}))
-		must[*client.User](t)(cb.RegisterByEmail(ctx, "open@example.com", "passw0rd-is-long", nil, nil))
+		must[*client.User](t)(cb.RegisterByEmail(ctx, "open@example.com", "Sturdy-Passw0rd-9", nil, nil))
 
 		// A pool created on A serves users on B, and B's admin API sees it.
 		must[*client.Pool](t)(a.admin().CreatePool(ctx, client.CreatePoolRequest{ID: "p2", Name: "P2"}))
@@ -507,7 +508,7 @@ func TestSettingsSharedAcrossInstances(t *testing.T) {
 		}
 		// A block on A ends a session made on B.
 		cb2 := b.client()
-		bu := must[*client.User](t)(cb2.LoginByEmail(ctx, "long@example.com", "passw0rd-is-long", nil))
+		bu := must[*client.User](t)(cb2.LoginByEmail(ctx, "long@example.com", "Sturdy-Passw0rd-9", nil))
 		must[*client.BlockedUser](t)(a.admin().BlockUser(ctx, "default", bu.ID))
 		_, err = cb2.GetCurrentUser(ctx)
 		wantCode(t, err, 2207)

@@ -46,7 +46,7 @@ type loginStatus struct {
 // refresh, check, log out, with the token rules the SDKs rely on.
 func TestAuthingSession(t *testing.T) {
 	eachBackend(t, func(t *testing.T, dbURL string) {
-		in := start(t, testConfig(dbURL), nil)
+		in := start(t, testConfig(dbURL), nil).withoutFailureDetection(t)
 		c := in.authing(t)
 		c.header.Set("x-authing-lang", "en-US")
 

@@ -14,6 +14,7 @@ import (
 	"github.com/authpool/authpool/internal/config"
 	"github.com/authpool/authpool/internal/server"
 	"github.com/authpool/authpool/internal/storetest"
+	"github.com/authpool/authpool/internal/userpool"
 )
 
 // clock is an injected clock tests move forward instead of sleeping.
@@ -132,4 +133,18 @@ func must[T any](t testing.TB) func(T, error) T {
 		}
 		return v
 	}
+}
+
+// withoutFailureDetection turns the default pool's login failure detection
+// off, for tests that make many failed logins from one address on purpose
+// while testing something else (the CAPTCHA demand has its own tests).
+func (in *instance) withoutFailureDetection(t testing.TB) *instance {
+	t.Helper()
+	if _, err := in.Srv.Store().UpdatePool(context.Background(), in.Srv.DefaultPoolID(), func(p *userpool.Pool) error {
+		p.Settings.LoginFailureDetection = false
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return in
 }

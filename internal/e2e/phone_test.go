@@ -42,7 +42,7 @@ func sms(t *testing.T, in *instance, phone string) string {
 func TestPhoneRegisterAndLogin(t *testing.T) {
 	eachBackend(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
-		in := start(t, codeConfig(dbURL), nil)
+		in := start(t, codeConfig(dbURL), nil).withoutFailureDetection(t)
 		c := in.client()
 
 		for _, bad := range []string{"12345", "+86 1380013800099999", "not a phone", "+1 201-555-0123 ext. 7"} {
@@ -121,7 +121,7 @@ func TestPhoneRegisterAndLogin(t *testing.T) {
 func TestLoginByPhoneCodeCreatesAccount(t *testing.T) {
 	eachBackend(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
-		in := start(t, codeConfig(dbURL), nil)
+		in := start(t, codeConfig(dbURL), nil).withoutFailureDetection(t)
 		c := in.client()
 		u, err := c.LoginByPhoneCode(ctx, usPhone, sms(t, in, usPhone), nil)
 		if err != nil {
@@ -174,7 +174,7 @@ func TestLoginByPhoneCodeCreatesAccount(t *testing.T) {
 func TestResetPasswordByPhoneCode(t *testing.T) {
 	eachBackend(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
-		in := start(t, codeConfig(dbURL), nil)
+		in := start(t, codeConfig(dbURL), nil).withoutFailureDetection(t)
 		c := in.client()
 		u := must[*client.User](t)(c.RegisterByPhoneCode(ctx, cnPhone, sms(t, in, cnPhone), "passw0rd!", nil, &client.RegisterOptions{ForceLogin: true}))
 		other := in.client()
@@ -209,7 +209,7 @@ func TestResetPasswordByPhoneCode(t *testing.T) {
 func TestBindAndUnbindPhone(t *testing.T) {
 	eachBackend(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
-		in := start(t, codeConfig(dbURL), nil)
+		in := start(t, codeConfig(dbURL), nil).withoutFailureDetection(t)
 		c := in.client()
 		must[*client.User](t)(c.RegisterByEmail(ctx, "bind@example.com", "passw0rd!", nil, &client.RegisterOptions{ForceLogin: true}))
 		// Someone else holds usPhone2.
@@ -269,7 +269,7 @@ func TestBindAndUnbindPhone(t *testing.T) {
 func TestUpdatePhone(t *testing.T) {
 	eachBackend(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
-		in := start(t, codeConfig(dbURL), nil)
+		in := start(t, codeConfig(dbURL), nil).withoutFailureDetection(t)
 		c := in.client()
 		must[*client.User](t)(c.LoginByPhoneCode(ctx, cnPhone, sms(t, in, cnPhone), nil))
 		in.Clock.Advance(61 * time.Second)

@@ -23,7 +23,7 @@ func (s *Server) admin(h handlerFunc) handlerFunc {
 // adminMeta addresses the pool named in the path ("default" is the
 // default pool).
 func (s *Server) adminMeta(r *http.Request) auth.Meta {
-	return auth.Meta{PoolID: r.PathValue("poolId"), ClientIP: s.clientIP(r, ""), UserAgent: r.UserAgent()}
+	return auth.Meta{PoolID: r.PathValue("poolId"), ClientIP: s.clientIP(r, "", false), UserAgent: r.UserAgent()}
 }
 
 func fromPool(p *userpool.Pool) api.Pool {

@@ -42,9 +42,9 @@ func status(c userpool.Code) int {
 		return http.StatusMethodNotAllowed
 	case userpool.CodeUnavailable:
 		return http.StatusServiceUnavailable
-	case userpool.CodeWrongPassword, userpool.CodeNotLoggedIn, userpool.CodeTokenExpired, userpool.CodeTokenInvalid:
+	case userpool.CodeWrongPassword, userpool.CodeWrongAccountOrPassword, userpool.CodeNotLoggedIn, userpool.CodeTokenExpired, userpool.CodeTokenInvalid:
 		return http.StatusUnauthorized
-	case userpool.CodeCaptchaRequired, userpool.CodeUserBlocked, userpool.CodeRegistrationClosed, userpool.CodeNoPermission:
+	case userpool.CodeCaptchaRequired, userpool.CodeUserBlocked, userpool.CodeRegistrationClosed, userpool.CodeNoPermission, userpool.CodeAccountLocked:
 		return http.StatusForbidden
 	case userpool.CodeUserExists, userpool.CodeUsernameTaken, userpool.CodePhoneAlreadyBound, userpool.CodeEmailAlreadyBound,
 		userpool.CodeLastLoginMethod, userpool.CodeNotBound:

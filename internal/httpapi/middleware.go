@@ -6,14 +6,11 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/authpool/authpool/api"
-	"github.com/authpool/authpool/internal/auth"
 	"github.com/authpool/authpool/internal/userpool"
 )
 
@@ -94,65 +91,6 @@ func (s *Server) withRequestLog(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(rec, r)
 	})
-}
-
-// meta builds the caller description for a use case. claimedIP is the
-// clientIp option of the body, believed only from a trusted proxy.
-func (s *Server) meta(r *http.Request, claimedIP string) auth.Meta {
-	return auth.Meta{
-		PoolID:         r.Header.Get(api.HeaderUserPoolID),
-		ClientIP:       s.clientIP(r, claimedIP),
-		UserAgent:      r.UserAgent(),
-		AcceptLanguage: r.Header.Get("Accept-Language"),
-	}
-}
-
-// clientIP is the caller's address as ClientIP computes it with the
-// server's trusted proxies.
-func (s *Server) clientIP(r *http.Request, claimed string) string {
-	return ClientIP(r, claimed, s.TrustedProxies)
-}
-
-// ClientIP is the connection's address unless the connection comes from a
-// trusted proxy, in which case a claimed IP, then the nearest untrusted
-// X-Forwarded-For hop, is believed. An untrusted claim is ignored silently.
-// Every transport computes the caller's address with it.
-func ClientIP(r *http.Request, claimed string, trusted []netip.Prefix) string {
-	isTrusted := func(a netip.Addr) bool {
-		for _, p := range trusted {
-			if p.Contains(a) {
-				return true
-			}
-		}
-		return false
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	remote, err := netip.ParseAddr(host)
-	if err != nil {
-		return host
-	}
-	remote = remote.Unmap()
-	if !isTrusted(remote) {
-		return remote.String()
-	}
-	if a, err := netip.ParseAddr(strings.TrimSpace(claimed)); err == nil {
-		return a.Unmap().String()
-	}
-	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
-	for i := len(hops) - 1; i >= 0; i-- {
-		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
-			break
-		}
-		a = a.Unmap()
-		if !isTrusted(a) {
-			return a.String()
-		}
-	}
-	return remote.String()
 }
 
 // bearer returns the token of the Authorization header, or "".

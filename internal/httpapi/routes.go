@@ -22,6 +22,7 @@ func (s *Server) routes() []route {
 		{http.MethodPost, "/api/v1/register/username", s.registerByUsername, false},
 		{http.MethodPost, "/api/v1/login/email", s.loginByEmail, false},
 		{http.MethodPost, "/api/v1/login/username", s.loginByUsername, false},
+		{http.MethodGet, "/api/v1/captcha", s.captcha, false},
 
 		{http.MethodPost, "/api/v1/token/check", s.checkLoginStatus, false},
 		{http.MethodPost, "/api/v1/token/refresh", s.refreshToken, true},

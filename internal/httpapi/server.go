@@ -6,6 +6,7 @@ package httpapi
 
 import (
 	"context"
+	"crypto/sha256"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -24,8 +25,15 @@ type Deps struct {
 	// Ready reports whether the store is reachable.
 	Ready func(ctx context.Context) error
 	Log   *slog.Logger
-	// TrustedProxies may set the client address (X-Forwarded-For, clientIp).
+	// TrustedProxies may set the client address (forwarding header,
+	// clientIp); see clientip.go.
 	TrustedProxies []netip.Prefix
+	// ForwardedHeader is the header the trusted proxies write:
+	// HeaderXForwardedFor ("" means it too) or HeaderForwarded. The other
+	// is ignored, since a client can send either.
+	ForwardedHeader string
+	// AppSecrets maps app ids to the SHA-256 of their server-side secret.
+	AppSecrets map[string][sha256.Size]byte
 	// Mounts are other transports served beside the native API (the
 	// Authing-compatible one), sharing its request log, request ids and
 	// panic recovery. Their routes are theirs to list and document.

@@ -16,7 +16,7 @@ import (
 func TestSettingNames(t *testing.T) {
 	want := []string{
 		"allowPlaintextPassword", "codeMaxAttempts", "emailAddressInterval", "emailAddressPerDay",
-		"emailCodeTTL", "emailIPPerHour", "lockoutDuration", "lockoutEnabled", "lockoutThreshold",
+		"emailCodeTTL", "emailIPPerHour", "lockoutDuration", "lockoutEnabled", "lockoutThreshold", "lockoutWindow",
 		"loginFailureDetection", "loginFailureThreshold", "loginFailureWindow", "passwordMinLength",
 		"passwordRejectCommon", "registerByEmail", "registerByPhone", "registerByUsername",
 		"smsCodeTTL", "smsCountryPerDay", "smsIPPerHour", "smsPhoneInterval", "smsPhonePerDay",

@@ -6,7 +6,9 @@ package server
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -25,12 +27,15 @@ import (
 )
 
 // Options are the parts of a server that are not configuration: injected
-// time and logging.
+// time, randomness tests must predict, and logging.
 type Options struct {
 	// Now is the clock; nil means time.Now. Tests move it to expire things
 	// without sleeping.
 	Now func() time.Time
 	Log *slog.Logger
+	// NewCaptchaAnswer returns the digits of each new CAPTCHA's answer; nil
+	// means random. Tests set it to know the answer (see auth.Config).
+	NewCaptchaAnswer func() string
 }
 
 // Server is an assembled authpool.
@@ -77,6 +82,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		return nil, err
 	}
 	codes.Issuer = cfg.Issuer
+	codes.CaptchaKey = captchaKey(cfg, tokens)
+	codes.Limits = limits(cfg)
+	codes.NewCaptchaAnswer = opts.NewCaptchaAnswer
 	svc := auth.New(st, tokens, hasher, codes, now, log)
 	pool, err := svc.EnsureDefaultPool(ctx, cfg.DefaultPoolID, cfg.InitialPoolSettings())
 	if err != nil {
@@ -95,8 +103,13 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		log.Warn("administrator key generated at first start; it is shown once on standard output and stored only as a hash")
 	}
 	trusted, _ := cfg.TrustedPrefixes() // validated above
+	apps, _ := cfg.AppSecretHashes()    // validated above
+	apiDeps := httpapi.Deps{
+		Auth: svc, Admin: admin, JWKS: tokens.JWKS, Ready: st.Ping, Log: log,
+		TrustedProxies: trusted, AppSecrets: apps, ForwardedHeader: cfg.ForwardedHeaderName(),
+	}
 	compat, err := authingcompat.New(ctx, authingcompat.Deps{
-		Auth: svc, Keys: st, Log: log, TrustedProxies: trusted, CORSOrigins: cfg.CORSOrigins, Now: now,
+		Auth: svc, Keys: st, Log: log, ClientIP: httpapi.ClientIPFunc(apiDeps), CORSOrigins: cfg.CORSOrigins, Now: now,
 		// Codes (issue 3), Captcha (issue 4) and Data (issue 5) are wired
 		// here once their use cases exist; until then their operations
 		// answer "not implemented in this build".
@@ -109,9 +122,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	for _, p := range compat.Mounts() {
 		mounts = append(mounts, httpapi.Mount{Pattern: p, Handler: compat.Handler()})
 	}
-	api := httpapi.New(httpapi.Deps{
-		Auth: svc, Admin: admin, JWKS: tokens.JWKS, Ready: st.Ping, Log: log, TrustedProxies: trusted, Mounts: mounts,
-	})
+	apiDeps.Mounts = mounts
+	api := httpapi.New(apiDeps)
 	return &Server{cfg: cfg, store: st, tokens: tokens, auth: svc, handler: api.Handler(), log: log, now: now, poolID: pool.ID, adminKey: generated}, nil
 }
 
@@ -159,9 +171,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return errors.Join(err, s.store.Close())
 }
 
-// janitor deletes expired short-lived rows (counters, codes) every few
-// minutes, so that tables of per-IP counters do not grow without bound.
-// Every replica runs one; the deletes are idempotent.
+// janitor deletes expired short-lived rows (counters, CAPTCHAs, codes)
+// and audit events past their retention every few minutes, so that tables
+// of per-IP counters do not grow without bound. Every replica runs one; the
+// deletes are idempotent.
 func (s *Server) janitor(ctx context.Context) {
 	t := time.NewTicker(5 * time.Minute)
 	defer t.Stop()
@@ -170,9 +183,7 @@ func (s *Server) janitor(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if _, err := s.store.PurgeExpired(ctx, s.now()); err != nil && ctx.Err() == nil {
-				s.log.Warn("purging expired rows failed", slog.String("error", err.Error()))
-			}
+			s.Purge(ctx)
 		}
 	}
 }
@@ -232,4 +243,38 @@ func codeDelivery(ctx context.Context, cfg config.Config, st *sqlstore.Store, lo
 		return httpapi.VerifyEmailLink(base, poolID, email, code)
 	}
 	return c, nil
+}
+
+// Purge runs one round of the janitor's deletes.
+func (s *Server) Purge(ctx context.Context) {
+	now := s.now()
+	if _, err := s.store.PurgeExpired(ctx, now); err != nil && ctx.Err() == nil {
+		s.log.Warn("purging expired rows failed", slog.String("error", err.Error()))
+	}
+	if r := time.Duration(s.cfg.AuditRetention); r > 0 {
+		if _, err := s.store.PurgeAudit(ctx, now.Add(-r)); err != nil && ctx.Err() == nil {
+			s.log.Warn("purging old audit events failed", slog.String("error", err.Error()))
+		}
+	}
+}
+
+// captchaKey is the HMAC key of stored CAPTCHA answers: from the
+// configured secret when there is one (kept outside the database), else
+// derived from the signing key every replica loads from the store.
+func captchaKey(cfg config.Config, tokens *token.Manager) []byte {
+	const purpose = "captcha answers v1"
+	if cfg.Secret == "" {
+		return tokens.DeriveKey(purpose)
+	}
+	mac := hmac.New(sha256.New, []byte(cfg.Secret))
+	mac.Write([]byte(purpose))
+	return mac.Sum(nil)
+}
+
+func limits(cfg config.Config) auth.Limits {
+	l := func(r config.Rate) auth.Limit { return auth.Limit{Max: r.Max, Window: r.Window} }
+	return auth.Limits{
+		Register: l(cfg.RateLimitRegister), Login: l(cfg.RateLimitLogin),
+		Captcha: l(cfg.RateLimitCaptcha), TokenCheck: l(cfg.RateLimitTokenCheck),
+	}
 }

@@ -66,13 +66,14 @@ func (s *Store) DecrCounter(ctx context.Context, key string, now time.Time) erro
 	return nil
 }
 
-// PurgeExpired deletes ended counters and expired verification codes.
-// Later short-lived tables (captchas) add their own DELETE here.
+// PurgeExpired deletes ended counters, expired verification codes and
+// expired CAPTCHAs; a new short-lived table adds its DELETE here.
 func (s *Store) PurgeExpired(ctx context.Context, now time.Time) (int64, error) {
 	var total int64
 	for _, q := range []string{
 		"DELETE FROM counters WHERE window_end <= ?",
 		"DELETE FROM verification_codes WHERE expires_at <= ?",
+		"DELETE FROM captchas WHERE expires_at <= ?",
 	} {
 		res, err := s.write.ExecContext(ctx, s.d.q(q), s.d.timeArg(s.d.norm(now)))
 		if err != nil {

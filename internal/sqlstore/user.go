@@ -88,8 +88,8 @@ func (d dialect) writeUserErr(op string, err error) error {
 // CreateUser inserts u, filling in ID (a random UUID), CreatedAt and
 // UpdatedAt when they are empty. On return u holds what was stored, times
 // truncated to the backend's precision. A user of a pool that does not
-// exist gets ErrPoolNotFound.
-func (s *Store) CreateUser(ctx context.Context, u *userpool.User) error {
+// exist gets ErrPoolNotFound. The audit events go in the same transaction.
+func (s *Store) CreateUser(ctx context.Context, u *userpool.User, audit ...*userpool.AuditEvent) error {
 	if u.ID == "" {
 		u.ID = uuid.NewString()
 	}
@@ -100,10 +100,12 @@ func (s *Store) CreateUser(ctx context.Context, u *userpool.User) error {
 		u.UpdatedAt = u.CreatedAt
 	}
 	s.d.normUser(u)
-	if _, err := s.write.ExecContext(ctx, s.d.q(userInsert), s.d.userArgs(u)...); err != nil {
-		return s.d.writeUserErr("create user", err)
-	}
-	return nil
+	return s.withAudit(ctx, "create user", audit, func(q queryer) error {
+		if _, err := q.ExecContext(ctx, s.d.q(userInsert), s.d.userArgs(u)...); err != nil {
+			return s.d.writeUserErr("create user", err)
+		}
+		return nil
+	})
 }
 
 // GetUser returns the user, or ErrUserNotFound.
@@ -147,8 +149,9 @@ func (s *Store) getUser(ctx context.Context, q queryer, op, where string, args .
 //
 // When fn leaves UpdatedAt as it was (or zero), the store sets it to the
 // current time; a caller with an injected clock sets it in fn. A CreatedAt
-// zeroed by fn keeps its old value. fn must not change ID or PoolID.
-func (s *Store) UpdateUser(ctx context.Context, poolID, id string, fn func(*userpool.User) error) (*userpool.User, error) {
+// zeroed by fn keeps its old value. fn must not change ID or PoolID. The
+// audit events are appended in the same transaction, after fn succeeds.
+func (s *Store) UpdateUser(ctx context.Context, poolID, id string, fn func(*userpool.User) error, audit ...*userpool.AuditEvent) (*userpool.User, error) {
 	var u *userpool.User
 	err := s.inTx(ctx, "update user", func(tx *sql.Tx) error {
 		var err error
@@ -174,7 +177,7 @@ func (s *Store) UpdateUser(ctx context.Context, poolID, id string, fn func(*user
 		if _, err := tx.ExecContext(ctx, s.d.q(userUpdate), args...); err != nil {
 			return s.d.writeUserErr("update user", err)
 		}
-		return nil
+		return s.insertAudit(ctx, tx, audit...)
 	})
 	if err != nil {
 		return nil, err

@@ -25,6 +25,7 @@ const (
 	CodeWrongCode          Code = 2001
 	CodeInvalidEmail       Code = 2003
 	CodeUserNotFound       Code = 2004
+	CodeAccountLocked      Code = 2005
 	CodeWrongPassword      Code = 2006
 	CodeNotLoggedIn        Code = 2020
 	CodeNoPermission       Code = 2018
@@ -49,6 +50,9 @@ const (
 	CodeEmailUnchanged     Code = 2229
 	CodePhoneUnchanged     Code = 2230
 	CodeCodeExpired        Code = 2300
+	// CodeWrongAccountOrPassword replaces 2004 and 2006 in pools with
+	// PoolSettings.UniformLoginError, so the answer does not tell which.
+	CodeWrongAccountOrPassword Code = 2333
 )
 
 // Error is the one error type of the domain. Reason is a stable snake_case

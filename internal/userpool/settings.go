@@ -46,10 +46,12 @@ type PoolSettings struct {
 	LoginFailureThreshold int
 	LoginFailureWindow    time.Duration
 
-	// Account lockout after LockoutThreshold failures, for LockoutDuration.
+	// Account lockout: LockoutThreshold failed password logins against one
+	// account within LockoutWindow lock it for LockoutDuration.
 	LockoutEnabled   bool
 	LockoutThreshold int
 	LockoutDuration  time.Duration
+	LockoutWindow    time.Duration
 
 	// UniformLoginError answers unknown account and wrong password with one
 	// code, so that the answer does not reveal which accounts exist.
@@ -87,5 +89,6 @@ func DefaultPoolSettings() PoolSettings {
 		LockoutEnabled:        false,
 		LockoutThreshold:      10,
 		LockoutDuration:       15 * time.Minute,
+		LockoutWindow:         time.Hour,
 	}
 }

@@ -30,8 +30,10 @@ type Store interface {
 
 	// CreateUser inserts u. A duplicate email (case-insensitive), username or
 	// phone within the pool returns ErrEmailTaken, ErrUsernameTaken or
-	// ErrPhoneTaken.
-	CreateUser(ctx context.Context, u *User) error
+	// ErrPhoneTaken. The audit events, if any, are appended in the same
+	// transaction: both are stored or neither (the same holds for every
+	// method below that takes audit events).
+	CreateUser(ctx context.Context, u *User, audit ...*AuditEvent) error
 	GetUser(ctx context.Context, poolID, id string) (*User, error)
 	// GetUserByEmail matches case-insensitively.
 	GetUserByEmail(ctx context.Context, poolID, email string) (*User, error)
@@ -40,7 +42,7 @@ type Store interface {
 	// UpdateUser reads the user, calls fn and writes the result in one
 	// transaction (compare-and-swap); fn's error aborts the write and is
 	// returned as is. Uniqueness violations return the sentinels above.
-	UpdateUser(ctx context.Context, poolID, id string, fn func(*User) error) (*User, error)
+	UpdateUser(ctx context.Context, poolID, id string, fn func(*User) error, audit ...*AuditEvent) (*User, error)
 	DeleteUser(ctx context.Context, poolID, id string) error
 
 	CreateSession(ctx context.Context, s *Session) error
@@ -48,10 +50,10 @@ type Store interface {
 	GetSession(ctx context.Context, id string) (*Session, error)
 	// ExtendSession moves an alive session's expiry to expiresAt; it returns
 	// ErrSessionNotFound when the session is missing, revoked or expired at now.
-	ExtendSession(ctx context.Context, id string, now, expiresAt time.Time) (*Session, error)
+	ExtendSession(ctx context.Context, id string, now, expiresAt time.Time, audit ...*AuditEvent) (*Session, error)
 	// RevokeSession marks the session revoked at now. Revoking a revoked or
 	// missing session returns ErrSessionNotFound.
-	RevokeSession(ctx context.Context, id string, now time.Time) error
+	RevokeSession(ctx context.Context, id string, now time.Time, audit ...*AuditEvent) error
 	// RevokeUserSessions revokes every alive session of the user and reports
 	// how many it revoked.
 	RevokeUserSessions(ctx context.Context, poolID, userID string, now time.Time) (int, error)
@@ -83,9 +85,16 @@ type Store interface {
 	GetCounter(ctx context.Context, key string, now time.Time) (count int64, windowEnd time.Time, err error)
 	// ResetCounter deletes the counter; deleting a missing one is no error.
 	ResetCounter(ctx context.Context, key string) error
-	// PurgeExpired deletes counters (and other short-lived rows) whose time
-	// has passed at now, and reports how many rows it deleted.
+	// PurgeExpired deletes counters (and other short-lived rows: CAPTCHAs)
+	// whose time has passed at now, and reports how many rows it deleted.
 	PurgeExpired(ctx context.Context, now time.Time) (int64, error)
+
+	// CreateCaptcha stores a CAPTCHA challenge.
+	CreateCaptcha(ctx context.Context, c *Captcha) error
+	// TakeCaptcha removes the pool's CAPTCHA and returns it, in one atomic
+	// step, so that of several concurrent takes exactly one gets it. A
+	// missing, taken or expired (at now) CAPTCHA returns ErrNotFound.
+	TakeCaptcha(ctx context.Context, poolID, id string, now time.Time) (*Captcha, error)
 
 	// AppendAudit adds an event to the audit log (ID and CreatedAt are
 	// filled when empty).
@@ -95,4 +104,7 @@ type Store interface {
 
 	// Verification codes and server secrets; see code.go.
 	CodeStore
+	// PurgeAudit deletes events created before before, in every pool, and
+	// reports how many it deleted (audit retention).
+	PurgeAudit(ctx context.Context, before time.Time) (int64, error)
 }
