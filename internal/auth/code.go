@@ -178,7 +178,7 @@ func minutes(d time.Duration) int {
 // hands it to deliver. When delivery fails, the code is taken back (only
 // ours: a concurrent request may have replaced it) and so are the send
 // counts, and a 2021 error says so; the cause is for the log.
-func (s *Service) sendCode(ctx context.Context, poolID, purpose, target, code string, ttl time.Duration, release func(), channel string, deliver func(context.Context) error) error {
+func (s *Service) sendCode(ctx context.Context, m Meta, poolID, purpose, target, code string, ttl time.Duration, release func(), channel string, deliver func(context.Context) error) error {
 	now := s.now().UTC()
 	h := s.codeHash(poolID, purpose, target, code)
 	if err := s.store.PutCode(ctx, &userpool.VerificationCode{
@@ -202,5 +202,9 @@ func (s *Service) sendCode(ctx context.Context, poolID, purpose, target, code st
 		}
 	}
 	s.log.LogAttrs(ctx, slogInfo, "verification code sent", slog.String("pool_id", poolID), slog.String("purpose", purpose))
+	// The audit log records that a code went out and for what, never the
+	// code or the full address: which phone or mailbox is a user's
+	// business, and the audit log is read by operators.
+	s.audit(ctx, s.auditEvent(m, poolID, "", userpool.AuditCodeSent, map[string]string{"purpose": purpose, "channel": channel}))
 	return nil
 }

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -110,7 +111,7 @@ func (s *Service) SendEmail(ctx context.Context, m Meta, email, sceneName string
 		release()
 		return userpool.Internal(err)
 	}
-	return s.sendCode(ctx, pool.ID, emailPurpose(scene), email, code, ttl, release, "email", func(ctx context.Context) error {
+	return s.sendCode(ctx, m, pool.ID, emailPurpose(scene), email, code, ttl, release, "email", func(ctx context.Context) error {
 		return s.cfg.Mailer.SendMail(ctx, notify.Mail{To: email, Subject: subject, Text: text, Code: code, Scene: string(scene)})
 	})
 }
@@ -129,9 +130,11 @@ func (s *Service) ResetPasswordByEmailCode(ctx context.Context, m Meta, email, c
 	})
 }
 
-// resetPassword is the end of both resets: the new password is checked
-// against the policy before the code is spent; the code proves the
-// address (which is marked verified by mark); every session ends.
+// resetPassword is the end of both resets. The code is checked without
+// being spent first, so that a new password the policy refuses (too weak,
+// or containing the account's own identifiers) does not cost the user
+// their code; then it is spent. The code proves the address (mark sets it
+// verified), every session ends, and a lockout is lifted.
 func (s *Service) resetPassword(ctx context.Context, m Meta, newPw, purpose, target, code string, lookup lookupFunc, mark func(*userpool.User)) error {
 	pool, err := s.pool(ctx, m)
 	if err != nil {
@@ -143,11 +146,17 @@ func (s *Service) resetPassword(ctx context.Context, m Meta, newPw, purpose, tar
 	if err := s.checkPassword(pool.Settings, newPw); err != nil {
 		return err
 	}
-	if err := s.checkCode(ctx, pool.Settings, pool.ID, purpose, target, code, true); err != nil {
+	if err := s.checkCode(ctx, pool.Settings, pool.ID, purpose, target, code, false); err != nil {
 		return err
 	}
 	u, err := lookup(ctx, pool.ID, target)
 	if err != nil {
+		return err
+	}
+	if err := s.checkPassword(pool.Settings, newPw, identitiesOf(u)...); err != nil {
+		return err
+	}
+	if err := s.checkCode(ctx, pool.Settings, pool.ID, purpose, target, code, true); err != nil {
 		return err
 	}
 	hash, err := s.hasher.Hash(ctx, newPw)
@@ -160,11 +169,14 @@ func (s *Service) resetPassword(ctx context.Context, m Meta, newPw, purpose, tar
 		mark(x)
 		x.UpdatedAt = now
 		return nil
-	}); err != nil {
+	}, s.auditEvent(m, u.PoolID, u.ID, userpool.AuditPasswordReset, map[string]string{"by": purpose})); err != nil {
 		return err
 	}
 	if _, err := s.store.RevokeUserSessions(ctx, u.PoolID, u.ID, now); err != nil {
 		return err
+	}
+	if err := s.clearLoginFailures(ctx, u); err != nil {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "clearing login failures failed", slog.String("user_id", u.ID), slog.String("error", err.Error()))
 	}
 	s.log.LogAttrs(ctx, slogInfo, "password reset by code; sessions revoked", attrUser(u)...)
 	return nil
@@ -213,7 +225,7 @@ func (s *Service) BindEmail(ctx context.Context, m Meta, tok, email, code string
 	if u.Email != "" {
 		return nil, errEmailAlreadyBound
 	}
-	return s.changeIdentifier(ctx, p, u, &userpool.User{Email: email}, func(x *userpool.User) error {
+	return s.changeIdentifier(ctx, m, userpool.AuditEmailChange, p, u, &userpool.User{Email: email}, func(x *userpool.User) error {
 		if x.Email != "" {
 			return errEmailAlreadyBound
 		}
@@ -232,7 +244,7 @@ func (s *Service) UnbindEmail(ctx context.Context, m Meta, tok string) (*Result,
 	if u.Email == "" {
 		return nil, errEmailNotBound
 	}
-	return s.changeIdentifier(ctx, p, u, nil, func(x *userpool.User) error {
+	return s.changeIdentifier(ctx, m, userpool.AuditEmailChange, p, u, nil, func(x *userpool.User) error {
 		if x.Email == "" {
 			return errEmailNotBound
 		}
@@ -279,7 +291,7 @@ func (s *Service) UpdateEmail(ctx context.Context, m Meta, tok, email, code, old
 		codes = append(codes, [3]string{purpose, old, oldCode})
 	}
 	current := u.Email
-	return s.changeIdentifier(ctx, p, u, &userpool.User{Email: email}, func(x *userpool.User) error {
+	return s.changeIdentifier(ctx, m, userpool.AuditEmailChange, p, u, &userpool.User{Email: email}, func(x *userpool.User) error {
 		if x.Email != current {
 			return errOldEmailMismatch // changed meanwhile
 		}

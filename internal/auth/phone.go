@@ -83,7 +83,7 @@ func (s *Service) SendSmsCode(ctx context.Context, m Meta, phone string) error {
 		release()
 		return userpool.Internal(err)
 	}
-	return s.sendCode(ctx, pool.ID, purposeSMS, phone, code, set.SMSCodeTTL, release, "SMS", func(ctx context.Context) error {
+	return s.sendCode(ctx, m, pool.ID, purposeSMS, phone, code, set.SMSCodeTTL, release, "SMS", func(ctx context.Context) error {
 		return s.cfg.SMS.SendSMS(ctx, notify.SMS{To: phone, Text: text, Code: code, Locale: lang})
 	})
 }
@@ -213,7 +213,7 @@ func (s *Service) BindPhone(ctx context.Context, m Meta, tok, phone, code string
 	if u.Phone != "" {
 		return nil, errPhoneAlreadyBound
 	}
-	return s.changeIdentifier(ctx, p, u, &userpool.User{Phone: phone}, func(x *userpool.User) error {
+	return s.changeIdentifier(ctx, m, userpool.AuditPhoneChange, p, u, &userpool.User{Phone: phone}, func(x *userpool.User) error {
 		if x.Phone != "" {
 			return errPhoneAlreadyBound
 		}
@@ -232,7 +232,7 @@ func (s *Service) UnbindPhone(ctx context.Context, m Meta, tok string) (*Result,
 	if u.Phone == "" {
 		return nil, errPhoneNotBound
 	}
-	return s.changeIdentifier(ctx, p, u, nil, func(x *userpool.User) error {
+	return s.changeIdentifier(ctx, m, userpool.AuditPhoneChange, p, u, nil, func(x *userpool.User) error {
 		if x.Phone == "" {
 			return errPhoneNotBound
 		}
@@ -278,7 +278,7 @@ func (s *Service) UpdatePhone(ctx context.Context, m Meta, tok, phone, code, old
 		codes = append(codes, [3]string{purposeSMS, old, oldCode})
 	}
 	current := u.Phone
-	return s.changeIdentifier(ctx, p, u, &userpool.User{Phone: phone}, func(x *userpool.User) error {
+	return s.changeIdentifier(ctx, m, userpool.AuditPhoneChange, p, u, &userpool.User{Phone: phone}, func(x *userpool.User) error {
 		if x.Phone != current {
 			return errOldPhoneMismatch // changed meanwhile
 		}
@@ -290,7 +290,7 @@ func (s *Service) UpdatePhone(ctx context.Context, m Meta, tok, phone, code, old
 // changeIdentifier is the common end of bind, unbind and update: the new
 // identifier (when free is not nil) must not belong to another user, the
 // codes must be right, and then fn changes the user in one transaction.
-func (s *Service) changeIdentifier(ctx context.Context, p *Principal, u *userpool.User, free *userpool.User, fn func(*userpool.User) error, codes ...[3]string) (*Result, error) {
+func (s *Service) changeIdentifier(ctx context.Context, m Meta, event string, p *Principal, u *userpool.User, free *userpool.User, fn func(*userpool.User) error, codes ...[3]string) (*Result, error) {
 	if free != nil {
 		if err := s.ensureFree(ctx, u.PoolID, free); err != nil {
 			return nil, err
@@ -312,7 +312,7 @@ func (s *Service) changeIdentifier(ctx context.Context, p *Principal, u *userpoo
 		}
 		x.UpdatedAt = now
 		return nil
-	})
+	}, s.auditEvent(m, u.PoolID, u.ID, event, nil))
 	if err != nil {
 		return nil, err
 	}

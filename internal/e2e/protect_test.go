@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"image/png"
 	"io"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -64,24 +63,7 @@ func protConfig(dbURL string) config.Config {
 // startProt is start with known CAPTCHA answers.
 func startProt(t testing.TB, cfg config.Config, clk *clock, ans *answers) *instance {
 	t.Helper()
-	if clk == nil {
-		clk = newClock()
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.New(ctx, cfg, server.Options{Now: clk.Now, NewCaptchaAnswer: ans.next})
-	if err != nil {
-		cancel()
-		t.Fatalf("start server: %v", err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	in := &instance{URL: "http://" + ln.Addr().String(), Srv: srv, Clock: clk, DBURL: cfg.DatabaseURL, cancel: cancel, done: make(chan error, 1)}
-	go func() { in.done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(in.stop)
-	return in
+	return startWith(t, cfg, clk, server.Options{NewCaptchaAnswer: ans.next})
 }
 
 // backend is a client authenticated with the app secret: its ClientIP

@@ -82,7 +82,6 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		return nil, err
 	}
 	codes.Issuer = cfg.Issuer
-	codes.CaptchaKey = captchaKey(cfg, tokens)
 	codes.Limits = limits(cfg)
 	codes.NewCaptchaAnswer = opts.NewCaptchaAnswer
 	svc := auth.New(st, tokens, hasher, codes, now, log)
@@ -229,13 +228,12 @@ func codeDelivery(ctx context.Context, cfg config.Config, st *sqlstore.Store, lo
 	}
 	c.CodeSecret = []byte(cfg.CodeSecret)
 	if len(c.CodeSecret) == 0 {
-		fresh := make([]byte, 32)
-		if _, err := rand.Read(fresh); err != nil {
+		if c.CodeSecret, err = serverKey(ctx, cfg, st, codeSecretName); err != nil {
 			return c, err
 		}
-		if c.CodeSecret, err = st.EnsureServerSecret(ctx, codeSecretName, fresh); err != nil {
-			return c, err
-		}
+	}
+	if c.CaptchaKey, err = serverKey(ctx, cfg, st, captchaSecretName); err != nil {
+		return c, err
 	}
 	c.PhoneRegion = cfg.PhoneDefaultRegion
 	base := cfg.PublicBase()
@@ -258,17 +256,26 @@ func (s *Server) Purge(ctx context.Context) {
 	}
 }
 
-// captchaKey is the HMAC key of stored CAPTCHA answers: from the
-// configured secret when there is one (kept outside the database), else
-// derived from the signing key every replica loads from the store.
-func captchaKey(cfg config.Config, tokens *token.Manager) []byte {
-	const purpose = "captcha answers v1"
-	if cfg.Secret == "" {
-		return tokens.DeriveKey(purpose)
+// captchaSecretName is the store's name for the generated HMAC key of
+// CAPTCHA answers.
+const captchaSecretName = "captcha_hmac"
+
+// serverKey is the HMAC key for one purpose (codes, CAPTCHA answers). With
+// AUTHPOOL_SECRET set (kept outside the database, the same on every
+// replica) it is derived from it per purpose; otherwise a random key is
+// generated at first start and kept in the store, so replicas agree on it.
+// Either way a leak of one purpose's key does not give the other's.
+func serverKey(ctx context.Context, cfg config.Config, st *sqlstore.Store, name string) ([]byte, error) {
+	if cfg.Secret != "" {
+		mac := hmac.New(sha256.New, []byte(cfg.Secret))
+		mac.Write([]byte("authpool " + name + " v1"))
+		return mac.Sum(nil), nil
 	}
-	mac := hmac.New(sha256.New, []byte(cfg.Secret))
-	mac.Write([]byte(purpose))
-	return mac.Sum(nil)
+	fresh := make([]byte, 32)
+	if _, err := rand.Read(fresh); err != nil {
+		return nil, err
+	}
+	return st.EnsureServerSecret(ctx, name, fresh)
 }
 
 func limits(cfg config.Config) auth.Limits {

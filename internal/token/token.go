@@ -13,9 +13,7 @@ package token
 import (
 	"bytes"
 	"context"
-	"crypto/hkdf"
 	"crypto/rsa"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"time"
@@ -78,9 +76,6 @@ type Manager struct {
 	// their signature's validity, and keys are never removed while the
 	// process runs.
 	verified verifiedCache
-	// derivation is the private PEM of the oldest stored key, the secret
-	// DeriveKey expands; every replica loads the same one.
-	derivation []byte
 }
 
 // NewManager loads the signing keys from ks, generating and storing an
@@ -124,7 +119,7 @@ func NewManager(ctx context.Context, ks KeyStore, issuer string, now func() time
 			jwt.WithoutClaimsValidation(),
 		),
 	}
-	var newest, oldest *userpool.SigningKey
+	var newest *userpool.SigningKey
 	ids := make([]string, 0, len(stored))
 	for _, k := range stored {
 		priv, err := parseKey(k)
@@ -139,13 +134,9 @@ func NewManager(ctx context.Context, ks KeyStore, issuer string, now func() time
 		if newest == nil || !k.CreatedAt.Before(newest.CreatedAt) {
 			newest, m.signKey = k, priv
 		}
-		if oldest == nil || k.CreatedAt.Before(oldest.CreatedAt) || (k.CreatedAt.Equal(oldest.CreatedAt) && k.ID < oldest.ID) {
-			oldest = k
-		}
 		ids = append(ids, k.ID)
 	}
 	m.signKID = newest.ID
-	m.derivation = bytes.Clone(oldest.PrivatePEM)
 
 	// The signing key goes first in the JWKS: clients that naively take the
 	// first key then pick the one in use.
@@ -293,19 +284,6 @@ func (m *Manager) verificationKey(t *jwt.Token) (any, error) {
 // ({"keys":[...]}), signing key first. The caller may keep or change the
 // returned slice.
 func (m *Manager) JWKS() []byte { return bytes.Clone(m.jwks) }
-
-// DeriveKey returns a 32-byte key for purpose, expanded with HKDF-SHA256
-// from the oldest stored signing key. Replicas sharing a store derive the
-// same key, and a new signing key does not change it. It protects data
-// only against those who cannot read the store (the signing keys live
-// there too); configuration secrets kept outside the database are better.
-func (m *Manager) DeriveKey(purpose string) []byte {
-	k, err := hkdf.Key(sha256.New, m.derivation, nil, "authpool "+purpose, 32)
-	if err != nil {
-		panic(err) // only for lengths beyond HKDF's limit; 32 is far below
-	}
-	return k
-}
 
 // PublicKeyPEM returns the signing key's public half as an SPKI PEM block.
 func (m *Manager) PublicKeyPEM() string { return m.publicPEM }

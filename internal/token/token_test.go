@@ -1,7 +1,6 @@
 package token
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -709,34 +708,5 @@ func BenchmarkVerify(b *testing.B) {
 		if _, err := m.Verify(tok); err != nil {
 			b.Fatal(err)
 		}
-	}
-}
-
-func TestDeriveKey(t *testing.T) {
-	t.Parallel()
-	old, newer := testKey(t, 0), testKey(t, 1)
-	a, err := NewManager(context.Background(), &memKeys{keys: []*userpool.SigningKey{old}}, issuer, func() time.Time { return t0 })
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Another replica that also has a newer key derives the same key: the
-	// oldest key is the secret, whatever order the store lists them in.
-	b, err := NewManager(context.Background(), &memKeys{keys: []*userpool.SigningKey{newer, old}}, issuer, func() time.Time { return t0 })
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, _ := newTestManager(t, 1)
-	ka := a.DeriveKey("captcha")
-	if len(ka) != 32 {
-		t.Fatalf("key of %d bytes, want 32", len(ka))
-	}
-	if !bytes.Equal(ka, b.DeriveKey("captcha")) {
-		t.Fatal("replicas sharing a key store derive different keys")
-	}
-	if bytes.Equal(ka, a.DeriveKey("codes")) {
-		t.Fatal("different purposes derive the same key")
-	}
-	if bytes.Equal(ka, other.DeriveKey("captcha")) {
-		t.Fatal("different signing keys derive the same key")
 	}
 }
