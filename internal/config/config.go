@@ -63,9 +63,10 @@ type Config struct {
 	// "appId:sha256:<hex of SHA-256(secret)>", so the file need not hold
 	// the secret itself.
 	AppSecrets []Secret `json:"appSecrets"`
-	// Secret keys the HMACs under which short-lived answers (CAPTCHAs) are
-	// stored; at least 32 bytes, the same on every replica. Empty: a key
-	// derived from the token signing key in the database.
+	// Secret is the root of the HMAC keys under which CAPTCHA answers and
+	// (unless CodeSecret is set) verification codes are stored, one key
+	// derived per purpose; at least 32 bytes, the same on every replica.
+	// Empty: random keys generated at first start and kept in the store.
 	Secret Secret `json:"secret"`
 
 	// Per-client-IP request limits, shared by replicas.
@@ -354,7 +355,7 @@ func (c Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if c.Secret != "" && len(c.Secret) < 32 {
-		bad("secret (AUTHPOOL_SECRET) must be at least 32 bytes (or empty to derive one)")
+		bad("secret (AUTHPOOL_SECRET) must be at least 32 bytes (or empty: random keys kept in the store)")
 	}
 	for name, r := range map[string]Rate{
 		"rateLimitRegister (AUTHPOOL_RATE_LIMIT_REGISTER)": c.RateLimitRegister, "rateLimitLogin (AUTHPOOL_RATE_LIMIT_LOGIN)": c.RateLimitLogin,
