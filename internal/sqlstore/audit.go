@@ -15,6 +15,12 @@ const auditColumns = "id, pool_id, user_id, event, client_ip, user_agent, detail
 
 // AppendAudit inserts one audit event.
 func (s *Store) AppendAudit(ctx context.Context, e *userpool.AuditEvent) error {
+	return s.insertAudit(ctx, s.write, e)
+}
+
+// insertAudit inserts e through q: the writer, or the transaction of the
+// change e records.
+func (s *Store) insertAudit(ctx context.Context, q queryer, e *userpool.AuditEvent) error {
 	if e.ID == "" {
 		e.ID = uuid.NewString()
 	}
@@ -29,7 +35,7 @@ func (s *Store) AppendAudit(ctx context.Context, e *userpool.AuditEvent) error {
 	if e.Detail == nil {
 		detail = []byte("{}")
 	}
-	_, err = s.write.ExecContext(ctx, s.d.q("INSERT INTO audit_events ("+auditColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+	_, err = q.ExecContext(ctx, s.d.q("INSERT INTO audit_events ("+auditColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
 		e.ID, e.PoolID, e.UserID, e.Event, e.ClientIP, e.UserAgent, string(detail), s.d.timeArg(e.CreatedAt))
 	if s.d.foreignKeyViolation(err) {
 		return userpool.ErrPoolNotFound

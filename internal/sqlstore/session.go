@@ -67,18 +67,25 @@ func (s *Store) GetSession(ctx context.Context, id string) (*userpool.Session, e
 
 // ExtendSession moves an alive session's expiry to expiresAt. The
 // aliveness check and the write are one conditional UPDATE, so a session
-// revoked a moment earlier by another replica cannot be extended.
-func (s *Store) ExtendSession(ctx context.Context, id string, now, expiresAt time.Time) (*userpool.Session, error) {
+// revoked a moment earlier by another replica cannot be extended. The
+// records go in the same transaction.
+func (s *Store) ExtendSession(ctx context.Context, id string, now, expiresAt time.Time, recs ...userpool.Record) (*userpool.Session, error) {
 	sess := new(userpool.Session)
-	err := s.write.QueryRowContext(ctx, s.d.q(`UPDATE sessions SET expires_at = ?
-		WHERE id = ? AND revoked_at IS NULL AND expires_at > ?
-		RETURNING `+sessionColumns),
-		s.d.timeArg(s.d.norm(expiresAt)), id, s.d.timeArg(now)).Scan(sessionDest(sess)...)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, userpool.ErrSessionNotFound
-	}
+	err := s.withRecords(ctx, "extend session", recs, func(q queryer) error {
+		err := q.QueryRowContext(ctx, s.d.q(`UPDATE sessions SET expires_at = ?
+			WHERE id = ? AND revoked_at IS NULL AND expires_at > ?
+			RETURNING `+sessionColumns),
+			s.d.timeArg(s.d.norm(expiresAt)), id, s.d.timeArg(now)).Scan(sessionDest(sess)...)
+		if errors.Is(err, sql.ErrNoRows) {
+			return userpool.ErrSessionNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("sqlstore: extend session: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: extend session: %w", err)
+		return nil, err
 	}
 	return sess, nil
 }
@@ -86,21 +93,24 @@ func (s *Store) ExtendSession(ctx context.Context, id string, now, expiresAt tim
 // RevokeSession marks the session revoked at now. Only one of several
 // concurrent calls succeeds; the others, like calls for a missing or
 // already revoked session, get ErrSessionNotFound. An expired session can
-// still be revoked, which records the logout.
-func (s *Store) RevokeSession(ctx context.Context, id string, now time.Time) error {
-	res, err := s.write.ExecContext(ctx, s.d.q("UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL"),
-		s.d.timeArg(s.d.norm(now)), id)
-	if err != nil {
-		return fmt.Errorf("sqlstore: revoke session: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("sqlstore: revoke session: %w", err)
-	}
-	if n == 0 {
-		return userpool.ErrSessionNotFound
-	}
-	return nil
+// still be revoked, which records the logout. The records go in the same
+// transaction (and are not written when the revoke fails).
+func (s *Store) RevokeSession(ctx context.Context, id string, now time.Time, recs ...userpool.Record) error {
+	return s.withRecords(ctx, "revoke session", recs, func(q queryer) error {
+		res, err := q.ExecContext(ctx, s.d.q("UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL"),
+			s.d.timeArg(s.d.norm(now)), id)
+		if err != nil {
+			return fmt.Errorf("sqlstore: revoke session: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("sqlstore: revoke session: %w", err)
+		}
+		if n == 0 {
+			return userpool.ErrSessionNotFound
+		}
+		return nil
+	})
 }
 
 // RevokeUserSessions revokes the user's sessions that are alive at now and
