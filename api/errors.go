@@ -18,6 +18,8 @@ const (
 	CodeUnknownUserPool  = 1006 // unknown_user_pool
 	CodeMethodNotAllowed = 1007 // method_not_allowed
 	CodeUnavailable      = 1008 // unavailable: the store cannot be reached
+	CodePipelineRejected = 1020 // pipeline_rejected: a pool's pipeline refused the request (its message)
+	CodePipelineFailed   = 1021 // pipeline_failed: a pipeline threw, timed out or is malformed (fail closed)
 
 	CodeCaptchaRequired   = 2000 // captcha_required
 	CodeWrongCode         = 2001 // wrong_code (SMS/email code or CAPTCHA answer)

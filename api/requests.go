@@ -21,6 +21,8 @@ type RegisterOptions struct {
 	// ClientIP is the end user's address when a backend calls on their
 	// behalf; it is honoured only from trusted callers.
 	ClientIP string `json:"clientIp,omitempty"`
+	// Context is passed to the pool's pipelines as context.params.
+	Context map[string]any `json:"context,omitempty"`
 }
 
 // LoginOptions shapes a login.
@@ -30,6 +32,8 @@ type LoginOptions struct {
 	CaptchaCode  string `json:"captchaCode,omitempty"`
 	CaptchaID    string `json:"captchaId,omitempty"`
 	ClientIP     string `json:"clientIp,omitempty"`
+	// Context is passed to the pool's pipelines as context.params.
+	Context map[string]any `json:"context,omitempty"`
 }
 
 type RegisterByEmailRequest struct {

@@ -32,6 +32,7 @@ type Service struct {
 	cfg    Config
 	now    func() time.Time
 	log    *slog.Logger
+	pipes  Pipelines // nil: no pipelines run
 
 	pools sync.Map // pool id -> *userpool.Pool; pools are never deleted
 }
@@ -50,6 +51,9 @@ type Meta struct {
 	PoolID    string
 	ClientIP  string
 	UserAgent string
+
+	// flow is filled by the use case for pipelines and webhooks.
+	flow flow
 }
 
 // Result is a user with, when one was issued or presented, its token.

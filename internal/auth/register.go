@@ -10,6 +10,8 @@ import (
 type RegisterOptions struct {
 	ForceLogin    bool
 	GenerateToken bool
+	// Context reaches the pipelines as context.params.
+	Context map[string]any
 }
 
 // RegisterByEmail creates a user with an email and password. The email is
@@ -67,6 +69,13 @@ func (s *Service) register(ctx context.Context, m Meta, method string, u *userpo
 	if err := s.checkPassword(pool.Settings, pw); err != nil {
 		return nil, err
 	}
+	m.flow.method, m.flow.identifier = method, identifier(u, method)
+	if opts.Context != nil {
+		m.flow.params = opts.Context
+	}
+	if err := s.preRegister(ctx, m, poolID, u); err != nil {
+		return nil, err
+	}
 	// Fail fast on a taken identifier before paying for a hash; the unique
 	// index still decides races.
 	if err := s.ensureFree(ctx, poolID, u); err != nil {
@@ -81,8 +90,16 @@ func (s *Service) register(ctx context.Context, m Meta, method string, u *userpo
 		return nil, err
 	}
 	s.log.LogAttrs(ctx, slogInfo, "user registered", attrUser(u)...)
+	if u, err = s.postRegister(ctx, m, u); err != nil {
+		return nil, err
+	}
 	switch {
 	case opts.ForceLogin:
+		// The complete login process, from its pre-authentication pipelines
+		// on; the registration itself proved the credentials.
+		if err := s.preAuthentication(ctx, &m, poolID); err != nil {
+			return nil, err
+		}
 		return s.completeLogin(ctx, m, pool.Settings, u, false)
 	case opts.GenerateToken:
 		return s.issue(ctx, m, pool.Settings, u)
@@ -114,11 +131,25 @@ func (s *Service) ensureFree(ctx context.Context, poolID string, u *userpool.Use
 	return check(s.store.GetUserByPhone, u.Phone, userpool.ErrPhoneTaken)
 }
 
-// create fills the bookkeeping fields of u and stores it.
+// create fills the bookkeeping fields of u and stores it with its
+// user.registered webhook event.
 func (s *Service) create(ctx context.Context, poolID string, m Meta, u *userpool.User) error {
 	now := s.now().UTC()
 	u.ID = newID()
 	u.PoolID = poolID
 	u.SignedUp, u.CreatedAt, u.UpdatedAt = now, now, now
-	return s.store.CreateUser(ctx, u)
+	return s.store.CreateUser(ctx, u, s.userEvent(eventUserRegistered, m, u))
+}
+
+// identifier is the value u registers with by method.
+func identifier(u *userpool.User, method string) string {
+	switch method {
+	case methodEmail:
+		return u.Email
+	case methodUsername:
+		return u.Username
+	case methodPhone:
+		return u.Phone
+	}
+	return ""
 }

@@ -147,7 +147,13 @@ func (s *Service) Logout(ctx context.Context, m Meta, tok string) error {
 	if err != nil {
 		return err
 	}
-	err = s.store.RevokeSession(ctx, p.Session.ID, s.now().UTC())
+	var recs []userpool.Record
+	if u, err := s.store.GetUser(ctx, p.Claims.PoolID, p.Claims.Subject); err == nil {
+		recs = append(recs, s.userEvent(eventUserLogout, m, u))
+	} else if !isNotFound(err) {
+		return err
+	}
+	err = s.store.RevokeSession(ctx, p.Session.ID, s.now().UTC(), recs...)
 	if errors.Is(err, userpool.ErrSessionNotFound) {
 		// A concurrent logout won; the session is over either way.
 		return nil

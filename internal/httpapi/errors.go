@@ -27,7 +27,7 @@ type retryAfter interface{ RetryAfter() time.Duration }
 // status is its HTTP rendering.
 func status(c userpool.Code) int {
 	switch c {
-	case userpool.CodeInternal:
+	case userpool.CodeInternal, userpool.CodePipelineFailed:
 		return http.StatusInternalServerError
 	case userpool.CodeBodyTooLarge:
 		return http.StatusRequestEntityTooLarge
@@ -41,7 +41,7 @@ func status(c userpool.Code) int {
 		return http.StatusServiceUnavailable
 	case userpool.CodeWrongPassword, userpool.CodeNotLoggedIn, userpool.CodeTokenExpired, userpool.CodeTokenInvalid:
 		return http.StatusUnauthorized
-	case userpool.CodeCaptchaRequired, userpool.CodeUserBlocked, userpool.CodeRegistrationClosed:
+	case userpool.CodeCaptchaRequired, userpool.CodeUserBlocked, userpool.CodeRegistrationClosed, userpool.CodePipelineRejected:
 		return http.StatusForbidden
 	case userpool.CodeUserExists, userpool.CodeUsernameTaken:
 		return http.StatusConflict

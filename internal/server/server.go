@@ -17,6 +17,7 @@ import (
 	"github.com/authpool/authpool/internal/config"
 	"github.com/authpool/authpool/internal/httpapi"
 	"github.com/authpool/authpool/internal/password"
+	"github.com/authpool/authpool/internal/pipeline"
 	"github.com/authpool/authpool/internal/sqlstore"
 	"github.com/authpool/authpool/internal/token"
 )
@@ -28,6 +29,10 @@ type Options struct {
 	// without sleeping.
 	Now func() time.Time
 	Log *slog.Logger
+	// HTTPClient makes the requests of HTTP pipelines, of the scripts'
+	// http helper and of webhook deliveries; nil means one that follows no
+	// redirects.
+	HTTPClient *http.Client
 }
 
 // Server is an assembled authpool.
@@ -40,6 +45,9 @@ type Server struct {
 	log     *slog.Logger
 	now     func() time.Time
 	poolID  string
+
+	pipelines  *pipeline.Runner
+	dispatcher *pipeline.Dispatcher
 }
 
 // New opens the store (applying migrations), loads or creates the signing
@@ -67,6 +75,16 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	}
 	hasher := password.New(cfg.PasswordParams(), cfg.PasswordConcurrency) // validated above
 	svc := auth.New(st, tokens, hasher, auth.Config{Issuer: cfg.Issuer}, now, log)
+	runner := pipeline.NewRunner(st, pipeline.Config{
+		Timeout: time.Duration(cfg.PipelineTimeout), Concurrency: cfg.PipelineConcurrency, Client: opts.HTTPClient,
+	}, now, log)
+	svc.UsePipelines(runner)
+	dispatcher := pipeline.NewDispatcher(st, pipeline.DispatchConfig{
+		Workers: cfg.WebhookWorkers, MaxAttempts: cfg.WebhookMaxAttempts,
+		Backoff: time.Duration(cfg.WebhookBackoff), MaxBackoff: time.Duration(cfg.WebhookMaxBackoff),
+		Timeout: time.Duration(cfg.WebhookTimeout), PollInterval: time.Duration(cfg.WebhookPollInterval),
+		Client: opts.HTTPClient,
+	}, now, log)
 	pool, err := svc.EnsureDefaultPool(ctx, cfg.DefaultPoolID, cfg.InitialPoolSettings())
 	if err != nil {
 		st.Close()
@@ -76,8 +94,18 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	api := httpapi.New(httpapi.Deps{
 		Auth: svc, JWKS: tokens.JWKS, Ready: st.Ping, Log: log, TrustedProxies: trusted,
 	})
-	return &Server{cfg: cfg, store: st, tokens: tokens, auth: svc, handler: api.Handler(), log: log, now: now, poolID: pool.ID}, nil
+	return &Server{
+		cfg: cfg, store: st, tokens: tokens, auth: svc, handler: api.Handler(), log: log, now: now, poolID: pool.ID,
+		pipelines: runner, dispatcher: dispatcher,
+	}, nil
 }
+
+// Pipelines is the pipeline runner (the admin API's test runs use it).
+func (s *Server) Pipelines() *pipeline.Runner { return s.pipelines }
+
+// WebhookWorker names this server's webhook dispatcher in claims and
+// delivery attempts.
+func (s *Server) WebhookWorker() string { return s.dispatcher.ID() }
 
 // Handler is the whole HTTP surface.
 func (s *Server) Handler() http.Handler { return s.handler }
@@ -103,8 +131,21 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	go s.janitor(ctx)
+	// The webhook workers stop claiming when ctx ends; Serve waits for the
+	// attempts in flight so that their results are recorded before the
+	// store closes. What is not delivered stays in the outbox for the next
+	// start (or another replica).
+	wctx, stopWorkers := context.WithCancel(ctx)
+	defer stopWorkers()
+	workersDone := make(chan struct{})
+	go func() {
+		defer close(workersDone)
+		s.dispatcher.Run(wctx)
+	}()
 	select {
 	case err := <-errc:
+		stopWorkers()
+		<-workersDone
 		s.store.Close()
 		return err
 	case <-ctx.Done():
@@ -114,6 +155,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	err := hs.Shutdown(sctx)
 	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
 		err = errors.Join(err, serr)
+	}
+	select {
+	case <-workersDone:
+	case <-sctx.Done():
+		s.log.Warn("webhook attempts still in flight at shutdown; their deliveries will be retried")
 	}
 	return errors.Join(err, s.store.Close())
 }
