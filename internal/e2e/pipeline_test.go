@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -252,13 +253,26 @@ func TestForceLoginRunsTheLoginProcess(t *testing.T) {
 				t.Fatalf("%s ran %d times: %+v", p.Stage, len(logs), logs)
 			}
 		}
-		// Both registrations are reported; only forceLogin's login is.
-		got := rcv.waitEvents(t, 3)
+
+		// A login that auto-registers runs pre-authentication once, then the
+		// registration and the rest of the login.
+		ar, err := c.LoginByEmail(ctx, "auto@example.com", "passw0rd!", &client.LoginOptions{AutoRegister: true})
+		if err != nil || !ar.NewlyCreated || ar.LoginsCount != 1 {
+			t.Fatalf("autoRegister: %v %+v", err, ar)
+		}
+		for _, p := range []*userpool.Pipeline{pre, post} {
+			logs := pipelineLogs(t, in, p)
+			if len(logs) != 2 || logs[0].Output != "ran for auto@example.com\n" {
+				t.Fatalf("%s after autoRegister: %+v", p.Stage, logs)
+			}
+		}
+		// The registrations are reported; generateToken's login is not.
+		got := rcv.waitEvents(t, 5)
 		types := map[string][]string{}
 		for _, e := range got {
 			types[e.Event.Type] = append(types[e.Event.Type], e.Event.Data.User.Email)
 		}
-		if len(types["user.login"]) != 1 || types["user.login"][0] != "force@example.com" || len(types["user.registered"]) != 2 {
+		if len(types["user.login"]) != 2 || !slices.Contains(types["user.login"], "force@example.com") || slices.Contains(types["user.login"], "gen@example.com") || len(types["user.registered"]) != 3 {
 			t.Fatalf("events: %v", types)
 		}
 		for _, e := range got {
@@ -267,8 +281,8 @@ func TestForceLoginRunsTheLoginProcess(t *testing.T) {
 			}
 		}
 		ds, _ := in.Srv.Store().ListDeliveries(ctx, userpool.DeliveryFilter{PoolID: fl.UserPoolID})
-		if len(ds) != 3 {
-			t.Fatalf("%d deliveries in the outbox, want 3", len(ds))
+		if len(ds) != 5 {
+			t.Fatalf("%d deliveries in the outbox, want 5", len(ds))
 		}
 	})
 }

@@ -151,18 +151,7 @@ func (r *Runner) Run(ctx context.Context, in Input) (Result, error) {
 			continue
 		}
 		tr := r.run(ctx, p, in, user)
-		if tr.Outcome == userpool.PipelineAccepted && len(tr.Changes) > 0 && in.Check != nil {
-			next := make(map[string]string, len(res.Changes)+len(tr.Changes))
-			for k, v := range res.Changes {
-				next[k] = v
-			}
-			for k, v := range tr.Changes {
-				next[k] = v
-			}
-			if err := in.Check(next); err != nil {
-				tr.Outcome, tr.Message = userpool.PipelineFailed, "the pipeline returned an invalid user: "+userpool.AsError(err).Message
-			}
-		}
+		check(&tr, in.Check, res.Changes)
 		r.record(ctx, p, in, tr)
 		switch tr.Outcome {
 		case userpool.PipelineRejected:
@@ -187,7 +176,27 @@ func (r *Runner) Run(ctx context.Context, in Input) (Result, error) {
 // Try runs one pipeline (enabled or not, stored or not) against in without
 // recording anything: the admin's test run.
 func (r *Runner) Try(ctx context.Context, p *userpool.Pipeline, in Input) Trial {
-	return r.run(ctx, p, in, userDoc(in.User))
+	tr := r.run(ctx, p, in, userDoc(in.User))
+	check(&tr, in.Check, nil)
+	return tr
+}
+
+// check turns an accepted run whose changes (on top of the earlier ones)
+// Check refuses into a failed one: the pipeline produced an invalid user.
+func check(tr *Trial, fn func(map[string]string) error, earlier map[string]string) {
+	if tr.Outcome != userpool.PipelineAccepted || len(tr.Changes) == 0 || fn == nil {
+		return
+	}
+	all := make(map[string]string, len(earlier)+len(tr.Changes))
+	for k, v := range earlier {
+		all[k] = v
+	}
+	for k, v := range tr.Changes {
+		all[k] = v
+	}
+	if err := fn(all); err != nil {
+		tr.Outcome, tr.Message = userpool.PipelineFailed, clip("the pipeline returned an invalid user: "+userpool.AsError(err).Message, maxMessage)
+	}
 }
 
 // run runs p once against user (a JSON document of the user, or nil).

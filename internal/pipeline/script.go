@@ -123,11 +123,11 @@ func (r *Runner) runScript(ctx context.Context, p *userpool.Pipeline, timeout ti
 	if err != nil {
 		return fail("decode user: %v", err)
 	}
-	context, err := parse(goja.Undefined(), vm.ToValue(string(ctxJSON)))
+	pctx, err := parse(goja.Undefined(), vm.ToValue(string(ctxJSON)))
 	if err != nil {
 		return fail("decode context: %v", err)
 	}
-	ret, err := pipe(goja.Undefined(), user, context, vm.ToValue(run.callback))
+	ret, err := pipe(goja.Undefined(), user, pctx, vm.ToValue(run.callback))
 	// The job queue (promise continuations, so the rest of an async pipe)
 	// has run by now: goja drains it when the outermost call returns.
 	if !run.called {
