@@ -28,9 +28,10 @@ func (s *Service) userEvent(typ string, m Meta, u *userpool.User) *userpool.Even
 }
 
 // updateUser is UpdateUser that reports the change as the webhook event
-// typ, written in the same transaction. The event shows the user as
-// written: it is built inside the read-modify-write, after fn.
-func (s *Service) updateUser(ctx context.Context, m Meta, poolID, id, typ string, fn func(*userpool.User) error) (*userpool.User, error) {
+// typ, written in the same transaction (with recs, such as audit events).
+// The event shows the user as written: it is built inside the
+// read-modify-write, after fn.
+func (s *Service) updateUser(ctx context.Context, m Meta, poolID, id, typ string, fn func(*userpool.User) error, recs ...userpool.Record) (*userpool.User, error) {
 	ev := new(userpool.Event)
 	return s.store.UpdateUser(ctx, poolID, id, func(x *userpool.User) error {
 		before := x.UpdatedAt
@@ -43,7 +44,7 @@ func (s *Service) updateUser(ctx context.Context, m Meta, poolID, id, typ string
 		}
 		*ev = *pipeline.UserEvent(typ, x, m.request(), now)
 		return nil
-	}, ev)
+	}, append([]userpool.Record{ev}, recs...)...)
 }
 
 // loginFailed reports a failed login as user.login_failed (in its own
