@@ -19,6 +19,8 @@ const (
 	CodeMethodNotAllowed   = 1007 // method_not_allowed
 	CodeUnavailable        = 1008 // unavailable: the store cannot be reached
 	CodeRegistrationClosed = 1009 // registration_closed: the pool does not let users register this way
+	CodePipelineRejected   = 1020 // pipeline_rejected: a pool's pipeline refused the request (its message)
+	CodePipelineFailed     = 1021 // pipeline_failed: a pipeline threw, timed out or is malformed (fail closed)
 
 	CodeCaptchaRequired    = 2000 // captcha_required
 	CodeWrongCode          = 2001 // wrong_code, code_attempts_exceeded (SMS/email code or CAPTCHA answer)

@@ -24,6 +24,8 @@ type RegisterOptions struct {
 	// CustomData are user-defined values for the new user, keyed by field
 	// key and checked against the fields' types like SetUdv.
 	CustomData map[string]any `json:"customData,omitempty"`
+	// Context is passed to the pool's pipelines as context.params.
+	Context map[string]any `json:"context,omitempty"`
 }
 
 // LoginOptions shapes a login.
@@ -38,6 +40,8 @@ type LoginOptions struct {
 	// ClientIP is the end user's address when a backend calls on their
 	// behalf; it is honoured only from trusted callers (docs/SECURITY.md).
 	ClientIP string `json:"clientIp,omitempty"`
+	// Context is passed to the pool's pipelines as context.params.
+	Context map[string]any `json:"context,omitempty"`
 }
 
 type RegisterByEmailRequest struct {

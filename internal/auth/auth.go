@@ -56,6 +56,7 @@ type Service struct {
 	cfg    Config
 	now    func() time.Time
 	log    *slog.Logger
+	pipes  Pipelines // nil: no pipelines run
 
 	pools sync.Map // pool id -> *userpool.Pool; pools are never deleted
 }
@@ -83,6 +84,9 @@ type Meta struct {
 	// CaptchaID is the CAPTCHA id a browser holds in a cookie; a password
 	// login uses it when its options carry no CaptchaID.
 	CaptchaID string
+
+	// flow is filled by the use case for pipelines and webhooks.
+	flow flow
 }
 
 // Result is a user with, when one was issued or presented, its token.

@@ -16,6 +16,8 @@ type LoginOptions struct {
 	AutoRegister bool
 	CaptchaCode  string
 	CaptchaID    string
+	// Context reaches the pipelines as context.params.
+	Context map[string]any
 }
 
 var errWrongPassword = userpool.Errorf(userpool.CodeWrongPassword, "wrong_password", "wrong password")
@@ -34,9 +36,11 @@ func (s *Service) LoginByEmail(ctx context.Context, m Meta, email, pw string, op
 	if err != nil {
 		return nil, err
 	}
-	return s.loginPassword(ctx, m, pw, opts, s.store.GetUserByEmail, methodEmail, email, func() *userpool.User {
+	m.flow = flow{method: methodEmail, identifier: email, params: opts.Context}
+	res, err := s.loginPassword(ctx, m, pw, opts, s.store.GetUserByEmail, methodEmail, email, func() *userpool.User {
 		return &userpool.User{Email: email}
 	})
+	return res, s.loginFailed(ctx, m, err)
 }
 
 // LoginByUsername logs in with username and password.
@@ -45,9 +49,11 @@ func (s *Service) LoginByUsername(ctx context.Context, m Meta, username, pw stri
 	if err != nil {
 		return nil, err
 	}
-	return s.loginPassword(ctx, m, pw, opts, s.store.GetUserByUsername, methodUsername, username, func() *userpool.User {
+	m.flow = flow{method: methodUsername, identifier: username, params: opts.Context}
+	res, err := s.loginPassword(ctx, m, pw, opts, s.store.GetUserByUsername, methodUsername, username, func() *userpool.User {
 		return &userpool.User{Profile: userpool.Profile{Username: username}}
 	})
+	return res, s.loginFailed(ctx, m, err)
 }
 
 type lookupFunc func(ctx context.Context, poolID, v string) (*userpool.User, error)
@@ -66,6 +72,11 @@ func (s *Service) loginPassword(ctx context.Context, m Meta, pw string, opts Log
 		return nil, err
 	}
 	poolID := pool.ID
+	// Pre-authentication pipelines come before the credentials are looked
+	// at (after the rate limit, which bounds what a flood can cost).
+	if err := s.preAuthentication(ctx, &m, poolID); err != nil {
+		return nil, err
+	}
 	u, err := lookup(ctx, poolID, ident)
 	if err != nil && !isNotFound(err) {
 		return nil, err
@@ -141,14 +152,19 @@ func (s *Service) loginPassword(ctx context.Context, m Meta, pw string, opts Log
 var errBlocked = userpool.Errorf(userpool.CodeUserBlocked, "user_blocked", "this account is blocked")
 
 // completeLogin is the complete login process after credentials are proven:
-// session and token, then login count and last login/IP, with the
-// login.success audit event in the same transaction.
+// post-authentication pipelines, session and token, then login count and
+// last login/IP with the pipelines' profile changes, with the user.login
+// webhook event and the login.success audit event in the same write.
 func (s *Service) completeLogin(ctx context.Context, m Meta, set userpool.PoolSettings, u *userpool.User, newly bool) (*Result, error) {
-	return s.completeLoginVia(ctx, m, set, u, newly, "")
+	return s.completeLoginVia(ctx, m, set, u, newly, m.flow.method)
 }
 
 // completeLoginVia is completeLogin that also records the login method.
 func (s *Service) completeLoginVia(ctx context.Context, m Meta, set userpool.PoolSettings, u *userpool.User, newly bool, method string) (*Result, error) {
+	changes, err := s.postAuthentication(ctx, m, u)
+	if err != nil {
+		return nil, err
+	}
 	res, err := s.issue(ctx, m, set, u)
 	if err != nil {
 		return nil, err
@@ -158,7 +174,10 @@ func (s *Service) completeLoginVia(ctx context.Context, m Meta, set userpool.Poo
 	if method != "" {
 		detail = map[string]string{"method": method}
 	}
-	updated, err := s.store.UpdateUser(ctx, u.PoolID, u.ID, func(x *userpool.User) error {
+	updated, err := s.updateUser(ctx, m, u.PoolID, u.ID, eventUserLogin, func(x *userpool.User) error {
+		if err := applyChanges(&x.Profile, changes); err != nil {
+			return err
+		}
 		x.LoginsCount++
 		x.LastLogin = now
 		if m.ClientIP != "" {

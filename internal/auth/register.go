@@ -14,6 +14,8 @@ type RegisterOptions struct {
 	// CustomData are user-defined values for the new user, checked like
 	// SetUdv before anything is stored.
 	CustomData map[string]json.RawMessage
+	// Context reaches the pipelines as context.params.
+	Context map[string]any
 }
 
 // RegisterByEmail creates a user with an email and password. The email is
@@ -89,6 +91,13 @@ func (s *Service) register(ctx context.Context, m Meta, method string, u *userpo
 	if err != nil {
 		return nil, err
 	}
+	m.flow.method, m.flow.identifier = method, identifier(u, method)
+	if opts.Context != nil {
+		m.flow.params = opts.Context
+	}
+	if err := s.preRegister(ctx, m, poolID, u); err != nil {
+		return nil, err
+	}
 	// Fail fast on a taken identifier before paying for a hash; the unique
 	// index still decides races.
 	if err := s.ensureFree(ctx, poolID, u); err != nil {
@@ -108,8 +117,16 @@ func (s *Service) register(ctx context.Context, m Meta, method string, u *userpo
 		return nil, err
 	}
 	s.log.LogAttrs(ctx, slogInfo, "user registered", attrUser(u)...)
+	if u, err = s.postRegister(ctx, m, u); err != nil {
+		return nil, err
+	}
 	switch {
 	case opts.ForceLogin:
+		// The complete login process, from its pre-authentication pipelines
+		// on; the registration itself proved the credentials.
+		if err := s.preAuthentication(ctx, &m, poolID); err != nil {
+			return nil, err
+		}
 		return s.completeLoginVia(ctx, m, pool.Settings, u, false, method)
 	case opts.GenerateToken:
 		res, err := s.issue(ctx, m, pool.Settings, u)
@@ -142,8 +159,9 @@ func (s *Service) ensureFree(ctx context.Context, poolID string, u *userpool.Use
 	return check(s.store.GetUserByPhone, u.Phone, userpool.ErrPhoneTaken)
 }
 
-// create fills the bookkeeping fields of u and stores it, with the
-// user.register audit event in the same transaction.
+// create fills the bookkeeping fields of u and stores it, with its
+// user.registered webhook event and user.register audit event in the same
+// transaction.
 func (s *Service) create(ctx context.Context, poolID string, m Meta, u *userpool.User) error {
 	return s.createVia(ctx, poolID, m, u, "")
 }
@@ -158,5 +176,18 @@ func (s *Service) createVia(ctx context.Context, poolID string, m Meta, u *userp
 	u.ID = newID()
 	u.PoolID = poolID
 	u.SignedUp, u.CreatedAt, u.UpdatedAt = now, now, now
-	return s.store.CreateUser(ctx, u, s.auditEvent(m, poolID, u.ID, userpool.AuditRegister, detail))
+	return s.store.CreateUser(ctx, u, s.userEvent(eventUserRegistered, m, u), s.auditEvent(m, poolID, u.ID, userpool.AuditRegister, detail))
+}
+
+// identifier is the value u registers with by method.
+func identifier(u *userpool.User, method string) string {
+	switch method {
+	case methodEmail:
+		return u.Email
+	case methodUsername:
+		return u.Username
+	case methodPhone:
+		return u.Phone
+	}
+	return ""
 }

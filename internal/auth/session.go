@@ -151,8 +151,14 @@ func (s *Service) Logout(ctx context.Context, m Meta, tok string) error {
 	if err != nil {
 		return err
 	}
-	err = s.store.RevokeSession(ctx, p.Session.ID, s.now().UTC(),
-		s.auditEvent(m, p.Claims.PoolID, p.Claims.Subject, userpool.AuditLogout, nil))
+	var recs []userpool.Record
+	if u, err := s.store.GetUser(ctx, p.Claims.PoolID, p.Claims.Subject); err == nil {
+		recs = append(recs, s.userEvent(eventUserLogout, m, u))
+	} else if !isNotFound(err) {
+		return err
+	}
+	recs = append(recs, s.auditEvent(m, p.Claims.PoolID, p.Claims.Subject, userpool.AuditLogout, nil))
+	err = s.store.RevokeSession(ctx, p.Session.ID, s.now().UTC(), recs...)
 	if errors.Is(err, userpool.ErrSessionNotFound) {
 		// A concurrent logout won; the session is over either way.
 		return nil

@@ -72,7 +72,7 @@ func (s *Service) UpdateProfile(ctx context.Context, m Meta, tok string, up Prof
 	if next.Username == "" && u.Username != "" && u.Email == "" && u.Phone == "" {
 		return nil, invalid("invalid_username", "username is this account's only login identifier and cannot be removed")
 	}
-	updated, err := s.store.UpdateUser(ctx, u.PoolID, u.ID, func(x *userpool.User) error {
+	updated, err := s.updateUser(ctx, m, u.PoolID, u.ID, eventUserUpdated, func(x *userpool.User) error {
 		x.Profile = next
 		x.UpdatedAt = s.now().UTC()
 		return nil
@@ -129,7 +129,7 @@ func (s *Service) updatePassword(ctx context.Context, m Meta, tok, newPw, oldPw 
 	if err != nil {
 		return nil, userpool.Internal(err)
 	}
-	updated, err := s.store.UpdateUser(ctx, u.PoolID, u.ID, func(x *userpool.User) error {
+	updated, err := s.updateUser(ctx, m, u.PoolID, u.ID, eventUserPasswordChanged, func(x *userpool.User) error {
 		if x.PasswordHash != u.PasswordHash {
 			// Changed concurrently since we checked the old password.
 			return errWrongOldPassword

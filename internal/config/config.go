@@ -76,6 +76,22 @@ type Config struct {
 	RateLimitTokenCheck Rate `json:"rateLimitTokenCheck"`
 	// AuditRetention is how long audit events are kept; 0 keeps them.
 	AuditRetention Duration `json:"auditRetention"`
+
+	// PipelineTimeout limits a run of a pipeline that sets no limit itself.
+	PipelineTimeout Duration `json:"pipelineTimeout"`
+	// PipelineConcurrency bounds the scripts running at once (0: one per CPU).
+	PipelineConcurrency int `json:"pipelineConcurrency"`
+
+	// Webhook delivery: concurrent deliveries of this process (0: this
+	// replica delivers none), attempts before a delivery fails, the backoff
+	// after the first failure (doubling up to the maximum), the limit of
+	// one attempt, and how often the outbox is polled.
+	WebhookWorkers      int      `json:"webhookWorkers"`
+	WebhookMaxAttempts  int      `json:"webhookMaxAttempts"`
+	WebhookBackoff      Duration `json:"webhookBackoff"`
+	WebhookMaxBackoff   Duration `json:"webhookMaxBackoff"`
+	WebhookTimeout      Duration `json:"webhookTimeout"`
+	WebhookPollInterval Duration `json:"webhookPollInterval"`
 }
 
 // Secret is a configuration value that must never be printed or logged.
@@ -178,6 +194,13 @@ func Default() Config {
 		RateLimitCaptcha:    Rate{Max: 120, Window: time.Minute},
 		RateLimitTokenCheck: Rate{Max: 6000, Window: time.Minute},
 		AuditRetention:      Duration(90 * 24 * time.Hour),
+		PipelineTimeout:     Duration(3 * time.Second),
+		WebhookWorkers:      4,
+		WebhookMaxAttempts:  10,
+		WebhookBackoff:      Duration(10 * time.Second),
+		WebhookMaxBackoff:   Duration(time.Hour),
+		WebhookTimeout:      Duration(10 * time.Second),
+		WebhookPollInterval: Duration(time.Second),
 	}
 }
 
@@ -251,6 +274,14 @@ func Load(getenv func(string) string) (Config, error) {
 	str("AUTHPOOL_LOG_LEVEL", &c.LogLevel)
 	str("AUTHPOOL_LOG_FORMAT", &c.LogFormat)
 	str("AUTHPOOL_ADMIN_KEY", &c.AdminKey)
+	dur("AUTHPOOL_PIPELINE_TIMEOUT", &c.PipelineTimeout)
+	integer("AUTHPOOL_PIPELINE_CONCURRENCY", 32, func(n int64) { c.PipelineConcurrency = int(n) })
+	integer("AUTHPOOL_WEBHOOK_WORKERS", 32, func(n int64) { c.WebhookWorkers = int(n) })
+	integer("AUTHPOOL_WEBHOOK_MAX_ATTEMPTS", 32, func(n int64) { c.WebhookMaxAttempts = int(n) })
+	dur("AUTHPOOL_WEBHOOK_BACKOFF", &c.WebhookBackoff)
+	dur("AUTHPOOL_WEBHOOK_MAX_BACKOFF", &c.WebhookMaxBackoff)
+	dur("AUTHPOOL_WEBHOOK_TIMEOUT", &c.WebhookTimeout)
+	dur("AUTHPOOL_WEBHOOK_POLL_INTERVAL", &c.WebhookPollInterval)
 	if v, ok := env("AUTHPOOL_TRUSTED_PROXIES"); ok {
 		c.TrustedProxies = splitList(v)
 	}
@@ -367,6 +398,27 @@ func (c Config) Validate() error {
 	}
 	if c.AuditRetention < 0 {
 		bad("auditRetention (AUTHPOOL_AUDIT_RETENTION) must not be negative (0 keeps events forever)")
+	}
+	if c.PipelineTimeout <= 0 || c.PipelineTimeout > Duration(30*time.Second) {
+		bad("pipelineTimeout (AUTHPOOL_PIPELINE_TIMEOUT) must be between 1ms and 30s")
+	}
+	if c.PipelineConcurrency < 0 {
+		bad("pipelineConcurrency (AUTHPOOL_PIPELINE_CONCURRENCY) must not be negative (0 means one per CPU)")
+	}
+	if c.WebhookWorkers < 0 || c.WebhookWorkers > 256 {
+		bad("webhookWorkers (AUTHPOOL_WEBHOOK_WORKERS) must be between 0 (deliver nothing here) and 256")
+	}
+	if c.WebhookMaxAttempts < 1 || c.WebhookMaxAttempts > 100 {
+		bad("webhookMaxAttempts (AUTHPOOL_WEBHOOK_MAX_ATTEMPTS) must be between 1 and 100")
+	}
+	if c.WebhookBackoff <= 0 || c.WebhookMaxBackoff < c.WebhookBackoff {
+		bad("webhookBackoff (AUTHPOOL_WEBHOOK_BACKOFF) must be positive and at most webhookMaxBackoff (AUTHPOOL_WEBHOOK_MAX_BACKOFF)")
+	}
+	if c.WebhookTimeout <= 0 || c.WebhookTimeout > Duration(5*time.Minute) {
+		bad("webhookTimeout (AUTHPOOL_WEBHOOK_TIMEOUT) must be between 1ms and 5m")
+	}
+	if c.WebhookPollInterval <= 0 {
+		bad("webhookPollInterval (AUTHPOOL_WEBHOOK_POLL_INTERVAL) must be positive")
 	}
 	return errors.Join(errs...)
 }

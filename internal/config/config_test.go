@@ -39,12 +39,14 @@ func TestFileThenEnvironment(t *testing.T) {
 		"AUTHPOOL_CONFIG":            file,
 		"AUTHPOOL_ADDR":              "127.0.0.1:7000", // env wins over the file
 		"AUTHPOOL_DATABASE_URL_FILE": secret,
+		"AUTHPOOL_WEBHOOK_BACKOFF":   "250ms",
+		"AUTHPOOL_WEBHOOK_WORKERS":   "0",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Addr != "127.0.0.1:7000" || time.Duration(c.TokenTTL) != 2*time.Hour || c.PasswordMinLength != 10 ||
-		c.DatabaseURL != "postgres://u:p@db/authpool" {
+		c.DatabaseURL != "postgres://u:p@db/authpool" || time.Duration(c.WebhookBackoff) != 250*time.Millisecond || c.WebhookWorkers != 0 {
 		t.Fatalf("loaded: %+v", c)
 	}
 	if s := c.InitialPoolSettings(); s.TokenTTL != 2*time.Hour || s.PasswordMinLength != 10 {
@@ -76,11 +78,18 @@ func TestValidateReportsEverything(t *testing.T) {
 	c.LogLevel = "loud"
 	c.LogFormat = "xml"
 	c.TrustedProxies = []string{"10.0.0.0/8", "not-a-cidr"}
+	c.PipelineTimeout = Duration(time.Minute)
+	c.WebhookWorkers = -1
+	c.WebhookMaxAttempts = 0
+	c.WebhookBackoff = Duration(2 * time.Hour)
+	c.WebhookTimeout = 0
+	c.WebhookPollInterval = 0
 	err = c.Validate()
 	if err == nil {
 		t.Fatal("invalid config accepted")
 	}
-	for _, want := range []string{"AUTHPOOL_ADDR", "AUTHPOOL_DATABASE_URL", "AUTHPOOL_TOKEN_TTL", "AUTHPOOL_PASSWORD_MEMORY_KIB", "AUTHPOOL_LOG_LEVEL", "AUTHPOOL_LOG_FORMAT", "not-a-cidr"} {
+	for _, want := range []string{"AUTHPOOL_ADDR", "AUTHPOOL_DATABASE_URL", "AUTHPOOL_TOKEN_TTL", "AUTHPOOL_PASSWORD_MEMORY_KIB", "AUTHPOOL_LOG_LEVEL", "AUTHPOOL_LOG_FORMAT", "not-a-cidr",
+		"AUTHPOOL_PIPELINE_TIMEOUT", "AUTHPOOL_WEBHOOK_WORKERS", "AUTHPOOL_WEBHOOK_MAX_ATTEMPTS", "AUTHPOOL_WEBHOOK_BACKOFF", "AUTHPOOL_WEBHOOK_TIMEOUT", "AUTHPOOL_WEBHOOK_POLL_INTERVAL"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not mention %s:\n%v", want, err)
 		}

@@ -39,14 +39,14 @@ func registerOpts(o *api.RegisterOptions) (auth.RegisterOptions, string) {
 	}
 	// Values decoded from JSON always re-encode, so the error is nil.
 	custom, _ := rawCustomData(o.CustomData)
-	return auth.RegisterOptions{ForceLogin: o.ForceLogin, GenerateToken: o.GenerateToken, CustomData: custom}, o.ClientIP
+	return auth.RegisterOptions{ForceLogin: o.ForceLogin, GenerateToken: o.GenerateToken, CustomData: custom, Context: o.Context}, o.ClientIP
 }
 
 func loginOpts(o *api.LoginOptions) (auth.LoginOptions, string) {
 	if o == nil {
 		return auth.LoginOptions{}, ""
 	}
-	return auth.LoginOptions{AutoRegister: o.AutoRegister, CaptchaCode: o.CaptchaCode, CaptchaID: o.CaptchaID}, o.ClientIP
+	return auth.LoginOptions{AutoRegister: o.AutoRegister, CaptchaCode: o.CaptchaCode, CaptchaID: o.CaptchaID, Context: o.Context}, o.ClientIP
 }
 
 // profileUpdate lists the fields an UpdateProfileInput sets, by the names

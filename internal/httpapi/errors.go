@@ -30,7 +30,7 @@ func status(c userpool.Code) int {
 		return st
 	}
 	switch c {
-	case userpool.CodeInternal:
+	case userpool.CodeInternal, userpool.CodePipelineFailed:
 		return http.StatusInternalServerError
 	case userpool.CodeBodyTooLarge:
 		return http.StatusRequestEntityTooLarge
@@ -44,7 +44,7 @@ func status(c userpool.Code) int {
 		return http.StatusServiceUnavailable
 	case userpool.CodeWrongPassword, userpool.CodeWrongAccountOrPassword, userpool.CodeNotLoggedIn, userpool.CodeTokenExpired, userpool.CodeTokenInvalid:
 		return http.StatusUnauthorized
-	case userpool.CodeCaptchaRequired, userpool.CodeUserBlocked, userpool.CodeRegistrationClosed, userpool.CodeNoPermission, userpool.CodeAccountLocked:
+	case userpool.CodeCaptchaRequired, userpool.CodeUserBlocked, userpool.CodeRegistrationClosed, userpool.CodeNoPermission, userpool.CodeAccountLocked, userpool.CodePipelineRejected:
 		return http.StatusForbidden
 	case userpool.CodeUserExists, userpool.CodeUsernameTaken, userpool.CodePhoneAlreadyBound, userpool.CodeEmailAlreadyBound,
 		userpool.CodeLastLoginMethod, userpool.CodeNotBound:

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -20,49 +19,32 @@ func (s *Store) AppendAudit(ctx context.Context, e *userpool.AuditEvent) error {
 	return s.insertAudit(ctx, s.write, e)
 }
 
-// insertAudit inserts events through q, which is the writer or the
-// transaction of the change the events record.
-func (s *Store) insertAudit(ctx context.Context, q queryer, events ...*userpool.AuditEvent) error {
-	for _, e := range events {
-		if e.ID == "" {
-			e.ID = uuid.NewString()
-		}
-		if e.CreatedAt.IsZero() {
-			e.CreatedAt = s.now()
-		}
-		e.CreatedAt = s.d.norm(e.CreatedAt)
-		detail := []byte("{}")
-		if e.Detail != nil {
-			var err error
-			if detail, err = json.Marshal(e.Detail); err != nil {
-				return fmt.Errorf("sqlstore: append audit: %w", err)
-			}
-		}
-		_, err := q.ExecContext(ctx, s.d.q("INSERT INTO audit_events ("+auditColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
-			e.ID, e.PoolID, e.UserID, e.Event, e.ClientIP, e.UserAgent, string(detail), s.d.timeArg(e.CreatedAt))
-		if s.d.foreignKeyViolation(err) {
-			return userpool.ErrPoolNotFound
-		}
-		if err != nil {
-			return fmt.Errorf("sqlstore: append audit: %w", err)
-		}
+// insertAudit inserts e through q: the writer, or the transaction of the
+// change e records.
+func (s *Store) insertAudit(ctx context.Context, q queryer, e *userpool.AuditEvent) error {
+	if e.ID == "" {
+		e.ID = uuid.NewString()
+	}
+	if e.CreatedAt.IsZero() {
+		e.CreatedAt = s.now()
+	}
+	e.CreatedAt = s.d.norm(e.CreatedAt)
+	detail, err := json.Marshal(e.Detail)
+	if err != nil {
+		return fmt.Errorf("sqlstore: append audit: %w", err)
+	}
+	if e.Detail == nil {
+		detail = []byte("{}")
+	}
+	_, err = q.ExecContext(ctx, s.d.q("INSERT INTO audit_events ("+auditColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+		e.ID, e.PoolID, e.UserID, e.Event, e.ClientIP, e.UserAgent, string(detail), s.d.timeArg(e.CreatedAt))
+	if s.d.foreignKeyViolation(err) {
+		return userpool.ErrPoolNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("sqlstore: append audit: %w", err)
 	}
 	return nil
-}
-
-// withAudit runs write on the writer; when there are audit events, it runs
-// write and their insert in one transaction, so the log records exactly the
-// changes that happened. write's error is returned as is.
-func (s *Store) withAudit(ctx context.Context, op string, events []*userpool.AuditEvent, write func(q queryer) error) error {
-	if len(events) == 0 {
-		return write(s.write)
-	}
-	return s.inTx(ctx, op, func(tx *sql.Tx) error {
-		if err := write(tx); err != nil {
-			return err
-		}
-		return s.insertAudit(ctx, tx, events...)
-	})
 }
 
 // PurgeAudit deletes events older than before (audit retention).

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/authpool/authpool/internal/userpool"
 )
 
 // IncrCounter is one upsert: a live window counts up, an ended one starts
@@ -67,15 +69,21 @@ func (s *Store) DecrCounter(ctx context.Context, key string, now time.Time) erro
 }
 
 // PurgeExpired deletes ended counters, expired verification codes and
-// expired CAPTCHAs; a new short-lived table adds its DELETE here.
+// CAPTCHAs, and webhook deliveries finished more than
+// userpool.DeliveryRetention ago (their attempts go with them through the
+// foreign key); a new short-lived table adds its DELETE here.
 func (s *Store) PurgeExpired(ctx context.Context, now time.Time) (int64, error) {
 	var total int64
-	for _, q := range []string{
-		"DELETE FROM counters WHERE window_end <= ?",
-		"DELETE FROM verification_codes WHERE expires_at <= ?",
-		"DELETE FROM captchas WHERE expires_at <= ?",
+	for _, p := range []struct {
+		query string
+		at    time.Time
+	}{
+		{"DELETE FROM counters WHERE window_end <= ?", now},
+		{"DELETE FROM verification_codes WHERE expires_at <= ?", now},
+		{"DELETE FROM captchas WHERE expires_at <= ?", now},
+		{"DELETE FROM webhook_deliveries WHERE status <> 'pending' AND finished_at <= ?", now.Add(-userpool.DeliveryRetention)},
 	} {
-		res, err := s.write.ExecContext(ctx, s.d.q(q), s.d.timeArg(s.d.norm(now)))
+		res, err := s.write.ExecContext(ctx, s.d.q(p.query), s.d.timeArg(s.d.norm(p.at)))
 		if err != nil {
 			return total, fmt.Errorf("sqlstore: purge expired: %w", err)
 		}

@@ -29,18 +29,28 @@ type dialect struct {
 	// forUpdate locks the rows read inside a read-modify-write transaction.
 	// SQLite needs none: BEGIN IMMEDIATE already holds the only write lock.
 	forUpdate string
+	// skipLocked makes concurrent claimers (webhook workers on several
+	// replicas) pass over rows another transaction holds instead of waiting
+	// for them; the alias it locks is "d". SQLite needs none: one writer.
+	skipLocked string
+	// timeType is the SQL type of a time column, for casting parameters
+	// whose type the query does not otherwise fix (INSERT ... SELECT ?).
+	timeType string
 }
 
 var (
 	sqliteDialect = dialect{
 		name:      "sqlite",
 		precision: time.Millisecond,
+		timeType:  "INTEGER",
 	}
 	postgresDialect = dialect{
-		name:      "postgres",
-		numbered:  true,
-		precision: time.Microsecond,
-		forUpdate: " FOR UPDATE",
+		name:       "postgres",
+		numbered:   true,
+		precision:  time.Microsecond,
+		forUpdate:  " FOR UPDATE",
+		skipLocked: " FOR UPDATE OF d SKIP LOCKED",
+		timeType:   "TIMESTAMPTZ",
 	}
 )
 

@@ -68,10 +68,10 @@ func (s *Store) GetSession(ctx context.Context, id string) (*userpool.Session, e
 // ExtendSession moves an alive session's expiry to expiresAt. The
 // aliveness check and the write are one conditional UPDATE, so a session
 // revoked a moment earlier by another replica cannot be extended. The
-// audit events go in the same transaction.
-func (s *Store) ExtendSession(ctx context.Context, id string, now, expiresAt time.Time, audit ...*userpool.AuditEvent) (*userpool.Session, error) {
+// records go in the same transaction.
+func (s *Store) ExtendSession(ctx context.Context, id string, now, expiresAt time.Time, recs ...userpool.Record) (*userpool.Session, error) {
 	sess := new(userpool.Session)
-	err := s.withAudit(ctx, "extend session", audit, func(q queryer) error {
+	err := s.withRecords(ctx, "extend session", recs, func(q queryer) error {
 		err := q.QueryRowContext(ctx, s.d.q(`UPDATE sessions SET expires_at = ?
 			WHERE id = ? AND revoked_at IS NULL AND expires_at > ?
 			RETURNING `+sessionColumns),
@@ -93,10 +93,10 @@ func (s *Store) ExtendSession(ctx context.Context, id string, now, expiresAt tim
 // RevokeSession marks the session revoked at now. Only one of several
 // concurrent calls succeeds; the others, like calls for a missing or
 // already revoked session, get ErrSessionNotFound. An expired session can
-// still be revoked, which records the logout. The audit events go in the
-// same transaction (and are not written when the revoke fails).
-func (s *Store) RevokeSession(ctx context.Context, id string, now time.Time, audit ...*userpool.AuditEvent) error {
-	return s.withAudit(ctx, "revoke session", audit, func(q queryer) error {
+// still be revoked, which records the logout. The records go in the same
+// transaction (and are not written when the revoke fails).
+func (s *Store) RevokeSession(ctx context.Context, id string, now time.Time, recs ...userpool.Record) error {
+	return s.withRecords(ctx, "revoke session", recs, func(q queryer) error {
 		res, err := q.ExecContext(ctx, s.d.q("UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL"),
 			s.d.timeArg(s.d.norm(now)), id)
 		if err != nil {

@@ -88,8 +88,8 @@ func (d dialect) writeUserErr(op string, err error) error {
 // CreateUser inserts u, filling in ID (a random UUID), CreatedAt and
 // UpdatedAt when they are empty. On return u holds what was stored, times
 // truncated to the backend's precision. A user of a pool that does not
-// exist gets ErrPoolNotFound. The audit events go in the same transaction.
-func (s *Store) CreateUser(ctx context.Context, u *userpool.User, audit ...*userpool.AuditEvent) error {
+// exist gets ErrPoolNotFound. The records go in the same transaction.
+func (s *Store) CreateUser(ctx context.Context, u *userpool.User, recs ...userpool.Record) error {
 	if u.ID == "" {
 		u.ID = uuid.NewString()
 	}
@@ -100,7 +100,7 @@ func (s *Store) CreateUser(ctx context.Context, u *userpool.User, audit ...*user
 		u.UpdatedAt = u.CreatedAt
 	}
 	s.d.normUser(u)
-	return s.withAudit(ctx, "create user", audit, func(q queryer) error {
+	return s.withRecords(ctx, "create user", recs, func(q queryer) error {
 		if _, err := q.ExecContext(ctx, s.d.q(userInsert), s.d.userArgs(u)...); err != nil {
 			return s.d.writeUserErr("create user", err)
 		}
@@ -150,8 +150,9 @@ func (s *Store) getUser(ctx context.Context, q queryer, op, where string, args .
 // When fn leaves UpdatedAt as it was (or zero), the store sets it to the
 // current time; a caller with an injected clock sets it in fn. A CreatedAt
 // zeroed by fn keeps its old value. fn must not change ID or PoolID. The
-// audit events are appended in the same transaction, after fn succeeds.
-func (s *Store) UpdateUser(ctx context.Context, poolID, id string, fn func(*userpool.User) error, audit ...*userpool.AuditEvent) (*userpool.User, error) {
+// records are inserted in the same transaction after fn returns, so fn may
+// still complete them.
+func (s *Store) UpdateUser(ctx context.Context, poolID, id string, fn func(*userpool.User) error, recs ...userpool.Record) (*userpool.User, error) {
 	var u *userpool.User
 	err := s.inTx(ctx, "update user", func(tx *sql.Tx) error {
 		var err error
@@ -177,7 +178,7 @@ func (s *Store) UpdateUser(ctx context.Context, poolID, id string, fn func(*user
 		if _, err := tx.ExecContext(ctx, s.d.q(userUpdate), args...); err != nil {
 			return s.d.writeUserErr("update user", err)
 		}
-		return s.insertAudit(ctx, tx, audit...)
+		return s.insertRecords(ctx, tx, recs)
 	})
 	if err != nil {
 		return nil, err
@@ -186,17 +187,20 @@ func (s *Store) UpdateUser(ctx context.Context, poolID, id string, fn func(*user
 }
 
 // DeleteUser deletes the user and, through the foreign key, its sessions.
-func (s *Store) DeleteUser(ctx context.Context, poolID, id string) error {
-	res, err := s.write.ExecContext(ctx, s.d.q("DELETE FROM users WHERE pool_id = ? AND id = ?"), poolID, id)
-	if err != nil {
-		return fmt.Errorf("sqlstore: delete user: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("sqlstore: delete user: %w", err)
-	}
-	if n == 0 {
-		return userpool.ErrUserNotFound
-	}
-	return nil
+// The records go in the same transaction.
+func (s *Store) DeleteUser(ctx context.Context, poolID, id string, recs ...userpool.Record) error {
+	return s.withRecords(ctx, "delete user", recs, func(q queryer) error {
+		res, err := q.ExecContext(ctx, s.d.q("DELETE FROM users WHERE pool_id = ? AND id = ?"), poolID, id)
+		if err != nil {
+			return fmt.Errorf("sqlstore: delete user: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("sqlstore: delete user: %w", err)
+		}
+		if n == 0 {
+			return userpool.ErrUserNotFound
+		}
+		return nil
+	})
 }

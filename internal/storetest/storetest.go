@@ -168,6 +168,13 @@ func Run(t *testing.T, open func(t *testing.T) userpool.Store) {
 		{"Race/SpendCodeOnce", testRaceSpendCode},
 		{"Race/CodeAttempts", testRaceCodeAttempts},
 		{"Race/EnsureServerSecret", testRaceServerSecret},
+		{"Pipelines/CRUDAndOrder", testPipelines},
+		{"Pipelines/LogsBounded", testPipelineLogs},
+		{"Webhooks/Subscriptions", testSubscriptions},
+		{"Webhooks/OutboxFanOut", testOutboxFanOut},
+		{"Webhooks/OutboxRollback", testOutboxRollback},
+		{"Webhooks/DeliveryLifecycle", testDeliveryLifecycle},
+		{"Race/ClaimDeliveries", testRaceClaimDeliveries},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -21,6 +21,8 @@ const (
 	CodeUnknownUserPool    Code = 1006
 	CodeUnavailable        Code = 1008
 	CodeRegistrationClosed Code = 1009
+	CodePipelineRejected   Code = 1020
+	CodePipelineFailed     Code = 1021
 	CodeCaptchaRequired    Code = 2000
 	CodeWrongCode          Code = 2001
 	CodeInvalidEmail       Code = 2003

@@ -30,10 +30,10 @@ type Store interface {
 
 	// CreateUser inserts u. A duplicate email (case-insensitive), username or
 	// phone within the pool returns ErrEmailTaken, ErrUsernameTaken or
-	// ErrPhoneTaken. The audit events, if any, are appended in the same
-	// transaction: both are stored or neither (the same holds for every
-	// method below that takes audit events).
-	CreateUser(ctx context.Context, u *User, audit ...*AuditEvent) error
+	// ErrPhoneTaken. The records, if any, are written in the same
+	// transaction: the change and its records are stored together or not at
+	// all (the same holds for every method below that takes records).
+	CreateUser(ctx context.Context, u *User, recs ...Record) error
 	GetUser(ctx context.Context, poolID, id string) (*User, error)
 	// GetUserByEmail matches case-insensitively.
 	GetUserByEmail(ctx context.Context, poolID, email string) (*User, error)
@@ -42,18 +42,20 @@ type Store interface {
 	// UpdateUser reads the user, calls fn and writes the result in one
 	// transaction (compare-and-swap); fn's error aborts the write and is
 	// returned as is. Uniqueness violations return the sentinels above.
-	UpdateUser(ctx context.Context, poolID, id string, fn func(*User) error, audit ...*AuditEvent) (*User, error)
-	DeleteUser(ctx context.Context, poolID, id string) error
+	// The records are written after fn returns, so fn may still complete
+	// them (an Event's payload showing the user as written, for example).
+	UpdateUser(ctx context.Context, poolID, id string, fn func(*User) error, recs ...Record) (*User, error)
+	DeleteUser(ctx context.Context, poolID, id string, recs ...Record) error
 
 	CreateSession(ctx context.Context, s *Session) error
 	// GetSession returns ErrSessionNotFound for unknown ids.
 	GetSession(ctx context.Context, id string) (*Session, error)
 	// ExtendSession moves an alive session's expiry to expiresAt; it returns
 	// ErrSessionNotFound when the session is missing, revoked or expired at now.
-	ExtendSession(ctx context.Context, id string, now, expiresAt time.Time, audit ...*AuditEvent) (*Session, error)
+	ExtendSession(ctx context.Context, id string, now, expiresAt time.Time, recs ...Record) (*Session, error)
 	// RevokeSession marks the session revoked at now. Revoking a revoked or
 	// missing session returns ErrSessionNotFound.
-	RevokeSession(ctx context.Context, id string, now time.Time, audit ...*AuditEvent) error
+	RevokeSession(ctx context.Context, id string, now time.Time, recs ...Record) error
 	// RevokeUserSessions revokes every alive session of the user and reports
 	// how many it revoked.
 	RevokeUserSessions(ctx context.Context, poolID, userID string, now time.Time) (int, error)
@@ -85,8 +87,10 @@ type Store interface {
 	GetCounter(ctx context.Context, key string, now time.Time) (count int64, windowEnd time.Time, err error)
 	// ResetCounter deletes the counter; deleting a missing one is no error.
 	ResetCounter(ctx context.Context, key string) error
-	// PurgeExpired deletes counters (and other short-lived rows: CAPTCHAs)
-	// whose time has passed at now, and reports how many rows it deleted.
+	// PurgeExpired deletes counters and other short-lived rows (expired
+	// codes and CAPTCHAs, webhook deliveries finished more than
+	// DeliveryRetention ago) whose time has passed at now, and reports how
+	// many rows it deleted.
 	PurgeExpired(ctx context.Context, now time.Time) (int64, error)
 
 	// CreateCaptcha stores a CAPTCHA challenge.
@@ -107,4 +111,7 @@ type Store interface {
 	// PurgeAudit deletes events created before before, in every pool, and
 	// reports how many it deleted (audit retention).
 	PurgeAudit(ctx context.Context, before time.Time) (int64, error)
+	// Pipelines and webhooks; see pipeline.go and webhook.go.
+	PipelineStore
+	WebhookStore
 }

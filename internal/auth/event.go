@@ -1,0 +1,75 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/authpool/authpool/api"
+	"github.com/authpool/authpool/internal/pipeline"
+	"github.com/authpool/authpool/internal/userpool"
+)
+
+// Webhook event types the use cases emit (see api.EventTypes for all).
+const (
+	eventUserRegistered      = api.EventUserRegistered
+	eventUserLogin           = api.EventUserLogin
+	eventUserLoginFailed     = api.EventUserLoginFailed
+	eventUserLogout          = api.EventUserLogout
+	eventUserUpdated         = api.EventUserUpdated
+	eventUserPasswordChanged = api.EventUserPasswordChanged
+)
+
+// userEvent builds the webhook event typ about u, to be passed to the
+// store write that makes the change, so that both are stored in one
+// transaction (the outbox).
+func (s *Service) userEvent(typ string, m Meta, u *userpool.User) *userpool.Event {
+	return pipeline.UserEvent(typ, u, m.request(), s.now().UTC())
+}
+
+// updateUser is UpdateUser that reports the change as the webhook event
+// typ, written in the same transaction (with recs, such as audit events).
+// The event shows the user as written: it is built inside the
+// read-modify-write, after fn.
+func (s *Service) updateUser(ctx context.Context, m Meta, poolID, id, typ string, fn func(*userpool.User) error, recs ...userpool.Record) (*userpool.User, error) {
+	ev := new(userpool.Event)
+	return s.store.UpdateUser(ctx, poolID, id, func(x *userpool.User) error {
+		before := x.UpdatedAt
+		if err := fn(x); err != nil {
+			return err
+		}
+		now := s.now().UTC()
+		if x.UpdatedAt.Equal(before) {
+			x.UpdatedAt = now
+		}
+		*ev = *pipeline.UserEvent(typ, x, m.request(), now)
+		return nil
+	}, append([]userpool.Record{ev}, recs...)...)
+}
+
+// loginFailed reports a failed login as user.login_failed (in its own
+// transaction: no change accompanies it) and returns err unchanged. Only
+// refusals of the attempt count (codes 2000 and up: unknown account, wrong
+// password, blocked, CAPTCHA...; and pipeline refusals), not malformed
+// requests or internal failures.
+func (s *Service) loginFailed(ctx context.Context, m Meta, err error) error {
+	var e *userpool.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	if e.Code < 2000 && e.Code != userpool.CodePipelineRejected && e.Code != userpool.CodePipelineFailed {
+		return err
+	}
+	poolID, perr := s.poolID(ctx, m)
+	if perr != nil {
+		return err
+	}
+	ev := pipeline.NewEvent(eventUserLoginFailed, poolID, s.now().UTC(), api.WebhookData{
+		ClientIP: m.ClientIP, UserAgent: m.UserAgent, Method: m.flow.method, Identifier: m.flow.identifier,
+		Code: int(e.Code), Reason: e.Reason,
+	})
+	if werr := s.store.WriteRecords(context.WithoutCancel(ctx), ev); werr != nil {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "user.login_failed event not stored", slog.String("error", werr.Error()))
+	}
+	return err
+}

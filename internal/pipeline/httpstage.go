@@ -1,0 +1,89 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/authpool/authpool/api"
+	"github.com/authpool/authpool/internal/userpool"
+)
+
+// maxStageResponse bounds an HTTP pipeline's answer.
+const maxStageResponse = 64 << 10
+
+// runHTTP posts the stage's input to p.URL, signed with p.Secret, and reads
+// the decision: a 2xx answer with an empty body or {"user": {...}} accepts,
+// {"error": "message"} rejects; anything else (another status, a body that
+// is not such JSON, no answer in time) is a failure.
+func (r *Runner) runHTTP(ctx context.Context, p *userpool.Pipeline, stage userpool.PipelineStage, timeout time.Duration, userJSON, ctxJSON []byte) (Trial, []byte) {
+	fail := func(format string, args ...any) (Trial, []byte) {
+		return Trial{Outcome: userpool.PipelineFailed, Message: fmt.Sprintf(format, args...)}, nil
+	}
+	body, err := json.Marshal(struct {
+		Stage   string          `json:"stage"`
+		User    json.RawMessage `json:"user"`
+		Context json.RawMessage `json:"context"`
+	}{string(stage), userJSON, ctxJSON})
+	if err != nil {
+		return fail("encode request: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.URL, bytes.NewReader(body))
+	if err != nil {
+		return fail("the pipeline's URL is invalid")
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "authpool-pipeline")
+	if err := setSignature(req.Header, p.Secret, newMessageID(), r.now(), body); err != nil {
+		return fail("sign the request: %v", err)
+	}
+	resp, err := r.cfg.Client.Do(req)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return fail("the pipeline's endpoint did not answer within the time limit of %v", timeout)
+		}
+		if ue, ok := errors.AsType[*url.Error](err); ok {
+			err = ue.Err // the URL may carry a token; it is not repeated
+		}
+		return fail("the pipeline's endpoint could not be reached: %v", err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxStageResponse+1))
+	if err != nil {
+		return fail("read the pipeline's answer: %v", err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fail("the pipeline's endpoint answered HTTP %d", resp.StatusCode)
+	}
+	if len(raw) > maxStageResponse {
+		return fail("the pipeline's answer is larger than %d bytes", maxStageResponse)
+	}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return Trial{Outcome: userpool.PipelineAccepted}, nil
+	}
+	var ans api.PipelineResponse
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&ans); err != nil {
+		return fail(`the pipeline's answer is not {"user": {...}} or {"error": "message"}`)
+	}
+	if ans.Error != "" {
+		return Trial{Outcome: userpool.PipelineRejected, Message: ans.Error}, nil
+	}
+	if ans.User == nil {
+		return Trial{Outcome: userpool.PipelineAccepted}, nil
+	}
+	returned, err := json.Marshal(ans.User)
+	if err != nil {
+		return fail("read the pipeline's answer: %v", err)
+	}
+	return Trial{Outcome: userpool.PipelineAccepted}, returned
+}

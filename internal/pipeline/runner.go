@@ -1,0 +1,370 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"reflect"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/authpool/authpool/api"
+	"github.com/authpool/authpool/internal/userpool"
+)
+
+// Limits of a pipeline and of what one run may produce.
+const (
+	// MaxScriptBytes bounds a script's source.
+	MaxScriptBytes = 32 << 10
+	// MaxTimeout is the longest time limit a pipeline may set.
+	MaxTimeout = 30 * time.Second
+	// maxMessage bounds a rejection or failure message.
+	maxMessage = 512
+	// maxOutput bounds the console output kept of one run.
+	maxOutput = 8 << 10
+	// maxUserJSON bounds the user a pipeline returns.
+	maxUserJSON = 64 << 10
+)
+
+// Store is what the runner needs of the store.
+type Store interface {
+	ListPipelines(ctx context.Context, poolID string, stage userpool.PipelineStage) ([]*userpool.Pipeline, error)
+	AppendPipelineLog(ctx context.Context, l *userpool.PipelineLog, keep int) error
+	AppendAudit(ctx context.Context, e *userpool.AuditEvent) error
+}
+
+// Config are the runner's process-wide settings.
+type Config struct {
+	// Timeout limits a run of a pipeline that sets none (default 3 s).
+	Timeout time.Duration
+	// Concurrency bounds the scripts running at once (default GOMAXPROCS);
+	// a run waits for a slot at most its own time limit.
+	Concurrency int
+	// LogKeep is how many logs each pipeline keeps (default 200).
+	LogKeep int
+	// Client makes the requests of HTTP pipelines and of the scripts' http
+	// helper; nil means a client that follows no redirects.
+	Client *http.Client
+}
+
+// Runner runs pipelines. It is safe for concurrent use.
+type Runner struct {
+	store Store
+	cfg   Config
+	now   func() time.Time
+	log   *slog.Logger
+	slots chan struct{}
+
+	mu       sync.Mutex
+	programs map[string]*compiled // by script source hash
+}
+
+// NewRunner builds a Runner; now may be nil (time.Now).
+func NewRunner(store Store, cfg Config, now func() time.Time, log *slog.Logger) *Runner {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 3 * time.Second
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = runtime.GOMAXPROCS(0)
+	}
+	if cfg.LogKeep <= 0 {
+		cfg.LogKeep = 200
+	}
+	if cfg.Client == nil {
+		cfg.Client = noRedirectClient()
+	}
+	if now == nil {
+		now = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Runner{store: store, cfg: cfg, now: now, log: log, slots: make(chan struct{}, cfg.Concurrency), programs: map[string]*compiled{}}
+}
+
+// noRedirectClient never follows a redirect: a pipeline endpoint or an
+// allowed host must not send a request on to somewhere else.
+func noRedirectClient() *http.Client {
+	return &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// Request describes the request a flow serves.
+type Request struct {
+	IP, UserAgent string
+	// Method is the registration or login method; Identifier the email,
+	// username or phone the request names.
+	Method, Identifier string
+}
+
+// Input is one stage of one flow.
+type Input struct {
+	Stage  userpool.PipelineStage
+	PoolID string
+	// User is the registration input at pre-register, the stored user
+	// after; nil at pre-authentication.
+	User    *userpool.User
+	Request Request
+	// Params is the client's context option.
+	Params map[string]any
+	// Check validates the profile changes the pipelines made so far (by
+	// JSON field name); a pipeline whose changes it refuses has failed.
+	Check func(changes map[string]string) error
+}
+
+// Result is what the stage's pipelines changed.
+type Result struct {
+	// Changes are the profile fields set, by JSON name (as in api.Profile),
+	// each differing from the input user's value.
+	Changes map[string]string
+}
+
+// Trial is the result of one run of one pipeline.
+type Trial struct {
+	Outcome userpool.PipelineOutcome
+	// Message is the rejection message or the failure's description.
+	Message string
+	// Output is the captured console output.
+	Output string
+	// Changes are the profile fields the run set (accepted runs).
+	Changes  map[string]string
+	Duration time.Duration
+}
+
+// Run runs the enabled pipelines of in.Stage of in.PoolID in order, each
+// seeing the changes of the ones before. The first rejection or failure
+// stops the flow: it is logged to the pipeline's log and the audit log and
+// returned as a coded error (1020 with the pipeline's message, or 1021).
+func (r *Runner) Run(ctx context.Context, in Input) (Result, error) {
+	ps, err := r.store.ListPipelines(ctx, in.PoolID, in.Stage)
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{Changes: map[string]string{}}
+	user := userDoc(in.User)
+	for _, p := range ps {
+		if !p.Enabled {
+			continue
+		}
+		tr := r.run(ctx, p, in, user)
+		check(&tr, in.Check, res.Changes)
+		r.record(ctx, p, in, tr)
+		switch tr.Outcome {
+		case userpool.PipelineRejected:
+			e := userpool.Errorf(userpool.CodePipelineRejected, "pipeline_rejected", "%s", tr.Message)
+			e.Data = map[string]any{"pipelineId": p.ID, "stage": string(p.Stage)}
+			return Result{}, e
+		case userpool.PipelineFailed:
+			e := userpool.Errorf(userpool.CodePipelineFailed, "pipeline_failed", "a pipeline of this user pool failed, so the request was refused")
+			e.Data = map[string]any{"pipelineId": p.ID, "stage": string(p.Stage)}
+			return Result{}, e
+		}
+		for k, v := range tr.Changes {
+			res.Changes[k] = v
+			if user != nil {
+				user[k] = v
+			}
+		}
+	}
+	return res, nil
+}
+
+// Try runs one pipeline (enabled or not, stored or not) against in without
+// recording anything: the admin's test run.
+func (r *Runner) Try(ctx context.Context, p *userpool.Pipeline, in Input) Trial {
+	tr := r.run(ctx, p, in, userDoc(in.User))
+	check(&tr, in.Check, nil)
+	return tr
+}
+
+// check turns an accepted run whose changes (on top of the earlier ones)
+// Check refuses into a failed one: the pipeline produced an invalid user.
+func check(tr *Trial, fn func(map[string]string) error, earlier map[string]string) {
+	if tr.Outcome != userpool.PipelineAccepted || len(tr.Changes) == 0 || fn == nil {
+		return
+	}
+	all := make(map[string]string, len(earlier)+len(tr.Changes))
+	for k, v := range earlier {
+		all[k] = v
+	}
+	for k, v := range tr.Changes {
+		all[k] = v
+	}
+	if err := fn(all); err != nil {
+		tr.Outcome, tr.Message = userpool.PipelineFailed, clip("the pipeline returned an invalid user: "+userpool.AsError(err).Message, maxMessage)
+	}
+}
+
+// run runs p once against user (a JSON document of the user, or nil).
+func (r *Runner) run(ctx context.Context, p *userpool.Pipeline, in Input, user map[string]any) Trial {
+	start := time.Now()
+	userJSON, err := json.Marshal(user)
+	if err != nil {
+		return Trial{Outcome: userpool.PipelineFailed, Message: "encode user: " + err.Error()}
+	}
+	req := api.PipelineRequest{Stage: string(in.Stage), Context: api.PipelineContext{
+		Stage: string(in.Stage), Params: in.Params,
+		Request: api.PipelineRequestInfo{
+			IP: in.Request.IP, UserAgent: in.Request.UserAgent, UserPoolID: in.PoolID,
+			Method: in.Request.Method, Identifier: in.Request.Identifier,
+		},
+	}}
+	if req.Context.Params == nil {
+		req.Context.Params = map[string]any{}
+	}
+	ctxJSON, err := json.Marshal(req.Context)
+	if err != nil {
+		return Trial{Outcome: userpool.PipelineFailed, Message: "encode context: " + err.Error()}
+	}
+	timeout := p.Timeout
+	if timeout <= 0 {
+		timeout = r.cfg.Timeout
+	}
+	timeout = min(timeout, MaxTimeout)
+	var tr Trial
+	var returned []byte
+	switch p.Kind {
+	case userpool.PipelineScript:
+		tr, returned = r.runScript(ctx, p, timeout, userJSON, ctxJSON)
+	case userpool.PipelineHTTP:
+		tr, returned = r.runHTTP(ctx, p, in.Stage, timeout, userJSON, ctxJSON)
+	default:
+		tr = Trial{Outcome: userpool.PipelineFailed, Message: fmt.Sprintf("unknown pipeline kind %q", p.Kind)}
+	}
+	if tr.Outcome == userpool.PipelineAccepted && user != nil && returned != nil {
+		changes, err := diffProfile(user, returned)
+		if err != nil {
+			tr.Outcome, tr.Message = userpool.PipelineFailed, "the pipeline returned an invalid user: "+err.Error()
+		}
+		tr.Changes = changes
+	}
+	tr.Message = clip(tr.Message, maxMessage)
+	tr.Duration = time.Since(start)
+	return tr
+}
+
+// record keeps a run in the pipeline's log when it printed something or
+// did not accept, and a refusal in the audit log. A failure to record is
+// logged, never returned: the flow's answer does not depend on it. The
+// writes outlive a cancelled request so that its failure is recorded.
+func (r *Runner) record(ctx context.Context, p *userpool.Pipeline, in Input, tr Trial) {
+	if tr.Output == "" && tr.Outcome == userpool.PipelineAccepted {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	l := &userpool.PipelineLog{
+		PoolID: p.PoolID, PipelineID: p.ID, Stage: in.Stage, Outcome: tr.Outcome,
+		Message: tr.Message, Output: tr.Output, Duration: tr.Duration, CreatedAt: r.now().UTC(),
+	}
+	if err := r.store.AppendPipelineLog(ctx, l, r.cfg.LogKeep); err != nil {
+		r.log.LogAttrs(ctx, slog.LevelWarn, "pipeline log not stored", slog.String("pipeline_id", p.ID), slog.String("error", err.Error()))
+	}
+	if tr.Outcome == userpool.PipelineAccepted {
+		return
+	}
+	userID := ""
+	if in.User != nil {
+		userID = in.User.ID
+	}
+	a := &userpool.AuditEvent{
+		PoolID: p.PoolID, UserID: userID, Event: "pipeline." + string(tr.Outcome),
+		ClientIP: in.Request.IP, UserAgent: in.Request.UserAgent, CreatedAt: r.now().UTC(),
+		Detail: map[string]string{"pipelineId": p.ID, "stage": string(in.Stage), "message": tr.Message},
+	}
+	if err := r.store.AppendAudit(ctx, a); err != nil {
+		r.log.LogAttrs(ctx, slog.LevelWarn, "pipeline audit event not stored", slog.String("pipeline_id", p.ID), slog.String("error", err.Error()))
+	}
+	r.log.LogAttrs(ctx, slog.LevelWarn, "pipeline refused a request", slog.String("pipeline_id", p.ID),
+		slog.String("stage", string(in.Stage)), slog.String("outcome", string(tr.Outcome)))
+}
+
+// userDoc is the user as pipelines see it: the JSON of api.User.
+func userDoc(u *userpool.User) map[string]any {
+	if u == nil {
+		return nil
+	}
+	b, err := json.Marshal(APIUser(u))
+	if err != nil {
+		panic(err) // api.User always encodes
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		panic(err)
+	}
+	// A field api.User omits when empty is "" to the script, as in Authing.
+	for _, name := range profileNames {
+		if _, ok := m[name]; !ok {
+			m[name] = ""
+		}
+	}
+	return m
+}
+
+// APIUser is u as the API (and webhooks and pipelines) show it.
+func APIUser(u *userpool.User) *api.User {
+	return &api.User{
+		ID: u.ID, UserPoolID: u.PoolID,
+		Email: u.Email, EmailVerified: u.EmailVerified,
+		Phone: u.Phone, PhoneVerified: u.PhoneVerified,
+		Profile:     api.Profile(u.Profile),
+		LoginsCount: u.LoginsCount, LastLogin: u.LastLogin, SignedUp: u.SignedUp,
+		Blocked: u.Blocked, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
+	}
+}
+
+// profileNames are the JSON names of the profile fields, the only ones a
+// pipeline may change.
+var profileNames = func() []string {
+	var names []string
+	t := reflect.TypeFor[api.Profile]()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		names = append(names, name)
+	}
+	return names
+}()
+
+// diffProfile returns the profile fields of the returned user (JSON) that
+// differ from before. A field the pipeline removed or left out keeps its
+// value; null clears it; anything but a string or null is an error.
+func diffProfile(before map[string]any, returned []byte) (map[string]string, error) {
+	var after map[string]any
+	if err := json.Unmarshal(returned, &after); err != nil {
+		return nil, fmt.Errorf("not a JSON object")
+	}
+	changes := map[string]string{}
+	for _, name := range profileNames {
+		v, ok := after[name]
+		if !ok {
+			continue
+		}
+		var s string
+		switch v := v.(type) {
+		case nil:
+		case string:
+			s = v
+		default:
+			return nil, fmt.Errorf("%s must be a string", name)
+		}
+		if old, _ := before[name].(string); s != old {
+			changes[name] = s
+		}
+	}
+	return changes, nil
+}
+
+// clip shortens s to at most n bytes without splitting a character.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}

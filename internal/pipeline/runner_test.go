@@ -1,0 +1,191 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authpool/authpool/internal/sqlstore"
+	"github.com/authpool/authpool/internal/storetest"
+	"github.com/authpool/authpool/internal/userpool"
+)
+
+// TestRunRecords runs a stage's pipelines over a real store: in order,
+// each seeing the changes before it; disabled ones skipped; a refusal stops
+// the flow with its code and lands in the pipeline's log and the audit log.
+func TestRunRecords(t *testing.T) {
+	for backend, url := range storetest.DatabaseURLs(t) {
+		t.Run(backend, func(t *testing.T) {
+			ctx := context.Background()
+			st, err := sqlstore.Open(ctx, url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			if err := st.CreatePool(ctx, &userpool.Pool{ID: "p1", Name: "p1"}); err != nil {
+				t.Fatal(err)
+			}
+			add := func(id string, order int, enabled bool, src string) {
+				p := script(src)
+				p.ID, p.Order, p.Enabled, p.Name = id, order, enabled, id
+				if err := Validate(p); err != nil {
+					t.Fatalf("Validate %s: %v", id, err)
+				}
+				if err := st.CreatePipeline(ctx, p); err != nil {
+					t.Fatal(err)
+				}
+			}
+			add("lower", 0, true, `async function pipe(user, context, callback) {
+				user.nickname = user.nickname.toLowerCase(); console.log("lowered"); callback(null, user, context) }`)
+			add("off", 1, false, `async function pipe(user, context, callback) { callback(new Error("disabled pipelines do not run")) }`)
+			add("suffix", 2, true, `async function pipe(user, context, callback) {
+				user.nickname = user.nickname + "!"; callback(null, user, context) }`)
+			r := NewRunner(st, Config{LogKeep: 10}, nil, nil)
+			res, err := r.Run(ctx, input())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !equalMaps(res.Changes, map[string]string{"nickname": "ann smith!"}) {
+				t.Fatalf("changes %v", res.Changes)
+			}
+			logs, _ := st.ListPipelineLogs(ctx, "p1", "lower", 0)
+			if len(logs) != 1 || logs[0].Output != "lowered\n" || logs[0].Outcome != userpool.PipelineAccepted {
+				t.Fatalf("log of a run that printed: %+v", logs)
+			}
+			if logs, _ := st.ListPipelineLogs(ctx, "p1", "suffix", 0); len(logs) != 0 {
+				t.Fatalf("a silent accepted run was logged: %+v", logs)
+			}
+
+			// Check refuses what the pipelines produced: that is the
+			// pipeline's failure.
+			in := input()
+			in.Check = func(ch map[string]string) error {
+				if len(ch["nickname"]) > 9 {
+					return userpool.Errorf(userpool.CodeInvalidArgument, "invalid_profile", "nickname must be at most 9 characters")
+				}
+				return nil
+			}
+			_, err = r.Run(ctx, in)
+			if e := userpool.AsError(err); e.Code != userpool.CodePipelineFailed || e.Data["pipelineId"] != "suffix" {
+				t.Fatalf("invalid change: %v", err)
+			}
+			logs, _ = st.ListPipelineLogs(ctx, "p1", "suffix", 0)
+			if len(logs) != 1 || logs[0].Outcome != userpool.PipelineFailed || !strings.Contains(logs[0].Message, "at most 9") {
+				t.Fatalf("failure log: %+v", logs)
+			}
+
+			add("gate", 3, true, `async function pipe(user, context, callback) {
+				if (!user.emailVerified) return callback(new Error("Please verify your email")); callback(null, user, context) }`)
+			_, err = r.Run(ctx, input())
+			var e *userpool.Error
+			if !errors.As(err, &e) || e.Code != userpool.CodePipelineRejected || e.Message != "Please verify your email" || e.Data["stage"] != "post-authentication" {
+				t.Fatalf("rejection: %v", err)
+			}
+			audit, _ := st.ListAudit(ctx, userpool.AuditFilter{PoolID: "p1", Event: "pipeline.rejected"})
+			if len(audit) != 1 || audit[0].UserID != "u1" || audit[0].Detail["pipelineId"] != "gate" || audit[0].ClientIP != "192.0.2.7" {
+				t.Fatalf("audit of the rejection: %+v", audit)
+			}
+			if audit, _ := st.ListAudit(ctx, userpool.AuditFilter{PoolID: "p1", Event: "pipeline.failed"}); len(audit) != 1 {
+				t.Fatalf("audit of the failure: %d events", len(audit))
+			}
+
+			// Other stages are untouched by these pipelines.
+			in = input()
+			in.Stage = userpool.StagePreRegister
+			if res, err := r.Run(ctx, in); err != nil || len(res.Changes) != 0 {
+				t.Fatalf("another stage: %v %v", res, err)
+			}
+
+			// The log stays bounded.
+			for range 15 {
+				_, _ = r.Run(ctx, input())
+			}
+			if logs, _ := st.ListPipelineLogs(ctx, "p1", "gate", 0); len(logs) != 10 {
+				t.Fatalf("%d logs kept, want 10", len(logs))
+			}
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	t.Parallel()
+	ok := func() *userpool.Pipeline {
+		p := script(`async function pipe(user, context, callback) { callback(null, user, context) }`)
+		p.AllowedHosts = []string{"api.example.com", "127.0.0.1:8080"}
+		p.Env = map[string]string{"API_KEY": "x"}
+		return p
+	}
+	web := func() *userpool.Pipeline {
+		return &userpool.Pipeline{Stage: userpool.StagePreRegister, Name: "hook", Kind: userpool.PipelineHTTP,
+			URL: "https://hooks.example.com/pre", Secret: NewSecret()}
+	}
+	if err := Validate(ok()); err != nil {
+		t.Fatalf("valid script: %v", err)
+	}
+	if err := Validate(web()); err != nil {
+		t.Fatalf("valid http: %v", err)
+	}
+	tests := []struct {
+		name string
+		p    *userpool.Pipeline
+		edit func(*userpool.Pipeline)
+	}{
+		{"stage", ok(), func(p *userpool.Pipeline) { p.Stage = "pre-login" }},
+		{"name", ok(), func(p *userpool.Pipeline) { p.Name = "" }},
+		{"kind", ok(), func(p *userpool.Pipeline) { p.Kind = "wasm" }},
+		{"timeout", ok(), func(p *userpool.Pipeline) { p.Timeout = time.Minute }},
+		{"order", ok(), func(p *userpool.Pipeline) { p.Order = -1 }},
+		{"syntax", ok(), func(p *userpool.Pipeline) { p.Script = "function pipe(" }},
+		{"no pipe", ok(), func(p *userpool.Pipeline) { p.Script = "function other() {}" }},
+		{"top-level loop", ok(), func(p *userpool.Pipeline) { p.Script = "while (true) {} function pipe() {}" }},
+		{"top-level throw", ok(), func(p *userpool.Pipeline) { p.Script = "throw 1; function pipe() {}" }},
+		{"too large", ok(), func(p *userpool.Pipeline) { p.Script += "//" + strings.Repeat("x", MaxScriptBytes) }},
+		{"host with path", ok(), func(p *userpool.Pipeline) { p.AllowedHosts = []string{"api.example.com/x"} }},
+		{"wildcard host", ok(), func(p *userpool.Pipeline) { p.AllowedHosts = []string{"*.example.com"} }},
+		{"env name", ok(), func(p *userpool.Pipeline) { p.Env = map[string]string{"1X": "y"} }},
+		{"script with url", ok(), func(p *userpool.Pipeline) { p.URL = "https://x.example.com" }},
+		{"url scheme", web(), func(p *userpool.Pipeline) { p.URL = "ftp://x.example.com" }},
+		{"url user info", web(), func(p *userpool.Pipeline) { p.URL = "https://u:p@x.example.com" }},
+		{"secret", web(), func(p *userpool.Pipeline) { p.Secret = "hunter2" }},
+		{"http with env", web(), func(p *userpool.Pipeline) { p.Env = map[string]string{"A": "b"} }},
+	}
+	for _, tc := range tests {
+		tc.edit(tc.p)
+		err := Validate(tc.p)
+		if e := userpool.AsError(err); err == nil || e.Code != userpool.CodeInvalidArgument {
+			t.Errorf("%s: Validate = %v, want code 1003", tc.name, err)
+		}
+	}
+
+	sub := func() *userpool.WebhookSubscription {
+		return &userpool.WebhookSubscription{URL: "https://hooks.example.com/h", Events: []string{"user.login", "*"}, Secret: NewSecret()}
+	}
+	if err := ValidateSubscription(sub()); err != nil {
+		t.Fatalf("valid subscription: %v", err)
+	}
+	for name, edit := range map[string]func(*userpool.WebhookSubscription){
+		"no events":     func(w *userpool.WebhookSubscription) { w.Events = nil },
+		"unknown event": func(w *userpool.WebhookSubscription) { w.Events = []string{"user.exploded"} },
+		"url":           func(w *userpool.WebhookSubscription) { w.URL = "not a url" },
+		"secret":        func(w *userpool.WebhookSubscription) { w.Secret = "" },
+	} {
+		w := sub()
+		edit(w)
+		if err := ValidateSubscription(w); err == nil {
+			t.Errorf("%s: ValidateSubscription accepted it", name)
+		}
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	t.Parallel()
+	d := NewDispatcher(nil, DispatchConfig{Backoff: 10 * time.Second, MaxBackoff: time.Minute, Timeout: time.Second}, nil, nil)
+	want := []time.Duration{10 * time.Second, 20 * time.Second, 40 * time.Second, time.Minute, time.Minute}
+	for i, w := range want {
+		if got := d.Backoff(i + 1); got != w {
+			t.Errorf("Backoff(%d) = %v, want %v", i+1, got, w)
+		}
+	}
+}

@@ -1,0 +1,278 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/dop251/goja"
+
+	"github.com/authpool/authpool/internal/userpool"
+)
+
+// maxCallDepth bounds recursion, which would otherwise grow the VM's stack
+// until the time limit.
+const maxCallDepth = 256
+
+// maxPrograms bounds the cache of compiled scripts.
+const maxPrograms = 256
+
+type compiled struct {
+	prg *goja.Program
+	err error
+}
+
+// errTimeout is the interrupt value of a run that hit its time limit.
+var errTimeout = errors.New("time limit exceeded")
+
+// program compiles src once; compiled programs are immutable and shared by
+// every runtime that runs them.
+func (r *Runner) program(src string) (*goja.Program, error) {
+	sum := sha256.Sum256([]byte(src))
+	key := string(sum[:])
+	r.mu.Lock()
+	c, ok := r.programs[key]
+	r.mu.Unlock()
+	if ok {
+		return c.prg, c.err
+	}
+	prg, err := goja.Compile("pipeline.js", src, false)
+	if err != nil {
+		err = fmt.Errorf("the script does not compile: %s", firstLine(err.Error()))
+	}
+	r.mu.Lock()
+	if len(r.programs) >= maxPrograms {
+		clear(r.programs) // scripts change rarely: refilling is cheap
+	}
+	r.programs[key] = &compiled{prg: prg, err: err}
+	r.mu.Unlock()
+	return prg, err
+}
+
+// run state shared by the script's callbacks; only the VM goroutine
+// touches it.
+type scriptRun struct {
+	vm       *goja.Runtime
+	out      strings.Builder
+	lines    int
+	dropped  bool
+	called   bool
+	rejected string
+	returned []byte
+	bad      string // the callback's arguments were unusable
+}
+
+// runScript runs p's script against the user and context (JSON). The
+// script runs in a fresh runtime with only the ECMAScript built-ins, env,
+// console and, if p allows hosts, http. A timer interrupts it at timeout.
+func (r *Runner) runScript(ctx context.Context, p *userpool.Pipeline, timeout time.Duration, userJSON, ctxJSON []byte) (tr Trial, returned []byte) {
+	fail := func(format string, args ...any) (Trial, []byte) {
+		return Trial{Outcome: userpool.PipelineFailed, Message: fmt.Sprintf(format, args...)}, nil
+	}
+	if len(p.Script) > MaxScriptBytes {
+		return fail("the script is larger than %d bytes", MaxScriptBytes)
+	}
+	prg, err := r.program(p.Script)
+	if err != nil {
+		return fail("%s", err)
+	}
+	deadline := time.Now().Add(timeout)
+	wait := time.NewTimer(timeout)
+	select {
+	case r.slots <- struct{}{}:
+		wait.Stop()
+	case <-wait.C:
+		return fail("too many pipelines are running: no slot within the time limit of %v", timeout)
+	case <-ctx.Done():
+		wait.Stop()
+		return fail("the request ended before the pipeline ran")
+	}
+	defer func() { <-r.slots }()
+
+	run := &scriptRun{vm: goja.New()}
+	vm := run.vm
+	vm.SetMaxCallStackSize(maxCallDepth)
+	stopTimer := time.AfterFunc(time.Until(deadline), func() { vm.Interrupt(errTimeout) })
+	defer stopTimer.Stop()
+	stopCtx := context.AfterFunc(ctx, func() { vm.Interrupt(ctx.Err()) })
+	defer stopCtx()
+	// A bug in the engine or in our callbacks must cost one request, never
+	// the process.
+	defer func() {
+		if x := recover(); x != nil {
+			tr, returned = Trial{Outcome: userpool.PipelineFailed, Message: fmt.Sprintf("the pipeline engine failed: %v", x), Output: run.output()}, nil
+		}
+	}()
+
+	if err := r.setGlobals(ctx, run, p, deadline); err != nil {
+		return fail("set up the sandbox: %v", err)
+	}
+	if _, err := vm.RunProgram(prg); err != nil {
+		t, _ := scriptError(run, err, timeout)
+		return t, nil
+	}
+	pipe, ok := goja.AssertFunction(vm.Get("pipe"))
+	if !ok {
+		return Trial{Outcome: userpool.PipelineFailed, Message: "the script does not define function pipe(user, context, callback)", Output: run.output()}, nil
+	}
+	parse, _ := goja.AssertFunction(vm.Get("JSON").ToObject(vm).Get("parse"))
+	user, err := parse(goja.Undefined(), vm.ToValue(string(userJSON)))
+	if err != nil {
+		return fail("decode user: %v", err)
+	}
+	pctx, err := parse(goja.Undefined(), vm.ToValue(string(ctxJSON)))
+	if err != nil {
+		return fail("decode context: %v", err)
+	}
+	ret, err := pipe(goja.Undefined(), user, pctx, vm.ToValue(run.callback))
+	// The job queue (promise continuations, so the rest of an async pipe)
+	// has run by now: goja drains it when the outermost call returns.
+	if !run.called {
+		if err != nil {
+			t, _ := scriptError(run, err, timeout)
+			return t, nil
+		}
+		if pr, ok := ret.Export().(*goja.Promise); ok {
+			switch pr.State() {
+			case goja.PromiseStateRejected:
+				return Trial{Outcome: userpool.PipelineFailed, Message: "the pipeline threw: " + valueMessage(vm, pr.Result()), Output: run.output()}, nil
+			case goja.PromiseStatePending:
+				return Trial{Outcome: userpool.PipelineFailed, Message: "the pipeline is still waiting for something that never happens and did not call callback", Output: run.output()}, nil
+			}
+		}
+		return Trial{Outcome: userpool.PipelineFailed, Message: "the pipeline returned without calling callback", Output: run.output()}, nil
+	}
+	// callback decided, then the script went on and failed: the decision
+	// stands; the failure is kept in the output.
+	if err != nil {
+		run.print("after callback: " + firstLine(err.Error()))
+	} else if pr, ok := ret.Export().(*goja.Promise); ok && pr.State() == goja.PromiseStateRejected {
+		run.print("after callback: " + valueMessage(vm, pr.Result()))
+	}
+	switch {
+	case run.bad != "":
+		return Trial{Outcome: userpool.PipelineFailed, Message: run.bad, Output: run.output()}, nil
+	case run.rejected != "":
+		return Trial{Outcome: userpool.PipelineRejected, Message: run.rejected, Output: run.output()}, nil
+	}
+	return Trial{Outcome: userpool.PipelineAccepted, Output: run.output()}, run.returned
+}
+
+// scriptError describes an error a script raised.
+func scriptError(run *scriptRun, err error, timeout time.Duration) (Trial, []byte) {
+	var (
+		ie  *goja.InterruptedError
+		so  *goja.StackOverflowError
+		ex  *goja.Exception
+		msg string
+	)
+	switch {
+	case errors.As(err, &ie):
+		if ie.Value() == errTimeout {
+			msg = fmt.Sprintf("the pipeline did not finish within its time limit of %v", timeout)
+		} else {
+			msg = "the request ended while the pipeline ran"
+		}
+	case errors.As(err, &so):
+		msg = fmt.Sprintf("the pipeline recursed deeper than %d calls", maxCallDepth)
+	case errors.As(err, &ex):
+		msg = "the pipeline threw: " + valueMessage(run.vm, ex.Value())
+	default:
+		msg = "the pipeline failed: " + firstLine(err.Error())
+	}
+	return Trial{Outcome: userpool.PipelineFailed, Message: msg, Output: run.output()}, nil
+}
+
+// callback is the script's callback(err, user, context). The first call
+// decides; later calls are ignored.
+func (run *scriptRun) callback(call goja.FunctionCall) goja.Value {
+	if run.called {
+		return goja.Undefined()
+	}
+	run.called = true
+	vm := run.vm
+	if e := call.Argument(0); !goja.IsUndefined(e) && !goja.IsNull(e) {
+		run.rejected = valueMessage(vm, e)
+		if run.rejected == "" {
+			run.rejected = "refused by a pipeline"
+		}
+		return goja.Undefined()
+	}
+	u := call.Argument(1)
+	if goja.IsUndefined(u) || goja.IsNull(u) {
+		return goja.Undefined()
+	}
+	if _, ok := u.(*goja.Object); !ok {
+		run.bad = "the pipeline passed callback a user that is not an object"
+		return goja.Undefined()
+	}
+	s, err := run.stringify(u)
+	if err != nil {
+		run.bad = "the user the pipeline returned cannot be read: " + firstLine(err.Error())
+		return goja.Undefined()
+	}
+	if len(s.String()) > maxUserJSON {
+		run.bad = fmt.Sprintf("the user the pipeline returned is larger than %d bytes", maxUserJSON)
+		return goja.Undefined()
+	}
+	run.returned = []byte(s.String())
+	return goja.Undefined()
+}
+
+// stringify is JSON.stringify(v), called from a native function while the
+// script runs. An interrupt raised inside it (the time limit) is re-armed,
+// so that it stops the script at its next instruction instead of being
+// swallowed here.
+func (run *scriptRun) stringify(v goja.Value) (goja.Value, error) {
+	vm := run.vm
+	stringify, _ := goja.AssertFunction(vm.Get("JSON").ToObject(vm).Get("stringify"))
+	s, err := stringify(goja.Undefined(), v)
+	var ie *goja.InterruptedError
+	if errors.As(err, &ie) {
+		vm.Interrupt(ie.Value())
+	}
+	if err == nil && (s == nil || goja.IsUndefined(s)) {
+		err = errors.New("the value has no JSON form")
+	}
+	return s, err
+}
+
+// print appends a line to the captured output, within maxOutput.
+func (run *scriptRun) print(line string) {
+	if run.dropped {
+		return
+	}
+	if run.out.Len()+len(line)+1 > maxOutput {
+		run.dropped = true
+		run.out.WriteString("… (output truncated)\n")
+		return
+	}
+	run.out.WriteString(line)
+	run.out.WriteByte('\n')
+	run.lines++
+}
+
+func (run *scriptRun) output() string { return run.out.String() }
+
+// valueMessage renders a thrown or rejected value: an Error's message,
+// otherwise its string form.
+func valueMessage(vm *goja.Runtime, v goja.Value) string {
+	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
+		return ""
+	}
+	if o, ok := v.(*goja.Object); ok {
+		if m := o.Get("message"); m != nil && !goja.IsUndefined(m) {
+			return m.String()
+		}
+	}
+	return v.String()
+}
+
+// firstLine keeps the first line of s.
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}

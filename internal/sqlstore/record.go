@@ -1,0 +1,107 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/authpool/authpool/internal/userpool"
+)
+
+// withRecords runs write on the writer; when there are records, it runs
+// write and their inserts in one transaction, so that a change and what
+// reports it (audit events, webhook events) are stored together or not at
+// all. write's error is returned as is.
+func (s *Store) withRecords(ctx context.Context, op string, recs []userpool.Record, write func(q queryer) error) error {
+	if len(recs) == 0 {
+		return write(s.write)
+	}
+	return s.inTx(ctx, op, func(tx *sql.Tx) error {
+		if err := write(tx); err != nil {
+			return err
+		}
+		return s.insertRecords(ctx, tx, recs)
+	})
+}
+
+// WriteRecords stores records that accompany no other change, in one
+// transaction.
+func (s *Store) WriteRecords(ctx context.Context, recs ...userpool.Record) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	return s.inTx(ctx, "write records", func(tx *sql.Tx) error { return s.insertRecords(ctx, tx, recs) })
+}
+
+// insertRecords inserts each record through q (a transaction).
+func (s *Store) insertRecords(ctx context.Context, q queryer, recs []userpool.Record) error {
+	for _, r := range recs {
+		var err error
+		switch r := r.(type) {
+		case *userpool.AuditEvent:
+			err = s.insertAudit(ctx, q, r)
+		case *userpool.Event:
+			err = s.insertEvent(ctx, q, r)
+		case nil:
+			err = errors.New("sqlstore: nil record")
+		default:
+			err = fmt.Errorf("sqlstore: unknown record type %T", r)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// newEventID returns a Standard Webhooks style message id.
+func newEventID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return "msg_" + hex.EncodeToString(b[:])
+}
+
+// insertEvent fans e out into one delivery per enabled subscription of its
+// pool that listens to its type (or to "*"), in one INSERT ... SELECT; with
+// no such subscription it inserts nothing. The delivery id is
+// event id + ":" + subscription id, so writing one event twice fails
+// instead of delivering it twice.
+func (s *Store) insertEvent(ctx context.Context, q queryer, e *userpool.Event) error {
+	if e.Type == "" || e.PoolID == "" {
+		return errors.New("sqlstore: write event: Type and PoolID are required")
+	}
+	if !json.Valid(e.Payload) {
+		return fmt.Errorf("sqlstore: write event %s: payload is not JSON", e.Type)
+	}
+	if e.ID == "" {
+		e.ID = newEventID()
+	}
+	if e.CreatedAt.IsZero() {
+		e.CreatedAt = s.now()
+	}
+	e.CreatedAt = s.d.norm(e.CreatedAt)
+	at := s.d.timeArg(e.CreatedAt)
+	ts := "CAST(? AS " + s.d.timeType + ")"
+	_, err := q.ExecContext(ctx, s.d.q(`INSERT INTO webhook_deliveries
+		(id, event_id, pool_id, subscription_id, type, payload, status, attempts, next_attempt_at, created_at)
+		SELECT CAST(? AS TEXT) || ':' || id, CAST(? AS TEXT), pool_id, id, CAST(? AS TEXT), CAST(? AS TEXT), 'pending', 0, `+ts+`, `+ts+`
+		FROM webhook_subscriptions
+		WHERE pool_id = ? AND enabled = ? AND (events LIKE '%,*,%' OR events LIKE ? ESCAPE '\')`),
+		e.ID, e.ID, e.Type, string(e.Payload), at, at, e.PoolID, true, "%,"+likeEscape(e.Type)+",%")
+	if err != nil {
+		return fmt.Errorf("sqlstore: write event %s: %w", e.Type, err)
+	}
+	return nil
+}
+
+// likeEscape escapes the LIKE wildcards of v for ESCAPE '\'.
+func likeEscape(v string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(v)
+}

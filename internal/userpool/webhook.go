@@ -1,0 +1,153 @@
+package userpool
+
+import (
+	"context"
+	"time"
+)
+
+// Record is written in the same transaction as the change it accompanies:
+// a webhook Event (delivered later from the outbox) or an AuditEvent. The
+// store methods that change users and sessions take records as their last,
+// variadic argument, so that a change and what reports it are stored
+// together or not at all. The set is closed: only this package's types
+// are records.
+type Record interface{ record() }
+
+func (*Event) record()      {}
+func (*AuditEvent) record() {}
+
+// Event is something that happened in a pool that webhook subscribers may
+// be told about. Writing it fans it out into one Delivery per enabled
+// subscription of the pool that listens to its Type, in the same
+// transaction; with no such subscription nothing is stored.
+type Event struct {
+	// ID is the Standard Webhooks webhook-id, the same for every delivery
+	// and every attempt of the event, so receivers can de-duplicate. The
+	// store fills it ("msg_" and 32 hex digits) when empty.
+	ID     string
+	PoolID string
+	Type   string // e.g. "user.login"; see api.WebhookEvent
+	// Payload is the JSON body delivered (an api.WebhookEvent).
+	Payload   []byte
+	CreatedAt time.Time
+}
+
+// WebhookSubscription is where a pool's events go.
+type WebhookSubscription struct {
+	ID     string
+	PoolID string
+	URL    string
+	// Events are the event types delivered; "*" means every type.
+	Events []string
+	// Secret is the Standard Webhooks signing secret ("whsec_" and base64),
+	// kept as given: the server needs it to sign.
+	Secret    string
+	Enabled   bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// DeliveryStatus is where a delivery stands.
+type DeliveryStatus string
+
+const (
+	// DeliveryPending waits for its (next) attempt.
+	DeliveryPending DeliveryStatus = "pending"
+	// DeliveryDelivered: an attempt got a 2xx answer.
+	DeliveryDelivered DeliveryStatus = "delivered"
+	// DeliveryFailed: every allowed attempt failed; a redelivery revives it.
+	DeliveryFailed DeliveryStatus = "failed"
+)
+
+// DeliveryRetention is how long finished deliveries (and their attempts)
+// are kept before PurgeExpired deletes them.
+const DeliveryRetention = 30 * 24 * time.Hour
+
+// Delivery is one event on its way to one subscription: a row of the
+// outbox. Its ID is EventID + ":" + SubscriptionID.
+type Delivery struct {
+	ID             string
+	EventID        string
+	PoolID         string
+	SubscriptionID string
+	Type           string
+	Payload        []byte
+	Status         DeliveryStatus
+	// Attempts counts the attempts since the delivery was created or last
+	// redelivered.
+	Attempts      int
+	NextAttemptAt time.Time
+	// ClaimedBy and ClaimedUntil are the worker delivering it and when its
+	// claim lapses (then another worker may take it over).
+	ClaimedBy    string
+	ClaimedUntil time.Time
+	LastError    string
+	CreatedAt    time.Time
+	FinishedAt   time.Time // zero while pending
+}
+
+// DeliveryAttempt is one try to deliver.
+type DeliveryAttempt struct {
+	ID         int64 // assigned by the store, increasing
+	DeliveryID string
+	PoolID     string
+	Number     int    // 1 for the first attempt of a round
+	Worker     string // the worker that made it
+	StatusCode int    // 0 when no HTTP answer came
+	Error      string // "" on success
+	Duration   time.Duration
+	CreatedAt  time.Time
+}
+
+// DeliveryFilter selects deliveries of one pool, newest first. Zero fields
+// do not filter; Limit defaults to 100 and is capped at 1000.
+type DeliveryFilter struct {
+	PoolID         string
+	SubscriptionID string
+	EventID        string
+	Status         DeliveryStatus
+	Limit          int
+}
+
+// WebhookStore keeps subscriptions and the outbox.
+type WebhookStore interface {
+	// CreateSubscription inserts w, filling ID, CreatedAt and UpdatedAt
+	// when empty. An unknown pool gets ErrPoolNotFound.
+	CreateSubscription(ctx context.Context, w *WebhookSubscription) error
+	// GetSubscription returns the pool's subscription, or ErrNotFound.
+	GetSubscription(ctx context.Context, poolID, id string) (*WebhookSubscription, error)
+	// ListSubscriptions returns the pool's subscriptions, oldest first.
+	ListSubscriptions(ctx context.Context, poolID string) ([]*WebhookSubscription, error)
+	// UpdateSubscription reads, calls fn and writes back in one
+	// transaction; fn's error aborts the write and is returned as is.
+	UpdateSubscription(ctx context.Context, poolID, id string, fn func(*WebhookSubscription) error) (*WebhookSubscription, error)
+	// DeleteSubscription deletes the subscription with its deliveries and
+	// attempts, or returns ErrNotFound.
+	DeleteSubscription(ctx context.Context, poolID, id string) error
+
+	// WriteRecords stores records that accompany no other change (a failed
+	// login, for example) in one transaction.
+	WriteRecords(ctx context.Context, recs ...Record) error
+
+	// ClaimDeliveries claims up to limit pending deliveries that are due at
+	// now, unclaimed (or whose claim lapsed) and whose subscription is
+	// enabled, for worker until now+lease, and returns them oldest due
+	// first. Concurrent claimers, on any replica, never get the same
+	// delivery while its claim holds.
+	ClaimDeliveries(ctx context.Context, worker string, now time.Time, lease time.Duration, limit int) ([]*Delivery, error)
+	// RecordAttempt stores a (ID and CreatedAt filled) and, when the
+	// delivery is still claimed by a.Worker, moves it to status (pending
+	// with nextAttemptAt for a retry, delivered or failed) and releases the
+	// claim, in one transaction. A delivery that is gone gets ErrNotFound.
+	RecordAttempt(ctx context.Context, a *DeliveryAttempt, status DeliveryStatus, nextAttemptAt time.Time) error
+	// GetDelivery returns the pool's delivery, or ErrNotFound.
+	GetDelivery(ctx context.Context, poolID, id string) (*Delivery, error)
+	// ListDeliveries returns the deliveries matching f, newest first.
+	ListDeliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, error)
+	// ListDeliveryAttempts returns the delivery's attempts, oldest first.
+	ListDeliveryAttempts(ctx context.Context, poolID, deliveryID string) ([]*DeliveryAttempt, error)
+	// Redeliver makes the delivery pending again, due at now, with a fresh
+	// round of attempts (earlier attempts stay recorded); ErrNotFound when
+	// it does not exist.
+	Redeliver(ctx context.Context, poolID, id string, now time.Time) (*Delivery, error)
+}
