@@ -57,6 +57,7 @@ type Service struct {
 	now    func() time.Time
 	log    *slog.Logger
 	pipes  Pipelines // nil: no pipelines run
+	limits *limiter
 
 	pools sync.Map // pool id -> *userpool.Pool; pools are never deleted
 }
@@ -66,7 +67,7 @@ func New(store userpool.Store, tokens *token.Manager, hasher *password.Hasher, c
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, tokens: tokens, hasher: hasher, cfg: cfg, now: now, log: log}
+	return &Service{store: store, tokens: tokens, hasher: hasher, cfg: cfg, now: now, log: log, limits: &limiter{store: store}}
 }
 
 // Meta describes who is calling: the pool the request addresses and where

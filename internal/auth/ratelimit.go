@@ -49,7 +49,9 @@ func (s *Service) limitFor(class string) Limit {
 // rateLimit counts one request of class from m.ClientIP and refuses it with
 // code 1005 and a retry time once the window's allowance is spent. It runs
 // first in every limited use case, before the pool is resolved and before
-// any password is hashed, so a flood costs one counter write per request.
+// any password is hashed. Hits are counted in the store's shared counters,
+// batched while far from the limit (limiter.go), so a flood costs a map
+// update per request, not a database write.
 // The limits protect the server, so they are per IP across all pools.
 func (s *Service) rateLimit(ctx context.Context, m Meta, class string) error {
 	l := s.limitFor(class)
@@ -57,7 +59,7 @@ func (s *Service) rateLimit(ctx context.Context, m Meta, class string) error {
 		return nil
 	}
 	now := s.now()
-	n, end, err := s.store.IncrCounter(ctx, "rl:"+class+":"+ipKey(m.ClientIP), l.Window, now)
+	n, end, err := s.limits.hit(ctx, "rl:"+class+":"+ipKey(m.ClientIP), int64(l.Max), l.Window, now)
 	if err != nil {
 		return err
 	}

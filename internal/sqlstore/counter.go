@@ -14,19 +14,28 @@ import (
 // again at 1. The database serialises concurrent increments of one key, so
 // replicas sharing it never lose a hit.
 func (s *Store) IncrCounter(ctx context.Context, key string, window time.Duration, now time.Time) (int64, time.Time, error) {
+	return s.AddCounter(ctx, key, 1, window, now)
+}
+
+// AddCounter adds n in the same one upsert: a live window counts up by n,
+// an ended one starts again at n.
+func (s *Store) AddCounter(ctx context.Context, key string, n int64, window time.Duration, now time.Time) (int64, time.Time, error) {
 	if window <= 0 {
 		return 0, time.Time{}, errors.New("sqlstore: incr counter: window must be positive")
+	}
+	if n < 1 {
+		return 0, time.Time{}, errors.New("sqlstore: incr counter: n must be at least 1")
 	}
 	nowArg, endArg := s.d.timeArg(s.d.norm(now)), s.d.timeArg(s.d.norm(now.Add(window)))
 	var (
 		count int64
 		end   time.Time
 	)
-	err := s.write.QueryRowContext(ctx, s.d.q(`INSERT INTO counters (key, count, window_end) VALUES (?, 1, ?)
+	err := s.write.QueryRowContext(ctx, s.d.q(`INSERT INTO counters (key, count, window_end) VALUES (?, ?, ?)
 		ON CONFLICT (key) DO UPDATE SET
-			count = CASE WHEN counters.window_end <= ? THEN 1 ELSE counters.count + 1 END,
+			count = CASE WHEN counters.window_end <= ? THEN excluded.count ELSE counters.count + excluded.count END,
 			window_end = CASE WHEN counters.window_end <= ? THEN excluded.window_end ELSE counters.window_end END
-		RETURNING count, window_end`), key, endArg, nowArg, nowArg).Scan(&count, timeDest{&end})
+		RETURNING count, window_end`), key, n, endArg, nowArg, nowArg).Scan(&count, timeDest{&end})
 	if err != nil {
 		return 0, time.Time{}, fmt.Errorf("sqlstore: incr counter: %w", err)
 	}

@@ -86,6 +86,27 @@ func testCounters(t *testing.T, s userpool.Store) {
 	}
 }
 
+func testAddCounter(t *testing.T, s userpool.Store) {
+	n, end, err := s.AddCounter(ctx(t), "batch", 5, time.Minute, t0)
+	checkNoErr(t, "AddCounter", err)
+	if n != 5 || !end.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("first add: %d %v", n, end)
+	}
+	if n, _, _ = s.AddCounter(ctx(t), "batch", 3, time.Minute, t0.Add(time.Second)); n != 8 {
+		t.Fatalf("second add: %d, want 8", n)
+	}
+	if n, _, _ = s.IncrCounter(ctx(t), "batch", time.Minute, t0.Add(2*time.Second)); n != 9 {
+		t.Fatalf("incr after adds: %d, want 9", n)
+	}
+	// A new window starts at n, not at 1.
+	if n, end, _ = s.AddCounter(ctx(t), "batch", 4, time.Minute, t0.Add(time.Hour)); n != 4 || !end.Equal(t0.Add(time.Hour+time.Minute)) {
+		t.Fatalf("add in a new window: %d %v", n, end)
+	}
+	if _, _, err := s.AddCounter(ctx(t), "batch", 0, time.Minute, t0); err == nil {
+		t.Fatal("AddCounter accepted n = 0")
+	}
+}
+
 func testRaceCounter(t *testing.T, s userpool.Store) {
 	const n = 32
 	errs := together(n, func(int) error {

@@ -141,6 +141,7 @@ func Run(t *testing.T, open func(t *testing.T) userpool.Store) {
 		{"SigningKeys/AddIfNone", testSigningKeys},
 		{"Pools/Settings", testPoolSettings},
 		{"Counters/IncrGetResetPurge", testCounters},
+		{"Counters/Add", testAddCounter},
 		{"Audit/AppendAndFilter", testAudit},
 		{"TransportKeys/Ensure", testTransportKeys},
 		{"Codes/PutUseReplace", testCodes},

@@ -82,6 +82,9 @@ type Store interface {
 	// at now starts again at 1 with a window of the given length. Counters
 	// are shared by every replica (rate limits, failure detection).
 	IncrCounter(ctx context.Context, key string, window time.Duration, now time.Time) (count int64, windowEnd time.Time, err error)
+	// AddCounter is IncrCounter adding n (at least 1) at once: a replica
+	// that counted hits locally flushes them in one write.
+	AddCounter(ctx context.Context, key string, n int64, window time.Duration, now time.Time) (count int64, windowEnd time.Time, err error)
 	// GetCounter returns the counter's count and window end, or 0 and the
 	// zero time when it does not exist or its window has ended at now.
 	GetCounter(ctx context.Context, key string, now time.Time) (count int64, windowEnd time.Time, err error)

@@ -1,0 +1,136 @@
+package auth
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/authpool/authpool/internal/userpool"
+)
+
+// countingStore is the part of a Store the limiter uses: one shared counter
+// per key, like the real table, recording how many writes reached it.
+type countingStore struct {
+	userpool.Store
+	mu     sync.Mutex
+	count  map[string]int64
+	end    map[string]time.Time
+	writes int
+}
+
+func (c *countingStore) AddCounter(_ context.Context, key string, n int64, window time.Duration, now time.Time) (int64, time.Time, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.writes++
+	if c.count == nil {
+		c.count, c.end = map[string]int64{}, map[string]time.Time{}
+	}
+	if !now.Before(c.end[key]) {
+		c.count[key], c.end[key] = 0, now.Add(window)
+	}
+	c.count[key] += n
+	return c.count[key], c.end[key], nil
+}
+
+var tl0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// TestLimiterSmallLimitsAreExact: with a limit of 9, every hit is written,
+// so replicas sharing the store together allow exactly 9.
+func TestLimiterSmallLimitsAreExact(t *testing.T) {
+	st := &countingStore{}
+	a, b := &limiter{store: st}, &limiter{store: st}
+	allowed := 0
+	for i := range 20 {
+		l := a
+		if i%3 == 1 {
+			l = b
+		}
+		n, _, err := l.hit(context.Background(), "k", 9, time.Minute, tl0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n <= 9 {
+			allowed++
+		}
+	}
+	if allowed != 9 || st.writes != 20 {
+		t.Fatalf("allowed %d (want 9), writes %d (want 20)", allowed, st.writes)
+	}
+}
+
+// TestLimiterConcurrentHitsAreNotLost: many goroutines on one replica, a
+// limit of 120: exactly 120 are allowed, whatever the interleaving of
+// local counting and writes under way.
+func TestLimiterConcurrentHitsAreNotLost(t *testing.T) {
+	st := &countingStore{}
+	l := &limiter{store: st}
+	var mu sync.Mutex
+	allowed := 0
+	var wg sync.WaitGroup
+	for range 400 {
+		wg.Go(func() {
+			n, _, err := l.hit(context.Background(), "k", 120, time.Minute, tl0)
+			if err != nil {
+				t.Error(err)
+			}
+			if n <= 120 {
+				mu.Lock()
+				allowed++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if allowed != 120 {
+		t.Fatalf("allowed %d of 400 against a limit of 120", allowed)
+	}
+	if st.count["k"] != 400 {
+		t.Fatalf("store counted %d hits, want 400", st.count["k"])
+	}
+}
+
+// TestLimiterBatchesFarFromTheLimit: far below a large limit, hits are
+// counted locally and flushed together; every hit reaches the store.
+func TestLimiterBatchesFarFromTheLimit(t *testing.T) {
+	st := &countingStore{}
+	l := &limiter{store: st}
+	ctx := context.Background()
+	for i := range 1000 {
+		n, _, err := l.hit(ctx, "k", 1_000_000, time.Minute, tl0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != int64(i+1) {
+			t.Fatalf("hit %d counted as %d", i+1, n)
+		}
+	}
+	if st.writes != 1 {
+		t.Fatalf("%d store writes for 1000 hits within the sync interval, want 1", st.writes)
+	}
+	// After the sync interval the next hit flushes everything.
+	n, _, _ := l.hit(ctx, "k", 1_000_000, time.Minute, tl0.Add(limiterSync))
+	if n != 1001 || st.count["k"] != 1001 || st.writes != 2 {
+		t.Fatalf("after sync: n %d, store %d, writes %d", n, st.count["k"], st.writes)
+	}
+}
+
+// TestLimiterNearTheLimitIsExact: once the estimate passes half the limit,
+// every hit is written, so the limit refuses at exactly max+1.
+func TestLimiterNearTheLimitIsExact(t *testing.T) {
+	st := &countingStore{}
+	l := &limiter{store: st}
+	var last int64
+	for range 120 {
+		n, _, _ := l.hit(context.Background(), "k", 100, time.Minute, tl0)
+		last = n
+	}
+	if last != 120 || st.count["k"] != 120 {
+		t.Fatalf("last count %d, store %d: hits past the limit must reach the store", last, st.count["k"])
+	}
+	// A new window starts over and drops nothing of the new one.
+	n, end, _ := l.hit(context.Background(), "k", 100, time.Minute, tl0.Add(time.Minute))
+	if n != 1 || !end.Equal(tl0.Add(2*time.Minute)) {
+		t.Fatalf("new window: %d %v", n, end)
+	}
+}
