@@ -83,6 +83,12 @@ type Meta struct {
 	// CaptchaID is the CAPTCHA id a browser holds in a cookie; a password
 	// login uses it when its options carry no CaptchaID.
 	CaptchaID string
+	// Context is what the client says about the request for the pool's
+	// pipelines (Authing's "context" option: a JSON object, already
+	// checked and bounded by the transport); nil when none was given. It
+	// is carried, not interpreted: the pipelines of register and login
+	// read it from the Meta they receive.
+	Context map[string]any
 }
 
 // Result is a user with, when one was issued or presented, its token.

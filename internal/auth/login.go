@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 
@@ -16,6 +17,10 @@ type LoginOptions struct {
 	AutoRegister bool
 	CaptchaCode  string
 	CaptchaID    string
+	// CustomData are user-defined values to set on the account once the
+	// login succeeds (on the new account with AutoRegister), checked like
+	// SetUdv before the credentials are.
+	CustomData map[string]json.RawMessage
 }
 
 var errWrongPassword = userpool.Errorf(userpool.CodeWrongPassword, "wrong_password", "wrong password")
@@ -66,6 +71,10 @@ func (s *Service) loginPassword(ctx context.Context, m Meta, pw string, opts Log
 		return nil, err
 	}
 	poolID := pool.ID
+	custom, err := s.parseCustomData(ctx, poolID, opts.CustomData)
+	if err != nil {
+		return nil, err
+	}
 	u, err := lookup(ctx, poolID, ident)
 	if err != nil && !isNotFound(err) {
 		return nil, err
@@ -78,7 +87,7 @@ func (s *Service) loginPassword(ctx context.Context, m Meta, pw string, opts Log
 		return nil, err
 	}
 	if u == nil && opts.AutoRegister {
-		res, rerr := s.register(ctx, m, method, blank(), pw, RegisterOptions{ForceLogin: true})
+		res, rerr := s.register(ctx, m, method, blank(), pw, RegisterOptions{ForceLogin: true, CustomData: opts.CustomData})
 		if rerr == nil {
 			res.NewlyCreated = true
 			g.succeeded(ctx)
@@ -129,6 +138,9 @@ func (s *Service) loginPassword(ctx context.Context, m Meta, pw string, opts Log
 				s.log.LogAttrs(ctx, slog.LevelWarn, "password rehash failed", slog.String("user_id", u.ID), slog.String("error", uerr.Error()))
 			}
 		}
+	}
+	if err := s.setCustomData(ctx, u, opts.CustomData, custom); err != nil {
+		return nil, err
 	}
 	res, err := s.completeLoginVia(ctx, m, pool.Settings, u, false, method)
 	if err != nil {

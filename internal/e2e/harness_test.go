@@ -62,6 +62,13 @@ func testConfig(dbURL string) config.Config {
 // start runs a server over dbURL until the test ends (or stop is called).
 func start(t testing.TB, cfg config.Config, clk *clock) *instance {
 	t.Helper()
+	return startWith(t, cfg, clk, server.Options{})
+}
+
+// startWith is start with more options (CAPTCHA answers); the clock and
+// the log (the outbox) are always the test's.
+func startWith(t testing.TB, cfg config.Config, clk *clock, opts server.Options) *instance {
+	t.Helper()
 	if clk == nil {
 		clk = newClock()
 	}
@@ -76,7 +83,8 @@ func start(t testing.TB, cfg config.Config, clk *clock) *instance {
 	}
 	box := new(outbox)
 	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.New(ctx, cfg, server.Options{Now: clk.Now, Log: slog.New(box)})
+	opts.Now, opts.Log = clk.Now, slog.New(box)
+	srv, err := server.New(ctx, cfg, opts)
 	if err != nil {
 		cancel()
 		ln.Close()
