@@ -55,10 +55,10 @@ func TestAuthingPhoneAccounts(t *testing.T) {
 
 		// sms/send: bad requests are coded and send nothing.
 		for body, code := range map[string]int{
-			`{}`:                     1003,
-			`{"phone":"12"}`:         2028,
-			`{"phone":"13800138000","phoneCountryCode":"86x"}`: 1003,
-			`{"phone":"+12015550123","phoneCountryCode":"+86"}`: 1003,
+			`{}`:             1003,
+			`{"phone":"12"}`: 2028,
+			`{"phone":"13800138000","phoneCountryCode":"86x"}`:                1003,
+			`{"phone":"+12015550123","phoneCountryCode":"+86"}`:               1003,
 			`{"phone":"13800138000","phoneCountryCode":"+86","scene":"nope"}`: 1003,
 		} {
 			st, raw := c.post("/api/v2/sms/send", "application/json", []byte(body), nil)
