@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/authpool/authpool/api"
 	"github.com/authpool/authpool/client"
@@ -233,6 +234,40 @@ func TestAuthingUserDefinedData(t *testing.T) {
 		if vals := customValues(lu.CustomData); vals["age"] != "41" || vals["ok"] != "false" || vals["born"] != "1700000000500" {
 			t.Fatalf("values set at login: %+v", lu.CustomData)
 		}
+		// autoRegister with params: the new account has the values.
+		var auto struct {
+			NewlyCreated bool
+			CustomData   []udvItem
+		}
+		c.gql(docs["loginByEmail"], map[string]any{"input": map[string]any{"email": "auto-udv@example.com", "password": c.enc("passw0rd!"),
+			"autoRegister": true, "params": `[{"key":"school","value":"Yale"}]`}}, "").field(t, "loginByEmail", &auto)
+		if !auto.NewlyCreated || customValues(auto.CustomData)["school"] != "Yale" {
+			t.Fatalf("autoRegister with params: %+v", auto)
+		}
+		// loginByPhoneCode with params, for a new number and again; a
+		// refused value does not spend the code.
+		phoneLogin := func(params string) *gqlAnswer {
+			code := in.Outbox.code(t, cnPhone)
+			return c.gql(docs["loginByPhoneCode"], map[string]any{"input": map[string]any{"phone": cnPhone, "code": code, "params": params}}, "")
+		}
+		if a := c.smsSend(map[string]any{"phone": cnPhone}); a.Code != 200 {
+			t.Fatalf("sms/send: %s", a.Raw)
+		}
+		phoneLogin(`[{"key":"nope","value":1}]`).wantCode(t, 2401)
+		var pl struct{ CustomData []udvItem }
+		phoneLogin(`[{"key":"age","value":5}]`).field(t, "loginByPhoneCode", &pl)
+		if customValues(pl.CustomData)["age"] != "5" {
+			t.Fatalf("loginByPhoneCode of a new number with params: %+v", pl)
+		}
+		in.Clock.Advance(61 * time.Second)
+		if a := c.smsSend(map[string]any{"phone": cnPhone}); a.Code != 200 {
+			t.Fatalf("sms/send: %s", a.Raw)
+		}
+		phoneLogin(`[{"key":"age","value":6}]`).field(t, "loginByPhoneCode", &pl)
+		if customValues(pl.CustomData)["age"] != "6" {
+			t.Fatalf("loginByPhoneCode with params: %+v", pl)
+		}
+
 		// On the REST users/me too.
 		rm := c.rest(http.MethodGet, "/api/v2/users/me", nil, tok)
 		var rme struct{ CustomData []udvItem }
