@@ -88,6 +88,12 @@ type Meta struct {
 
 	// flow is filled by the use case for pipelines and webhooks.
 	flow flow
+	// Context is what the client says about the request for the pool's
+	// pipelines (Authing's "context" option: a JSON object, already
+	// checked and bounded by the transport); nil when none was given. It
+	// is carried, not interpreted: the pipelines of register and login
+	// read it from the Meta they receive.
+	Context map[string]any
 }
 
 // Result is a user with, when one was issued or presented, its token.

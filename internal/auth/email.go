@@ -218,20 +218,11 @@ func (s *Service) BindEmail(ctx context.Context, m Meta, tok, email, code string
 	if err != nil {
 		return nil, err
 	}
-	email, err = normalizeEmail(email)
+	plan, err := s.bindEmailPlan(u, email, code)
 	if err != nil {
 		return nil, err
 	}
-	if u.Email != "" {
-		return nil, errEmailAlreadyBound
-	}
-	return s.changeIdentifier(ctx, m, userpool.AuditEmailChange, p, u, &userpool.User{Email: email}, func(x *userpool.User) error {
-		if x.Email != "" {
-			return errEmailAlreadyBound
-		}
-		x.Email, x.EmailVerified = email, true
-		return nil
-	}, [3]string{emailPurpose(SceneChangeEmail), email, code})
+	return s.changeIdentifier(ctx, m, p, u, nil, plan)
 }
 
 // UnbindEmail removes the caller's email address, unless it is the only
@@ -244,7 +235,7 @@ func (s *Service) UnbindEmail(ctx context.Context, m Meta, tok string) (*Result,
 	if u.Email == "" {
 		return nil, errEmailNotBound
 	}
-	return s.changeIdentifier(ctx, m, userpool.AuditEmailChange, p, u, nil, func(x *userpool.User) error {
+	return s.changeIdentifier(ctx, m, p, u, nil, &identChange{kind: identEmail, apply: func(x *userpool.User) error {
 		if x.Email == "" {
 			return errEmailNotBound
 		}
@@ -253,7 +244,7 @@ func (s *Service) UnbindEmail(ctx context.Context, m Meta, tok string) (*Result,
 		}
 		x.Email, x.EmailVerified = "", false
 		return nil
-	})
+	}})
 }
 
 // UpdateEmail moves the caller to a new address proven by a CHANGE_EMAIL
@@ -264,38 +255,13 @@ func (s *Service) UpdateEmail(ctx context.Context, m Meta, tok, email, code, old
 	if err != nil {
 		return nil, err
 	}
-	email, err = normalizeEmail(email)
-	if err != nil {
-		return nil, err
-	}
-	if u.Email == "" {
-		return nil, errEmailNotBound
-	}
-	if strings.EqualFold(email, u.Email) {
-		return nil, errEmailUnchanged
-	}
 	pool, err := s.store.GetPool(ctx, u.PoolID)
 	if err != nil {
 		return nil, err
 	}
-	purpose := emailPurpose(SceneChangeEmail)
-	codes := [][3]string{{purpose, email, code}}
-	if pool.Settings.VerifyOldEmail {
-		if strings.TrimSpace(oldEmail) == "" || oldCode == "" {
-			return nil, errOldEmailRequired
-		}
-		old, err := normalizeEmail(oldEmail)
-		if err != nil || !strings.EqualFold(old, u.Email) {
-			return nil, errOldEmailMismatch
-		}
-		codes = append(codes, [3]string{purpose, old, oldCode})
+	plan, err := s.updateEmailPlan(pool.Settings, u, email, code, oldEmail, oldCode)
+	if err != nil {
+		return nil, err
 	}
-	current := u.Email
-	return s.changeIdentifier(ctx, m, userpool.AuditEmailChange, p, u, &userpool.User{Email: email}, func(x *userpool.User) error {
-		if x.Email != current {
-			return errOldEmailMismatch // changed meanwhile
-		}
-		x.Email, x.EmailVerified = email, true
-		return nil
-	}, codes...)
+	return s.changeIdentifier(ctx, m, p, u, nil, plan)
 }

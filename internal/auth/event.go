@@ -32,7 +32,19 @@ func (s *Service) userEvent(typ string, m Meta, u *userpool.User) *userpool.Even
 // The event shows the user as written: it is built inside the
 // read-modify-write, after fn.
 func (s *Service) updateUser(ctx context.Context, m Meta, poolID, id, typ string, fn func(*userpool.User) error, recs ...userpool.Record) (*userpool.User, error) {
-	ev := new(userpool.Event)
+	return s.updateUserEvents(ctx, m, poolID, id, []string{typ}, fn, recs...)
+}
+
+// updateUserEvents is updateUser reported by several webhook events (one
+// per type), each showing the user as written.
+func (s *Service) updateUserEvents(ctx context.Context, m Meta, poolID, id string, types []string, fn func(*userpool.User) error, recs ...userpool.Record) (*userpool.User, error) {
+	evs := make([]*userpool.Event, len(types))
+	all := make([]userpool.Record, 0, len(types)+len(recs))
+	for i := range evs {
+		evs[i] = new(userpool.Event)
+		all = append(all, evs[i])
+	}
+	all = append(all, recs...)
 	return s.store.UpdateUser(ctx, poolID, id, func(x *userpool.User) error {
 		before := x.UpdatedAt
 		if err := fn(x); err != nil {
@@ -42,9 +54,11 @@ func (s *Service) updateUser(ctx context.Context, m Meta, poolID, id, typ string
 		if x.UpdatedAt.Equal(before) {
 			x.UpdatedAt = now
 		}
-		*ev = *pipeline.UserEvent(typ, x, m.request(), now)
+		for i, typ := range types {
+			*evs[i] = *pipeline.UserEvent(typ, x, m.request(), now)
+		}
 		return nil
-	}, append([]userpool.Record{ev}, recs...)...)
+	}, all...)
 }
 
 // loginFailed reports a failed login as user.login_failed (in its own

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 
@@ -18,6 +19,10 @@ type LoginOptions struct {
 	CaptchaID    string
 	// Context reaches the pipelines as context.params.
 	Context map[string]any
+	// CustomData are user-defined values to set on the account once the
+	// login succeeds (on the new account with AutoRegister), checked like
+	// SetUdv before the credentials are.
+	CustomData map[string]json.RawMessage
 }
 
 var errWrongPassword = userpool.Errorf(userpool.CodeWrongPassword, "wrong_password", "wrong password")
@@ -77,6 +82,10 @@ func (s *Service) loginPassword(ctx context.Context, m Meta, pw string, opts Log
 	if err := s.preAuthentication(ctx, &m, poolID); err != nil {
 		return nil, err
 	}
+	custom, err := s.parseCustomData(ctx, poolID, opts.CustomData)
+	if err != nil {
+		return nil, err
+	}
 	u, err := lookup(ctx, poolID, ident)
 	if err != nil && !isNotFound(err) {
 		return nil, err
@@ -89,7 +98,7 @@ func (s *Service) loginPassword(ctx context.Context, m Meta, pw string, opts Log
 		return nil, err
 	}
 	if u == nil && opts.AutoRegister {
-		res, rerr := s.register(ctx, m, method, blank(), pw, RegisterOptions{ForceLogin: true})
+		res, rerr := s.register(ctx, m, method, blank(), pw, RegisterOptions{ForceLogin: true, CustomData: opts.CustomData})
 		if rerr == nil {
 			res.NewlyCreated = true
 			g.succeeded(ctx)
@@ -140,6 +149,9 @@ func (s *Service) loginPassword(ctx context.Context, m Meta, pw string, opts Log
 				s.log.LogAttrs(ctx, slog.LevelWarn, "password rehash failed", slog.String("user_id", u.ID), slog.String("error", uerr.Error()))
 			}
 		}
+	}
+	if err := s.setCustomData(ctx, u, opts.CustomData, custom); err != nil {
+		return nil, err
 	}
 	res, err := s.completeLoginVia(ctx, m, pool.Settings, u, false, method)
 	if err != nil {

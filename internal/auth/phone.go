@@ -90,37 +90,15 @@ func (s *Service) SendSmsCode(ctx context.Context, m Meta, phone string) error {
 
 // RegisterByPhoneCode creates a user whose phone number is proven by an
 // SMS code (and so verified). The password is optional: without one the
-// user logs in by code and may set one later with UpdatePassword.
+// user logs in by code and may set one later with UpdatePassword. The code
+// is spent only once everything else is known to be right.
 func (s *Service) RegisterByPhoneCode(ctx context.Context, m Meta, phone, code, pw string, profile userpool.Profile, opts RegisterOptions) (*Result, error) {
 	phone, _, err := s.normalizePhone(phone)
 	if err != nil {
 		return nil, err
 	}
-	pool, err := s.pool(ctx, m)
-	if err != nil {
-		return nil, err
-	}
-	// Everything that can fail without the code is checked first, so that
-	// a bad request does not spend it; register checks again.
-	if !methodOpen(pool.Settings, methodPhone) {
-		return nil, errRegistrationClosed(methodPhone)
-	}
-	if err := validateProfile(&profile); err != nil {
-		return nil, err
-	}
-	if pw != "" {
-		if err := s.checkPassword(pool.Settings, pw); err != nil {
-			return nil, err
-		}
-	}
 	u := &userpool.User{Phone: phone, PhoneVerified: true, Profile: profile}
-	if err := s.ensureFree(ctx, pool.ID, u); err != nil {
-		return nil, err
-	}
-	if err := s.checkCode(ctx, pool.Settings, pool.ID, purposeSMS, phone, code, true); err != nil {
-		return nil, err
-	}
-	return s.register(ctx, m, methodPhone, u, pw, opts)
+	return s.register(ctx, m, methodPhone, u, pw, opts, [3]string{purposeSMS, phone, code})
 }
 
 // LoginByPhoneCode logs in with a phone number and its SMS code, creating
@@ -135,12 +113,16 @@ func (s *Service) LoginByPhoneCode(ctx context.Context, m Meta, phone, code stri
 	if err != nil {
 		return nil, err
 	}
+	custom, err := s.parseCustomData(ctx, pool.ID, opts.CustomData)
+	if err != nil {
+		return nil, err
+	}
 	if err := s.checkCode(ctx, pool.Settings, pool.ID, purposeSMS, phone, code, true); err != nil {
 		return nil, err
 	}
 	u, err := s.store.GetUserByPhone(ctx, pool.ID, phone)
 	if isNotFound(err) {
-		res, rerr := s.register(ctx, m, methodPhone, &userpool.User{Phone: phone, PhoneVerified: true}, "", RegisterOptions{ForceLogin: true})
+		res, rerr := s.register(ctx, m, methodPhone, &userpool.User{Phone: phone, PhoneVerified: true}, "", RegisterOptions{ForceLogin: true, CustomData: opts.CustomData})
 		if rerr == nil {
 			res.NewlyCreated = true
 			return res, nil
@@ -166,6 +148,9 @@ func (s *Service) LoginByPhoneCode(ctx context.Context, m Meta, phone, code stri
 		}); err != nil {
 			return nil, err
 		}
+	}
+	if err := s.setCustomData(ctx, u, opts.CustomData, custom); err != nil {
+		return nil, err
 	}
 	return s.completeLogin(ctx, m, pool.Settings, u, false)
 }
@@ -206,20 +191,11 @@ func (s *Service) BindPhone(ctx context.Context, m Meta, tok, phone, code string
 	if err != nil {
 		return nil, err
 	}
-	phone, _, err = s.normalizePhone(phone)
+	plan, err := s.bindPhonePlan(u, phone, code)
 	if err != nil {
 		return nil, err
 	}
-	if u.Phone != "" {
-		return nil, errPhoneAlreadyBound
-	}
-	return s.changeIdentifier(ctx, m, userpool.AuditPhoneChange, p, u, &userpool.User{Phone: phone}, func(x *userpool.User) error {
-		if x.Phone != "" {
-			return errPhoneAlreadyBound
-		}
-		x.Phone, x.PhoneVerified = phone, true
-		return nil
-	}, [3]string{purposeSMS, phone, code})
+	return s.changeIdentifier(ctx, m, p, u, nil, plan)
 }
 
 // UnbindPhone removes the caller's phone number, unless it is the only way
@@ -232,7 +208,7 @@ func (s *Service) UnbindPhone(ctx context.Context, m Meta, tok string) (*Result,
 	if u.Phone == "" {
 		return nil, errPhoneNotBound
 	}
-	return s.changeIdentifier(ctx, m, userpool.AuditPhoneChange, p, u, nil, func(x *userpool.User) error {
+	return s.changeIdentifier(ctx, m, p, u, nil, &identChange{kind: identPhone, apply: func(x *userpool.User) error {
 		if x.Phone == "" {
 			return errPhoneNotBound
 		}
@@ -241,7 +217,7 @@ func (s *Service) UnbindPhone(ctx context.Context, m Meta, tok string) (*Result,
 		}
 		x.Phone, x.PhoneVerified = "", false
 		return nil
-	})
+	}})
 }
 
 // UpdatePhone moves the caller to a new phone number proven by its code.
@@ -252,69 +228,13 @@ func (s *Service) UpdatePhone(ctx context.Context, m Meta, tok, phone, code, old
 	if err != nil {
 		return nil, err
 	}
-	phone, _, err = s.normalizePhone(phone)
-	if err != nil {
-		return nil, err
-	}
-	if u.Phone == "" {
-		return nil, errPhoneNotBound
-	}
-	if phone == u.Phone {
-		return nil, errPhoneUnchanged
-	}
 	pool, err := s.store.GetPool(ctx, u.PoolID)
 	if err != nil {
 		return nil, err
 	}
-	codes := [][3]string{{purposeSMS, phone, code}}
-	if pool.Settings.VerifyOldPhone {
-		if strings.TrimSpace(oldPhone) == "" || oldCode == "" {
-			return nil, errOldPhoneRequired
-		}
-		old, _, err := s.normalizePhone(oldPhone)
-		if err != nil || old != u.Phone {
-			return nil, errOldPhoneMismatch
-		}
-		codes = append(codes, [3]string{purposeSMS, old, oldCode})
-	}
-	current := u.Phone
-	return s.changeIdentifier(ctx, m, userpool.AuditPhoneChange, p, u, &userpool.User{Phone: phone}, func(x *userpool.User) error {
-		if x.Phone != current {
-			return errOldPhoneMismatch // changed meanwhile
-		}
-		x.Phone, x.PhoneVerified = phone, true
-		return nil
-	}, codes...)
-}
-
-// changeIdentifier is the common end of bind, unbind and update: the new
-// identifier (when free is not nil) must not belong to another user, the
-// codes must be right, and then fn changes the user in one transaction.
-func (s *Service) changeIdentifier(ctx context.Context, m Meta, event string, p *Principal, u *userpool.User, free *userpool.User, fn func(*userpool.User) error, codes ...[3]string) (*Result, error) {
-	if free != nil {
-		if err := s.ensureFree(ctx, u.PoolID, free); err != nil {
-			return nil, err
-		}
-	}
-	if len(codes) > 0 {
-		pool, err := s.store.GetPool(ctx, u.PoolID)
-		if err != nil {
-			return nil, err
-		}
-		if err := s.checkCodes(ctx, pool.Settings, u.PoolID, codes...); err != nil {
-			return nil, err
-		}
-	}
-	now := s.now().UTC()
-	updated, err := s.store.UpdateUser(ctx, u.PoolID, u.ID, func(x *userpool.User) error {
-		if err := fn(x); err != nil {
-			return err
-		}
-		x.UpdatedAt = now
-		return nil
-	}, s.auditEvent(m, u.PoolID, u.ID, event, nil))
+	plan, err := s.updatePhonePlan(pool.Settings, u, phone, code, oldPhone, oldCode)
 	if err != nil {
 		return nil, err
 	}
-	return &Result{User: updated, Token: p.Token, TokenExpires: p.Claims.ExpiresAt}, nil
+	return s.changeIdentifier(ctx, m, p, u, nil, plan)
 }

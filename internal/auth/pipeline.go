@@ -29,6 +29,15 @@ type flow struct {
 	preAuthenticated bool
 }
 
+// params is the client's context for the pipelines: the option of the
+// call (native API) or the transport's (the Authing "context" field).
+func (m Meta) params() map[string]any {
+	if m.flow.params != nil {
+		return m.flow.params
+	}
+	return m.Context
+}
+
 // request is the flow's request as pipelines and webhooks see it.
 func (m Meta) request() pipeline.Request {
 	return pipeline.Request{IP: m.ClientIP, UserAgent: m.UserAgent, Method: m.flow.method, Identifier: m.flow.identifier}
@@ -41,7 +50,7 @@ func (s *Service) runStage(ctx context.Context, m Meta, poolID string, stage use
 	if s.pipes == nil {
 		return nil, nil
 	}
-	in := pipeline.Input{Stage: stage, PoolID: poolID, User: u, Request: m.request(), Params: m.flow.params}
+	in := pipeline.Input{Stage: stage, PoolID: poolID, User: u, Request: m.request(), Params: m.params()}
 	if u != nil {
 		in.Check = func(changes map[string]string) error { return checkChanges(u, changes) }
 	}

@@ -16,6 +16,13 @@ type RegisterOptions struct {
 	CustomData map[string]json.RawMessage
 	// Context reaches the pipelines as context.params.
 	Context map[string]any
+	// Phone, with PhoneCode (an SMS code sent to it), gives a user who
+	// registers by email or username a verified phone number at once;
+	// Email, with EmailCode (a CHANGE_EMAIL code sent to it), a verified
+	// address to one who registers by username or phone. (Authing's
+	// profile.phone with phoneToken, profile.email with emailToken.)
+	Phone, PhoneCode string
+	Email, EmailCode string
 }
 
 // RegisterByEmail creates a user with an email and password. The email is
@@ -62,8 +69,11 @@ func errRegistrationClosed(method string) error {
 }
 
 // register validates, hashes and stores u, then applies opts. The per-IP
-// rate limit comes first, the password policy before the hash.
-func (s *Service) register(ctx context.Context, m Meta, method string, u *userpool.User, pw string, opts RegisterOptions) (*Result, error) {
+// rate limit comes first, the password policy before the hash. codes (and
+// those of opts' proven identifiers) are checked together, after
+// everything else that can fail and before anything is stored, so that a
+// refused registration spends none.
+func (s *Service) register(ctx context.Context, m Meta, method string, u *userpool.User, pw string, opts RegisterOptions, codes ...[3]string) (*Result, error) {
 	if err := s.rateLimit(ctx, m, classRegister); err != nil {
 		return nil, err
 	}
@@ -78,6 +88,11 @@ func (s *Service) register(ctx context.Context, m Meta, method string, u *userpo
 	if err := validateProfile(&u.Profile); err != nil {
 		return nil, err
 	}
+	proven, err := s.provenIdentifiers(u, opts)
+	if err != nil {
+		return nil, err
+	}
+	codes = append(codes, proven...)
 	// Only a phone registration may go without a password: its code proved
 	// the phone, which logs in by code. Every other identifier needs the
 	// password to log in again.
@@ -101,6 +116,9 @@ func (s *Service) register(ctx context.Context, m Meta, method string, u *userpo
 	// Fail fast on a taken identifier before paying for a hash; the unique
 	// index still decides races.
 	if err := s.ensureFree(ctx, poolID, u); err != nil {
+		return nil, err
+	}
+	if err := s.checkCodes(ctx, pool.Settings, poolID, codes...); err != nil {
 		return nil, err
 	}
 	if withPassword {
@@ -133,6 +151,43 @@ func (s *Service) register(ctx context.Context, m Meta, method string, u *userpo
 		return s.withCustomData(ctx, res, err)
 	}
 	return s.withCustomData(ctx, &Result{User: u}, nil)
+}
+
+// provenIdentifiers adds opts' phone number and email address to u, marked
+// verified, and returns the codes that must prove them.
+func (s *Service) provenIdentifiers(u *userpool.User, opts RegisterOptions) ([][3]string, error) {
+	var codes [][3]string
+	switch {
+	case opts.Phone == "" && opts.PhoneCode != "":
+		return nil, invalid("missing_field", "a phone code (phoneToken) needs the phone number it was sent to")
+	case opts.Phone != "" && opts.PhoneCode == "":
+		return nil, invalid("missing_field", "a phone number given at registration needs the code sent to it (phoneToken)")
+	case opts.Phone != "" && u.Phone != "":
+		return nil, invalid("invalid_argument", "the phone number is given twice")
+	case opts.Phone != "":
+		phone, _, err := s.normalizePhone(opts.Phone)
+		if err != nil {
+			return nil, err
+		}
+		u.Phone, u.PhoneVerified = phone, true
+		codes = append(codes, [3]string{purposeSMS, phone, opts.PhoneCode})
+	}
+	switch {
+	case opts.Email == "" && opts.EmailCode != "":
+		return nil, invalid("missing_field", "an email code (emailToken) needs the address it was sent to")
+	case opts.Email != "" && opts.EmailCode == "":
+		return nil, invalid("missing_field", "an email address given at registration needs the CHANGE_EMAIL code sent to it (emailToken)")
+	case opts.Email != "" && u.Email != "":
+		return nil, invalid("invalid_argument", "the email address is given twice")
+	case opts.Email != "":
+		email, err := normalizeEmail(opts.Email)
+		if err != nil {
+			return nil, err
+		}
+		u.Email, u.EmailVerified = email, true
+		codes = append(codes, [3]string{emailPurpose(SceneChangeEmail), email, opts.EmailCode})
+	}
+	return codes, nil
 }
 
 func (s *Service) ensureFree(ctx context.Context, poolID string, u *userpool.User) error {

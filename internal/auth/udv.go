@@ -183,3 +183,21 @@ func (s *Service) saveCustomData(ctx context.Context, u *userpool.User, in map[s
 	}
 	return err
 }
+
+// setCustomData stores the values of an existing user's login from in
+// (checked by parseCustomData into vals). Should the write fail (an
+// administrator changed a definition in between), in is checked again to
+// name the key that no longer fits.
+func (s *Service) setCustomData(ctx context.Context, u *userpool.User, in map[string]json.RawMessage, vals []*userpool.UserValue) error {
+	if len(vals) == 0 {
+		return nil
+	}
+	err := s.store.SetUserValues(ctx, u.PoolID, u.ID, vals)
+	if err == nil {
+		return nil
+	}
+	if _, perr := s.parseCustomData(ctx, u.PoolID, in); perr != nil {
+		return perr
+	}
+	return err
+}

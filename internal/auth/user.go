@@ -17,6 +17,13 @@ type ProfileUpdate struct {
 	Email    *string
 	Phone    *string
 	Password *string
+	// EmailCode (a CHANGE_EMAIL code sent to Email) and PhoneCode (an SMS
+	// code sent to Phone) let Email and Phone change here, in the same
+	// transaction as the profile, under the rules of BindEmail and
+	// UpdateEmail, BindPhone and UpdatePhone; a pool that verifies the old
+	// address refuses (2227), as there is no place for the old one's code.
+	EmailCode string
+	PhoneCode string
 }
 
 // GetCurrentUser returns the caller's user with the presented token.
@@ -28,13 +35,18 @@ func (s *Service) GetCurrentUser(ctx context.Context, m Meta, tok string) (*Resu
 	return s.withCustomData(ctx, &Result{User: u, Token: tok, TokenExpires: p.Claims.ExpiresAt}, nil)
 }
 
-// UpdateProfile changes profile fields of the caller.
+// UpdateProfile changes profile fields of the caller, and the email
+// address or phone number when their codes come along.
 func (s *Service) UpdateProfile(ctx context.Context, m Meta, tok string, up ProfileUpdate) (*Result, error) {
-	if up.Email != nil {
+	switch {
+	case up.Email != nil && up.EmailCode == "":
 		return nil, userpool.Errorf(userpool.CodeCannotUpdateEmail, "cannot_update_email", "the email cannot be changed here: use UpdateEmail")
-	}
-	if up.Phone != nil {
+	case up.Email == nil && up.EmailCode != "":
+		return nil, invalid("missing_field", "an email code needs the new email address it was sent to")
+	case up.Phone != nil && up.PhoneCode == "":
 		return nil, userpool.Errorf(userpool.CodeCannotUpdatePhone, "cannot_update_phone", "the phone number cannot be changed here: use UpdatePhone")
+	case up.Phone == nil && up.PhoneCode != "":
+		return nil, invalid("missing_field", "a phone code needs the new phone number it was sent to")
 	}
 	if up.Password != nil {
 		return nil, invalid("cannot_update_password", "the password cannot be changed here: use UpdatePassword")
@@ -72,15 +84,31 @@ func (s *Service) UpdateProfile(ctx context.Context, m Meta, tok string, up Prof
 	if next.Username == "" && u.Username != "" && u.Email == "" && u.Phone == "" {
 		return nil, invalid("invalid_username", "username is this account's only login identifier and cannot be removed")
 	}
-	updated, err := s.updateUser(ctx, m, u.PoolID, u.ID, eventUserUpdated, func(x *userpool.User) error {
-		x.Profile = next
-		x.UpdatedAt = s.now().UTC()
-		return nil
-	})
-	if err != nil {
-		return nil, err
+	var changes []*identChange
+	if up.Email != nil || up.Phone != nil {
+		pool, err := s.store.GetPool(ctx, u.PoolID)
+		if err != nil {
+			return nil, err
+		}
+		if up.Phone != nil {
+			plan, err := s.setPhonePlan(pool.Settings, u, *up.Phone, up.PhoneCode)
+			if err != nil {
+				return nil, err
+			}
+			changes = append(changes, plan)
+		}
+		if up.Email != nil {
+			plan, err := s.setEmailPlan(pool.Settings, u, *up.Email, up.EmailCode)
+			if err != nil {
+				return nil, err
+			}
+			changes = append(changes, plan)
+		}
 	}
-	return &Result{User: updated, Token: tok, TokenExpires: p.Claims.ExpiresAt}, nil
+	return s.changeIdentifier(ctx, m, p, u, func(x *userpool.User) error {
+		x.Profile = next
+		return nil
+	}, changes...)
 }
 
 // UpdatePassword changes the caller's password. The old password is

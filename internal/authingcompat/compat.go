@@ -15,6 +15,8 @@ import (
 	"context"
 	"crypto/rsa"
 	_ "embed"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -42,6 +44,38 @@ type Core interface {
 	CurrentPool(ctx context.Context, m auth.Meta) (*userpool.Pool, error)
 }
 
+// Codes are the one-time-code use cases: SMS and email codes, phone
+// accounts, password reset, changing phone and email; *auth.Service
+// satisfies it. Phone country codes and Authing's scene names are wire
+// matters, settled in codes.go before these are called.
+type Codes interface {
+	SendSmsCode(ctx context.Context, m auth.Meta, phone string) error
+	SendEmail(ctx context.Context, m auth.Meta, email, scene string) error
+	RegisterByPhoneCode(ctx context.Context, m auth.Meta, phone, code, pw string, profile userpool.Profile, opts auth.RegisterOptions) (*auth.Result, error)
+	LoginByPhoneCode(ctx context.Context, m auth.Meta, phone, code string, opts auth.LoginOptions) (*auth.Result, error)
+	LoginByPhonePassword(ctx context.Context, m auth.Meta, phone, pw string, opts auth.LoginOptions) (*auth.Result, error)
+	ResetPasswordByPhoneCode(ctx context.Context, m auth.Meta, phone, code, newPw string) error
+	ResetPasswordByEmailCode(ctx context.Context, m auth.Meta, email, code, newPw string) error
+	UpdatePhone(ctx context.Context, m auth.Meta, tok, phone, code, oldPhone, oldCode string) (*auth.Result, error)
+	UpdateEmail(ctx context.Context, m auth.Meta, tok, email, code, oldEmail, oldCode string) (*auth.Result, error)
+	BindPhone(ctx context.Context, m auth.Meta, tok, phone, code string) (*auth.Result, error)
+	UnbindPhone(ctx context.Context, m auth.Meta, tok string) (*auth.Result, error)
+}
+
+// Captchas makes CAPTCHA images for browser login pages; *auth.Service
+// satisfies it.
+type Captchas interface {
+	NewCaptcha(ctx context.Context, m auth.Meta) (*auth.Captcha, error)
+}
+
+// UserData are the caller's user-defined values; *auth.Service satisfies
+// it. Their wire encoding (JSON text) is udv.go's.
+type UserData interface {
+	ListUdv(ctx context.Context, m auth.Meta, tok string) ([]auth.UDV, error)
+	SetUdv(ctx context.Context, m auth.Meta, tok, key string, raw json.RawMessage) ([]auth.UDV, error)
+	RemoveUdv(ctx context.Context, m auth.Meta, tok, key string) ([]auth.UDV, error)
+}
+
 // KeyStore keeps the RSA key pair with which clients encrypt passwords;
 // userpool.Store satisfies it.
 type KeyStore interface {
@@ -49,15 +83,14 @@ type KeyStore interface {
 	EnsureTransportKey(ctx context.Context, k *userpool.TransportKey) (*userpool.TransportKey, error)
 }
 
-// Deps are what the transport needs from the rest of the program. Codes,
-// Captcha and Data are the use cases of later issues: while one is nil its
-// operations answer a coded "not implemented in this build" error (see
-// pending.go).
+// Deps are what the transport needs from the rest of the program; every
+// member but CORSOrigins and Now is required. internal/server passes the
+// one *auth.Service as Auth, Codes, Captcha and Data.
 type Deps struct {
 	Auth    Core
-	Codes   Codes    // SMS and email codes, phone accounts (issue 3)
-	Captcha Captchas // CAPTCHA images (issue 4)
-	Data    UserData // user-defined values (issue 5)
+	Codes   Codes
+	Captcha Captchas
+	Data    UserData
 	Keys    KeyStore
 	Log     *slog.Logger
 	// ClientIP computes the caller's address as the native API does
@@ -98,6 +131,9 @@ const (
 // New loads (or, on first start, creates and stores) the password key and
 // builds the transport.
 func New(ctx context.Context, d Deps) (*Server, error) {
+	if d.Auth == nil || d.Codes == nil || d.Captcha == nil || d.Data == nil || d.Keys == nil || d.ClientIP == nil {
+		return nil, errors.New("authingcompat: Deps.Auth, Codes, Captcha, Data, Keys and ClientIP are required")
+	}
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}

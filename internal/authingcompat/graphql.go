@@ -45,10 +45,18 @@ func callFrom(ctx context.Context) *call { return ctx.Value(callKey{}).(*call) }
 // meta describes the caller for a use case; claimedIP (clientIp of the
 // input) is believed only from a trusted proxy.
 func (s *Server) meta(r *http.Request, claimedIP string) auth.Meta {
+	language := r.Header.Get("x-authing-lang")
+	if language == "" {
+		language = r.Header.Get("Accept-Language")
+	}
 	return auth.Meta{
 		PoolID:    r.Header.Get("x-authing-userpool-id"),
 		ClientIP:  s.ClientIP(r, claimedIP),
 		UserAgent: r.UserAgent(),
+		// The language of codes sent to users whose profile has none.
+		AcceptLanguage: language,
+		// The CAPTCHA /api/v2/security/captcha left in a browser.
+		CaptchaID: httpapi.CaptchaID(r),
 	}
 }
 

@@ -77,56 +77,61 @@ func deref[T any](p *T) T {
 
 func (r *resolver) RegisterByEmail(ctx context.Context, args struct{ Input registerByEmailInput }) (*user, error) {
 	in := args.Input
-	if err := notImplementedIfSet(in.PhoneToken, "phoneToken", "issue 3"); err != nil {
-		return nil, err
-	}
-	return r.register(ctx, in.Password, in.registerCommon, func(m auth.Meta, pw string, p userpool.Profile, o auth.RegisterOptions) (*auth.Result, error) {
+	return r.register(ctx, in.Password, in.registerCommon, tokens{phone: in.PhoneToken}, func(m auth.Meta, pw string, p userpool.Profile, o auth.RegisterOptions) (*auth.Result, error) {
 		return r.s.Auth.RegisterByEmail(ctx, m, in.Email, pw, p, o)
 	})
 }
 
 func (r *resolver) RegisterByUsername(ctx context.Context, args struct{ Input registerByUsernameInput }) (*user, error) {
 	in := args.Input
-	if err := notImplementedIfSet(in.PhoneToken, "phoneToken", "issue 3"); err != nil {
-		return nil, err
-	}
-	if err := notImplementedIfSet(in.EmailToken, "emailToken", "issue 3"); err != nil {
-		return nil, err
-	}
-	return r.register(ctx, in.Password, in.registerCommon, func(m auth.Meta, pw string, p userpool.Profile, o auth.RegisterOptions) (*auth.Result, error) {
+	return r.register(ctx, in.Password, in.registerCommon, tokens{phone: in.PhoneToken, email: in.EmailToken}, func(m auth.Meta, pw string, p userpool.Profile, o auth.RegisterOptions) (*auth.Result, error) {
 		return r.s.Auth.RegisterByUsername(ctx, m, in.Username, pw, p, o)
 	})
 }
 
+// tokens are a registration's phoneToken and emailToken. On authpool they
+// are the codes that prove profile.phone (an SMS code) and profile.email
+// (a CHANGE_EMAIL code): Authing's own tokens come from calls outside the
+// 24 methods, which authpool does not have (docs/AUTHING.md).
+type tokens struct{ phone, email *string }
+
 type registerFunc func(m auth.Meta, pw string, p userpool.Profile, o auth.RegisterOptions) (*auth.Result, error)
 
-// register is what the password registrations share: decode the common
-// members and the password, register, render.
-func (r *resolver) register(ctx context.Context, encPw string, c registerCommon, do registerFunc) (*user, error) {
+// register is what the registrations share: decode the common members and
+// the password, register, render.
+func (r *resolver) register(ctx context.Context, encPw string, c registerCommon, tk tokens, do registerFunc) (*user, error) {
 	cl := callFrom(ctx)
 	if err := cl.spend(); err != nil {
 		return nil, err
 	}
-	profile, claimedIP, err := toProfile(c.Profile)
+	profile, extra, err := toProfile(c.Profile)
 	if err != nil {
 		return nil, err
 	}
+	claimedIP := extra.ip
 	if c.ClientIP != nil {
 		claimedIP = *c.ClientIP
 	}
-	if err := checkExtras(c.Params, c.Context); err != nil {
+	custom, err := customData(c.Params, extra.udf)
+	if err != nil {
 		return nil, err
 	}
 	m := r.s.meta(cl.r, claimedIP)
+	if m.Context, err = requestContext(c.Context); err != nil {
+		return nil, err
+	}
 	pw, err := r.s.password(ctx, m, encPw)
 	if err != nil {
 		return nil, err
 	}
-	res, err := do(m, pw, profile, auth.RegisterOptions{ForceLogin: deref(c.ForceLogin), GenerateToken: deref(c.GenerateToken)})
+	res, err := do(m, pw, profile, auth.RegisterOptions{
+		ForceLogin: deref(c.ForceLogin), GenerateToken: deref(c.GenerateToken), CustomData: custom,
+		Phone: extra.phone, PhoneCode: deref(tk.phone), Email: extra.email, EmailCode: deref(tk.email),
+	})
 	if err != nil {
 		return nil, err
 	}
-	return r.s.render(ctx, m, res)
+	return r.s.render(m, res), nil
 }
 
 func (r *resolver) LoginByEmail(ctx context.Context, args struct{ Input loginByEmailInput }) (*user, error) {
@@ -152,32 +157,36 @@ func (r *resolver) login(ctx context.Context, encPw string, c loginCommon, do lo
 	if err := cl.spend(); err != nil {
 		return nil, err
 	}
-	if err := checkExtras(c.Params, c.Context); err != nil {
+	custom, err := customData(c.Params, nil)
+	if err != nil {
 		return nil, err
 	}
 	m := r.s.meta(cl.r, deref(c.ClientIP))
+	if m.Context, err = requestContext(c.Context); err != nil {
+		return nil, err
+	}
 	pw, err := r.s.password(ctx, m, encPw)
 	if err != nil {
 		return nil, err
 	}
-	res, err := do(m, pw, auth.LoginOptions{AutoRegister: deref(c.AutoRegister), CaptchaCode: deref(c.CaptchaCode)})
+	res, err := do(m, pw, auth.LoginOptions{AutoRegister: deref(c.AutoRegister), CaptchaCode: deref(c.CaptchaCode), CustomData: custom})
 	if err != nil {
 		return nil, err
 	}
-	return r.s.render(ctx, m, res)
+	return r.s.render(m, res), nil
 }
 
-// render is a user answer with its custom data when user-defined values
-// exist in this build.
-func (s *Server) render(ctx context.Context, m auth.Meta, res *auth.Result) (*user, error) {
-	var data []UDV
-	if s.Data != nil {
-		var err error
-		if data, err = s.Data.ValuesOf(ctx, m, res.User.PoolID, res.User.ID); err != nil {
-			return nil, err
-		}
+// render is a use case's user answer. Its customData is the answer's own
+// when the use case read it (logins, registrations, the current user),
+// else read on demand with the answer's token, and only when the document
+// selects it.
+func (s *Server) render(m auth.Meta, res *auth.Result) *user {
+	u := fromResult(res)
+	if res.CustomData == nil && res.Token != "" {
+		tok := res.Token
+		u.loadCustom = func(ctx context.Context) ([]auth.UDV, error) { return s.Data.ListUdv(ctx, m, tok) }
 	}
-	return fromResult(res, data), nil
+	return u
 }
 
 // CheckLoginStatus answers in data, never as an error: the token argument,
@@ -219,30 +228,31 @@ func reasonOf(c userpool.Code) string {
 	return "token_invalid"
 }
 
-// toProfile decodes RegisterProfile. ip is returned as a claimed client
-// address (believed only from a trusted proxy, like clientIp); fields
-// authpool does not keep, or that need a verification this build lacks,
-// are refused rather than dropped.
-func toProfile(p *registerProfile) (userpool.Profile, string, error) {
+// profileExtras are the members of RegisterProfile that are not profile
+// fields.
+type profileExtras struct {
+	ip           string // a claimed client address, like clientIp
+	phone, email string // identifiers proven by phoneToken and emailToken
+	udf          []userDdfInput
+}
+
+// toProfile decodes RegisterProfile. Fields authpool does not keep are
+// refused rather than dropped.
+func toProfile(p *registerProfile) (userpool.Profile, profileExtras, error) {
 	if p == nil {
-		return userpool.Profile{}, "", nil
+		return userpool.Profile{}, profileExtras{}, nil
 	}
 	for _, f := range []struct {
 		name string
 		v    *string
 	}{{"profile.formatted", p.Formatted}, {"profile.oauth", p.Oauth}} {
 		if deref(f.v) != "" {
-			return userpool.Profile{}, "", readOnly(f.name)
+			return userpool.Profile{}, profileExtras{}, readOnly(f.name)
 		}
 	}
-	if err := notImplementedIfSet(p.Phone, "profile.phone (with phoneToken)", "issue 3"); err != nil {
-		return userpool.Profile{}, "", err
-	}
-	if err := notImplementedIfSet(p.Email, "profile.email (with emailToken)", "issue 3"); err != nil {
-		return userpool.Profile{}, "", err
-	}
-	if p.Udf != nil && len(*p.Udf) > 0 {
-		return userpool.Profile{}, "", notImplemented("profile.udf (user-defined values)", "issue 5")
+	extra := profileExtras{ip: deref(p.IP), phone: deref(p.Phone), email: deref(p.Email)}
+	if p.Udf != nil {
+		extra.udf = *p.Udf
 	}
 	return userpool.Profile{
 		Username: deref(p.Username), Nickname: deref(p.Nickname), Company: deref(p.Company),
@@ -254,34 +264,25 @@ func toProfile(p *registerProfile) (userpool.Profile, string, error) {
 		Locale: deref(p.Locale), Address: deref(p.Address), StreetAddress: deref(p.StreetAddress),
 		Locality: deref(p.Locality), Region: deref(p.Region), PostalCode: deref(p.PostalCode),
 		Country: deref(p.Country),
-	}, deref(p.IP), nil
+	}, extra, nil
 }
 
 // maxExtraBytes bounds params and context, which are JSON text.
 const maxExtraBytes = 8 << 10
 
-// checkExtras validates params (user-defined values to set, a JSON list)
-// and context (for pipelines, a JSON object). The SDKs send both, usually
-// null. Until user-defined values exist in this build a non-empty params
-// is refused, so that nothing asked for is silently dropped; context is
-// checked and, with no pipelines to hand it to, has no effect.
-func checkExtras(params, ctxJSON *string) error {
-	if p := strings.TrimSpace(deref(params)); p != "" {
-		var list []json.RawMessage
-		if len(p) > maxExtraBytes || json.Unmarshal([]byte(p), &list) != nil {
-			return invalidArg("invalid_params", "params must be a JSON list of {key, value} of at most %d bytes", maxExtraBytes)
-		}
-		if len(list) > 0 {
-			return notImplemented("params (user-defined values)", "issue 5")
-		}
+// requestContext decodes the context option: a JSON object for the pool's
+// pipelines, carried to the use cases in auth.Meta.Context. The SDKs send
+// null when there is none.
+func requestContext(text *string) (map[string]any, error) {
+	c := strings.TrimSpace(deref(text))
+	if c == "" || c == "null" {
+		return nil, nil
 	}
-	if c := strings.TrimSpace(deref(ctxJSON)); c != "" {
-		var obj map[string]json.RawMessage
-		if len(c) > maxExtraBytes || json.Unmarshal([]byte(c), &obj) != nil {
-			return invalidArg("invalid_context", "context must be a JSON object of at most %d bytes", maxExtraBytes)
-		}
+	var obj map[string]any
+	if len(c) > maxExtraBytes || json.Unmarshal([]byte(c), &obj) != nil || obj == nil {
+		return nil, invalidArg("invalid_context", "context must be a JSON object of at most %d bytes", maxExtraBytes)
 	}
-	return nil
+	return obj, nil
 }
 
 func invalidArg(reason, format string, args ...any) error {

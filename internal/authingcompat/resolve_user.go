@@ -23,7 +23,7 @@ func (r *resolver) User(ctx context.Context, args struct{ ID *string }) (*user, 
 	if id := deref(args.ID); id != "" && id != res.User.ID {
 		return nil, userpool.Errorf(userpool.CodeNoPermission, "no_permission", "an end user may read only their own account")
 	}
-	return r.s.render(ctx, m, res)
+	return r.s.render(m, res), nil
 }
 
 // updateUserInput is UpdateUserInput.
@@ -71,8 +71,10 @@ func (in *updateUserInput) readOnlyFields() error {
 	return nil
 }
 
-// UpdateUser changes the caller's profile. email, phone and password have
-// their own operations and are refused by the use case (2225, 2226, 1003).
+// UpdateUser changes the caller's profile. email and phone change only
+// with the emailToken or phoneToken that proves them (else 2225, 2226:
+// updateEmail and updatePhone are the usual calls); password has its own
+// operation (1003).
 func (r *resolver) UpdateUser(ctx context.Context, args struct {
 	ID         *string
 	Input      updateUserInput
@@ -84,11 +86,14 @@ func (r *resolver) UpdateUser(ctx context.Context, args struct {
 		return nil, err
 	}
 	in := &args.Input
-	if err := notImplementedIfSet(args.EmailToken, "updateUser with emailToken", "issue 3"); err != nil {
-		return nil, err
-	}
-	if err := notImplementedIfSet(args.PhoneToken, "updateUser with phoneToken", "issue 3"); err != nil {
-		return nil, err
+	phone := in.Phone
+	if in.Phone != nil && in.PhoneCountryCode != nil {
+		// Authing's national number and country code, as one number.
+		p, err := withCountryCode(*in.Phone, in.PhoneCountryCode)
+		if err != nil {
+			return nil, err
+		}
+		phone, in.PhoneCountryCode = &p, nil
 	}
 	if err := in.readOnlyFields(); err != nil {
 		return nil, err
@@ -105,14 +110,16 @@ func (r *resolver) UpdateUser(ctx context.Context, args struct {
 			"region": in.Region, "postalCode": in.PostalCode, "city": in.City, "province": in.Province,
 			"country": in.Country,
 		},
-		Email: in.Email, Phone: in.Phone, Password: in.Password,
+		Email: in.Email, Phone: phone, Password: in.Password,
+		// The tokens prove the new email and phone (see tokens).
+		EmailCode: deref(args.EmailToken), PhoneCode: deref(args.PhoneToken),
 	}
 	m := r.s.meta(cl.r, "")
 	res, err := r.s.Auth.UpdateProfile(ctx, m, cl.bearer, up)
 	if err != nil {
 		return nil, err
 	}
-	return r.s.render(ctx, m, res)
+	return r.s.render(m, res), nil
 }
 
 // UpdatePassword changes the caller's password and keeps the caller's
@@ -142,7 +149,7 @@ func (r *resolver) UpdatePassword(ctx context.Context, args struct {
 	if err != nil {
 		return nil, err
 	}
-	return r.s.render(ctx, m, res)
+	return r.s.render(m, res), nil
 }
 
 // RefreshToken issues a later-expiring token for the caller's session. The

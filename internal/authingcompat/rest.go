@@ -5,7 +5,10 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"time"
 
+	"github.com/authpool/authpool/api"
+	"github.com/authpool/authpool/internal/auth"
 	"github.com/authpool/authpool/internal/httpapi"
 	"github.com/authpool/authpool/internal/userpool"
 )
@@ -28,11 +31,9 @@ type smsRequest struct {
 	Scene            string `json:"scene"`
 }
 
+// sendSMS sends a code to a phone. A stale bearer token the SDK sends
+// along is not looked at.
 func (s *Server) sendSMS(w http.ResponseWriter, r *http.Request) {
-	if s.Codes == nil {
-		s.writeREST(w, r, nil, notImplemented("sms/send", "issue 3"))
-		return
-	}
 	var in smsRequest
 	if err := decodeREST(w, r, &in); err != nil {
 		s.writeREST(w, r, nil, err)
@@ -42,7 +43,14 @@ func (s *Server) sendSMS(w http.ResponseWriter, r *http.Request) {
 		s.writeREST(w, r, nil, userpool.Errorf(userpool.CodeInvalidArgument, "missing_field", "field \"phone\" is required"))
 		return
 	}
-	err := s.Codes.SendSMSCode(r.Context(), s.meta(r, ""), in.Phone, in.PhoneCountryCode, in.Scene)
+	if !smsScenes[in.Scene] {
+		s.writeREST(w, r, nil, invalidArg("invalid_scene", "unknown scene %q", truncate(in.Scene, 64)))
+		return
+	}
+	phone, err := withCountryCode(in.Phone, &in.PhoneCountryCode)
+	if err == nil {
+		err = s.Codes.SendSmsCode(r.Context(), s.meta(r, ""), phone)
+	}
 	s.writeREST(w, r, nil, err, "sent")
 }
 
@@ -67,39 +75,38 @@ func (s *Server) usersMe(w http.ResponseWriter, r *http.Request) {
 		s.writeREST(w, r, nil, err)
 		return
 	}
-	u, err := s.render(r.Context(), m, res)
-	if err != nil {
-		s.writeREST(w, r, nil, err)
-		return
-	}
-	s.writeREST(w, r, u, nil, "fetched")
+	s.writeREST(w, r, s.render(m, res), nil, "fetched")
 }
 
-// captchaCookie binds a CAPTCHA answer to the browser that fetched it.
-const captchaCookie = "authpool_captcha"
-
-// captcha serves a CAPTCHA image for browser login pages, its answer bound
-// to a cookie the browser sends with the next login (withCredentials).
+// captcha serves a CAPTCHA image for browser login pages (Authing's Guard
+// fetches it with credentials). Its id goes into the cookie the native
+// API's CAPTCHA uses, for the whole site, so the browser sends it with the
+// next login to /graphql/v2; that login's captchaCode is checked against
+// it. The pool is the header's, else Guard's userpool_id parameter (an
+// <img> sends no headers).
 func (s *Server) captcha(w http.ResponseWriter, r *http.Request) {
-	if s.Captcha == nil {
-		s.writeREST(w, r, nil, notImplemented("security/captcha", "issue 4"))
-		return
+	m := s.meta(r, "")
+	if m.PoolID == "" {
+		m.PoolID = r.URL.Query().Get("userpool_id")
 	}
-	cookie, png, err := s.Captcha.NewCaptcha(r.Context(), s.meta(r, ""))
+	c, err := s.Captcha.NewCaptcha(r.Context(), m)
 	if err != nil {
 		s.writeREST(w, r, nil, err)
 		return
 	}
 	// SameSite=None lets a login page on another site send it back; that
 	// needs Secure, so over plain HTTP (development) it stays Lax.
-	c := &http.Cookie{Name: captchaCookie, Value: cookie, Path: "/", HttpOnly: true, MaxAge: 600, SameSite: http.SameSiteLaxMode}
-	if r.TLS != nil {
-		c.Secure, c.SameSite = true, http.SameSiteNoneMode
+	ck := &http.Cookie{
+		Name: api.CaptchaCookie, Value: c.ID, Path: "/", HttpOnly: true,
+		MaxAge: int(auth.CaptchaTTL / time.Second), SameSite: http.SameSiteLaxMode,
 	}
-	http.SetCookie(w, c)
+	if r.TLS != nil {
+		ck.Secure, ck.SameSite = true, http.SameSiteNoneMode
+	}
+	http.SetCookie(w, ck)
 	w.Header().Set("Content-Type", "image/png")
 	w.Header().Set("Cache-Control", "no-store")
-	_, _ = w.Write(png)
+	_, _ = w.Write(c.PNG)
 }
 
 // decodeREST reads one small JSON object; unknown members are ignored, as

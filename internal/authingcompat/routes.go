@@ -13,7 +13,7 @@ const graphqlPath = "/graphql/v2"
 // routes is the index of the transport; docs/AUTHING.md and the /graphql/v2
 // and /api/v2/ paths of docs/openapi.yaml describe the same list (a test
 // checks that openapi.yaml agrees). The GraphQL root fields are listed in
-// schema.graphql and resolved in resolve_*.go and pending.go.
+// schema.graphql and resolved in resolve_*.go, codes.go and udv.go.
 func (s *Server) routes() []route {
 	return []route{
 		{http.MethodPost, graphqlPath, s.graphql},

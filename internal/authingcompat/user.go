@@ -1,7 +1,11 @@
 package authingcompat
 
 import (
+	"context"
+	"strconv"
 	"time"
+
+	"github.com/nyaruka/phonenumbers"
 
 	"github.com/authpool/authpool/internal/auth"
 	"github.com/authpool/authpool/internal/userpool"
@@ -12,62 +16,82 @@ import (
 // authpool does not keep are null, or their neutral value where the SDKs
 // expect one: no identities, no custom data, not deleted.
 type user struct {
-	ID                string          `json:"id"`
-	Arn               string          `json:"arn"`
-	UserPoolID        string          `json:"userPoolId"`
-	Status            *string         `json:"status"`
-	Username          *string         `json:"username"`
-	Email             *string         `json:"email"`
-	EmailVerified     *bool           `json:"emailVerified"`
-	Phone             *string         `json:"phone"`
-	PhoneVerified     *bool           `json:"phoneVerified"`
-	Unionid           *string         `json:"unionid"`
-	Openid            *string         `json:"openid"`
-	Identities        *[]*identity    `json:"identities"`
-	Nickname          *string         `json:"nickname"`
-	RegisterSource    *[]string       `json:"registerSource"`
-	Photo             *string         `json:"photo"`
-	Password          *string         `json:"password"` // always null: selected by every SDK document
-	Oauth             *string         `json:"oauth"`
-	Token             *string         `json:"token"`
-	TokenExpiredAt    *string         `json:"tokenExpiredAt"`
-	LoginsCount       *int32          `json:"loginsCount"`
-	LastLogin         *string         `json:"lastLogin"`
-	LastIP            *string         `json:"lastIP"`
-	SignedUp          *string         `json:"signedUp"`
-	Blocked           *bool           `json:"blocked"`
-	IsDeleted         *bool           `json:"isDeleted"`
-	Device            *string         `json:"device"`
-	Browser           *string         `json:"browser"`
-	Company           *string         `json:"company"`
-	Name              *string         `json:"name"`
-	GivenName         *string         `json:"givenName"`
-	FamilyName        *string         `json:"familyName"`
-	MiddleName        *string         `json:"middleName"`
-	Profile           *string         `json:"profile"`
-	PreferredUsername *string         `json:"preferredUsername"`
-	Website           *string         `json:"website"`
-	Gender            *string         `json:"gender"`
-	Birthdate         *string         `json:"birthdate"`
-	Zoneinfo          *string         `json:"zoneinfo"`
-	Locale            *string         `json:"locale"`
-	Address           *string         `json:"address"`
-	Formatted         *string         `json:"formatted"`
-	StreetAddress     *string         `json:"streetAddress"`
-	Locality          *string         `json:"locality"`
-	Region            *string         `json:"region"`
-	PostalCode        *string         `json:"postalCode"`
-	City              *string         `json:"city"`
-	Province          *string         `json:"province"`
-	Country           *string         `json:"country"`
-	CreatedAt         *string         `json:"createdAt"`
-	UpdatedAt         *string         `json:"updatedAt"`
-	ExternalID        *string         `json:"externalId"`
-	PhoneCountryCode  *string         `json:"phoneCountryCode"`
-	NewlyCreated      *bool           `json:"newlyCreated"`
-	ExpiredAt         *string         `json:"expiredAt"`
-	DirectManagement  *string         `json:"directManagement"`
-	CustomData        *[]*customDatum `json:"customData"`
+	ID                string       `json:"id"`
+	Arn               string       `json:"arn"`
+	UserPoolID        string       `json:"userPoolId"`
+	Status            *string      `json:"status"`
+	Username          *string      `json:"username"`
+	Email             *string      `json:"email"`
+	EmailVerified     *bool        `json:"emailVerified"`
+	Phone             *string      `json:"phone"`
+	PhoneVerified     *bool        `json:"phoneVerified"`
+	Unionid           *string      `json:"unionid"`
+	Openid            *string      `json:"openid"`
+	Identities        *[]*identity `json:"identities"`
+	Nickname          *string      `json:"nickname"`
+	RegisterSource    *[]string    `json:"registerSource"`
+	Photo             *string      `json:"photo"`
+	Password          *string      `json:"password"` // always null: selected by every SDK document
+	Oauth             *string      `json:"oauth"`
+	Token             *string      `json:"token"`
+	TokenExpiredAt    *string      `json:"tokenExpiredAt"`
+	LoginsCount       *int32       `json:"loginsCount"`
+	LastLogin         *string      `json:"lastLogin"`
+	LastIP            *string      `json:"lastIP"`
+	SignedUp          *string      `json:"signedUp"`
+	Blocked           *bool        `json:"blocked"`
+	IsDeleted         *bool        `json:"isDeleted"`
+	Device            *string      `json:"device"`
+	Browser           *string      `json:"browser"`
+	Company           *string      `json:"company"`
+	Name              *string      `json:"name"`
+	GivenName         *string      `json:"givenName"`
+	FamilyName        *string      `json:"familyName"`
+	MiddleName        *string      `json:"middleName"`
+	Profile           *string      `json:"profile"`
+	PreferredUsername *string      `json:"preferredUsername"`
+	Website           *string      `json:"website"`
+	Gender            *string      `json:"gender"`
+	Birthdate         *string      `json:"birthdate"`
+	Zoneinfo          *string      `json:"zoneinfo"`
+	Locale            *string      `json:"locale"`
+	Address           *string      `json:"address"`
+	Formatted         *string      `json:"formatted"`
+	StreetAddress     *string      `json:"streetAddress"`
+	Locality          *string      `json:"locality"`
+	Region            *string      `json:"region"`
+	PostalCode        *string      `json:"postalCode"`
+	City              *string      `json:"city"`
+	Province          *string      `json:"province"`
+	Country           *string      `json:"country"`
+	CreatedAt         *string      `json:"createdAt"`
+	UpdatedAt         *string      `json:"updatedAt"`
+	ExternalID        *string      `json:"externalId"`
+	PhoneCountryCode  *string      `json:"phoneCountryCode"`
+	NewlyCreated      *bool        `json:"newlyCreated"`
+	ExpiredAt         *string      `json:"expiredAt"`
+	DirectManagement  *string      `json:"directManagement"`
+	// Custom is customData when known; the GraphQL field resolves through
+	// the CustomData method, which reads it on demand otherwise.
+	Custom *[]*customDatum `json:"customData"`
+	// loadCustom reads the user's values; nil when Custom is complete.
+	loadCustom func(ctx context.Context) ([]auth.UDV, error)
+}
+
+// CustomData resolves User.customData.
+func (u *user) CustomData(ctx context.Context) (*[]*customDatum, error) {
+	if u.loadCustom != nil {
+		vs, err := u.loadCustom(ctx)
+		if err != nil {
+			return nil, err
+		}
+		cd, err := customDataOf(vs)
+		if err != nil {
+			return nil, err
+		}
+		return &cd, nil
+	}
+	return u.Custom, nil
 }
 
 type identity struct {
@@ -117,8 +141,16 @@ func isoTime(t time.Time) *string {
 // fromResult renders a use case's answer: the user, and the token it
 // carries (issued, or the caller's own echoed back), which the SDKs store
 // in place of theirs.
-func fromResult(res *auth.Result, data []UDV) *user {
-	u := fromUser(res.User, data)
+func fromResult(res *auth.Result) *user {
+	u := fromUser(res.User)
+	if cd, err := customDataOf(res.CustomData); err == nil {
+		u.Custom = &cd
+	} else {
+		// Values the use cases decoded always encode; should one not, the
+		// user is answered and the field read again on demand, which
+		// reports the error.
+		u.loadCustom = func(context.Context) ([]auth.UDV, error) { return nil, err }
+	}
 	if res.Token != "" {
 		u.Token = str(res.Token)
 		u.TokenExpiredAt = isoTime(res.TokenExpires)
@@ -127,7 +159,7 @@ func fromResult(res *auth.Result, data []UDV) *user {
 	return u
 }
 
-func fromUser(u *userpool.User, data []UDV) *user {
+func fromUser(u *userpool.User) *user {
 	status := "Activated"
 	if u.Blocked {
 		status = "Suspended"
@@ -135,14 +167,15 @@ func fromUser(u *userpool.User, data []UDV) *user {
 	logins := int32(min(u.LoginsCount, 1<<31-1))
 	out := &user{
 		ID: u.ID, Arn: arn(u.PoolID, u.ID), UserPoolID: u.PoolID,
-		Status:        &status,
-		Username:      str(u.Username),
-		Email:         str(u.Email),
-		EmailVerified: boolean(u.EmailVerified),
-		Phone:         str(u.Phone),
-		PhoneVerified: boolean(u.PhoneVerified),
-		Identities:    &[]*identity{},
-		Nickname:      str(u.Nickname), Photo: str(u.Photo),
+		Status:           &status,
+		Username:         str(u.Username),
+		Email:            str(u.Email),
+		EmailVerified:    boolean(u.EmailVerified),
+		Phone:            str(u.Phone),
+		PhoneCountryCode: countryCode(u.Phone),
+		PhoneVerified:    boolean(u.PhoneVerified),
+		Identities:       &[]*identity{},
+		Nickname:         str(u.Nickname), Photo: str(u.Photo),
 		LoginsCount: &logins,
 		LastLogin:   isoTime(u.LastLogin), LastIP: str(u.LastIP),
 		SignedUp: isoTime(u.SignedUp), Blocked: boolean(u.Blocked), IsDeleted: boolean(false),
@@ -157,12 +190,20 @@ func fromUser(u *userpool.User, data []UDV) *user {
 		CreatedAt: isoTime(u.CreatedAt), UpdatedAt: isoTime(u.UpdatedAt),
 		NewlyCreated: boolean(false),
 	}
-	cd := make([]*customDatum, 0, len(data))
-	for _, d := range data {
-		cd = append(cd, &customDatum{Key: d.Key, Value: &d.Value, Label: str(d.Label), DataType: d.DataType})
-	}
-	out.CustomData = &cd
 	return out
+}
+
+// countryCode is Authing's phoneCountryCode ("+86") of a stored phone
+// number, which is in E.164; null without one.
+func countryCode(phone string) *string {
+	if phone == "" {
+		return nil
+	}
+	num, err := phonenumbers.Parse(phone, "ZZ")
+	if err != nil || num.GetCountryCode() == 0 {
+		return nil
+	}
+	return str("+" + strconv.Itoa(int(num.GetCountryCode())))
 }
 
 // jwtStatus is checkLoginStatus's answer (JWTTokenStatus).
@@ -192,32 +233,6 @@ type refreshed struct {
 type commonMessage struct {
 	Message *string
 	Code    *int32
-}
-
-// UDV is one user-defined value as the wire carries it: Value is JSON text
-// for NUMBER, BOOLEAN and OBJECT, the bare string for STRING, and epoch
-// milliseconds for DATETIME (docs/AUTHING.md).
-type UDV struct {
-	Key      string
-	DataType string // STRING, NUMBER, DATETIME, BOOLEAN, OBJECT
-	Value    string
-	Label    string
-}
-
-// udvOut is UserDefinedData.
-type udvOut struct {
-	Key      string
-	DataType string
-	Value    string
-	Label    *string
-}
-
-func fromUDVs(vs []UDV) []*udvOut {
-	out := make([]*udvOut, 0, len(vs))
-	for _, v := range vs {
-		out = append(out, &udvOut{Key: v.Key, DataType: v.DataType, Value: v.Value, Label: str(v.Label)})
-	}
-	return out
 }
 
 // epoch is a Unix time as GraphQL's 32-bit Int (Authing's schema); times

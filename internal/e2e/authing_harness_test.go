@@ -291,3 +291,18 @@ func (c *authingClient) loginEmail(email, pw, bearer string) *gqlAnswer {
 		"email": email, "password": c.enc(pw), "autoRegister": false, "params": nil, "context": nil,
 	}}, bearer)
 }
+
+func mustJSON(t testing.TB, raw []byte, v any) {
+	t.Helper()
+	if err := json.Unmarshal(raw, v); err != nil {
+		t.Fatalf("not JSON: %s", raw)
+	}
+}
+
+// deref is *p, or "" for nil.
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}

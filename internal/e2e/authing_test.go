@@ -251,53 +251,6 @@ func decodeErrors(t *testing.T, raw []byte) []struct {
 	return a.Errors
 }
 
-// TestAuthingNotImplemented lists the operations whose use cases are not in
-// this build: each answers code 1003 not_implemented and changes nothing.
-func TestAuthingNotImplemented(t *testing.T) {
-	in := start(t, testConfig(sqliteURL(t)), nil)
-	c := in.authing(t)
-	u := c.registerEmail("ni@example.com", "passw0rd!", map[string]any{"generateToken": true})
-	tok := *u.Token
-	pending := map[string]map[string]any{
-		"registerByPhoneCode":  {"input": map[string]any{"phone": "+15550100", "code": "1234"}},
-		"loginByPhoneCode":     {"input": map[string]any{"phone": "+15550100", "code": "1234"}},
-		"loginByPhonePassword": {"input": map[string]any{"phone": "+15550100", "password": c.enc("passw0rd!")}},
-		"sendEmail":            {"email": "ni@example.com", "scene": "RESET_PASSWORD"},
-		"resetPassword":        {"email": "ni@example.com", "code": "1234", "newPassword": c.enc("passw0rd!2")},
-		"updatePhone":          {"phone": "+15550100", "phoneCode": "1234"},
-		"updateEmail":          {"email": "new@example.com", "emailCode": "1234"},
-		"bindPhone":            {"phone": "+15550100", "phoneCode": "1234"},
-		"unbindPhone":          {},
-		"udv":                  {"targetType": "USER", "targetId": u.ID},
-		"setUdv":               {"targetType": "USER", "targetId": u.ID, "key": "age", "value": "20"},
-		"removeUdv":            {"targetType": "USER", "targetId": u.ID, "key": "age"},
-	}
-	for name, v := range pending {
-		if msg := c.gql(docs[name], v, tok).wantCode(t, 1003); !strings.Contains(msg, "not") && !strings.Contains(msg, "未") {
-			t.Errorf("%s: message %q", name, msg)
-		}
-	}
-	// Options that need those use cases are refused, not dropped.
-	for _, extra := range []map[string]any{
-		{"params": `[{"key":"age","value":20}]`},
-		{"profile": map[string]any{"udf": []any{map[string]any{"key": "age", "value": "20"}}}},
-		{"phoneToken": "pt"},
-		{"profile": map[string]any{"phone": "+15550100"}},
-	} {
-		in := merge(map[string]any{"email": "ni2@example.com", "password": c.enc("passw0rd!")}, extra)
-		c.gql(docs["registerByEmail"], map[string]any{"input": in}, "").wantCode(t, 1003)
-	}
-	c.loginEmail("ni2@example.com", "passw0rd!", "").wantCode(t, 2004) // nothing was created
-	for _, path := range []string{"/api/v2/security/captcha"} {
-		if a := c.rest(http.MethodGet, path, nil, ""); a.Code != 1003 {
-			t.Errorf("%s: %s", path, a.Raw)
-		}
-	}
-	if a := c.rest(http.MethodPost, "/api/v2/sms/send", map[string]any{"phone": "+15550100"}, ""); a.Code != 1003 {
-		t.Errorf("sms/send: %s", a.Raw)
-	}
-}
-
 // TestAuthingPasswordTransport: passwords arrive RSA-encrypted with the
 // key of .well-known, which replicas share; anything else is 2016 unless
 // the pool allows plaintext.

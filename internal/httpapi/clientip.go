@@ -42,7 +42,7 @@ func (s *Server) meta(r *http.Request, claimedIP string) auth.Meta {
 		ClientIP:  s.clientIP(r, claimedIP, app != ""),
 		UserAgent: r.UserAgent(),
 		AppID:     app,
-		CaptchaID: captchaCookie(r),
+		CaptchaID: CaptchaID(r),
 		// Picks the language of messages to users whose profile has none.
 		AcceptLanguage: r.Header.Get("Accept-Language"),
 	}
@@ -215,8 +215,9 @@ func parseNode(s string) (netip.Addr, bool) {
 	return a.Unmap(), true
 }
 
-// captchaCookie is the CAPTCHA id the image request left in the browser.
-func captchaCookie(r *http.Request) string {
+// CaptchaID is the CAPTCHA id the image request left in the browser's
+// cookie; other transports mounted beside the native API read it too.
+func CaptchaID(r *http.Request) string {
 	c, err := r.Cookie(api.CaptchaCookie)
 	if err != nil || len(c.Value) > 64 {
 		return ""

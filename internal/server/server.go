@@ -125,11 +125,11 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		Auth: svc, Admin: admin, JWKS: tokens.JWKS, Ready: st.Ping, Log: log,
 		TrustedProxies: trusted, AppSecrets: apps, ForwardedHeader: cfg.ForwardedHeaderName(),
 	}
+	// The Authing-compatible transport runs over the same use cases: the
+	// one service is its Auth, Codes, Captcha and Data.
 	compat, err := authingcompat.New(ctx, authingcompat.Deps{
-		Auth: svc, Keys: st, Log: log, ClientIP: httpapi.ClientIPFunc(apiDeps), CORSOrigins: cfg.CORSOrigins, Now: now,
-		// Codes (issue 3), Captcha (issue 4) and Data (issue 5) are wired
-		// here once their use cases exist; until then their operations
-		// answer "not implemented in this build".
+		Auth: svc, Codes: svc, Captcha: svc, Data: svc,
+		Keys: st, Log: log, ClientIP: httpapi.ClientIPFunc(apiDeps), CORSOrigins: cfg.CORSOrigins, Now: now,
 	})
 	if err != nil {
 		st.Close()

@@ -3,7 +3,11 @@
 // TestAuthingJSSDK (internal/e2e), which passes their URLs:
 //   AUTHPOOL_URL          the authpool server (the SDK's appHost)
 //   AUTHPOOL_CONTROL_URL  test hooks: move the server's clock, change pool
-//                         settings, read the last code sent (console sender)
+//                         settings, read the last code sent (from the
+//                         console sender's log lines), read the answer of
+//                         the newest CAPTCHA (the server's injected answer
+//                         source), define user-defined fields (through the
+//                         admin API with the administrator key)
 'use strict';
 
 const assert = require('node:assert/strict');
@@ -63,8 +67,75 @@ async function control(path, body) {
 const advanceClock = (seconds) => control('/clock/advance', { seconds });
 const setPoolSettings = (settings) => control('/pool/settings', settings);
 // lastCode is the last verification code the server sent to an address
-// (phone or email), as its console sender logged it. Never hard-coded.
+// (phone in E.164, or email), as its console sender logged it. Never
+// hard-coded.
 const lastCode = async (to) => (await control(`/codes/last?to=${encodeURIComponent(to)}`)).code;
+// captchaAnswer is the answer of the newest CAPTCHA image.
+const captchaAnswer = async () => (await control('/captcha/last')).answer;
+// defineField defines a user-defined field of the pool (an administrator's
+// job, done through the admin API); defining it again is harmless.
+const defineField = (key, dataType, label) => control('/udf', { key, dataType, label });
+
+// withCookieJar gives a client what a browser gives the SDK: its requests
+// are made withCredentials, so a browser sends back the cookies the site
+// set. Node has no cookie jar; this one keeps the cookies answers set and
+// sends them with the SDK's requests, through interceptors on the SDK's
+// own axios instances. The SDK itself is unchanged.
+function withCookieJar(client) {
+  const jar = new Map();
+  client.cookieJar = jar;
+  for (const ax of [client.graphqlClient.axios, client.httpClient.axios]) {
+    ax.interceptors.request.use((config) => {
+      if (jar.size > 0) {
+        config.headers.Cookie = cookieHeader(jar);
+      }
+      return config;
+    });
+    ax.interceptors.response.use((res) => {
+      keepCookies(jar, res.headers['set-cookie']);
+      return res;
+    });
+  }
+  return client;
+}
+
+function cookieHeader(jar) {
+  return [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+}
+
+function keepCookies(jar, setCookies) {
+  for (const line of setCookies || []) {
+    const [pair] = line.split(';');
+    const eq = pair.indexOf('=');
+    jar.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
+  }
+}
+
+// showCaptcha does what a login page does for a client with a cookie jar:
+// it loads the CAPTCHA image (Authing's Guard fetches this URL with
+// credentials), which sets the cookie the next login sends.
+async function showCaptcha(client) {
+  const headers = client.cookieJar.size > 0 ? { cookie: cookieHeader(client.cookieJar) } : {};
+  const res = await fetch(`${URL_}/api/v2/security/captcha?r=${Date.now()}`, { headers });
+  const body = Buffer.from(await res.arrayBuffer());
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-type'), 'image/png');
+  assert.equal(body.subarray(1, 4).toString('latin1'), 'PNG', 'the CAPTCHA is a PNG image');
+  keepCookies(client.cookieJar, res.headers.getSetCookie());
+  return body;
+}
+
+let phoneSeq = 0;
+// uniquePhone is a valid mobile number (the server checks number ranges),
+// in E.164, unique within one server run.
+function uniquePhone() {
+  phoneSeq += 1;
+  return `+86139${String(process.pid % 1000).padStart(3, '0')}${String(phoneSeq).padStart(5, '0')}`;
+}
+
+// nextMinute moves the server's clock past the one-code-a-minute limit of
+// an address (which also expires its SMS codes).
+const nextMinute = () => advanceClock(61);
 
 // decodeJwt reads a token's payload as the SDK does (no signature check).
 function decodeJwt(token) {
@@ -74,5 +145,6 @@ function decodeJwt(token) {
 }
 
 module.exports = {
-  newClient, unique, uniqueEmail, expectCode, control, advanceClock, setPoolSettings, lastCode, decodeJwt,
+  newClient, unique, uniqueEmail, uniquePhone, expectCode, control, advanceClock, nextMinute, setPoolSettings,
+  lastCode, captchaAnswer, defineField, withCookieJar, showCaptcha, decodeJwt,
 };

@@ -121,6 +121,7 @@ test('checkLoginStatus: valid, not logged in, invalid, expired', async () => {
   const expired = await newClient().checkLoginStatus(v.token);
   assert.equal(expired.status, false);
   assert.equal(expired.code, C.TOKEN_EXPIRED);
+  await expectCode(() => other.updateProfile({ nickname: 'late' }), C.TOKEN_EXPIRED);
   assert.equal(await other.getCurrentUser(), null);
 });
 
