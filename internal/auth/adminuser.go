@@ -113,16 +113,24 @@ func (a *Admin) UpdateUser(ctx context.Context, m Meta, userID string, up UserUp
 	if err != nil {
 		return nil, err
 	}
+	// Marking an unverified email verified is reported as
+	// user.email_verified, any other change of the flags as user.updated.
+	ev := new(userpool.Event)
 	u, err := a.s.store.UpdateUser(ctx, id, userID, func(u *userpool.User) error {
+		typ := eventUserUpdated
 		if up.EmailVerified != nil {
+			if *up.EmailVerified && !u.EmailVerified {
+				typ = eventUserEmailVerified
+			}
 			u.EmailVerified = *up.EmailVerified
 		}
 		if up.PhoneVerified != nil {
 			u.PhoneVerified = *up.PhoneVerified
 		}
 		u.UpdatedAt = a.s.now().UTC()
+		*ev = *a.s.userEvent(typ, m, u)
 		return nil
-	})
+	}, ev)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +154,7 @@ func (a *Admin) BlockUser(ctx context.Context, m Meta, userID string) (*Result, 
 		return nil, 0, err
 	}
 	now := a.s.now().UTC()
-	u, err := a.s.store.UpdateUser(ctx, id, userID, func(u *userpool.User) error {
+	u, err := a.s.updateUser(ctx, m, id, userID, eventUserBlocked, func(u *userpool.User) error {
 		u.Blocked = true
 		u.UpdatedAt = now
 		return nil
@@ -163,13 +171,14 @@ func (a *Admin) BlockUser(ctx context.Context, m Meta, userID string) (*Result, 
 	return res, n, err
 }
 
-// UnblockUser lets the user log in again; ended sessions stay ended.
+// UnblockUser lets the user log in again; ended sessions stay ended. The
+// change is reported as user.updated (there is no user.unblocked).
 func (a *Admin) UnblockUser(ctx context.Context, m Meta, userID string) (*Result, error) {
 	id, err := a.poolID(ctx, m)
 	if err != nil {
 		return nil, err
 	}
-	u, err := a.s.store.UpdateUser(ctx, id, userID, func(u *userpool.User) error {
+	u, err := a.s.updateUser(ctx, m, id, userID, eventUserUpdated, func(u *userpool.User) error {
 		u.Blocked = false
 		u.UpdatedAt = a.s.now().UTC()
 		return nil
@@ -181,13 +190,19 @@ func (a *Admin) UnblockUser(ctx context.Context, m Meta, userID string) (*Result
 	return a.s.withCustomData(ctx, &Result{User: u}, nil)
 }
 
-// DeleteUser deletes the user with its sessions and user-defined data.
+// DeleteUser deletes the user with its sessions and user-defined data,
+// reported as user.deleted (showing the user as it was) in the same
+// transaction.
 func (a *Admin) DeleteUser(ctx context.Context, m Meta, userID string) error {
 	id, err := a.poolID(ctx, m)
 	if err != nil {
 		return err
 	}
-	if err := a.s.store.DeleteUser(ctx, id, userID); err != nil {
+	u, err := a.s.store.GetUser(ctx, id, userID)
+	if err != nil {
+		return err
+	}
+	if err := a.s.store.DeleteUser(ctx, id, userID, a.s.userEvent(eventUserDeleted, m, u)); err != nil {
 		return err
 	}
 	a.audit(ctx, m, id, userID, "admin.user.delete", nil)

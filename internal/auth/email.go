@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"time"
@@ -164,7 +165,7 @@ func (s *Service) resetPassword(ctx context.Context, m Meta, newPw, purpose, tar
 		return userpool.Internal(err)
 	}
 	now := s.now().UTC()
-	if _, err := s.store.UpdateUser(ctx, u.PoolID, u.ID, func(x *userpool.User) error {
+	if _, err := s.updateUser(ctx, m, u.PoolID, u.ID, eventUserPasswordReset, func(x *userpool.User) error {
 		x.PasswordHash = hash
 		mark(x)
 		x.UpdatedAt = now
@@ -200,14 +201,20 @@ func (s *Service) VerifyEmail(ctx context.Context, m Meta, email, code string) e
 	if err != nil {
 		return err
 	}
-	_, err = s.store.UpdateUser(ctx, u.PoolID, u.ID, func(x *userpool.User) error {
+	_, err = s.updateUser(ctx, m, u.PoolID, u.ID, eventUserEmailVerified, func(x *userpool.User) error {
 		if !strings.EqualFold(x.Email, email) {
 			return userpool.ErrUserNotFound // the address moved meanwhile
+		}
+		if x.EmailVerified {
+			return errUnchanged // nothing to report: no user.email_verified
 		}
 		x.EmailVerified = true
 		x.UpdatedAt = s.now().UTC()
 		return nil
 	})
+	if errors.Is(err, errUnchanged) {
+		return nil
+	}
 	return err
 }
 

@@ -88,51 +88,62 @@ func (s *Service) SendSmsCode(ctx context.Context, m Meta, phone string) error {
 	})
 }
 
+// methodPhoneCode is the flow method of the phone-code flows, so that
+// pipelines and webhooks tell them from a password login by phone
+// ("phone"); the registration method (which a pool may close) is phone.
+const methodPhoneCode = "phone-code"
+
 // RegisterByPhoneCode creates a user whose phone number is proven by an
 // SMS code (and so verified). The password is optional: without one the
-// user logs in by code and may set one later with UpdatePassword.
+// user logs in by code and may set one later with UpdatePassword. It is
+// the registration of register(): the pre-register pipelines run on the
+// input, and the code is spent only once everything else has passed
+// (pipelines included), just before the user is stored.
 func (s *Service) RegisterByPhoneCode(ctx context.Context, m Meta, phone, code, pw string, profile userpool.Profile, opts RegisterOptions) (*Result, error) {
 	phone, _, err := s.normalizePhone(phone)
 	if err != nil {
 		return nil, err
 	}
-	pool, err := s.pool(ctx, m)
-	if err != nil {
-		return nil, err
+	if !wellFormedCode(code) {
+		// Cannot be right: refused before any pipeline runs.
+		return nil, errWrongCode
 	}
-	// Everything that can fail without the code is checked first, so that
-	// a bad request does not spend it; register checks again.
-	if !methodOpen(pool.Settings, methodPhone) {
-		return nil, errRegistrationClosed(methodPhone)
-	}
-	if err := validateProfile(&profile); err != nil {
-		return nil, err
-	}
-	if pw != "" {
-		if err := s.checkPassword(pool.Settings, pw); err != nil {
-			return nil, err
+	m.flow.method = methodPhoneCode
+	opts.prove = func(ctx context.Context, set userpool.PoolSettings) error {
+		poolID, err := s.poolID(ctx, m)
+		if err != nil {
+			return err
 		}
+		return s.checkCode(ctx, set, poolID, purposeSMS, phone, code, true)
 	}
-	u := &userpool.User{Phone: phone, PhoneVerified: true, Profile: profile}
-	if err := s.ensureFree(ctx, pool.ID, u); err != nil {
-		return nil, err
-	}
-	if err := s.checkCode(ctx, pool.Settings, pool.ID, purposeSMS, phone, code, true); err != nil {
-		return nil, err
-	}
-	return s.register(ctx, m, methodPhone, u, pw, opts)
+	return s.register(ctx, m, methodPhone, &userpool.User{Phone: phone, PhoneVerified: true, Profile: profile}, pw, opts)
 }
 
 // LoginByPhoneCode logs in with a phone number and its SMS code, creating
 // the account (NewlyCreated) when no user has that number and the pool
-// lets users register by phone.
+// lets users register by phone. It is the complete login process: the
+// pre-authentication pipelines run before the code is checked, then (for
+// a new account) pre- and post-register, post-authentication, token and
+// count. A refused attempt is reported as user.login_failed.
 func (s *Service) LoginByPhoneCode(ctx context.Context, m Meta, phone, code string, opts LoginOptions) (*Result, error) {
 	phone, _, err := s.normalizePhone(phone)
 	if err != nil {
 		return nil, err
 	}
+	m.flow = flow{method: methodPhoneCode, identifier: phone, params: opts.Context}
+	res, err := s.loginPhoneCode(ctx, m, phone, code)
+	return res, s.loginFailed(ctx, m, err)
+}
+
+func (s *Service) loginPhoneCode(ctx context.Context, m Meta, phone, code string) (*Result, error) {
+	if err := s.rateLimit(ctx, m, classLogin); err != nil {
+		return nil, err
+	}
 	pool, err := s.pool(ctx, m)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.preAuthentication(ctx, &m, pool.ID); err != nil {
 		return nil, err
 	}
 	if err := s.checkCode(ctx, pool.Settings, pool.ID, purposeSMS, phone, code, true); err != nil {
@@ -155,6 +166,7 @@ func (s *Service) LoginByPhoneCode(ctx context.Context, m Meta, phone, code stri
 		return nil, err
 	}
 	if u.Blocked {
+		s.audit(ctx, s.auditEvent(m, u.PoolID, u.ID, userpool.AuditLoginFailure, map[string]string{"reason": "user_blocked", "method": methodPhoneCode}))
 		return nil, errBlocked
 	}
 	if !u.PhoneVerified {
@@ -182,7 +194,9 @@ func (s *Service) LoginByPhonePassword(ctx context.Context, m Meta, phone, pw st
 	if err != nil {
 		return nil, err
 	}
-	return s.loginPassword(ctx, m, pw, opts, s.store.GetUserByPhone, methodPhone, phone, nil)
+	m.flow = flow{method: methodPhone, identifier: phone, params: opts.Context}
+	res, err := s.loginPassword(ctx, m, pw, opts, s.store.GetUserByPhone, methodPhone, phone, nil)
+	return res, s.loginFailed(ctx, m, err)
 }
 
 // ResetPasswordByPhoneCode sets a new password for the user of phone, proven
@@ -289,7 +303,9 @@ func (s *Service) UpdatePhone(ctx context.Context, m Meta, tok, phone, code, old
 
 // changeIdentifier is the common end of bind, unbind and update: the new
 // identifier (when free is not nil) must not belong to another user, the
-// codes must be right, and then fn changes the user in one transaction.
+// codes must be right, and then fn changes the user in one transaction
+// with the audit event and the webhook event (user.phone_changed or, for
+// the email's audit event, user.email_changed).
 func (s *Service) changeIdentifier(ctx context.Context, m Meta, event string, p *Principal, u *userpool.User, free *userpool.User, fn func(*userpool.User) error, codes ...[3]string) (*Result, error) {
 	if free != nil {
 		if err := s.ensureFree(ctx, u.PoolID, free); err != nil {
@@ -305,8 +321,12 @@ func (s *Service) changeIdentifier(ctx context.Context, m Meta, event string, p 
 			return nil, err
 		}
 	}
+	typ := eventUserPhoneChanged
+	if event == userpool.AuditEmailChange {
+		typ = eventUserEmailChanged
+	}
 	now := s.now().UTC()
-	updated, err := s.store.UpdateUser(ctx, u.PoolID, u.ID, func(x *userpool.User) error {
+	updated, err := s.updateUser(ctx, m, u.PoolID, u.ID, typ, func(x *userpool.User) error {
 		if err := fn(x); err != nil {
 			return err
 		}

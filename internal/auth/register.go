@@ -16,6 +16,11 @@ type RegisterOptions struct {
 	CustomData map[string]json.RawMessage
 	// Context reaches the pipelines as context.params.
 	Context map[string]any
+
+	// prove checks the proof of the identifier (a phone code) after the
+	// pre-register pipelines and the free-identifier check, just before
+	// anything is stored, so that a refused registration spends nothing.
+	prove func(ctx context.Context, set userpool.PoolSettings) error
 }
 
 // RegisterByEmail creates a user with an email and password. The email is
@@ -91,17 +96,26 @@ func (s *Service) register(ctx context.Context, m Meta, method string, u *userpo
 	if err != nil {
 		return nil, err
 	}
-	m.flow.method, m.flow.identifier = method, identifier(u, method)
+	// A login that registers keeps its own method (phone-code, say).
+	if m.flow.method == "" {
+		m.flow.method = method
+	}
+	m.flow.identifier = identifier(u, method)
 	if opts.Context != nil {
 		m.flow.params = opts.Context
 	}
-	if err := s.preRegister(ctx, m, poolID, u); err != nil {
+	if custom, err = s.preRegister(ctx, m, poolID, u, custom); err != nil {
 		return nil, err
 	}
 	// Fail fast on a taken identifier before paying for a hash; the unique
 	// index still decides races.
 	if err := s.ensureFree(ctx, poolID, u); err != nil {
 		return nil, err
+	}
+	if opts.prove != nil {
+		if err := opts.prove(ctx, pool.Settings); err != nil {
+			return nil, err
+		}
 	}
 	if withPassword {
 		hash, err := s.hasher.Hash(ctx, pw)
