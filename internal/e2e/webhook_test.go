@@ -26,9 +26,10 @@ import (
 )
 
 // webhookConfig polls the outbox often, so deliveries happen promptly;
-// backoff stays the default (10 s) and tests move their clock past it.
+// backoff stays the default (10 s) and tests move their clock past it. It
+// has the administrator key and code sending limits a test lives with.
 func webhookConfig(dbURL string) config.Config {
-	cfg := testConfig(dbURL)
+	cfg := codeAdminConfig(dbURL)
 	cfg.WebhookPollInterval = config.Duration(10 * time.Millisecond)
 	return cfg
 }
@@ -114,18 +115,16 @@ func newReceiver(t *testing.T, status func(n int, id string) int) *receiver {
 	return r
 }
 
-// subscribe adds a subscription of the default pool to the receiver.
-func (r *receiver) subscribe(t *testing.T, in *instance, events ...string) *userpool.WebhookSubscription {
+// subscribe subscribes the receiver to events of the default pool through
+// the admin API, with the receiver's secret.
+func (r *receiver) subscribe(t *testing.T, in *instance, events ...string) *client.WebhookSubscription {
 	t.Helper()
 	r.mu.Lock()
 	r.clock = in.Clock
 	r.mu.Unlock()
-	w := &userpool.WebhookSubscription{PoolID: in.Srv.DefaultPoolID(), URL: r.srv.URL, Events: events, Secret: r.secret, Enabled: true}
-	if err := pipeline.ValidateSubscription(w); err != nil {
-		t.Fatal(err)
-	}
-	if err := in.Srv.Store().CreateSubscription(context.Background(), w); err != nil {
-		t.Fatal(err)
+	w, err := in.admin().CreateWebhook(context.Background(), "default", client.CreateWebhookRequest{URL: r.srv.URL, Events: events, Secret: r.secret})
+	if err != nil {
+		t.Fatalf("create webhook: %v", err)
 	}
 	return w
 }
