@@ -85,7 +85,7 @@ func TestAdminCLIPipelinesAndWebhooks(t *testing.T) {
 				t.Fatalf("webhooks create printed:\n%s", out)
 			}
 			out = mustCLI(t, url, "webhooks", "list")
-			if !regexp.MustCompile(`ID\s+ENABLED\s+EVENTS\s+URL\s+CREATED\n` + wid[1] + `\s+true\s+user.login,user.registered\s+https://hooks.example.com/in\s`).MatchString(out) || strings.Contains(out, "whsec_") {
+			if !regexp.MustCompile(`ID\s+ENABLED\s+EVENTS\s+URL\s+CREATED\n`+wid[1]+`\s+true\s+user.login,user.registered\s+https://hooks.example.com/in\s`).MatchString(out) || strings.Contains(out, "whsec_") {
 				t.Fatalf("webhooks list printed:\n%s", out)
 			}
 			var subs []client.WebhookSubscription
