@@ -41,7 +41,8 @@ type PipelineUpdate struct {
 }
 
 // ListPipelines returns the pool's pipelines of stage ("" for all), in
-// run order.
+// run order: the stages in the order a registration with forceLogin meets
+// them (userpool.Stages), each in its own order.
 func (a *Admin) ListPipelines(ctx context.Context, m Meta, stage string) ([]*userpool.Pipeline, error) {
 	id, err := a.poolID(ctx, m)
 	if err != nil {
@@ -50,7 +51,14 @@ func (a *Admin) ListPipelines(ctx context.Context, m Meta, stage string) ([]*use
 	if stage != "" && !userpool.PipelineStage(stage).Valid() {
 		return nil, errInvalidStage
 	}
-	return a.s.store.ListPipelines(ctx, id, userpool.PipelineStage(stage))
+	list, err := a.s.store.ListPipelines(ctx, id, userpool.PipelineStage(stage))
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(list, func(x, y *userpool.Pipeline) int {
+		return slices.Index(userpool.Stages, x.Stage) - slices.Index(userpool.Stages, y.Stage)
+	})
+	return list, nil
 }
 
 var errInvalidStage = invalid("invalid_pipeline", "stage must be one of pre-register, post-register, pre-authentication, post-authentication")

@@ -91,8 +91,9 @@ func newReceiver(t *testing.T, status func(n int, id string) int) *receiver {
 		if r.clock != nil {
 			now = r.clock.Now()
 		}
+		secret := r.secret
 		r.mu.Unlock()
-		if !validSignature(r.secret, req.Header, body, now) {
+		if !validSignature(secret, req.Header, body, now) {
 			t.Errorf("webhook with a bad signature: %q", req.Header.Get("webhook-signature"))
 			w.WriteHeader(http.StatusUnauthorized)
 			return
@@ -127,6 +128,14 @@ func (r *receiver) subscribe(t *testing.T, in *instance, events ...string) *clie
 		t.Fatalf("create webhook: %v", err)
 	}
 	return w
+}
+
+// useSecret makes the receiver verify signatures with secret (one the
+// server generated or rotated).
+func (r *receiver) useSecret(secret string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.secret = secret
 }
 
 // waitEvents returns the next n successful receptions.
