@@ -174,10 +174,16 @@ func TestPipelineAdminCRUD(t *testing.T) {
 		for _, call := range []func() error{
 			func() error { _, err := mc.GetPipeline(ctx, "default", "nope"); return err },
 			func() error { _, err := mc.GetPipeline(ctx, "other", gate.ID); return err },
-			func() error { _, err := mc.UpdatePipeline(ctx, "other", gate.ID, client.UpdatePipelineRequest{Name: ptr("x")}); return err },
+			func() error {
+				_, err := mc.UpdatePipeline(ctx, "other", gate.ID, client.UpdatePipelineRequest{Name: ptr("x")})
+				return err
+			},
 			func() error { return mc.DeletePipeline(ctx, "other", gate.ID) },
 			func() error { _, err := mc.PipelineLogs(ctx, "default", "nope", 0); return err },
-			func() error { _, err := mc.TryPipeline(ctx, "default", "nope", client.TryPipelineRequest{}); return err },
+			func() error {
+				_, err := mc.TryPipeline(ctx, "default", "nope", client.TryPipelineRequest{})
+				return err
+			},
 		} {
 			if ce := wantCode(t, call(), 1004); ce.Reason != "pipeline_not_found" || ce.HTTPStatus != 404 {
 				t.Errorf("not found: %+v", ce)

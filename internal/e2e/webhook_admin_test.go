@@ -156,7 +156,10 @@ func TestWebhookAdmin(t *testing.T) {
 		}
 		for _, call := range []func() error{
 			func() error { _, err := mc.GetWebhook(ctx, "default", "nope"); return err },
-			func() error { _, err := mc.UpdateWebhook(ctx, "default", "nope", client.UpdateWebhookRequest{}); return err },
+			func() error {
+				_, err := mc.UpdateWebhook(ctx, "default", "nope", client.UpdateWebhookRequest{})
+				return err
+			},
 			func() error { return mc.DeleteWebhook(ctx, "default", "nope") },
 		} {
 			if ce := wantCode(t, call(), 1004); ce.Reason != "webhook_not_found" {
