@@ -121,7 +121,7 @@ func TestPhoneFlowsRunPipelines(t *testing.T) {
 		wantCode(t, err, 2006)
 
 		// Webhooks: the three logins, and the four refused attempts.
-		events := rcv.waitEvents(t, 7)
+		events := rcv.waitDistinct(t, 7)
 		var failed []string
 		logins := 0
 		for _, e := range events {

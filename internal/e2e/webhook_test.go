@@ -156,6 +156,29 @@ func (r *receiver) waitEvents(t *testing.T, n int) []received {
 	return out
 }
 
+// waitDistinct returns the first successful reception of each of the next
+// n distinct events (by webhook-id), as a de-duplicating receiver would:
+// a test that moves the injected clock past a claim's lease while a
+// delivery is in flight may see that delivery twice (at least once).
+func (r *receiver) waitDistinct(t *testing.T, n int) []received {
+	t.Helper()
+	seen := map[string]bool{}
+	var out []received
+	deadline := time.After(30 * time.Second)
+	for len(out) < n {
+		select {
+		case got := <-r.ch:
+			if got.Status < 300 && !seen[got.ID] {
+				seen[got.ID] = true
+				out = append(out, got)
+			}
+		case <-deadline:
+			t.Fatalf("received %d of %d distinct webhooks", len(out), n)
+		}
+	}
+	return out
+}
+
 // next returns the next request, whatever the answer.
 func (r *receiver) next(t *testing.T) received {
 	t.Helper()
