@@ -114,23 +114,31 @@ func (a *Admin) UpdateUser(ctx context.Context, m Meta, userID string, up UserUp
 		return nil, err
 	}
 	// Marking an unverified email verified is reported as
-	// user.email_verified, any other change of the flags as user.updated.
+	// user.email_verified, any other change of the flags as user.updated,
+	// no change not at all.
 	ev := new(userpool.Event)
 	u, err := a.s.store.UpdateUser(ctx, id, userID, func(u *userpool.User) error {
-		typ := eventUserUpdated
+		before := *u
 		if up.EmailVerified != nil {
-			if *up.EmailVerified && !u.EmailVerified {
-				typ = eventUserEmailVerified
-			}
 			u.EmailVerified = *up.EmailVerified
 		}
 		if up.PhoneVerified != nil {
 			u.PhoneVerified = *up.PhoneVerified
 		}
+		if u.EmailVerified == before.EmailVerified && u.PhoneVerified == before.PhoneVerified {
+			return errUnchanged
+		}
+		typ := eventUserUpdated
+		if u.EmailVerified && !before.EmailVerified {
+			typ = eventUserEmailVerified
+		}
 		u.UpdatedAt = a.s.now().UTC()
 		*ev = *a.s.userEvent(typ, m, u)
 		return nil
 	}, ev)
+	if errors.Is(err, errUnchanged) {
+		u, err = a.s.store.GetUser(ctx, id, userID)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +162,11 @@ func (a *Admin) BlockUser(ctx context.Context, m Meta, userID string) (*Result, 
 		return nil, 0, err
 	}
 	now := a.s.now().UTC()
-	u, err := a.s.updateUser(ctx, m, id, userID, eventUserBlocked, func(u *userpool.User) error {
+	// Blocking a blocked user reports nothing, but ends the sessions again.
+	u, _, err := a.s.updateUserIfChanged(ctx, m, id, userID, eventUserBlocked, func(u *userpool.User) error {
+		if u.Blocked {
+			return errUnchanged
+		}
 		u.Blocked = true
 		u.UpdatedAt = now
 		return nil
@@ -172,13 +184,17 @@ func (a *Admin) BlockUser(ctx context.Context, m Meta, userID string) (*Result, 
 }
 
 // UnblockUser lets the user log in again; ended sessions stay ended. The
-// change is reported as user.updated (there is no user.unblocked).
+// change is reported as user.updated (there is no user.unblocked);
+// unblocking a user who is not blocked reports nothing.
 func (a *Admin) UnblockUser(ctx context.Context, m Meta, userID string) (*Result, error) {
 	id, err := a.poolID(ctx, m)
 	if err != nil {
 		return nil, err
 	}
-	u, err := a.s.updateUser(ctx, m, id, userID, eventUserUpdated, func(u *userpool.User) error {
+	u, _, err := a.s.updateUserIfChanged(ctx, m, id, userID, eventUserUpdated, func(u *userpool.User) error {
+		if !u.Blocked {
+			return errUnchanged
+		}
 		u.Blocked = false
 		u.UpdatedAt = a.s.now().UTC()
 		return nil

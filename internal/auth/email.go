@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"strings"
 	"time"
@@ -201,7 +200,7 @@ func (s *Service) VerifyEmail(ctx context.Context, m Meta, email, code string) e
 	if err != nil {
 		return err
 	}
-	_, err = s.updateUser(ctx, m, u.PoolID, u.ID, eventUserEmailVerified, func(x *userpool.User) error {
+	_, _, err = s.updateUserIfChanged(ctx, m, u.PoolID, u.ID, eventUserEmailVerified, func(x *userpool.User) error {
 		if !strings.EqualFold(x.Email, email) {
 			return userpool.ErrUserNotFound // the address moved meanwhile
 		}
@@ -212,9 +211,6 @@ func (s *Service) VerifyEmail(ctx context.Context, m Meta, email, code string) e
 		x.UpdatedAt = s.now().UTC()
 		return nil
 	})
-	if errors.Is(err, errUnchanged) {
-		return nil
-	}
 	return err
 }
 

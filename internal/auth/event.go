@@ -94,6 +94,18 @@ func (s *Service) updateUser(ctx context.Context, m Meta, poolID, id, typ string
 	}, append([]userpool.Record{ev}, recs...)...)
 }
 
+// updateUserIfChanged is updateUser whose fn may return errUnchanged:
+// then nothing is written and nothing reported, and the stored user is
+// returned with changed false.
+func (s *Service) updateUserIfChanged(ctx context.Context, m Meta, poolID, id, typ string, fn func(*userpool.User) error, recs ...userpool.Record) (u *userpool.User, changed bool, err error) {
+	u, err = s.updateUser(ctx, m, poolID, id, typ, fn, recs...)
+	if errors.Is(err, errUnchanged) {
+		u, err = s.store.GetUser(ctx, poolID, id)
+		return u, false, err
+	}
+	return u, err == nil, err
+}
+
 // loginFailed reports a failed login as user.login_failed (in its own
 // transaction: no change accompanies it) and returns err unchanged. Only
 // refusals of the attempt count (codes 2000 and up: unknown account, wrong

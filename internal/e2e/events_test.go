@@ -14,7 +14,9 @@ import (
 // data and administration flows arrive, each once, showing the user as the
 // change stored it: user.email_verified, user.password_reset,
 // user.phone_changed, user.email_changed, user.udv_changed, user.updated,
-// user.blocked and user.deleted. Calls that change nothing report nothing.
+// user.blocked and user.deleted. Calls that change nothing (a second
+// verification, block or unblock, removing a value that is not there)
+// report nothing.
 func TestWebhookUserEvents(t *testing.T) {
 	eachBackend(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
@@ -45,8 +47,15 @@ func TestWebhookUserEvents(t *testing.T) {
 		f := false
 		must[*client.User](t)(mc.UpdateUser(ctx, "default", u.ID, client.UpdateUserRequest{EmailVerified: &f}))
 		must[*client.User](t)(mc.UpdateUser(ctx, "default", u.ID, client.UpdateUserRequest{EmailVerified: ptr(true)}))
+		must[*client.User](t)(mc.UpdateUser(ctx, "default", u.ID, client.UpdateUserRequest{EmailVerified: ptr(true)})) // no change: no event
 		must[*client.BlockedUser](t)(mc.BlockUser(ctx, "default", u.ID))
+		if b := must[*client.BlockedUser](t)(mc.BlockUser(ctx, "default", u.ID)); !b.Blocked { // blocked already: no event
+			t.Fatalf("second block: %+v", b)
+		}
 		must[*client.User](t)(mc.UnblockUser(ctx, "default", u.ID))
+		if ub := must[*client.User](t)(mc.UnblockUser(ctx, "default", u.ID)); ub.Blocked { // not blocked: no event
+			t.Fatalf("second unblock: %+v", ub)
+		}
 		must0(t, mc.DeleteUser(ctx, "default", u.ID))
 
 		want := map[string]int{
