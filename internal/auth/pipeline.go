@@ -40,16 +40,28 @@ func (m Meta) request() pipeline.Request {
 }
 
 // stageInput is the input of stage about u (nil before the account is
-// known; never shown at pre-authentication) and its user-defined values,
-// with the checks its changes must pass: the profile rules, and each
-// value's field and type. Flows and an administrator's test run build it
-// here, so a test run judges changes exactly as the flow would.
+// known; never shown at pre-authentication) and its user-defined values
+// (vals; nil for a stored user reads them when a pipeline runs), with the
+// checks its changes must pass: the profile rules, and each value's field
+// and type. Flows and an administrator's test run build it here, so a
+// test run judges changes exactly as the flow would.
 func (s *Service) stageInput(ctx context.Context, poolID string, stage userpool.PipelineStage, u *userpool.User, vals []*userpool.UserValue, req pipeline.Request, params map[string]any) pipeline.Input {
 	in := pipeline.Input{Stage: stage, PoolID: poolID, Request: req, Params: params}
 	if u == nil || stage == userpool.StagePreAuthentication {
 		return in
 	}
-	in.User, in.Data = u, rawValues(vals)
+	in.User = u
+	switch {
+	case vals != nil:
+		in.Data = rawValues(vals)
+	case u.ID != "":
+		in.LoadData = func(ctx context.Context) (map[string]json.RawMessage, error) {
+			vals, err := s.store.ListUserValues(ctx, u.PoolID, u.ID)
+			return rawValues(vals), err
+		}
+	default:
+		in.Data = map[string]json.RawMessage{}
+	}
 	in.Check = func(changes map[string]string) error { return checkChanges(u, changes) }
 	in.CheckData = func(changes map[string]json.RawMessage) error {
 		_, _, err := s.parseDataChanges(ctx, poolID, changes)
@@ -196,18 +208,11 @@ func (s *Service) preRegister(ctx context.Context, m Meta, poolID string, u *use
 // user.registered is in the outbox), but no token is issued: the answer
 // is the pipeline's error.
 func (s *Service) postRegister(ctx context.Context, m Meta, u *userpool.User) (*userpool.User, error) {
-	if s.pipes == nil {
-		return u, nil
-	}
-	vals, err := s.store.ListUserValues(ctx, u.PoolID, u.ID)
+	res, err := s.runStage(ctx, m, u.PoolID, userpool.StagePostRegister, u, nil)
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.runStage(ctx, m, u.PoolID, userpool.StagePostRegister, u, vals)
-	if err != nil {
-		return nil, err
-	}
-	recs, err := s.dataRecords(ctx, m, u, res, vals)
+	recs, err := s.dataRecords(ctx, m, u, res)
 	if err != nil {
 		return nil, err
 	}
@@ -226,29 +231,27 @@ func (s *Service) postRegister(ctx context.Context, m Meta, u *userpool.User) (*
 // session and token; the changes it returns are stored with the login
 // (profile fields in the user's row, values as the records it returns).
 func (s *Service) postAuthentication(ctx context.Context, m Meta, u *userpool.User) (map[string]string, []userpool.Record, error) {
-	if s.pipes == nil {
-		return nil, nil, nil
-	}
-	vals, err := s.store.ListUserValues(ctx, u.PoolID, u.ID)
+	res, err := s.runStage(ctx, m, u.PoolID, userpool.StagePostAuthentication, u, nil)
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err := s.runStage(ctx, m, u.PoolID, userpool.StagePostAuthentication, u, vals)
-	if err != nil {
-		return nil, nil, err
-	}
-	recs, err := s.dataRecords(ctx, m, u, res, vals)
+	recs, err := s.dataRecords(ctx, m, u, res)
 	return res.Changes, recs, err
 }
 
 // dataRecords turns the user-defined values a stage changed into the
 // records that store them with the user's change: the ValueChange and its
-// user.udv_changed event (none when nothing changed).
-func (s *Service) dataRecords(ctx context.Context, m Meta, u *userpool.User, res pipeline.Result, before []*userpool.UserValue) ([]userpool.Record, error) {
+// user.udv_changed event (none when nothing changed). The event shows the
+// values as read now with the changes applied.
+func (s *Service) dataRecords(ctx context.Context, m Meta, u *userpool.User, res pipeline.Result) ([]userpool.Record, error) {
 	if len(res.Data) == 0 {
 		return nil, nil
 	}
 	set, remove, err := s.parseDataChanges(ctx, u.PoolID, res.Data)
+	if err != nil {
+		return nil, err
+	}
+	before, err := s.store.ListUserValues(ctx, u.PoolID, u.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -113,8 +114,11 @@ type Input struct {
 	User    *userpool.User
 	Request Request
 	// Data are the user's user-defined values (their stored, canonical
-	// JSON) by key, shown to pipelines as user.customData.
-	Data map[string]json.RawMessage
+	// JSON) by key, shown to pipelines as user.customData. When Data is
+	// nil, LoadData (if set) reads them, once and only when an enabled
+	// pipeline will run: a stage without pipelines costs no read.
+	Data     map[string]json.RawMessage
+	LoadData func(ctx context.Context) (map[string]json.RawMessage, error)
 	// Params is the client's context option.
 	Params map[string]any
 	// Check validates the profile changes the pipelines made so far (by
@@ -159,6 +163,14 @@ func (r *Runner) Run(ctx context.Context, in Input) (Result, error) {
 		return Result{}, err
 	}
 	res := Result{Changes: map[string]string{}, Data: map[string]json.RawMessage{}}
+	if !slices.ContainsFunc(ps, func(p *userpool.Pipeline) bool { return p.Enabled }) {
+		return res, nil
+	}
+	if in.Data == nil && in.LoadData != nil && in.User != nil {
+		if in.Data, err = in.LoadData(ctx); err != nil {
+			return Result{}, err
+		}
+	}
 	user := userDoc(in.User, in.Data)
 	for _, p := range ps {
 		if !p.Enabled {
@@ -207,6 +219,13 @@ func setData(data map[string]any, key string, raw json.RawMessage) {
 // Try runs one pipeline (enabled or not, stored or not) against in without
 // recording anything: the admin's test run.
 func (r *Runner) Try(ctx context.Context, p *userpool.Pipeline, in Input) Trial {
+	if in.Data == nil && in.LoadData != nil && in.User != nil {
+		data, err := in.LoadData(ctx)
+		if err != nil {
+			return Trial{Outcome: userpool.PipelineFailed, Message: "read the user's data: " + err.Error()}
+		}
+		in.Data = data
+	}
 	tr := r.run(ctx, p, in, userDoc(in.User, in.Data))
 	check(&tr, in, Result{})
 	return tr
