@@ -245,3 +245,40 @@ func TestUserDefinedData(t *testing.T) {
 		t.Fatalf("refused data: %s %q %v", tr.Outcome, tr.Message, tr.Data)
 	}
 }
+
+// TestLoadDataOnlyWhenRunning: a stage without an enabled pipeline does
+// not read the user's values; one with a pipeline reads them once and the
+// script sees them.
+func TestLoadDataOnlyWhenRunning(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlstore.Open(ctx, storetest.DatabaseURLs(t)["sqlite"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.CreatePool(ctx, &userpool.Pool{ID: "p1", Name: "p1"}); err != nil {
+		t.Fatal(err)
+	}
+	r := NewRunner(st, Config{}, nil, nil)
+	loads := 0
+	in := input()
+	in.LoadData = func(context.Context) (map[string]json.RawMessage, error) {
+		loads++
+		return map[string]json.RawMessage{"plan": json.RawMessage(`"gold"`)}, nil
+	}
+	p := script(`async function pipe(user, context, callback) { user.nickname = user.customData.plan; callback(null, user, context) }`)
+	p.Enabled = false
+	if err := st.CreatePipeline(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Run(ctx, in); err != nil || loads != 0 {
+		t.Fatalf("a stage with only a disabled pipeline: %v, %d loads", err, loads)
+	}
+	if _, err := st.UpdatePipeline(ctx, "p1", p.ID, func(x *userpool.Pipeline) error { x.Enabled = true; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	res, err := r.Run(ctx, in)
+	if err != nil || loads != 1 || res.Changes["nickname"] != "gold" {
+		t.Fatalf("run: %v, %d loads, %v", err, loads, res.Changes)
+	}
+}
