@@ -368,9 +368,9 @@ func TestWebhookRetries(t *testing.T) {
 			t.Fatal("a failed delivery was tried again")
 		}
 
-		// A redelivery (the admin API's, later) revives the failed one.
-		if _, err := in.Srv.Store().Redeliver(ctx, in.Srv.DefaultPoolID(), d.ID, clk.Now()); err != nil {
-			t.Fatal(err)
+		// A redelivery through the admin API revives the failed one.
+		if rd, err := in.admin().Redeliver(ctx, "default", d.ID); err != nil || rd.Status != "pending" {
+			t.Fatalf("redeliver: %v %+v", err, rd)
 		}
 		for {
 			if g := broken.next(t); g.ID == id {
