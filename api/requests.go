@@ -11,6 +11,11 @@ const (
 // larger bodies get HTTP 413 and code 1002.
 const MaxBodyBytes = 64 << 10
 
+// MaxPipelineBodyBytes is the body bound of the administration routes
+// that carry a pipeline (create, update, test run): 256 KiB, room for a
+// script of 32 KiB however it is JSON-escaped.
+const MaxPipelineBodyBytes = 256 << 10
+
 // RegisterOptions shapes what a registration returns.
 type RegisterOptions struct {
 	// ForceLogin runs the complete login process: a token is issued, the

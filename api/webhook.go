@@ -1,6 +1,9 @@
 package api
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Webhook event types. A subscription names the types it wants, or "*".
 const (
@@ -61,4 +64,88 @@ type WebhookData struct {
 	Identifier string `json:"identifier,omitempty"`
 	Code       int    `json:"code,omitempty"`
 	Reason     string `json:"reason,omitempty"`
+	// Keys are the user-defined keys set or removed (user.udv_changed);
+	// User.CustomData then shows the user's values after the change.
+	Keys []string `json:"keys,omitempty"`
+}
+
+// WebhookSubscription is a subscription as the administration API shows
+// it. Secret appears only in the answer of the call that set or generated
+// it (creation, or an update with secret or rotateSecret); lists and gets
+// never carry it.
+type WebhookSubscription struct {
+	ID        string    `json:"id"`
+	URL       string    `json:"url"`
+	Events    []string  `json:"events"`
+	Secret    string    `json:"secret,omitempty"`
+	Enabled   bool      `json:"enabled"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// WebhookList answers GET .../webhooks, oldest first.
+type WebhookList struct {
+	Webhooks []WebhookSubscription `json:"webhooks"`
+}
+
+// CreateWebhookRequest subscribes URL to Events (event types, or "*").
+// Secret ("whsec_" and base64 of at least 16 bytes) is generated when
+// empty; Enabled defaults to true.
+type CreateWebhookRequest struct {
+	URL     string   `json:"url"`
+	Events  []string `json:"events"`
+	Secret  string   `json:"secret,omitempty"`
+	Enabled *bool    `json:"enabled,omitempty"`
+}
+
+// UpdateWebhookRequest changes what it names; absent fields stay.
+// RotateSecret generates a new secret (shown in this answer only).
+type UpdateWebhookRequest struct {
+	URL          *string   `json:"url,omitempty"`
+	Events       *[]string `json:"events,omitempty"`
+	Secret       *string   `json:"secret,omitempty"`
+	RotateSecret bool      `json:"rotateSecret,omitempty"`
+	Enabled      *bool     `json:"enabled,omitempty"`
+}
+
+// Delivery is one event on its way to one subscription. Status is
+// pending, delivered or failed; Attempts counts the attempts of the
+// current round (a redelivery starts a new one).
+type Delivery struct {
+	ID             string    `json:"id"`
+	EventID        string    `json:"eventId"`
+	SubscriptionID string    `json:"subscriptionId"`
+	Type           string    `json:"type"`
+	Status         string    `json:"status"`
+	Attempts       int       `json:"attempts"`
+	NextAttemptAt  time.Time `json:"nextAttemptAt,omitzero"`
+	LastError      string    `json:"lastError,omitempty"`
+	CreatedAt      time.Time `json:"createdAt"`
+	FinishedAt     time.Time `json:"finishedAt,omitzero"`
+}
+
+// DeliveryList answers GET .../deliveries, newest first.
+type DeliveryList struct {
+	Deliveries []Delivery `json:"deliveries"`
+}
+
+// DeliveryAttempt is one try to deliver: the HTTP status the receiver
+// answered (0 when none came), the error ("" on success), how long it
+// took and which worker made it.
+type DeliveryAttempt struct {
+	Number     int       `json:"number"`
+	Worker     string    `json:"worker"`
+	StatusCode int       `json:"statusCode,omitempty"`
+	Error      string    `json:"error,omitempty"`
+	DurationMs int64     `json:"durationMs"`
+	CreatedAt  time.Time `json:"createdAt"`
+}
+
+// DeliveryDetail answers GET .../deliveries/{deliveryId}: the delivery,
+// the event it carries (the body receivers get) and its history: every
+// attempt, oldest first, earlier rounds included.
+type DeliveryDetail struct {
+	Delivery
+	Event   json.RawMessage   `json:"event"`
+	History []DeliveryAttempt `json:"history"`
 }

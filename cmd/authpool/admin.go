@@ -40,7 +40,20 @@ type adminFlags struct {
 	emailVerified, phoneVerified bool
 	user, event, since, until    string
 	name, id                     string
+	// pipelines and webhooks
+	stage, scriptFile, endpoint, secret string
+	timeout, hosts, events, sampleFile  string
+	webhook, eventID, status            string
+	order                               int
+	disabled, rotateSecret              bool
+	env, unsetEnv                       multiFlag
 }
+
+// multiFlag is a flag that may be given several times.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 func (f *adminFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.url, "url", "", "server URL (default $AUTHPOOL_ADMIN_URL, else http://127.0.0.1:8080)")
@@ -64,8 +77,24 @@ func (f *adminFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.event, "event", "", "event name, e.g. admin.user.block")
 	fs.StringVar(&f.since, "since", "", "RFC 3339 time or a duration ago (e.g. 24h)")
 	fs.StringVar(&f.until, "until", "", "RFC 3339 time or a duration ago")
-	fs.StringVar(&f.name, "name", "", "pool name")
+	fs.StringVar(&f.name, "name", "", "name (of a pool or a pipeline)")
 	fs.StringVar(&f.id, "id", "", "pool id")
+	fs.StringVar(&f.stage, "stage", "", "pipeline stage: pre-register, post-register, pre-authentication, post-authentication")
+	fs.StringVar(&f.scriptFile, "script-file", "", "file holding a pipeline's JavaScript")
+	fs.StringVar(&f.endpoint, "endpoint", "", "URL of an http pipeline or a webhook receiver")
+	fs.StringVar(&f.secret, "secret", "", "signing secret (whsec_...; generated when absent)")
+	fs.StringVar(&f.timeout, "timeout", "", "pipeline time limit, e.g. 2s (empty: the server's default)")
+	fs.StringVar(&f.hosts, "hosts", "", "comma-separated hosts a script's http helper may call")
+	fs.Var(&f.env, "env", "NAME=VALUE of a pipeline's env (repeatable)")
+	fs.Var(&f.unsetEnv, "unset-env", "NAME of a pipeline env variable to remove (repeatable)")
+	fs.IntVar(&f.order, "order", 0, "pipeline's place within its stage")
+	fs.BoolVar(&f.disabled, "disabled", false, "create disabled")
+	fs.BoolVar(&f.rotateSecret, "rotate-secret", false, "generate a new signing secret")
+	fs.StringVar(&f.events, "events", "", "comma-separated webhook event types, or *")
+	fs.StringVar(&f.sampleFile, "sample-file", "", `JSON test input: {"user": {...}, "context": {"params": {...}, "request": {...}}}`)
+	fs.StringVar(&f.webhook, "webhook", "", "webhook subscription id")
+	fs.StringVar(&f.eventID, "event-id", "", "event id (webhook-id, msg_...)")
+	fs.StringVar(&f.status, "status", "", "delivery status: pending, delivered or failed")
 }
 
 // commonFlags apply to every subcommand.

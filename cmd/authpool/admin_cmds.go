@@ -16,7 +16,11 @@ import (
 
 // adminCmds lists every `authpool admin` subcommand; the help text is
 // built from it.
-var adminCmds = []adminCmd{
+var adminCmds = slices.Concat(coreCmds, hookCmds)
+
+// coreCmds manage pools, fields, users, sessions and the audit log;
+// hookCmds (admin_hooks.go) pipelines and webhooks.
+var coreCmds = []adminCmd{
 	{group: "pools", help: "list user pools", run: poolsList},
 	{group: "pools", verb: "get", args: "[<poolId>]", max: 1, help: "show a pool's settings (default: -pool)", run: poolsGet},
 	{group: "pools", verb: "create", flags: []string{"name", "id"}, help: "create a user pool", run: poolsCreate},

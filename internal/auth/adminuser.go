@@ -113,16 +113,32 @@ func (a *Admin) UpdateUser(ctx context.Context, m Meta, userID string, up UserUp
 	if err != nil {
 		return nil, err
 	}
+	// Marking an unverified email verified is reported as
+	// user.email_verified, any other change of the flags as user.updated,
+	// no change not at all.
+	ev := new(userpool.Event)
 	u, err := a.s.store.UpdateUser(ctx, id, userID, func(u *userpool.User) error {
+		before := *u
 		if up.EmailVerified != nil {
 			u.EmailVerified = *up.EmailVerified
 		}
 		if up.PhoneVerified != nil {
 			u.PhoneVerified = *up.PhoneVerified
 		}
+		if u.EmailVerified == before.EmailVerified && u.PhoneVerified == before.PhoneVerified {
+			return errUnchanged
+		}
+		typ := eventUserUpdated
+		if u.EmailVerified && !before.EmailVerified {
+			typ = eventUserEmailVerified
+		}
 		u.UpdatedAt = a.s.now().UTC()
+		*ev = *a.s.userEvent(typ, m, u)
 		return nil
-	})
+	}, ev)
+	if errors.Is(err, errUnchanged) {
+		u, err = a.s.store.GetUser(ctx, id, userID)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +162,11 @@ func (a *Admin) BlockUser(ctx context.Context, m Meta, userID string) (*Result, 
 		return nil, 0, err
 	}
 	now := a.s.now().UTC()
-	u, err := a.s.store.UpdateUser(ctx, id, userID, func(u *userpool.User) error {
+	// Blocking a blocked user reports nothing, but ends the sessions again.
+	u, _, err := a.s.updateUserIfChanged(ctx, m, id, userID, eventUserBlocked, func(u *userpool.User) error {
+		if u.Blocked {
+			return errUnchanged
+		}
 		u.Blocked = true
 		u.UpdatedAt = now
 		return nil
@@ -163,13 +183,18 @@ func (a *Admin) BlockUser(ctx context.Context, m Meta, userID string) (*Result, 
 	return res, n, err
 }
 
-// UnblockUser lets the user log in again; ended sessions stay ended.
+// UnblockUser lets the user log in again; ended sessions stay ended. The
+// change is reported as user.updated (there is no user.unblocked);
+// unblocking a user who is not blocked reports nothing.
 func (a *Admin) UnblockUser(ctx context.Context, m Meta, userID string) (*Result, error) {
 	id, err := a.poolID(ctx, m)
 	if err != nil {
 		return nil, err
 	}
-	u, err := a.s.store.UpdateUser(ctx, id, userID, func(u *userpool.User) error {
+	u, _, err := a.s.updateUserIfChanged(ctx, m, id, userID, eventUserUpdated, func(u *userpool.User) error {
+		if !u.Blocked {
+			return errUnchanged
+		}
 		u.Blocked = false
 		u.UpdatedAt = a.s.now().UTC()
 		return nil
@@ -181,13 +206,19 @@ func (a *Admin) UnblockUser(ctx context.Context, m Meta, userID string) (*Result
 	return a.s.withCustomData(ctx, &Result{User: u}, nil)
 }
 
-// DeleteUser deletes the user with its sessions and user-defined data.
+// DeleteUser deletes the user with its sessions and user-defined data,
+// reported as user.deleted (showing the user as it was) in the same
+// transaction.
 func (a *Admin) DeleteUser(ctx context.Context, m Meta, userID string) error {
 	id, err := a.poolID(ctx, m)
 	if err != nil {
 		return err
 	}
-	if err := a.s.store.DeleteUser(ctx, id, userID); err != nil {
+	u, err := a.s.store.GetUser(ctx, id, userID)
+	if err != nil {
+		return err
+	}
+	if err := a.s.store.DeleteUser(ctx, id, userID, a.s.userEvent(eventUserDeleted, m, u)); err != nil {
 		return err
 	}
 	a.audit(ctx, m, id, userID, "admin.user.delete", nil)

@@ -164,7 +164,7 @@ func (s *Service) resetPassword(ctx context.Context, m Meta, newPw, purpose, tar
 		return userpool.Internal(err)
 	}
 	now := s.now().UTC()
-	if _, err := s.store.UpdateUser(ctx, u.PoolID, u.ID, func(x *userpool.User) error {
+	if _, err := s.updateUser(ctx, m, u.PoolID, u.ID, eventUserPasswordReset, func(x *userpool.User) error {
 		x.PasswordHash = hash
 		mark(x)
 		x.UpdatedAt = now
@@ -200,9 +200,12 @@ func (s *Service) VerifyEmail(ctx context.Context, m Meta, email, code string) e
 	if err != nil {
 		return err
 	}
-	_, err = s.store.UpdateUser(ctx, u.PoolID, u.ID, func(x *userpool.User) error {
+	_, _, err = s.updateUserIfChanged(ctx, m, u.PoolID, u.ID, eventUserEmailVerified, func(x *userpool.User) error {
 		if !strings.EqualFold(x.Email, email) {
 			return userpool.ErrUserNotFound // the address moved meanwhile
+		}
+		if x.EmailVerified {
+			return errUnchanged // nothing to report: no user.email_verified
 		}
 		x.EmailVerified = true
 		x.UpdatedAt = s.now().UTC()

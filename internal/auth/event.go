@@ -2,8 +2,10 @@ package auth
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
+	"slices"
 
 	"github.com/authpool/authpool/api"
 	"github.com/authpool/authpool/internal/pipeline"
@@ -18,6 +20,13 @@ const (
 	eventUserLogout          = api.EventUserLogout
 	eventUserUpdated         = api.EventUserUpdated
 	eventUserPasswordChanged = api.EventUserPasswordChanged
+	eventUserPasswordReset   = api.EventUserPasswordReset
+	eventUserPhoneChanged    = api.EventUserPhoneChanged
+	eventUserEmailChanged    = api.EventUserEmailChanged
+	eventUserEmailVerified   = api.EventUserEmailVerified
+	eventUserBlocked         = api.EventUserBlocked
+	eventUserDeleted         = api.EventUserDeleted
+	eventUserUDVChanged      = api.EventUserUDVChanged
 )
 
 // userEvent builds the webhook event typ about u, to be passed to the
@@ -26,6 +35,44 @@ const (
 func (s *Service) userEvent(typ string, m Meta, u *userpool.User) *userpool.Event {
 	return pipeline.UserEvent(typ, u, m.request(), s.now().UTC())
 }
+
+// udvEvent builds the user.udv_changed event of a change to u's
+// user-defined values: the keys set and removed, and the user with every
+// value as it is after the change (before, changed by set and remove).
+func (s *Service) udvEvent(m Meta, u *userpool.User, before, set []*userpool.UserValue, remove []string) *userpool.Event {
+	after := map[string]*userpool.UserValue{}
+	for _, v := range before {
+		after[v.Key] = v
+	}
+	keys := make([]string, 0, len(set)+len(remove))
+	for _, v := range set {
+		after[v.Key] = v
+		keys = append(keys, v.Key)
+	}
+	for _, k := range remove {
+		delete(after, k)
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	au := pipeline.APIUser(u)
+	if len(after) > 0 {
+		au.CustomData, au.CustomDataTypes = make(map[string]any, len(after)), make(map[string]string, len(after))
+		for k, v := range after {
+			var x any
+			if err := json.Unmarshal([]byte(v.Value), &x); err != nil {
+				continue // stored values are JSON; udf wrote them
+			}
+			au.CustomData[k], au.CustomDataTypes[k] = x, string(v.DataType)
+		}
+	}
+	return pipeline.NewEvent(eventUserUDVChanged, u.PoolID, s.now().UTC(), api.WebhookData{
+		User: au, ClientIP: m.ClientIP, UserAgent: m.UserAgent, Method: m.flow.method, Keys: keys,
+	})
+}
+
+// errUnchanged aborts a read-modify-write that would change nothing, so
+// that no event reports a change that did not happen.
+var errUnchanged = errors.New("unchanged")
 
 // updateUser is UpdateUser that reports the change as the webhook event
 // typ, written in the same transaction (with recs, such as audit events).
@@ -59,6 +106,18 @@ func (s *Service) updateUserEvents(ctx context.Context, m Meta, poolID, id strin
 		}
 		return nil
 	}, all...)
+}
+
+// updateUserIfChanged is updateUser whose fn may return errUnchanged:
+// then nothing is written and nothing reported, and the stored user is
+// returned with changed false.
+func (s *Service) updateUserIfChanged(ctx context.Context, m Meta, poolID, id, typ string, fn func(*userpool.User) error, recs ...userpool.Record) (u *userpool.User, changed bool, err error) {
+	u, err = s.updateUser(ctx, m, poolID, id, typ, fn, recs...)
+	if errors.Is(err, errUnchanged) {
+		u, err = s.store.GetUser(ctx, poolID, id)
+		return u, false, err
+	}
+	return u, err == nil, err
 }
 
 // loginFailed reports a failed login as user.login_failed (in its own

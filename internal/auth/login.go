@@ -165,15 +165,17 @@ var errBlocked = userpool.Errorf(userpool.CodeUserBlocked, "user_blocked", "this
 
 // completeLogin is the complete login process after credentials are proven:
 // post-authentication pipelines, session and token, then login count and
-// last login/IP with the pipelines' profile changes, with the user.login
-// webhook event and the login.success audit event in the same write.
+// last login/IP with the pipelines' changes (profile fields, and
+// user-defined values with their user.udv_changed event), with the
+// user.login webhook event and the login.success audit event in the same
+// write.
 func (s *Service) completeLogin(ctx context.Context, m Meta, set userpool.PoolSettings, u *userpool.User, newly bool) (*Result, error) {
 	return s.completeLoginVia(ctx, m, set, u, newly, m.flow.method)
 }
 
 // completeLoginVia is completeLogin that also records the login method.
 func (s *Service) completeLoginVia(ctx context.Context, m Meta, set userpool.PoolSettings, u *userpool.User, newly bool, method string) (*Result, error) {
-	changes, err := s.postAuthentication(ctx, m, u)
+	changes, recs, err := s.postAuthentication(ctx, m, u)
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +198,7 @@ func (s *Service) completeLoginVia(ctx context.Context, m Meta, set userpool.Poo
 			x.LastIP = m.ClientIP
 		}
 		return nil
-	}, s.auditEvent(m, u.PoolID, u.ID, userpool.AuditLoginSuccess, detail))
+	}, append([]userpool.Record{s.auditEvent(m, u.PoolID, u.ID, userpool.AuditLoginSuccess, detail)}, recs...)...)
 	if err != nil {
 		return nil, err
 	}

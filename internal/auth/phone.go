@@ -88,29 +88,58 @@ func (s *Service) SendSmsCode(ctx context.Context, m Meta, phone string) error {
 	})
 }
 
+// methodPhoneCode is the flow method of the phone-code flows, so that
+// pipelines and webhooks tell them from a password login by phone
+// ("phone"); the registration method (which a pool may close) is phone.
+const methodPhoneCode = "phone-code"
+
 // RegisterByPhoneCode creates a user whose phone number is proven by an
 // SMS code (and so verified). The password is optional: without one the
-// user logs in by code and may set one later with UpdatePassword. The code
-// is spent only once everything else is known to be right.
+// user logs in by code and may set one later with UpdatePassword. It is
+// the registration of register(): the pre-register pipelines run on the
+// input, and the code is spent only once everything else has passed
+// (pipelines included), just before the user is stored; with the codes of
+// any other identifiers the registration proves, none is spent before all
+// are checked.
 func (s *Service) RegisterByPhoneCode(ctx context.Context, m Meta, phone, code, pw string, profile userpool.Profile, opts RegisterOptions) (*Result, error) {
 	phone, _, err := s.normalizePhone(phone)
 	if err != nil {
 		return nil, err
 	}
+	if !wellFormedCode(code) {
+		// Cannot be right: refused before any pipeline runs.
+		return nil, errWrongCode
+	}
+	m.flow.method = methodPhoneCode
 	u := &userpool.User{Phone: phone, PhoneVerified: true, Profile: profile}
 	return s.register(ctx, m, methodPhone, u, pw, opts, [3]string{purposeSMS, phone, code})
 }
 
 // LoginByPhoneCode logs in with a phone number and its SMS code, creating
 // the account (NewlyCreated) when no user has that number and the pool
-// lets users register by phone.
+// lets users register by phone. It is the complete login process: the
+// pre-authentication pipelines run before the code is checked, then (for
+// a new account) pre- and post-register, post-authentication, token and
+// count. A refused attempt is reported as user.login_failed.
 func (s *Service) LoginByPhoneCode(ctx context.Context, m Meta, phone, code string, opts LoginOptions) (*Result, error) {
 	phone, _, err := s.normalizePhone(phone)
 	if err != nil {
 		return nil, err
 	}
+	m.flow = flow{method: methodPhoneCode, identifier: phone, params: opts.Context}
+	res, err := s.loginPhoneCode(ctx, m, phone, code, opts)
+	return res, s.loginFailed(ctx, m, err)
+}
+
+func (s *Service) loginPhoneCode(ctx context.Context, m Meta, phone, code string, opts LoginOptions) (*Result, error) {
+	if err := s.rateLimit(ctx, m, classLogin); err != nil {
+		return nil, err
+	}
 	pool, err := s.pool(ctx, m)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.preAuthentication(ctx, &m, pool.ID); err != nil {
 		return nil, err
 	}
 	custom, err := s.parseCustomData(ctx, pool.ID, opts.CustomData)
@@ -137,6 +166,7 @@ func (s *Service) LoginByPhoneCode(ctx context.Context, m Meta, phone, code stri
 		return nil, err
 	}
 	if u.Blocked {
+		s.audit(ctx, s.auditEvent(m, u.PoolID, u.ID, userpool.AuditLoginFailure, map[string]string{"reason": "user_blocked", "method": methodPhoneCode}))
 		return nil, errBlocked
 	}
 	if !u.PhoneVerified {
@@ -167,7 +197,9 @@ func (s *Service) LoginByPhonePassword(ctx context.Context, m Meta, phone, pw st
 	if err != nil {
 		return nil, err
 	}
-	return s.loginPassword(ctx, m, pw, opts, s.store.GetUserByPhone, methodPhone, phone, nil)
+	m.flow = flow{method: methodPhone, identifier: phone, params: opts.Context}
+	res, err := s.loginPassword(ctx, m, pw, opts, s.store.GetUserByPhone, methodPhone, phone, nil)
+	return res, s.loginFailed(ctx, m, err)
 }
 
 // ResetPasswordByPhoneCode sets a new password for the user of phone, proven

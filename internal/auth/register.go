@@ -106,11 +106,15 @@ func (s *Service) register(ctx context.Context, m Meta, method string, u *userpo
 	if err != nil {
 		return nil, err
 	}
-	m.flow.method, m.flow.identifier = method, identifier(u, method)
+	// A login that registers keeps its own method (phone-code, say).
+	if m.flow.method == "" {
+		m.flow.method = method
+	}
+	m.flow.identifier = identifier(u, method)
 	if opts.Context != nil {
 		m.flow.params = opts.Context
 	}
-	if err := s.preRegister(ctx, m, poolID, u); err != nil {
+	if custom, err = s.preRegister(ctx, m, poolID, u, custom); err != nil {
 		return nil, err
 	}
 	// Fail fast on a taken identifier before paying for a hash; the unique

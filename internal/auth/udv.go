@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/authpool/authpool/internal/udf"
 	"github.com/authpool/authpool/internal/userpool"
@@ -29,7 +30,8 @@ func (s *Service) ListUdv(ctx context.Context, m Meta, tok string) ([]UDV, error
 }
 
 // SetUdv sets the caller's value of key, which must be defined in the
-// pool and match its type, and returns the caller's whole list.
+// pool and match its type, and returns the caller's whole list. The change
+// is reported as user.udv_changed, in its transaction.
 func (s *Service) SetUdv(ctx context.Context, m Meta, tok, key string, raw json.RawMessage) ([]UDV, error) {
 	_, u, err := s.Authenticate(ctx, m, tok)
 	if err != nil {
@@ -43,15 +45,22 @@ func (s *Service) SetUdv(ctx context.Context, m Meta, tok, key string, raw json.
 	if err != nil {
 		return nil, err
 	}
-	v := &userpool.UserValue{Key: key, DataType: f.DataType, Value: stored, UpdatedAt: s.now().UTC()}
-	if err := s.store.SetUserValues(ctx, u.PoolID, u.ID, []*userpool.UserValue{v}); err != nil {
+	v := &userpool.UserValue{Key: key, DataType: f.DataType, Label: f.Label, Value: stored, UpdatedAt: s.now().UTC()}
+	before, err := s.store.ListUserValues(ctx, u.PoolID, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	set := []*userpool.UserValue{v}
+	err = s.store.WriteRecords(ctx, &userpool.ValueChange{PoolID: u.PoolID, UserID: u.ID, Set: set}, s.udvEvent(m, u, before, set, nil))
+	if err != nil {
 		return nil, s.valueError(ctx, u.PoolID, key, err)
 	}
 	return s.userData(ctx, u)
 }
 
-// RemoveUdv removes the caller's value of key (a defined key without a
-// value is no error) and returns the caller's whole list.
+// RemoveUdv removes the caller's value of key and returns the caller's
+// whole list. The removal is reported as user.udv_changed; a defined key
+// without a value is no error, changes nothing and reports nothing.
 func (s *Service) RemoveUdv(ctx context.Context, m Meta, tok, key string) ([]UDV, error) {
 	_, u, err := s.Authenticate(ctx, m, tok)
 	if err != nil {
@@ -60,7 +69,16 @@ func (s *Service) RemoveUdv(ctx context.Context, m Meta, tok, key string) ([]UDV
 	if _, err := s.definedField(ctx, u.PoolID, key); err != nil {
 		return nil, err
 	}
-	if err := s.store.DeleteUserValue(ctx, u.PoolID, u.ID, key); err != nil {
+	before, err := s.store.ListUserValues(ctx, u.PoolID, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.ContainsFunc(before, func(v *userpool.UserValue) bool { return v.Key == key }) {
+		return s.userData(ctx, u)
+	}
+	remove := []string{key}
+	err = s.store.WriteRecords(ctx, &userpool.ValueChange{PoolID: u.PoolID, UserID: u.ID, Remove: remove}, s.udvEvent(m, u, before, nil, remove))
+	if err != nil {
 		return nil, err
 	}
 	return s.userData(ctx, u)

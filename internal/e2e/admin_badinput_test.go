@@ -62,6 +62,15 @@ func TestUdvAndAdminBadInput(t *testing.T) {
 			{"audit until", "GET", pool + "/audit?until=soon", ``, true, 400, 1003},
 			{"unknown pool", "GET", "/api/v1/admin/pools/nope/users", ``, true, 404, 1006},
 			{"admin wrong method", "PUT", user, `{}`, true, 405, 1007},
+			{"pipeline stage type", "POST", pool + "/pipelines", `{"stage": 5, "name": "x", "kind": "script"}`, true, 400, 1001},
+			{"pipeline unknown field", "POST", pool + "/pipelines", `{"stage": "pre-register", "name": "x", "kind": "script", "script": "", "lang": "js"}`, true, 400, 1001},
+			{"pipeline env value type", "PATCH", pool + "/pipelines/x", `{"env": {"A": 1}}`, true, 400, 1001},
+			{"pipeline try user type", "POST", pool + "/pipelines/x/try", `{"user": "ann"}`, true, 400, 1001},
+			{"pipeline reorder ids type", "POST", pool + "/pipelines/reorder", `{"stage": "pre-register", "ids": "a,b"}`, true, 400, 1001},
+			{"pipeline logs limit", "GET", pool + "/pipelines/x/logs?limit=-3", ``, true, 400, 1003},
+			{"webhook events type", "POST", pool + "/webhooks", `{"url": "https://example.com", "events": "*"}`, true, 400, 1001},
+			{"webhook missing url", "POST", pool + "/webhooks", `{"events": ["*"]}`, true, 400, 1003},
+			{"deliveries limit", "GET", pool + "/deliveries?limit=abc", ``, true, 400, 1003},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {

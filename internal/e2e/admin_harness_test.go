@@ -17,6 +17,14 @@ func adminConfig(dbURL string) config.Config {
 	return cfg
 }
 
+// codeAdminConfig is codeConfig (sending limits a test lives with) with
+// the administrator key.
+func codeAdminConfig(dbURL string) config.Config {
+	cfg := codeConfig(dbURL)
+	cfg.AdminKey = testAdminKey
+	return cfg
+}
+
 // admin returns a management client with the test administrator key.
 func (in *instance) admin() *client.ManagementClient {
 	return client.NewManagementClient(client.ManagementOptions{Host: in.URL, AdminKey: testAdminKey, Timeout: 30 * time.Second})

@@ -26,6 +26,8 @@ func TestAdminKeyRequired(t *testing.T) {
 		defineAllTypes(t, mc)
 		u := must[*client.User](t)(in.client().RegisterByEmail(ctx, "victim@example.com", "passw0rd!", nil, &client.RegisterOptions{ForceLogin: true}))
 		sess := must[[]client.Session](t)(mc.ListUserSessions(ctx, "default", u.ID))
+		gate := must[*client.Pipeline](t)(mc.CreatePipeline(ctx, "default", client.CreatePipelineRequest{Stage: "pre-register", Name: "gate", Kind: "script", Script: acceptAll}))
+		hook := must[*client.WebhookSubscription](t)(mc.CreateWebhook(ctx, "default", client.CreateWebhookRequest{URL: "https://hooks.example.com/x", Events: []string{"*"}}))
 
 		pool, user := "/api/v1/admin/pools/default", "/api/v1/admin/pools/default/users/"+u.ID
 		routes := []struct{ method, path, body string }{
@@ -49,6 +51,22 @@ func TestAdminKeyRequired(t *testing.T) {
 			{"DELETE", user + "/sessions", ""},
 			{"DELETE", user + "/sessions/" + sess[0].ID, ""},
 			{"GET", pool + "/audit", ""},
+			{"GET", pool + "/pipelines", ""},
+			{"POST", pool + "/pipelines", `{"stage":"pre-register","name":"evil","kind":"script","script":"function pipe(u,c,cb){cb(new Error('x'))}"}`},
+			{"POST", pool + "/pipelines/reorder", `{"stage":"pre-register","ids":[]}`},
+			{"GET", pool + "/pipelines/" + gate.ID, ""},
+			{"PATCH", pool + "/pipelines/" + gate.ID, `{"enabled":false}`},
+			{"DELETE", pool + "/pipelines/" + gate.ID, ""},
+			{"POST", pool + "/pipelines/" + gate.ID + "/try", `{}`},
+			{"GET", pool + "/pipelines/" + gate.ID + "/logs", ""},
+			{"GET", pool + "/webhooks", ""},
+			{"POST", pool + "/webhooks", `{"url":"https://evil.example.com","events":["*"]}`},
+			{"GET", pool + "/webhooks/" + hook.ID, ""},
+			{"PATCH", pool + "/webhooks/" + hook.ID, `{"rotateSecret":true}`},
+			{"DELETE", pool + "/webhooks/" + hook.ID, ""},
+			{"GET", pool + "/deliveries", ""},
+			{"GET", pool + "/deliveries/x", ""},
+			{"POST", pool + "/deliveries/x/redeliver", ""},
 		}
 		auths := []struct{ name, header, reason string }{
 			{"no key", "", "admin_key_required"},
@@ -85,6 +103,12 @@ func TestAdminKeyRequired(t *testing.T) {
 		}
 		if n := len(must[[]client.Pool](t)(mc.ListPools(ctx))); n != 1 {
 			t.Fatalf("%d pools after refused calls", n)
+		}
+		if p := must[[]client.Pipeline](t)(mc.ListPipelines(ctx, "default", "")); len(p) != 1 || !p[0].Enabled {
+			t.Fatalf("pipelines after refused calls: %+v", p)
+		}
+		if w := must[[]client.WebhookSubscription](t)(mc.ListWebhooks(ctx, "default")); len(w) != 1 || !w[0].Enabled {
+			t.Fatalf("webhooks after refused calls: %+v", w)
 		}
 		st := must[*client.LoginStatus](t)(in.client().CheckLoginStatus(ctx, u.Token))
 		if !st.Status {

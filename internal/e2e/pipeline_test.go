@@ -17,36 +17,25 @@ import (
 	"github.com/authpool/authpool/internal/userpool"
 )
 
-// Pipelines are created through the store here; the admin API that
-// manages them comes with the administration issue.
-
-// addPipeline stores a script pipeline of the default pool, validated as
-// the admin API will validate it.
-func addPipeline(t *testing.T, in *instance, stage userpool.PipelineStage, order int, src string, edit ...func(*userpool.Pipeline)) *userpool.Pipeline {
+// addPipeline creates a script pipeline of the default pool through the
+// admin API (the server must have the test administrator key).
+func addPipeline(t *testing.T, in *instance, stage string, order int, src string, edit ...func(*client.CreatePipelineRequest)) *client.Pipeline {
 	t.Helper()
-	p := &userpool.Pipeline{
-		PoolID: in.Srv.DefaultPoolID(), Stage: stage, Order: order, Name: string(stage) + " pipeline",
-		Kind: userpool.PipelineScript, Script: src, Enabled: true,
-	}
+	req := client.CreatePipelineRequest{Stage: stage, Order: &order, Name: stage + " pipeline", Kind: client.PipelineKindScript, Script: src}
 	for _, e := range edit {
-		e(p)
+		e(&req)
 	}
-	if err := pipeline.Validate(p); err != nil {
-		t.Fatalf("invalid pipeline: %v", err)
-	}
-	if err := in.Srv.Store().CreatePipeline(context.Background(), p); err != nil {
-		t.Fatal(err)
+	p, err := in.admin().CreatePipeline(context.Background(), "default", req)
+	if err != nil {
+		t.Fatalf("create pipeline: %v", err)
 	}
 	return p
 }
 
-func pipelineLogs(t *testing.T, in *instance, p *userpool.Pipeline) []*userpool.PipelineLog {
+// pipelineLogs reads a pipeline's log through the admin API.
+func pipelineLogs(t *testing.T, in *instance, p *client.Pipeline) []client.PipelineLog {
 	t.Helper()
-	logs, err := in.Srv.Store().ListPipelineLogs(context.Background(), p.PoolID, p.ID, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return logs
+	return must[[]client.PipelineLog](t)(in.admin().PipelineLogs(context.Background(), "default", p.ID, 0))
 }
 
 // TestPipelineRejectsUnverifiedEmail is the documented example: a
@@ -55,9 +44,9 @@ func pipelineLogs(t *testing.T, in *instance, p *userpool.Pipeline) []*userpool.
 func TestPipelineRejectsUnverifiedEmail(t *testing.T) {
 	eachBackend(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
-		in := start(t, testConfig(dbURL), nil)
+		in := start(t, codeAdminConfig(dbURL), nil)
 		c := in.client()
-		gate := addPipeline(t, in, userpool.StagePostAuthentication, 0, `
+		gate := addPipeline(t, in, client.StagePostAuthentication, 0, `
 			async function pipe(user, context, callback) {
 				if (!user.emailVerified) {
 					return callback(new Error("Please verify your email address before logging in."))
@@ -78,7 +67,7 @@ func TestPipelineRejectsUnverifiedEmail(t *testing.T) {
 		if stored.LoginsCount != 0 || !stored.LastLogin.IsZero() {
 			t.Fatalf("a refused login counted: %+v", stored)
 		}
-		if logs := pipelineLogs(t, in, gate); len(logs) != 1 || logs[0].Outcome != userpool.PipelineRejected {
+		if logs := pipelineLogs(t, in, gate); len(logs) != 1 || logs[0].Outcome != "rejected" {
 			t.Fatalf("pipeline log: %+v", logs)
 		}
 		audit, _ := in.Srv.Store().ListAudit(ctx, userpool.AuditFilter{PoolID: u.UserPoolID, Event: "pipeline.rejected"})
@@ -86,20 +75,18 @@ func TestPipelineRejectsUnverifiedEmail(t *testing.T) {
 			t.Fatalf("audit: %+v", audit)
 		}
 
-		// This branch has no email verification call yet (it comes with the
-		// codes issue), so the test verifies the address through the store.
-		if _, err := in.Srv.Store().UpdateUser(ctx, u.UserPoolID, u.ID, func(x *userpool.User) error {
-			x.EmailVerified = true
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
+		// The user verifies the address the documented way: a VERIFY_EMAIL
+		// code (read from the console mailer's log) given to VerifyEmail.
+		must0(t, c.VerifyEmail(ctx, "ada@example.com", mailCode(t, in, "ada@example.com", client.EmailSceneVerifyEmail)))
 		li, err := c.LoginByEmail(ctx, "ada@example.com", "passw0rd!", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if li.Token == "" || li.LoginsCount != 1 {
+		if li.Token == "" || li.LoginsCount != 1 || !li.EmailVerified {
 			t.Fatalf("login after verification: %+v", li)
+		}
+		if logs := pipelineLogs(t, in, gate); len(logs) != 1 {
+			t.Fatalf("an accepting silent run was logged: %+v", logs)
 		}
 	})
 }
@@ -109,9 +96,9 @@ func TestPipelineRejectsUnverifiedEmail(t *testing.T) {
 func TestPreRegisterPipelines(t *testing.T) {
 	eachBackend(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
-		in := start(t, testConfig(dbURL), nil)
+		in := start(t, adminConfig(dbURL), nil)
 		c := in.client()
-		addPipeline(t, in, userpool.StagePreRegister, 0, `
+		addPipeline(t, in, client.StagePreRegister, 0, `
 			async function pipe(user, context, callback) {
 				user.nickname = (user.nickname || "").toLowerCase()
 				if (context.params.source) user.company = "via " + context.params.source
@@ -141,8 +128,8 @@ func TestPreRegisterPipelines(t *testing.T) {
 			w.WriteHeader(http.StatusNoContent)
 		}))
 		defer hook.Close()
-		addPipeline(t, in, userpool.StagePreRegister, 1, "", func(p *userpool.Pipeline) {
-			p.Kind, p.Script, p.URL, p.Secret = userpool.PipelineHTTP, "", hook.URL, secret
+		addPipeline(t, in, client.StagePreRegister, 1, "", func(p *client.CreatePipelineRequest) {
+			p.Kind, p.Script, p.URL, p.Secret = client.PipelineKindHTTP, "", hook.URL, secret
 		})
 
 		u, err := c.RegisterByEmail(ctx, "nick@example.com", "passw0rd!", &client.RegisterProfile{Nickname: "NiCK The GREAT"},
@@ -181,40 +168,87 @@ func TestPreRegisterPipelines(t *testing.T) {
 	})
 }
 
-// TestPostRegisterAndLoginContext: a post-register pipeline sets a profile
-// field (user-defined data arrives with the administration issue); the
-// login's context option and request reach post-authentication.
+// TestPostRegisterAndLoginContext: a pre-register pipeline adds a
+// user-defined value to the registration, a post-register pipeline sets a
+// profile field and a user-defined value (defined through the admin API),
+// reported as user.updated and user.udv_changed; the login's context
+// option and request reach post-authentication, whose changes (a profile
+// field, a counter among the user-defined values) are stored with the
+// login.
 func TestPostRegisterAndLoginContext(t *testing.T) {
 	eachBackend(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
-		in := start(t, testConfig(dbURL), nil)
+		in := start(t, webhookConfig(dbURL), nil)
+		mc := in.admin()
+		for key, dt := range map[string]string{"plan": "STRING", "visits": "NUMBER", "referrer": "STRING"} {
+			must[*client.Field](t)(mc.DefineField(ctx, "default", client.DefineFieldRequest{Key: key, DataType: dt}))
+		}
+		rcv := newReceiver(t, nil)
+		rcv.subscribe(t, in, "user.udv_changed", "user.updated")
 		c := in.client()
-		addPipeline(t, in, userpool.StagePostRegister, 0, `
+		addPipeline(t, in, client.StagePreRegister, 0, `
+			async function pipe(user, context, callback) {
+				if (context.params.ref) user.customData.referrer = context.params.ref
+				callback(null, user, context)
+			}`)
+		addPipeline(t, in, client.StagePostRegister, 0, `
 			async function pipe(user, context, callback) {
 				if (!user.id) throw new Error("post-register must see the stored user")
 				user.website = "https://example.com/u/" + user.id
+				user.customData.plan = user.customData.referrer ? "trial-referred" : "trial"
 				callback(null, user, context)
 			}`)
-		addPipeline(t, in, userpool.StagePostAuthentication, 0, `
+		addPipeline(t, in, client.StagePostAuthentication, 0, `
 			async function pipe(user, context, callback) {
 				const r = context.request
 				user.device = [context.params.device, r.method, r.identifier, r.userAgent.startsWith("Go-http-client"), r.userPoolId === user.userPoolId].join("|")
+				user.customData.visits = (user.customData.visits || 0) + 1
 				callback(null, user, context)
 			}`)
-		u := must[*client.User](t)(c.RegisterByUsername(ctx, "grace", "passw0rd!", nil, nil))
+		u := must[*client.User](t)(c.RegisterByUsername(ctx, "grace", "passw0rd!", nil, &client.RegisterOptions{Context: map[string]any{"ref": "ann"}}))
 		if u.Website != "https://example.com/u/"+u.ID {
 			t.Fatalf("post-register field: %q", u.Website)
 		}
-		li, err := c.LoginByUsername(ctx, "grace", "passw0rd!", &client.LoginOptions{Context: map[string]any{"device": "tablet"}})
-		if err != nil {
-			t.Fatal(err)
+		if u.CustomData["plan"] != "trial-referred" || u.CustomData["referrer"] != "ann" || len(u.CustomData) != 2 {
+			t.Fatalf("registration's user-defined data: %v", u.CustomData)
 		}
-		if li.Device != "tablet|username|grace|true|true" || li.LoginsCount != 1 {
-			t.Fatalf("post-authentication change: device %q logins %d", li.Device, li.LoginsCount)
+		for i := 1; i <= 2; i++ {
+			li, err := c.LoginByUsername(ctx, "grace", "passw0rd!", &client.LoginOptions{Context: map[string]any{"device": "tablet"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if li.Device != "tablet|username|grace|true|true" || li.LoginsCount != i || li.CustomData["visits"] != float64(i) {
+				t.Fatalf("login %d: device %q logins %d data %v", i, li.Device, li.LoginsCount, li.CustomData)
+			}
 		}
-		stored, _ := in.Srv.Store().GetUser(ctx, u.UserPoolID, u.ID)
-		if stored.Device != li.Device || stored.Website != u.Website {
+		stored := must[*client.User](t)(mc.GetUser(ctx, "default", u.ID))
+		if stored.Device != "tablet|username|grace|true|true" || stored.Website != u.Website || stored.CustomData["visits"] != 2.0 || stored.CustomData["plan"] != "trial-referred" {
 			t.Fatalf("stored: %+v", stored)
+		}
+
+		// user.updated (the website) and user.udv_changed (the plan) from
+		// post-register, one user.udv_changed per login (the counter).
+		got := rcv.waitEvents(t, 4)
+		var udv []api.WebhookData
+		for _, g := range got {
+			switch g.Event.Type {
+			case "user.updated":
+				if g.Event.Data.User.Website != u.Website {
+					t.Errorf("user.updated: %+v", g.Event.Data.User)
+				}
+			case "user.udv_changed":
+				udv = append(udv, g.Event.Data)
+			}
+		}
+		slices.SortFunc(udv, func(a, b api.WebhookData) int { return len(a.User.CustomData) - len(b.User.CustomData) })
+		if len(udv) != 3 || !slices.Equal(udv[0].Keys, []string{"plan"}) || udv[0].User.CustomData["plan"] != "trial-referred" ||
+			udv[0].User.CustomDataTypes["plan"] != "STRING" || udv[0].User.Website != u.Website {
+			t.Fatalf("user.udv_changed events: %+v", udv)
+		}
+		for _, d := range udv[1:] {
+			if !slices.Equal(d.Keys, []string{"visits"}) || d.Method != "username" || len(d.User.CustomData) != 3 {
+				t.Errorf("login's user.udv_changed: %+v", d)
+			}
 		}
 	})
 }
@@ -229,8 +263,8 @@ func TestForceLoginRunsTheLoginProcess(t *testing.T) {
 		rcv := newReceiver(t, nil)
 		rcv.subscribe(t, in, "user.login", "user.registered")
 		mark := `async function pipe(user, context, callback) { console.log("ran for " + context.request.identifier); callback(null, user, context) }`
-		pre := addPipeline(t, in, userpool.StagePreAuthentication, 0, mark)
-		post := addPipeline(t, in, userpool.StagePostAuthentication, 0, mark)
+		pre := addPipeline(t, in, client.StagePreAuthentication, 0, mark)
+		post := addPipeline(t, in, client.StagePostAuthentication, 0, mark)
 		c := in.client()
 
 		fl, err := c.RegisterByEmail(ctx, "force@example.com", "passw0rd!", nil, &client.RegisterOptions{ForceLogin: true})
@@ -247,7 +281,7 @@ func TestForceLoginRunsTheLoginProcess(t *testing.T) {
 		if gt.Token == "" || gt.LoginsCount != 0 {
 			t.Fatalf("generateToken: %+v", gt)
 		}
-		for _, p := range []*userpool.Pipeline{pre, post} {
+		for _, p := range []*client.Pipeline{pre, post} {
 			logs := pipelineLogs(t, in, p)
 			if len(logs) != 1 || logs[0].Output != "ran for force@example.com\n" {
 				t.Fatalf("%s ran %d times: %+v", p.Stage, len(logs), logs)
@@ -260,7 +294,7 @@ func TestForceLoginRunsTheLoginProcess(t *testing.T) {
 		if err != nil || !ar.NewlyCreated || ar.LoginsCount != 1 {
 			t.Fatalf("autoRegister: %v %+v", err, ar)
 		}
-		for _, p := range []*userpool.Pipeline{pre, post} {
+		for _, p := range []*client.Pipeline{pre, post} {
 			logs := pipelineLogs(t, in, p)
 			if len(logs) != 2 || logs[0].Output != "ran for auto@example.com\n" {
 				t.Fatalf("%s after autoRegister: %+v", p.Stage, logs)
@@ -293,21 +327,21 @@ func TestForceLoginRunsTheLoginProcess(t *testing.T) {
 func TestPipelineTimeLimit(t *testing.T) {
 	eachBackend(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
-		in := start(t, testConfig(dbURL), nil)
+		in := start(t, adminConfig(dbURL), nil)
 		looping := make(chan struct{})
 		var once sync.Once
 		signal := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			once.Do(func() { close(looping) })
 		}))
 		defer signal.Close()
-		loop := addPipeline(t, in, userpool.StagePreAuthentication, 0, `
+		loop := addPipeline(t, in, client.StagePreAuthentication, 0, `
 			async function pipe(user, context, callback) {
 				if (context.request.identifier === "loop@example.com") {
 					await http.get(env.SIGNAL)
 					while (true) {}
 				}
 				callback(null, user, context)
-			}`, func(p *userpool.Pipeline) {
+			}`, func(p *client.CreatePipelineRequest) {
 			p.AllowedHosts = []string{strings.TrimPrefix(signal.URL, "http://")}
 			p.Env = map[string]string{"SIGNAL": signal.URL}
 		})
@@ -340,10 +374,10 @@ func TestPipelineTimeLimit(t *testing.T) {
 			t.Fatalf("failure shown to the client: %+v", ce)
 		}
 		logs := pipelineLogs(t, in, loop)
-		if len(logs) != 1 || logs[0].Outcome != userpool.PipelineFailed || !strings.Contains(logs[0].Message, "time limit of 3s") {
+		if len(logs) != 1 || logs[0].Outcome != "failed" || !strings.Contains(logs[0].Message, "time limit of 3s") {
 			t.Fatalf("pipeline log: %+v", logs)
 		}
-		audit, _ := in.Srv.Store().ListAudit(ctx, userpool.AuditFilter{PoolID: loop.PoolID, Event: "pipeline.failed"})
+		audit, _ := in.Srv.Store().ListAudit(ctx, userpool.AuditFilter{PoolID: in.Srv.DefaultPoolID(), Event: "pipeline.failed"})
 		if len(audit) != 1 || audit[0].Detail["pipelineId"] != loop.ID {
 			t.Fatalf("audit: %+v", audit)
 		}
@@ -359,7 +393,7 @@ func TestPipelineTimeLimit(t *testing.T) {
 func TestMalformedPipelineFailsClosed(t *testing.T) {
 	eachBackend(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
-		in := start(t, testConfig(dbURL), nil)
+		in := start(t, adminConfig(dbURL), nil)
 		c := in.client()
 		must[*client.User](t)(c.RegisterByEmail(ctx, "mal@example.com", "passw0rd!", nil, nil))
 		p := &userpool.Pipeline{PoolID: in.Srv.DefaultPoolID(), Stage: userpool.StagePostAuthentication, Name: "broken",
@@ -369,12 +403,12 @@ func TestMalformedPipelineFailsClosed(t *testing.T) {
 		}
 		_, err := c.LoginByEmail(ctx, "mal@example.com", "passw0rd!", nil)
 		wantCode(t, err, api.CodePipelineFailed)
-		if logs := pipelineLogs(t, in, p); len(logs) != 1 || !strings.Contains(logs[0].Message, "does not compile") {
+		if logs := pipelineLogs(t, in, &client.Pipeline{ID: p.ID}); len(logs) != 1 || !strings.Contains(logs[0].Message, "does not compile") {
 			t.Fatalf("pipeline log: %+v", logs)
 		}
-		// Disabled, it no longer runs.
-		if _, err := in.Srv.Store().UpdatePipeline(ctx, p.PoolID, p.ID, func(x *userpool.Pipeline) error { x.Enabled = false; return nil }); err != nil {
-			t.Fatal(err)
+		// Disabled (through the admin API), it no longer runs.
+		if got := must[*client.Pipeline](t)(in.admin().EnablePipeline(ctx, "default", p.ID, false)); got.Enabled {
+			t.Fatalf("disabled pipeline: %+v", got)
 		}
 		if _, err := c.LoginByEmail(ctx, "mal@example.com", "passw0rd!", nil); err != nil {
 			t.Fatalf("login with the pipeline disabled: %v", err)

@@ -15,7 +15,14 @@ import (
 // fields, wrong types, trailing data and oversized bodies are coded 4xx
 // errors, never 500s.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
-	body := http.MaxBytesReader(w, r.Body, api.MaxBodyBytes)
+	return decodeLimit(w, r, v, api.MaxBodyBytes)
+}
+
+// decodeLimit is decode with a body bound of limit bytes, for the few
+// routes whose bodies are larger by nature (pipelines: a script of 32 KiB
+// grows when JSON-escaped).
+func decodeLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
+	body := http.MaxBytesReader(w, r.Body, limit)
 	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -39,7 +46,7 @@ func decodeError(err error) error {
 	)
 	switch {
 	case errors.As(err, &mbe):
-		return userpool.Errorf(userpool.CodeBodyTooLarge, "body_too_large", "request body is larger than %d bytes", api.MaxBodyBytes)
+		return userpool.Errorf(userpool.CodeBodyTooLarge, "body_too_large", "request body is larger than %d bytes", mbe.Limit)
 	case errors.Is(err, io.EOF):
 		return userpool.Errorf(userpool.CodeBadRequest, "bad_request", "request body is empty: a JSON object is required")
 	case errors.As(err, &se), errors.Is(err, io.ErrUnexpectedEOF):

@@ -86,5 +86,25 @@ func (s *Server) adminRoutes() []route {
 		{http.MethodDelete, pool + "/users/{userId}/sessions/{sessionId}", s.admin(s.adminRevokeSession), false},
 
 		{http.MethodGet, pool + "/audit", s.admin(s.adminListAudit), false},
+
+		// Pipeline create, update and test run read bodies of up to
+		// api.MaxPipelineBodyBytes; every other route keeps the 64 KiB bound.
+		{http.MethodGet, pool + "/pipelines", s.admin(s.adminListPipelines), false},
+		{http.MethodPost, pool + "/pipelines", s.admin(s.adminCreatePipeline), false},
+		{http.MethodPost, pool + "/pipelines/reorder", s.admin(s.adminReorderPipelines), false},
+		{http.MethodGet, pool + "/pipelines/{pipelineId}", s.admin(s.adminGetPipeline), false},
+		{http.MethodPatch, pool + "/pipelines/{pipelineId}", s.admin(s.adminUpdatePipeline), false},
+		{http.MethodDelete, pool + "/pipelines/{pipelineId}", s.admin(s.adminDeletePipeline), false},
+		{http.MethodPost, pool + "/pipelines/{pipelineId}/try", s.admin(s.adminTryPipeline), false},
+		{http.MethodGet, pool + "/pipelines/{pipelineId}/logs", s.admin(s.adminPipelineLogs), false},
+
+		{http.MethodGet, pool + "/webhooks", s.admin(s.adminListWebhooks), false},
+		{http.MethodPost, pool + "/webhooks", s.admin(s.adminCreateWebhook), false},
+		{http.MethodGet, pool + "/webhooks/{webhookId}", s.admin(s.adminGetWebhook), false},
+		{http.MethodPatch, pool + "/webhooks/{webhookId}", s.admin(s.adminUpdateWebhook), false},
+		{http.MethodDelete, pool + "/webhooks/{webhookId}", s.admin(s.adminDeleteWebhook), false},
+		{http.MethodGet, pool + "/deliveries", s.admin(s.adminListDeliveries), false},
+		{http.MethodGet, pool + "/deliveries/{deliveryId}", s.admin(s.adminGetDelivery), false},
+		{http.MethodPost, pool + "/deliveries/{deliveryId}/redeliver", s.admin(s.adminRedeliver), false},
 	}
 }

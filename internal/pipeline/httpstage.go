@@ -15,8 +15,9 @@ import (
 	"github.com/authpool/authpool/internal/userpool"
 )
 
-// maxStageResponse bounds an HTTP pipeline's answer.
-const maxStageResponse = 64 << 10
+// maxStageResponse bounds an HTTP pipeline's answer: a user of at most
+// maxUserJSON, wrapped.
+const maxStageResponse = maxUserJSON + 4<<10
 
 // runHTTP posts the stage's input to p.URL, signed with p.Secret, and reads
 // the decision: a 2xx answer with an empty body or {"user": {...}} accepts,

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -27,8 +29,10 @@ const (
 	maxMessage = 512
 	// maxOutput bounds the console output kept of one run.
 	maxOutput = 8 << 10
-	// maxUserJSON bounds the user a pipeline returns.
-	maxUserJSON = 64 << 10
+	// maxUserJSON bounds the user a pipeline returns. It is as large as the
+	// user it was given may be: up to 200 user-defined values of at most
+	// 16 KiB each (internal/udf) beside the profile.
+	maxUserJSON = 4 << 20
 )
 
 // Store is what the runner needs of the store.
@@ -109,11 +113,20 @@ type Input struct {
 	// after; nil at pre-authentication.
 	User    *userpool.User
 	Request Request
+	// Data are the user's user-defined values (their stored, canonical
+	// JSON) by key, shown to pipelines as user.customData. When Data is
+	// nil, LoadData (if set) reads them, once and only when an enabled
+	// pipeline will run: a stage without pipelines costs no read.
+	Data     map[string]json.RawMessage
+	LoadData func(ctx context.Context) (map[string]json.RawMessage, error)
 	// Params is the client's context option.
 	Params map[string]any
 	// Check validates the profile changes the pipelines made so far (by
 	// JSON field name); a pipeline whose changes it refuses has failed.
 	Check func(changes map[string]string) error
+	// CheckData validates the user-defined values the pipelines changed so
+	// far (see Result.Data) the same way.
+	CheckData func(changes map[string]json.RawMessage) error
 }
 
 // Result is what the stage's pipelines changed.
@@ -121,6 +134,9 @@ type Result struct {
 	// Changes are the profile fields set, by JSON name (as in api.Profile),
 	// each differing from the input user's value.
 	Changes map[string]string
+	// Data are the user-defined values set (their JSON) or removed (JSON
+	// null), by key, each differing from the input's.
+	Data map[string]json.RawMessage
 }
 
 // Trial is the result of one run of one pipeline.
@@ -131,7 +147,9 @@ type Trial struct {
 	// Output is the captured console output.
 	Output string
 	// Changes are the profile fields the run set (accepted runs).
-	Changes  map[string]string
+	Changes map[string]string
+	// Data are the user-defined values the run set or removed (null).
+	Data     map[string]json.RawMessage
 	Duration time.Duration
 }
 
@@ -144,14 +162,22 @@ func (r *Runner) Run(ctx context.Context, in Input) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{Changes: map[string]string{}}
-	user := userDoc(in.User)
+	res := Result{Changes: map[string]string{}, Data: map[string]json.RawMessage{}}
+	if !slices.ContainsFunc(ps, func(p *userpool.Pipeline) bool { return p.Enabled }) {
+		return res, nil
+	}
+	if in.Data == nil && in.LoadData != nil && in.User != nil {
+		if in.Data, err = in.LoadData(ctx); err != nil {
+			return Result{}, err
+		}
+	}
+	user := userDoc(in.User, in.Data)
 	for _, p := range ps {
 		if !p.Enabled {
 			continue
 		}
 		tr := r.run(ctx, p, in, user)
-		check(&tr, in.Check, res.Changes)
+		check(&tr, in, res)
 		r.record(ctx, p, in, tr)
 		switch tr.Outcome {
 		case userpool.PipelineRejected:
@@ -169,34 +195,72 @@ func (r *Runner) Run(ctx context.Context, in Input) (Result, error) {
 				user[k] = v
 			}
 		}
+		for k, v := range tr.Data {
+			res.Data[k] = v
+			if data, ok := user["customData"].(map[string]any); ok {
+				setData(data, k, v)
+			}
+		}
 	}
 	return res, nil
+}
+
+// setData applies one change of a user-defined value to the customData
+// object later pipelines of the stage see.
+func setData(data map[string]any, key string, raw json.RawMessage) {
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil || v == nil {
+		delete(data, key)
+		return
+	}
+	data[key] = v
 }
 
 // Try runs one pipeline (enabled or not, stored or not) against in without
 // recording anything: the admin's test run.
 func (r *Runner) Try(ctx context.Context, p *userpool.Pipeline, in Input) Trial {
-	tr := r.run(ctx, p, in, userDoc(in.User))
-	check(&tr, in.Check, nil)
+	if in.Data == nil && in.LoadData != nil && in.User != nil {
+		data, err := in.LoadData(ctx)
+		if err != nil {
+			return Trial{Outcome: userpool.PipelineFailed, Message: "read the user's data: " + err.Error()}
+		}
+		in.Data = data
+	}
+	tr := r.run(ctx, p, in, userDoc(in.User, in.Data))
+	check(&tr, in, Result{})
 	return tr
 }
 
 // check turns an accepted run whose changes (on top of the earlier ones)
-// Check refuses into a failed one: the pipeline produced an invalid user.
-func check(tr *Trial, fn func(map[string]string) error, earlier map[string]string) {
-	if tr.Outcome != userpool.PipelineAccepted || len(tr.Changes) == 0 || fn == nil {
+// in.Check or in.CheckData refuses into a failed one: the pipeline
+// produced an invalid user.
+func check(tr *Trial, in Input, earlier Result) {
+	if tr.Outcome != userpool.PipelineAccepted {
 		return
 	}
-	all := make(map[string]string, len(earlier)+len(tr.Changes))
+	var err error
+	if len(tr.Changes) > 0 && in.Check != nil {
+		err = in.Check(merged(earlier.Changes, tr.Changes))
+	}
+	if err == nil && len(tr.Data) > 0 && in.CheckData != nil {
+		err = in.CheckData(merged(earlier.Data, tr.Data))
+	}
+	if err != nil {
+		tr.Outcome, tr.Message = userpool.PipelineFailed, clip("the pipeline returned an invalid user: "+userpool.AsError(err).Message, maxMessage)
+		tr.Changes, tr.Data = nil, nil
+	}
+}
+
+// merged is later's entries over earlier's, in a new map.
+func merged[V any](earlier, later map[string]V) map[string]V {
+	all := make(map[string]V, len(earlier)+len(later))
 	for k, v := range earlier {
 		all[k] = v
 	}
-	for k, v := range tr.Changes {
+	for k, v := range later {
 		all[k] = v
 	}
-	if err := fn(all); err != nil {
-		tr.Outcome, tr.Message = userpool.PipelineFailed, clip("the pipeline returned an invalid user: "+userpool.AsError(err).Message, maxMessage)
-	}
+	return all
 }
 
 // run runs p once against user (a JSON document of the user, or nil).
@@ -236,11 +300,12 @@ func (r *Runner) run(ctx context.Context, p *userpool.Pipeline, in Input, user m
 		tr = Trial{Outcome: userpool.PipelineFailed, Message: fmt.Sprintf("unknown pipeline kind %q", p.Kind)}
 	}
 	if tr.Outcome == userpool.PipelineAccepted && user != nil && returned != nil {
-		changes, err := diffProfile(user, returned)
+		changes, data, err := diffUser(user, returned)
 		if err != nil {
 			tr.Outcome, tr.Message = userpool.PipelineFailed, "the pipeline returned an invalid user: "+err.Error()
+			changes, data = nil, nil
 		}
-		tr.Changes = changes
+		tr.Changes, tr.Data = changes, data
 	}
 	tr.Message = clip(tr.Message, maxMessage)
 	tr.Duration = time.Since(start)
@@ -283,8 +348,10 @@ func (r *Runner) record(ctx context.Context, p *userpool.Pipeline, in Input, tr 
 		slog.String("stage", string(in.Stage)), slog.String("outcome", string(tr.Outcome)))
 }
 
-// userDoc is the user as pipelines see it: the JSON of api.User.
-func userDoc(u *userpool.User) map[string]any {
+// userDoc is the user as pipelines see it: the JSON of api.User, with
+// its user-defined values as customData (always an object, so that a
+// script can add to it).
+func userDoc(u *userpool.User, data map[string]json.RawMessage) map[string]any {
 	if u == nil {
 		return nil
 	}
@@ -302,6 +369,11 @@ func userDoc(u *userpool.User) map[string]any {
 			m[name] = ""
 		}
 	}
+	custom := make(map[string]any, len(data))
+	for k, raw := range data {
+		setData(custom, k, raw)
+	}
+	m["customData"] = custom
 	return m
 }
 
@@ -329,14 +401,25 @@ var profileNames = func() []string {
 	return names
 }()
 
-// diffProfile returns the profile fields of the returned user (JSON) that
-// differ from before. A field the pipeline removed or left out keeps its
-// value; null clears it; anything but a string or null is an error.
-func diffProfile(before map[string]any, returned []byte) (map[string]string, error) {
+// diffUser returns the profile fields and the user-defined values of the
+// returned user (JSON) that differ from before.
+func diffUser(before map[string]any, returned []byte) (map[string]string, map[string]json.RawMessage, error) {
 	var after map[string]any
 	if err := json.Unmarshal(returned, &after); err != nil {
-		return nil, fmt.Errorf("not a JSON object")
+		return nil, nil, fmt.Errorf("not a JSON object")
 	}
+	changes, err := diffProfile(before, after)
+	if err != nil {
+		return nil, nil, err
+	}
+	data, err := diffData(before["customData"], after["customData"])
+	return changes, data, err
+}
+
+// diffProfile returns the profile fields of after that differ from
+// before. A field the pipeline removed or left out keeps its value; null
+// clears it; anything but a string or null is an error.
+func diffProfile(before, after map[string]any) (map[string]string, error) {
 	changes := map[string]string{}
 	for _, name := range profileNames {
 		v, ok := after[name]
@@ -354,6 +437,43 @@ func diffProfile(before map[string]any, returned []byte) (map[string]string, err
 		if old, _ := before[name].(string); s != old {
 			changes[name] = s
 		}
+	}
+	return changes, nil
+}
+
+// diffData returns the user-defined values of after (the returned
+// customData) that differ from before, as JSON; null removes a value. As
+// with profile fields, a key left out (or customData left out) keeps its
+// value. Values are compared by their JSON, so an object with its keys in
+// another order is no change.
+func diffData(before, after any) (map[string]json.RawMessage, error) {
+	if after == nil {
+		return nil, nil
+	}
+	am, ok := after.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("customData must be an object")
+	}
+	bm, _ := before.(map[string]any)
+	changes := map[string]json.RawMessage{}
+	for k, v := range am {
+		old, had := bm[k]
+		if v == nil {
+			if had {
+				changes[k] = json.RawMessage("null")
+			}
+			continue
+		}
+		nb, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("customData %q cannot be encoded", k)
+		}
+		if had {
+			if ob, err := json.Marshal(old); err == nil && bytes.Equal(ob, nb) {
+				continue
+			}
+		}
+		changes[k] = nb
 	}
 	return changes, nil
 }

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -187,5 +188,97 @@ func TestBackoff(t *testing.T) {
 		if got := d.Backoff(i + 1); got != w {
 			t.Errorf("Backoff(%d) = %v, want %v", i+1, got, w)
 		}
+	}
+}
+
+// TestUserDefinedData: a pipeline sees the user's values as
+// user.customData and may set (any JSON), change or remove (null) them;
+// untouched and equal values are no change; later pipelines see the
+// earlier ones' changes; CheckData refusing a change fails the pipeline.
+func TestUserDefinedData(t *testing.T) {
+	t.Parallel()
+	r := NewRunner(nil, Config{}, nil, nil)
+	in := input()
+	in.Data = map[string]json.RawMessage{"plan": json.RawMessage(`"free"`), "seats": json.RawMessage(`3`),
+		"prefs": json.RawMessage(`{"a":1,"b":[true]}`), "old": json.RawMessage(`"x"`)}
+	tr := r.Try(context.Background(), script(`async function pipe(user, context, callback) {
+		const d = user.customData
+		console.log(d.plan, d.seats, JSON.stringify(d.prefs))
+		d.plan = "pro"; d.seats = 3; d.prefs = {b: [true], a: 1}; d.old = null; d.nothing = null
+		d.since = "2024-05-01T00:00:00Z"; d.obj = {n: 1.5}
+		callback(null, user, context) }`), in)
+	if tr.Outcome != userpool.PipelineAccepted || tr.Output != "free 3 {\"a\":1,\"b\":[true]}\n" {
+		t.Fatalf("run: %s %q %q", tr.Outcome, tr.Message, tr.Output)
+	}
+	want := map[string]string{"plan": `"pro"`, "old": "null", "since": `"2024-05-01T00:00:00Z"`, "obj": `{"n":1.5}`}
+	got := map[string]string{}
+	for k, v := range tr.Data {
+		got[k] = string(v)
+	}
+	if !equalMaps(got, want) {
+		t.Fatalf("data changes %v, want %v", got, want)
+	}
+
+	// A user without values gets an empty object to add to; customData
+	// left out or not an object.
+	for _, tc := range []struct{ src, outcome string }{
+		{`async function pipe(user, context, callback) { user.customData.plan = "new"; callback(null, user, context) }`, "accepted"},
+		{`async function pipe(user, context, callback) { delete user.customData; callback(null, user, context) }`, "accepted"},
+		{`async function pipe(user, context, callback) { user.customData = [1]; callback(null, user, context) }`, "failed"},
+	} {
+		tr := r.Try(context.Background(), script(tc.src), input())
+		if string(tr.Outcome) != tc.outcome {
+			t.Errorf("%s: %s %q", tc.src, tr.Outcome, tr.Message)
+		}
+	}
+
+	// CheckData sees the changes and may refuse them.
+	in.CheckData = func(ch map[string]json.RawMessage) error {
+		if string(ch["plan"]) != `"pro"` {
+			return userpool.Errorf(userpool.CodeFieldTypeMismatch, "field_type_mismatch", "plan must be free or pro")
+		}
+		return nil
+	}
+	if tr := r.Try(context.Background(), script(`async function pipe(user, context, callback) {
+		user.customData.plan = "gold"; callback(null, user, context) }`), in); tr.Outcome != userpool.PipelineFailed ||
+		!strings.Contains(tr.Message, "plan must be free or pro") || tr.Data != nil {
+		t.Fatalf("refused data: %s %q %v", tr.Outcome, tr.Message, tr.Data)
+	}
+}
+
+// TestLoadDataOnlyWhenRunning: a stage without an enabled pipeline does
+// not read the user's values; one with a pipeline reads them once and the
+// script sees them.
+func TestLoadDataOnlyWhenRunning(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlstore.Open(ctx, storetest.DatabaseURLs(t)["sqlite"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.CreatePool(ctx, &userpool.Pool{ID: "p1", Name: "p1"}); err != nil {
+		t.Fatal(err)
+	}
+	r := NewRunner(st, Config{}, nil, nil)
+	loads := 0
+	in := input()
+	in.LoadData = func(context.Context) (map[string]json.RawMessage, error) {
+		loads++
+		return map[string]json.RawMessage{"plan": json.RawMessage(`"gold"`)}, nil
+	}
+	p := script(`async function pipe(user, context, callback) { user.nickname = user.customData.plan; callback(null, user, context) }`)
+	p.Enabled = false
+	if err := st.CreatePipeline(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Run(ctx, in); err != nil || loads != 0 {
+		t.Fatalf("a stage with only a disabled pipeline: %v, %d loads", err, loads)
+	}
+	if _, err := st.UpdatePipeline(ctx, "p1", p.ID, func(x *userpool.Pipeline) error { x.Enabled = true; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	res, err := r.Run(ctx, in)
+	if err != nil || loads != 1 || res.Changes["nickname"] != "gold" {
+		t.Fatalf("run: %v, %d loads, %v", err, loads, res.Changes)
 	}
 }

@@ -183,44 +183,64 @@ func (s *Store) ListUserValues(ctx context.Context, poolID, userID string) ([]*u
 	return out, nil
 }
 
-// SetUserValues upserts the values in one transaction. Each field row is
-// read under a shared lock first, so the type checked here is the type
-// the field has when the value lands, and the field cannot be deleted
-// underneath it; with the field present, a foreign key failure can only
-// mean a missing user.
+// SetUserValues upserts the values in one transaction (see setValues).
 func (s *Store) SetUserValues(ctx context.Context, poolID, userID string, vals []*userpool.UserValue) error {
 	if len(vals) == 0 {
 		return nil
 	}
+	return s.inTx(ctx, "set user values", func(tx *sql.Tx) error { return s.setValues(ctx, tx, poolID, userID, vals) })
+}
+
+// setValues upserts the values through q, a transaction. Each field row
+// is read under a shared lock first, so the type checked here is the type
+// the field has when the value lands, and the field cannot be deleted
+// underneath it; with the field present, a foreign key failure can only
+// mean a missing user.
+func (s *Store) setValues(ctx context.Context, q queryer, poolID, userID string, vals []*userpool.UserValue) error {
 	// One lock order for every transaction.
 	sorted := slices.Clone(vals)
 	slices.SortFunc(sorted, func(a, b *userpool.UserValue) int { return strings.Compare(a.Key, b.Key) })
-	return s.inTx(ctx, "set user values", func(tx *sql.Tx) error {
-		for _, v := range sorted {
-			f, err := s.getField(ctx, tx, s.d.forShare(), poolID, v.Key)
-			if err != nil {
-				return err
-			}
-			if f.DataType != v.DataType {
-				return userpool.ErrFieldTypeChanged
-			}
-			if v.UpdatedAt.IsZero() {
-				v.UpdatedAt = s.now()
-			}
-			v.PoolID, v.UserID, v.Label = poolID, userID, f.Label
-			v.UpdatedAt = s.d.norm(v.UpdatedAt)
-			_, err = tx.ExecContext(ctx, s.d.q(`INSERT INTO user_values (pool_id, user_id, key, value, updated_at) VALUES (?, ?, ?, ?, ?)
-				ON CONFLICT (pool_id, user_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`),
-				poolID, userID, v.Key, v.Value, s.d.timeArg(v.UpdatedAt))
-			if s.d.foreignKeyViolation(err) {
-				return userpool.ErrUserNotFound
-			}
-			if err != nil {
-				return fmt.Errorf("sqlstore: set user values: %w", err)
-			}
+	for _, v := range sorted {
+		f, err := s.getField(ctx, q, s.d.forShare(), poolID, v.Key)
+		if err != nil {
+			return err
 		}
-		return nil
-	})
+		if f.DataType != v.DataType {
+			return userpool.ErrFieldTypeChanged
+		}
+		if v.UpdatedAt.IsZero() {
+			v.UpdatedAt = s.now()
+		}
+		v.PoolID, v.UserID, v.Label = poolID, userID, f.Label
+		v.UpdatedAt = s.d.norm(v.UpdatedAt)
+		_, err = q.ExecContext(ctx, s.d.q(`INSERT INTO user_values (pool_id, user_id, key, value, updated_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (pool_id, user_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`),
+			poolID, userID, v.Key, v.Value, s.d.timeArg(v.UpdatedAt))
+		if s.d.foreignKeyViolation(err) {
+			return userpool.ErrUserNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("sqlstore: set user values: %w", err)
+		}
+	}
+	return nil
+}
+
+// changeValues applies a ValueChange record through q (a transaction):
+// the values of Set, then the removals.
+func (s *Store) changeValues(ctx context.Context, q queryer, c *userpool.ValueChange) error {
+	if c.PoolID == "" || c.UserID == "" {
+		return errors.New("sqlstore: value change: PoolID and UserID are required")
+	}
+	if err := s.setValues(ctx, q, c.PoolID, c.UserID, c.Set); err != nil {
+		return err
+	}
+	for _, key := range c.Remove {
+		if _, err := q.ExecContext(ctx, s.d.q("DELETE FROM user_values WHERE pool_id = ? AND user_id = ? AND key = ?"), c.PoolID, c.UserID, key); err != nil {
+			return fmt.Errorf("sqlstore: remove user value: %w", err)
+		}
+	}
+	return nil
 }
 
 // DeleteUserValue removes one value; a missing one is no error.

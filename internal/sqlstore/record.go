@@ -47,6 +47,8 @@ func (s *Store) insertRecords(ctx context.Context, q queryer, recs []userpool.Re
 			err = s.insertAudit(ctx, q, r)
 		case *userpool.Event:
 			err = s.insertEvent(ctx, q, r)
+		case *userpool.ValueChange:
+			err = s.changeValues(ctx, q, r)
 		case nil:
 			err = errors.New("sqlstore: nil record")
 		default:

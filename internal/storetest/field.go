@@ -221,3 +221,83 @@ func testRaceValueVsTypeChange(t *testing.T, s userpool.Store) {
 		}
 	}
 }
+
+// testValueChangeRecords: a ValueChange rides as a record with a user
+// change (or alone through WriteRecords): values set and removed in the
+// change's transaction; a value that cannot be stored aborts the change
+// and every other record, and a failing change stores none of its values.
+func testValueChangeRecords(t *testing.T, s userpool.Store) {
+	p := newPool(t, s, "p1")
+	newSubscription(t, s, p.ID, "all", true, "*")
+	newField(t, s, p.ID, "plan", userpool.TypeString)
+	newField(t, s, p.ID, "seats", userpool.TypeNumber)
+	u := newUser(t, s, p.ID, "u1", "vc@example.com", "", "")
+	values := func() map[string]string {
+		vals, err := s.ListUserValues(ctx(t), p.ID, u.ID)
+		checkNoErr(t, "ListUserValues", err)
+		m := map[string]string{}
+		for _, v := range vals {
+			m[v.Key] = v.Value
+		}
+		return m
+	}
+	deliveries := func() int {
+		ds, err := s.ListDeliveries(ctx(t), userpool.DeliveryFilter{PoolID: p.ID})
+		checkNoErr(t, "ListDeliveries", err)
+		return len(ds)
+	}
+
+	// With a user change: the profile, the values and the event together.
+	_, err := s.UpdateUser(ctx(t), p.ID, u.ID, func(x *userpool.User) error { x.Nickname = "vc"; return nil },
+		&userpool.ValueChange{PoolID: p.ID, UserID: u.ID, Set: []*userpool.UserValue{
+			{Key: "plan", DataType: userpool.TypeString, Value: `"free"`, UpdatedAt: t0},
+			{Key: "seats", DataType: userpool.TypeNumber, Value: "3", UpdatedAt: t0},
+		}}, event(p.ID, "user.udv_changed"))
+	checkNoErr(t, "UpdateUser with a ValueChange", err)
+	if got := values(); got["plan"] != `"free"` || got["seats"] != "3" || len(got) != 2 {
+		t.Fatalf("values after UpdateUser: %v", got)
+	}
+	if n := deliveries(); n != 1 {
+		t.Fatalf("%d deliveries, want 1", n)
+	}
+
+	// Alone: a set and a removal (of a value that exists and one that
+	// does not) in one transaction.
+	checkNoErr(t, "WriteRecords ValueChange", s.WriteRecords(ctx(t), &userpool.ValueChange{PoolID: p.ID, UserID: u.ID,
+		Set:    []*userpool.UserValue{{Key: "plan", DataType: userpool.TypeString, Value: `"pro"`, UpdatedAt: t0}},
+		Remove: []string{"seats", "never-set"},
+	}, event(p.ID, "user.udv_changed")))
+	if got := values(); got["plan"] != `"pro"` || len(got) != 1 {
+		t.Fatalf("values after WriteRecords: %v", got)
+	}
+
+	// A value whose type changed aborts the user change and the event; a
+	// removal in the same change is not applied either.
+	_, err = s.UpdateUser(ctx(t), p.ID, u.ID, func(x *userpool.User) error { x.Nickname = "changed"; return nil },
+		&userpool.ValueChange{PoolID: p.ID, UserID: u.ID, Remove: []string{"plan"},
+			Set: []*userpool.UserValue{{Key: "seats", DataType: userpool.TypeString, Value: `"many"`}}},
+		event(p.ID, "user.udv_changed"))
+	checkErr(t, "UpdateUser with a mistyped value", err, userpool.ErrFieldTypeChanged)
+	if got, _ := s.GetUser(ctx(t), p.ID, u.ID); got.Nickname != "vc" {
+		t.Errorf("the user change was stored although its values were not: %q", got.Nickname)
+	}
+	checkErr(t, "WriteRecords unknown key", s.WriteRecords(ctx(t), event(p.ID, "user.udv_changed"),
+		&userpool.ValueChange{PoolID: p.ID, UserID: u.ID, Set: []*userpool.UserValue{{Key: "nope", DataType: userpool.TypeString, Value: `"x"`}}}),
+		userpool.ErrFieldNotFound)
+	checkErr(t, "WriteRecords missing user", s.WriteRecords(ctx(t),
+		&userpool.ValueChange{PoolID: p.ID, UserID: "nobody", Set: []*userpool.UserValue{{Key: "plan", DataType: userpool.TypeString, Value: `"x"`}}}),
+		userpool.ErrUserNotFound)
+	if got := values(); got["plan"] != `"pro"` || len(got) != 1 {
+		t.Fatalf("values after failed changes: %v", got)
+	}
+	if n := deliveries(); n != 2 {
+		t.Fatalf("failed changes stored events: %d deliveries, want 2", n)
+	}
+	// A failing user change stores none of its values.
+	_, err = s.UpdateUser(ctx(t), p.ID, u.ID, func(*userpool.User) error { return userpool.ErrNotFound },
+		&userpool.ValueChange{PoolID: p.ID, UserID: u.ID, Remove: []string{"plan"}})
+	checkErr(t, "UpdateUser fn error", err, userpool.ErrNotFound)
+	if got := values(); got["plan"] != `"pro"` {
+		t.Fatalf("a failed UpdateUser removed a value: %v", got)
+	}
+}

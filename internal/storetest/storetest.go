@@ -150,6 +150,7 @@ func Run(t *testing.T, open func(t *testing.T) userpool.Store) {
 		{"Secrets/Ensure", testServerSecrets},
 		{"Fields/DefineUpdateDelete", testFields},
 		{"Fields/UserValues", testUserValues},
+		{"Fields/ValueChangeRecords", testValueChangeRecords},
 		{"Admin/ListUsers", testListUsers},
 		{"Admin/ListUserSessions", testListUserSessions},
 		{"Admin/Keys", testAdminKeys},

@@ -6,15 +6,31 @@ import (
 )
 
 // Record is written in the same transaction as the change it accompanies:
-// a webhook Event (delivered later from the outbox) or an AuditEvent. The
-// store methods that change users and sessions take records as their last,
-// variadic argument, so that a change and what reports it are stored
-// together or not at all. The set is closed: only this package's types
-// are records.
+// a webhook Event (delivered later from the outbox), an AuditEvent, or a
+// ValueChange to the user's user-defined values. The store methods that
+// change users and sessions take records as their last, variadic argument,
+// so that a change and what reports it are stored together or not at all.
+// The set is closed: only this package's types are records.
 type Record interface{ record() }
 
-func (*Event) record()      {}
-func (*AuditEvent) record() {}
+func (*Event) record()       {}
+func (*AuditEvent) record()  {}
+func (*ValueChange) record() {}
+
+// ValueChange sets and removes user-defined values of one user, as a
+// record: it rides with the change of the user it belongs to (the login a
+// post-authentication pipeline shaped, say) and with the user.udv_changed
+// event that reports it, all in one transaction. Set is checked like
+// SetUserValues (each value's DataType must still be its field's; an
+// undefined key is ErrFieldNotFound, a missing user ErrUserNotFound), and
+// a failure aborts the whole transaction. Removing a value that does not
+// exist is no error.
+type ValueChange struct {
+	PoolID string
+	UserID string
+	Set    []*UserValue
+	Remove []string
+}
 
 // Event is something that happened in a pool that webhook subscribers may
 // be told about. Writing it fans it out into one Delivery per enabled
