@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -70,7 +71,19 @@ func benchClient(in *instance, hc *http.Client) *client.AuthenticationClient {
 	return client.NewAuthenticationClient(client.Options{AppHost: in.URL, HTTPClient: hc})
 }
 
+// benchGC runs a benchmark with the collector setting cmd/authpool uses
+// (GOGC=400 unless GOGC is set), the references included, so that every
+// figure of one run is measured under the same runtime.
+func benchGC(b *testing.B) {
+	if os.Getenv("GOGC") != "" {
+		return
+	}
+	old := debug.SetGCPercent(400)
+	b.Cleanup(func() { debug.SetGCPercent(old) })
+}
+
 func BenchmarkRawArgon2id(b *testing.B) {
+	benchGC(b)
 	cfg := config.Default()
 	salt := make([]byte, 16)
 	_, _ = rand.Read(salt)
@@ -82,6 +95,7 @@ func BenchmarkRawArgon2id(b *testing.B) {
 }
 
 func BenchmarkTrivialJSON(b *testing.B) {
+	benchGC(b)
 	in := benchServer(b)
 	c := benchHTTP()
 	b.SetParallelism(benchParallelism)
@@ -104,6 +118,7 @@ func BenchmarkTrivialJSON(b *testing.B) {
 }
 
 func BenchmarkRegisterByEmail(b *testing.B) {
+	benchGC(b)
 	in := benchServer(b)
 	hc := benchHTTP()
 	c := benchClient(in, hc)
@@ -123,6 +138,7 @@ func BenchmarkRegisterByEmail(b *testing.B) {
 }
 
 func BenchmarkLoginByEmail(b *testing.B) {
+	benchGC(b)
 	in := benchServer(b)
 	hc := benchHTTP()
 	c := benchClient(in, hc)
@@ -150,6 +166,7 @@ func BenchmarkLoginByEmail(b *testing.B) {
 }
 
 func BenchmarkCheckLoginStatus(b *testing.B) {
+	benchGC(b)
 	in := benchServer(b)
 	hc := benchHTTP()
 	c := benchClient(in, hc)
