@@ -12,6 +12,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/authpool/authpool/internal/notify"
 	"github.com/authpool/authpool/internal/password"
@@ -105,12 +107,21 @@ type Result struct {
 	NewlyCreated bool
 	// CustomData is the user's user-defined data.
 	CustomData []UDV
+
+	// sessionID is the session a login created (completeLogin revokes it
+	// when the account changed under the login).
+	sessionID string
 }
 
 // Pool resolves a pool id ("" means the default pool).
 func (s *Service) Pool(ctx context.Context, id string) (*userpool.Pool, error) {
 	if id == "" {
 		id = "default"
+	}
+	if !plausibleID(id) {
+		// Straight from a header: never worth a query (PostgreSQL would
+		// refuse invalid UTF-8 with an error, not an empty answer).
+		return nil, userpool.ErrPoolNotFound
 	}
 	if p, ok := s.pools.Load(id); ok {
 		return p.(*userpool.Pool), nil
@@ -178,4 +189,18 @@ func (s *Service) EnsureDefaultPool(ctx context.Context, id string, initial user
 	s.pools.Store("default", p)
 	s.pools.Store(p.ID, p)
 	return p, nil
+}
+
+// plausibleID reports whether id can name a pool: 1 to 128 bytes of valid
+// UTF-8 without control characters.
+func plausibleID(id string) bool {
+	if len(id) == 0 || len(id) > 128 || !utf8.ValidString(id) {
+		return false
+	}
+	for _, r := range id {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
 }

@@ -133,6 +133,7 @@ func (s *Service) loginPassword(ctx context.Context, m Meta, pw string, opts Log
 	}
 	if u.Blocked {
 		// The password was right: not a guess, so not counted.
+		g.notAGuess(ctx)
 		g.audit(ctx, userpool.AuditLoginFailure, "user_blocked")
 		return nil, errBlocked
 	}
@@ -140,13 +141,16 @@ func (s *Service) loginPassword(ctx context.Context, m Meta, pw string, opts Log
 		// Parameters changed since this hash was made: upgrade it now that
 		// we know the password. A failure here must not fail the login.
 		if h, herr := s.hasher.Hash(ctx, pw); herr == nil {
-			if _, uerr := s.store.UpdateUser(ctx, u.PoolID, u.ID, func(x *userpool.User) error {
-				if x.PasswordHash == u.PasswordHash {
+			old := u.PasswordHash
+			if nu, uerr := s.store.UpdateUser(ctx, u.PoolID, u.ID, func(x *userpool.User) error {
+				if x.PasswordHash == old {
 					x.PasswordHash = h
 				}
 				return nil
 			}); uerr != nil {
 				s.log.LogAttrs(ctx, slog.LevelWarn, "password rehash failed", slog.String("user_id", u.ID), slog.String("error", uerr.Error()))
+			} else if nu.PasswordHash == h {
+				u = nu // what completeLogin compares against
 			}
 		}
 	}
@@ -161,7 +165,10 @@ func (s *Service) loginPassword(ctx context.Context, m Meta, pw string, opts Log
 	return res, nil
 }
 
-var errBlocked = userpool.Errorf(userpool.CodeUserBlocked, "user_blocked", "this account is blocked")
+var (
+	errBlocked            = userpool.Errorf(userpool.CodeUserBlocked, "user_blocked", "this account is blocked")
+	errCredentialsChanged = userpool.Errorf(userpool.CodeWrongPassword, "credentials_changed", "the account's password changed during this login: log in again")
+)
 
 // completeLogin is the complete login process after credentials are proven:
 // post-authentication pipelines, session and token, then login count and
@@ -189,6 +196,18 @@ func (s *Service) completeLoginVia(ctx context.Context, m Meta, set userpool.Poo
 		detail = map[string]string{"method": method}
 	}
 	updated, err := s.updateUser(ctx, m, u.PoolID, u.ID, eventUserLogin, func(x *userpool.User) error {
+		// The credentials were checked against u, read before the hash (tens
+		// of milliseconds ago). A password change, reset or block committed
+		// since then revoked the user's sessions before this one existed, so
+		// this login must not outlive it: refuse it here, in the same
+		// transaction as the login's record. (One committed before this
+		// transaction finds the new session and revokes it.)
+		switch {
+		case x.Blocked:
+			return errBlocked
+		case x.PasswordHash != u.PasswordHash:
+			return errCredentialsChanged
+		}
 		if err := applyChanges(&x.Profile, changes); err != nil {
 			return err
 		}
@@ -200,6 +219,9 @@ func (s *Service) completeLoginVia(ctx context.Context, m Meta, set userpool.Poo
 		return nil
 	}, append([]userpool.Record{s.auditEvent(m, u.PoolID, u.ID, userpool.AuditLoginSuccess, detail)}, recs...)...)
 	if err != nil {
+		if rerr := s.store.RevokeSession(ctx, res.sessionID, s.now().UTC()); rerr != nil && !errors.Is(rerr, userpool.ErrSessionNotFound) {
+			s.log.LogAttrs(ctx, slog.LevelError, "revoking the session of a refused login failed", slog.String("user_id", u.ID), slog.String("error", rerr.Error()))
+		}
 		return nil, err
 	}
 	res.User = updated
@@ -226,7 +248,7 @@ func (s *Service) issue(ctx context.Context, m Meta, set userpool.PoolSettings, 
 	if err != nil {
 		return nil, userpool.Internal(err)
 	}
-	return &Result{User: u, Token: tok, TokenIssued: now, TokenExpires: sess.ExpiresAt}, nil
+	return &Result{User: u, Token: tok, TokenIssued: now, TokenExpires: sess.ExpiresAt, sessionID: sess.ID}, nil
 }
 
 func truncate(s string, n int) string {

@@ -47,9 +47,13 @@ type loginGuard struct {
 	// "i:<method>:<identifier>" for an account that does not exist.
 	acct, ip string
 
-	ipFails, acctFails int64 // failures in the current windows
+	ipFails, acctFails int64 // failures in the current windows, before this attempt
 	lockFails          int64
 	captchaSolved      bool
+	// counted says this attempt was counted as a failure before its
+	// password was checked (see guardLogin); a right password gives the
+	// count back.
+	counted bool
 }
 
 func (g *loginGuard) detecting() bool {
@@ -113,13 +117,27 @@ func (s *Service) guardLogin(ctx context.Context, m Meta, pool *userpool.Pool, u
 	if !g.detecting() {
 		return g, nil
 	}
+	// The attempt is counted against the account before its password is
+	// checked, and the count is given back if the password is right.
+	// Reading the count and adding a failure afterwards would let a burst
+	// of parallel guesses at one account all read "below the threshold" and
+	// all get a password check; counting first, the store's atomic
+	// increments hand out at most threshold checks. (The price: more than
+	// threshold simultaneous logins to one account are treated as a burst.)
+	// The client IP's count is read, not reserved: many people share an
+	// address (a NAT, a backend), and reserving would make their
+	// simultaneous successful logins look like failures; a burst from one
+	// address at many accounts is bounded by the per-IP rate limit.
 	var err error
 	if g.ipFails, _, err = s.store.GetCounter(ctx, g.ipFailKey(), now); err != nil {
 		return nil, err
 	}
-	if g.acctFails, _, err = s.store.GetCounter(ctx, g.acctFailKey(), now); err != nil {
+	acctN, _, err := s.store.IncrCounter(ctx, g.acctFailKey(), g.failWindow(), now)
+	if err != nil {
 		return nil, err
 	}
+	g.counted = true
+	g.acctFails = acctN - 1
 	limit := int64(g.set.LoginFailureThreshold)
 	if g.ipFails < limit && g.acctFails < limit {
 		// Not required: a CAPTCHA sent anyway is left unspent.
@@ -149,7 +167,11 @@ func (s *Service) guardLogin(ctx context.Context, m Meta, pool *userpool.Pool, u
 func (g *loginGuard) fail(ctx context.Context, err error, reason string) error {
 	now := g.s.now()
 	if g.detecting() {
-		for _, key := range []string{g.ipFailKey(), g.acctFailKey()} {
+		keys := []string{g.ipFailKey()}
+		if !g.counted {
+			keys = append(keys, g.acctFailKey())
+		}
+		for _, key := range keys {
 			if _, _, cerr := g.s.store.IncrCounter(ctx, key, g.failWindow(), now); cerr != nil {
 				// Losing a count weakens the protection: fail closed.
 				return cerr
@@ -192,7 +214,7 @@ func (g *loginGuard) fail(ctx context.Context, err error, reason string) error {
 // the IP's count as well, which is what lifts the CAPTCHA demand.
 func (g *loginGuard) succeeded(ctx context.Context) {
 	var keys []string
-	if g.acctFails > 0 {
+	if g.acctFails > 0 || g.counted {
 		keys = append(keys, g.acctFailKey())
 	}
 	if g.captchaSolved && g.ipFails > 0 {
@@ -207,6 +229,18 @@ func (g *loginGuard) succeeded(ctx context.Context) {
 			// CAPTCHA sooner.
 			g.s.log.LogAttrs(ctx, slog.LevelWarn, "reset login failure counter failed", slog.String("error", err.Error()))
 		}
+	}
+}
+
+// notAGuess gives back the counts of an attempt whose password was right
+// but that is refused for another reason (a blocked account): it was not
+// a guess.
+func (g *loginGuard) notAGuess(ctx context.Context) {
+	if !g.counted {
+		return
+	}
+	if err := g.s.store.DecrCounter(ctx, g.acctFailKey(), g.s.now()); err != nil {
+		g.s.log.LogAttrs(ctx, slog.LevelWarn, "giving back a login failure count failed", slog.String("error", err.Error()))
 	}
 }
 

@@ -42,6 +42,7 @@ func TestBadInput(t *testing.T) {
 			{"huge username", "POST", "/api/v1/register/username", `{"username": "` + strings.Repeat("u", 10000) + `", "password": "passw0rd!"}`, false, 400, 1003},
 			{"bad gender", "PATCH", "/api/v1/users/me", `{"gender": "X", "nickname": "changed"}`, true, 400, 1003},
 			{"profile type", "PATCH", "/api/v1/users/me", `{"nickname": ["a"]}`, true, 400, 1001},
+			{"NUL in a string", "POST", "/api/v1/register/email", `{"email": "nul@example.com", "password": "passw0rd!", "profile": {"nickname": "a\u0000b"}}`, false, 400, 1001},
 			{"unknown pool", "POST", "/api/v1/login/email", `{"email": "victim@example.com", "password": "passw0rd!"}`, false, 404, 1006},
 			{"phone of the wrong type", "POST", "/api/v1/codes/sms", `{"phone": 8613800138000}`, false, 400, 1001},
 			{"invalid phone", "POST", "/api/v1/codes/sms", `{"phone": "+86 12"}`, false, 400, 2028},

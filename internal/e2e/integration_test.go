@@ -2,6 +2,9 @@ package e2e
 
 import (
 	"context"
+	"errors"
+	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -68,6 +71,96 @@ func TestResetUnlocksAndAudits(t *testing.T) {
 					t.Errorf("%s event for user %q, want %q", event, e.UserID, u.ID)
 				}
 			}
+		}
+	})
+}
+
+// TestLoginInFlightDiesWithThePassword: logins racing a password change
+// with the old password may succeed only before the change, and their
+// sessions end with it — none outlives the change.
+func TestLoginInFlightDiesWithThePassword(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		in := start(t, testConfig(dbURL), nil).withoutFailureDetection(t)
+		owner := in.client()
+		must[*client.User](t)(owner.RegisterByEmail(ctx, "race-pw@example.com", "passw0rd!", nil, &client.RegisterOptions{ForceLogin: true}))
+
+		var (
+			mu     sync.Mutex
+			tokens []string
+			wg     sync.WaitGroup
+			done   = make(chan struct{})
+		)
+		for range 8 {
+			wg.Go(func() {
+				for {
+					select {
+					case <-done:
+						return
+					default:
+					}
+					u, err := in.client().LoginByEmail(ctx, "race-pw@example.com", "passw0rd!", nil)
+					if err == nil {
+						mu.Lock()
+						tokens = append(tokens, u.Token)
+						mu.Unlock()
+					}
+				}
+			})
+		}
+		// Let some logins through first, then change the password under them.
+		for {
+			mu.Lock()
+			n := len(tokens)
+			mu.Unlock()
+			if n >= 4 {
+				break
+			}
+			runtime.Gosched()
+		}
+		must[*client.User](t)(owner.UpdatePassword(ctx, "n3w-passw0rd!", "passw0rd!"))
+		close(done)
+		wg.Wait()
+		for _, tok := range tokens {
+			if st := must[*client.LoginStatus](t)(in.client().CheckLoginStatus(ctx, tok)); st.Status {
+				t.Fatalf("a login with the old password outlived the password change (%d logins)", len(tokens))
+			}
+		}
+	})
+}
+
+// TestCaptchaDemandHoldsUnderABurst: a burst of parallel wrong logins gets
+// at most threshold password checks; the rest must solve a CAPTCHA. (Each
+// attempt is counted on the IP's and the account's counter before its
+// check; interleaved increments can make both refuse one attempt each, so
+// a burst may get fewer than threshold checks, never more.)
+func TestCaptchaDemandHoldsUnderABurst(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		in := start(t, testConfig(dbURL), nil)
+		must[*client.User](t)(in.client().RegisterByEmail(ctx, "burst@example.com", "passw0rd!", nil, nil))
+		const n = 40
+		codes := make([]int, n)
+		release := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				<-release
+				_, err := in.client().LoginByEmail(ctx, "burst@example.com", "wrong-guess", nil)
+				var ce *client.Error
+				if errors.As(err, &ce) {
+					codes[i] = ce.Code
+				}
+			})
+		}
+		close(release)
+		wg.Wait()
+		count := map[int]int{}
+		for _, c := range codes {
+			count[c]++
+		}
+		if count[2006] < 1 || count[2006] > 3 || count[2006]+count[2000] != n {
+			t.Fatalf("answers %v: want 1 to 3 password checks (2006), every other answer a CAPTCHA demand (2000)", count)
 		}
 	})
 }

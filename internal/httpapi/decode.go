@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/authpool/authpool/api"
@@ -35,7 +36,46 @@ func decodeLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) err
 		}
 		return userpool.Errorf(userpool.CodeBadRequest, "bad_request", "request body must hold exactly one JSON object")
 	}
+	if containsNUL(reflect.ValueOf(v)) {
+		// No field of the API can hold a NUL character, and PostgreSQL text
+		// cannot store one: refuse it here, once, for every route.
+		return userpool.Errorf(userpool.CodeBadRequest, "bad_request", "request body must not contain NUL characters (\\u0000)")
+	}
 	return nil
+}
+
+// containsNUL reports whether any string reachable from v (fields,
+// elements, map keys and values) holds a NUL character.
+func containsNUL(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.String:
+		return strings.IndexByte(v.String(), 0) >= 0
+	case reflect.Pointer, reflect.Interface:
+		return !v.IsNil() && containsNUL(v.Elem())
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() && containsNUL(v.Field(i)) {
+				return true
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return false // raw bytes (json.RawMessage) are checked where decoded
+		}
+		for i := range v.Len() {
+			if containsNUL(v.Index(i)) {
+				return true
+			}
+		}
+	case reflect.Map:
+		it := v.MapRange()
+		for it.Next() {
+			if containsNUL(it.Key()) || containsNUL(it.Value()) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func decodeError(err error) error {
