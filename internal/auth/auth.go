@@ -107,10 +107,6 @@ type Result struct {
 	NewlyCreated bool
 	// CustomData is the user's user-defined data.
 	CustomData []UDV
-
-	// sessionID is the session a login created (completeLogin revokes it
-	// when the account changed under the login).
-	sessionID string
 }
 
 // Pool resolves a pool id ("" means the default pool).

@@ -157,12 +157,9 @@ func (s *Service) loginPassword(ctx context.Context, m Meta, pw string, opts Log
 	if err := s.setCustomData(ctx, u, opts.CustomData, custom); err != nil {
 		return nil, err
 	}
-	res, err := s.completeLoginVia(ctx, m, pool.Settings, u, false, method)
-	if err != nil {
-		return nil, err
-	}
-	g.succeeded(ctx)
-	return res, nil
+	// The failure counts a right password clears are cleared in the
+	// login's own write.
+	return s.completeLoginVia(ctx, m, pool.Settings, u, false, method, g.resets()...)
 }
 
 var (
@@ -181,12 +178,15 @@ func (s *Service) completeLogin(ctx context.Context, m Meta, set userpool.PoolSe
 }
 
 // completeLoginVia is completeLogin that also records the login method.
-func (s *Service) completeLoginVia(ctx context.Context, m Meta, set userpool.PoolSettings, u *userpool.User, newly bool, method string) (*Result, error) {
+// extra records (the login's counter resets) go in the login's write.
+func (s *Service) completeLoginVia(ctx context.Context, m Meta, set userpool.PoolSettings, u *userpool.User, newly bool, method string, extra ...userpool.Record) (*Result, error) {
 	changes, recs, err := s.postAuthentication(ctx, m, u)
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.issue(ctx, m, set, u)
+	// The session is written with the login's user update, below: one
+	// transaction, and no session at all when the update refuses.
+	sess, res, err := s.newSession(m, set, u)
 	if err != nil {
 		return nil, err
 	}
@@ -199,9 +199,9 @@ func (s *Service) completeLoginVia(ctx context.Context, m Meta, set userpool.Poo
 		// The credentials were checked against u, read before the hash (tens
 		// of milliseconds ago). A password change, reset or block committed
 		// since then revoked the user's sessions before this one existed, so
-		// this login must not outlive it: refuse it here, in the same
-		// transaction as the login's record. (One committed before this
-		// transaction finds the new session and revokes it.)
+		// this login must not outlive it: refuse it here, in the transaction
+		// that writes its session. (One committed after this transaction
+		// finds the new session and revokes it.)
 		switch {
 		case x.Blocked:
 			return errBlocked
@@ -217,11 +217,8 @@ func (s *Service) completeLoginVia(ctx context.Context, m Meta, set userpool.Poo
 			x.LastIP = m.ClientIP
 		}
 		return nil
-	}, append([]userpool.Record{s.auditEvent(m, u.PoolID, u.ID, userpool.AuditLoginSuccess, detail)}, recs...)...)
+	}, append(append([]userpool.Record{sess, s.auditEvent(m, u.PoolID, u.ID, userpool.AuditLoginSuccess, detail)}, recs...), extra...)...)
 	if err != nil {
-		if rerr := s.store.RevokeSession(ctx, res.sessionID, s.now().UTC()); rerr != nil && !errors.Is(rerr, userpool.ErrSessionNotFound) {
-			s.log.LogAttrs(ctx, slog.LevelError, "revoking the session of a refused login failed", slog.String("user_id", u.ID), slog.String("error", rerr.Error()))
-		}
 		return nil, err
 	}
 	res.User = updated
@@ -233,22 +230,32 @@ func (s *Service) completeLoginVia(ctx context.Context, m Meta, set userpool.Poo
 // issue creates a session for u and a token for it, without login side
 // effects.
 func (s *Service) issue(ctx context.Context, m Meta, set userpool.PoolSettings, u *userpool.User) (*Result, error) {
+	sess, res, err := s.newSession(m, set, u)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.CreateSession(ctx, sess); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// newSession makes (but does not store) a session for u and signs its
+// token.
+func (s *Service) newSession(m Meta, set userpool.PoolSettings, u *userpool.User) (*userpool.Session, *Result, error) {
 	now := s.now().UTC()
 	sess := &userpool.Session{
 		ID: newID(), PoolID: u.PoolID, UserID: u.ID, CreatedAt: now,
 		ExpiresAt: now.Add(set.TokenTTL), ClientIP: m.ClientIP, UserAgent: truncate(m.UserAgent, 512),
-	}
-	if err := s.store.CreateSession(ctx, sess); err != nil {
-		return nil, err
 	}
 	tok, err := s.tokens.Issue(token.Claims{
 		Subject: u.ID, SessionID: sess.ID, PoolID: u.PoolID, Issuer: s.cfg.Issuer,
 		IssuedAt: now, ExpiresAt: sess.ExpiresAt,
 	})
 	if err != nil {
-		return nil, userpool.Internal(err)
+		return nil, nil, userpool.Internal(err)
 	}
-	return &Result{User: u, Token: tok, TokenIssued: now, TokenExpires: sess.ExpiresAt, sessionID: sess.ID}, nil
+	return sess, &Result{User: u, Token: tok, TokenIssued: now, TokenExpires: sess.ExpiresAt}, nil
 }
 
 func truncate(s string, n int) string {

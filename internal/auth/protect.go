@@ -213,23 +213,29 @@ func (g *loginGuard) fail(ctx context.Context, err error, reason string) error {
 // between guesses at other accounts. A login that solved a CAPTCHA resets
 // the IP's count as well, which is what lifts the CAPTCHA demand.
 func (g *loginGuard) succeeded(ctx context.Context) {
-	var keys []string
-	if g.acctFails > 0 || g.counted {
-		keys = append(keys, g.acctFailKey())
-	}
-	if g.captchaSolved && g.ipFails > 0 {
-		keys = append(keys, g.ipFailKey())
-	}
-	if g.lockFails > 0 {
-		keys = append(keys, g.lockFailKey())
-	}
-	for _, k := range keys {
-		if err := g.s.store.ResetCounter(ctx, k); err != nil {
+	for _, r := range g.resets() {
+		if err := g.s.store.ResetCounter(ctx, r.(*userpool.CounterReset).Key); err != nil {
 			// The login itself succeeded; a stale count only asks for a
 			// CAPTCHA sooner.
 			g.s.log.LogAttrs(ctx, slog.LevelWarn, "reset login failure counter failed", slog.String("error", err.Error()))
 		}
 	}
+}
+
+// resets are the counter resets a right password earns (see succeeded),
+// as records a login writes with its session.
+func (g *loginGuard) resets() []userpool.Record {
+	var recs []userpool.Record
+	if g.acctFails > 0 || g.counted {
+		recs = append(recs, &userpool.CounterReset{Key: g.acctFailKey()})
+	}
+	if g.captchaSolved && g.ipFails > 0 {
+		recs = append(recs, &userpool.CounterReset{Key: g.ipFailKey()})
+	}
+	if g.lockFails > 0 {
+		recs = append(recs, &userpool.CounterReset{Key: g.lockFailKey()})
+	}
+	return recs
 }
 
 // notAGuess gives back the counts of an attempt whose password was right

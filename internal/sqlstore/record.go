@@ -49,6 +49,12 @@ func (s *Store) insertRecords(ctx context.Context, q queryer, recs []userpool.Re
 			err = s.insertEvent(ctx, q, r)
 		case *userpool.ValueChange:
 			err = s.changeValues(ctx, q, r)
+		case *userpool.Session:
+			err = s.insertSession(ctx, q, r)
+		case *userpool.CounterReset:
+			if _, err = q.ExecContext(ctx, s.d.q("DELETE FROM counters WHERE key = ?"), r.Key); err != nil {
+				err = fmt.Errorf("sqlstore: reset counter: %w", err)
+			}
 		case nil:
 			err = errors.New("sqlstore: nil record")
 		default:

@@ -26,6 +26,12 @@ func sessionDest(s *userpool.Session) []any {
 // when they are empty; on return sess holds what was stored. ExpiresAt is
 // required. A session of a user that does not exist gets ErrUserNotFound.
 func (s *Store) CreateSession(ctx context.Context, sess *userpool.Session) error {
+	return s.insertSession(ctx, s.write, sess)
+}
+
+// insertSession inserts sess through q: the writer, or the transaction of
+// the change the session goes with (a login's user update).
+func (s *Store) insertSession(ctx context.Context, q queryer, sess *userpool.Session) error {
 	if sess.ExpiresAt.IsZero() {
 		return errors.New("sqlstore: create session: ExpiresAt is zero")
 	}
@@ -38,7 +44,7 @@ func (s *Store) CreateSession(ctx context.Context, sess *userpool.Session) error
 	sess.CreatedAt = s.d.norm(sess.CreatedAt)
 	sess.ExpiresAt = s.d.norm(sess.ExpiresAt)
 	sess.RevokedAt = s.d.norm(sess.RevokedAt)
-	_, err := s.write.ExecContext(ctx, s.d.q("INSERT INTO sessions ("+sessionColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+	_, err := q.ExecContext(ctx, s.d.q("INSERT INTO sessions ("+sessionColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
 		sess.ID, sess.PoolID, sess.UserID,
 		s.d.timeArg(sess.CreatedAt), s.d.timeArg(sess.ExpiresAt), s.d.timeArg(sess.RevokedAt),
 		sess.ClientIP, sess.UserAgent)

@@ -150,3 +150,36 @@ func testAudit(t *testing.T, s userpool.Store) {
 	}
 	checkErr(t, "AppendAudit unknown pool", s.AppendAudit(ctx(t), &userpool.AuditEvent{PoolID: "nope", Event: "x", CreatedAt: t0}), userpool.ErrPoolNotFound)
 }
+
+// testSessionAndResetRecords: a session and a counter reset given as
+// records of a user update are stored with it, and not at all when the
+// update fails.
+func testSessionAndResetRecords(t *testing.T, s userpool.Store) {
+	p := newPool(t, s, "pr")
+	u := newUser(t, s, p.ID, "u1", "rec@example.com", "", "")
+	_, _, err := s.IncrCounter(ctx(t), "lf:acct:x", time.Hour, t0)
+	checkNoErr(t, "IncrCounter", err)
+
+	failed := &userpool.Session{ID: "s-failed", PoolID: p.ID, UserID: u.ID, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+	_, err = s.UpdateUser(ctx(t), p.ID, u.ID, func(x *userpool.User) error { return userpool.ErrNotFound },
+		failed, &userpool.CounterReset{Key: "lf:acct:x"})
+	checkErr(t, "UpdateUser with a failing fn", err, userpool.ErrNotFound)
+	_, err = s.GetSession(ctx(t), "s-failed")
+	checkErr(t, "session of a failed update", err, userpool.ErrSessionNotFound)
+	if n, _, _ := s.GetCounter(ctx(t), "lf:acct:x", t0); n != 1 {
+		t.Fatalf("a failed update reset the counter (%d)", n)
+	}
+
+	ok := &userpool.Session{ID: "s-ok", PoolID: p.ID, UserID: u.ID, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+	_, err = s.UpdateUser(ctx(t), p.ID, u.ID, func(x *userpool.User) error { x.LoginsCount++; return nil },
+		ok, &userpool.CounterReset{Key: "lf:acct:x"})
+	checkNoErr(t, "UpdateUser with records", err)
+	got, err := s.GetSession(ctx(t), "s-ok")
+	checkNoErr(t, "GetSession", err)
+	if got.UserID != u.ID || !got.ExpiresAt.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("stored session: %+v", got)
+	}
+	if n, _, _ := s.GetCounter(ctx(t), "lf:acct:x", t0); n != 0 {
+		t.Fatalf("counter not reset with the update (%d)", n)
+	}
+}

@@ -142,6 +142,7 @@ func Run(t *testing.T, open func(t *testing.T) userpool.Store) {
 		{"Pools/Settings", testPoolSettings},
 		{"Counters/IncrGetResetPurge", testCounters},
 		{"Counters/Add", testAddCounter},
+		{"Records/SessionAndCounterReset", testSessionAndResetRecords},
 		{"Audit/AppendAndFilter", testAudit},
 		{"TransportKeys/Ensure", testTransportKeys},
 		{"Codes/PutUseReplace", testCodes},

@@ -6,16 +6,25 @@ import (
 )
 
 // Record is written in the same transaction as the change it accompanies:
-// a webhook Event (delivered later from the outbox), an AuditEvent, or a
-// ValueChange to the user's user-defined values. The store methods that
-// change users and sessions take records as their last, variadic argument,
-// so that a change and what reports it are stored together or not at all.
-// The set is closed: only this package's types are records.
+// a webhook Event (delivered later from the outbox), an AuditEvent, a
+// ValueChange to the user's user-defined values, a new Session (a login's,
+// which must exist only if its user update commits) or a CounterReset. The
+// store methods that change users and sessions take records as their last,
+// variadic argument, so that a change and what goes with it are stored
+// together or not at all. The set is closed: only this package's types are
+// records.
 type Record interface{ record() }
 
-func (*Event) record()       {}
-func (*AuditEvent) record()  {}
-func (*ValueChange) record() {}
+func (*Event) record()        {}
+func (*AuditEvent) record()   {}
+func (*ValueChange) record()  {}
+func (*Session) record()      {}
+func (*CounterReset) record() {}
+
+// CounterReset deletes a counter (ResetCounter) as part of a change: a
+// successful login clears its account's failure count in the login's own
+// transaction.
+type CounterReset struct{ Key string }
 
 // ValueChange sets and removes user-defined values of one user, as a
 // record: it rides with the change of the user it belongs to (the login a
