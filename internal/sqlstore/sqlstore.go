@@ -20,7 +20,8 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+	"modernc.org/sqlite"               // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/authpool/authpool/internal/userpool"
 )
@@ -89,10 +90,16 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Ping(ctx); err != nil {
-		return nil, errors.Join(err, s.Close())
-	}
-	if err := s.Migrate(ctx); err != nil {
+	// Processes opening one new SQLite file at the same moment can meet
+	// SQLITE_BUSY while one of them switches it to WAL (SQLite does not
+	// wait for that lock); a few short retries let them line up.
+	err = retryBusy(ctx, func() error {
+		if err := s.Ping(ctx); err != nil {
+			return err
+		}
+		return s.Migrate(ctx)
+	})
+	if err != nil {
 		return nil, errors.Join(err, s.Close())
 	}
 	if s.getSession, err = s.read.PrepareContext(ctx, s.d.q("SELECT "+sessionColumns+" FROM sessions WHERE id = ?")); err != nil {
@@ -278,4 +285,28 @@ type queryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// retryBusy runs fn again, up to 5 times with growing pauses, while it
+// fails with SQLITE_BUSY.
+func retryBusy(ctx context.Context, fn func() error) error {
+	pause := 20 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		err := fn()
+		if err == nil || attempt == 5 || !isBusy(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(pause):
+		}
+		pause *= 2
+	}
+}
+
+// isBusy reports whether err is SQLite's "database is locked".
+func isBusy(err error) bool {
+	se, ok := errors.AsType[*sqlite.Error](err)
+	return ok && se.Code()&0xff == sqlite3.SQLITE_BUSY
 }
