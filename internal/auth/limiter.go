@@ -9,21 +9,27 @@ import (
 )
 
 // limiter counts rate-limit hits in the store's shared counters without a
-// store write per request. While a counter is far from its limit (this
-// replica's estimate after the hit at most an eighth of it), hits are
-// counted here and flushed with the next write, which happens at the latest
-// after limiterSync. Past that every hit goes to the store. So limits below
-// 16 are always exact, and a larger limit is exact across up to 8 replicas
-// (each holds back less than an eighth before it writes every hit); beyond
-// that, each further replica can let through at most an eighth of the limit
-// more per window. The token-check limit (thousands a minute) is where this
-// matters: a write per check would cost more than the check itself.
+// store write per request where that matters. Limits below limiterBatchMin
+// (registrations, logins, CAPTCHAs: hundreds a minute) write every hit and
+// are exact across replicas. For large limits (token checks: thousands a
+// minute, where a write per check would cost more than the check itself),
+// while a counter is far from its limit (this replica's estimate after the
+// hit at most an eighth of it) hits are counted here and flushed with the
+// next write, at the latest after limiterSync; past that every hit is
+// written. Answers are raised by the hits this replica allowed but the
+// store may not have seen yet, so a replica never lets through more than
+// the limit; with several replicas, each can hold back less than an eighth
+// of the limit, and racing flushes can refuse a few hits early rather than
+// admit late ones.
 type limiter struct {
 	store userpool.Store
 
 	mu sync.Mutex
 	m  map[string]*limitEntry
 }
+
+// limiterBatchMin is the smallest limit whose hits are batched.
+const limiterBatchMin = 1000
 
 // limiterSync is how stale a local count may get before a hit flushes it.
 const limiterSync = 250 * time.Millisecond
@@ -33,11 +39,17 @@ const limiterSync = 250 * time.Millisecond
 const limiterMaxKeys = 50_000
 
 type limitEntry struct {
-	count    int64     // the highest count the store has answered
-	inflight int64     // hits in writes under way
-	pending  int64     // hits counted here, not yet written
-	end      time.Time // when the store's window ends
-	synced   time.Time // when count was read
+	count    int64 // the highest count the store has answered
+	inflight int64 // hits in writes under way
+	pending  int64 // hits counted here, not yet written
+	// unflushed are hits this replica allowed without a write (pending,
+	// or carried by a write not yet answered). A write's answer does not
+	// include them when it lands before their flush, so answers are
+	// raised by them: a hit allowed here earlier must not free a place
+	// for a later one.
+	unflushed int64
+	end       time.Time // when the store's window ends
+	synced    time.Time // when count was read
 }
 
 // estimate is what the shared counter holds at least, as far as this
@@ -50,16 +62,21 @@ func (e *limitEntry) estimate() int64 { return e.count + e.inflight + e.pending 
 func (l *limiter) hit(ctx context.Context, key string, limit int64, window time.Duration, now time.Time) (int64, time.Time, error) {
 	l.mu.Lock()
 	e := l.entry(key, now)
-	if now.Before(e.end) && now.Sub(e.synced) < limiterSync && 8*(e.estimate()+1) <= limit {
+	if limit >= limiterBatchMin && now.Before(e.end) && now.Sub(e.synced) < limiterSync && 8*(e.estimate()+1) <= limit {
 		e.pending++
+		e.unflushed++
 		n, end := e.estimate(), e.end
 		l.mu.Unlock()
 		return n, end, nil
 	}
-	add := int64(1)
+	add, carried := int64(1), int64(0)
 	if now.Before(e.end) {
-		add += e.pending
-	} // else what was pending belongs to a window that is over
+		carried = e.pending
+	} else {
+		// What was pending belongs to a window that is over.
+		e.unflushed -= e.pending
+	}
+	add += carried
 	e.pending = 0
 	// Counted as under way before the write starts, so that hits counted
 	// here meanwhile see it in the estimate.
@@ -71,6 +88,7 @@ func (l *limiter) hit(ctx context.Context, key string, limit int64, window time.
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	e.inflight -= add
+	e.unflushed -= carried // in the store now (or lost with the error)
 	if err != nil {
 		return 0, time.Time{}, err
 	}
@@ -82,9 +100,9 @@ func (l *limiter) hit(ctx context.Context, key string, limit int64, window time.
 		e.count = max(e.count, n)
 	}
 	e.synced = now
-	// This hit's own count is the store's answer: exact, whatever else is
-	// under way.
-	return n, end, nil
+	// This hit's count is the store's answer, raised by the hits allowed
+	// here that the store may not have seen yet.
+	return n + e.unflushed, end, nil
 }
 
 // entry returns key's entry, making one (and room for it) when needed.

@@ -2,7 +2,9 @@ package auth
 
 import (
 	"context"
+	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -132,5 +134,52 @@ func TestLimiterNearTheLimitIsExact(t *testing.T) {
 	n, end, _ := l.hit(context.Background(), "k", 100, time.Minute, tl0.Add(time.Minute))
 	if n != 1 || !end.Equal(tl0.Add(2*time.Minute)) {
 		t.Fatalf("new window: %d %v", n, end)
+	}
+}
+
+// slowStore answers after random delays, so that concurrent writes land
+// and answer in any order, as on PostgreSQL with many connections.
+type slowStore struct{ countingStore }
+
+func (c *slowStore) AddCounter(ctx context.Context, key string, n int64, window time.Duration, now time.Time) (int64, time.Time, error) {
+	time.Sleep(time.Duration(rand.IntN(300)) * time.Microsecond)
+	a, b, err := c.countingStore.AddCounter(ctx, key, n, window, now)
+	time.Sleep(time.Duration(rand.IntN(300)) * time.Microsecond)
+	return a, b, err
+}
+
+// TestLimiterNeverAdmitsMoreThanTheLimit hammers one key with concurrent
+// hits whose writes land out of order: a small limit is exact, a batched
+// one never lets more than the limit through (it may refuse a few early).
+func TestLimiterNeverAdmitsMoreThanTheLimit(t *testing.T) {
+	for _, tc := range []struct {
+		limit, hits int64
+		exact       bool
+	}{{120, 200, true}, {1000, 1600, false}} {
+		for round := range 20 {
+			st := &slowStore{}
+			l := &limiter{store: st}
+			var allowed atomic.Int64
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for range tc.hits {
+				wg.Go(func() {
+					<-start
+					time.Sleep(time.Duration(rand.IntN(2000)) * time.Microsecond)
+					if n, _, _ := l.hit(context.Background(), "k", tc.limit, time.Minute, tl0); n <= tc.limit {
+						allowed.Add(1)
+					}
+				})
+			}
+			close(start)
+			wg.Wait()
+			got := allowed.Load()
+			if got > tc.limit || (tc.exact && got != tc.limit) || got < tc.limit-tc.limit/8 {
+				t.Fatalf("limit %d, round %d: %d allowed", tc.limit, round, got)
+			}
+			if st.count["k"] != tc.hits {
+				t.Fatalf("limit %d, round %d: store counted %d of %d hits", tc.limit, round, st.count["k"], tc.hits)
+			}
+		}
 	}
 }
