@@ -2,7 +2,8 @@
 // refresh tokens, log out, read and change the profile and the password.
 // Policy decisions (what is valid, which code a failure gets, what a login
 // does) live here; transports (internal/httpapi, later others) only decode,
-// call and encode.
+// call and encode. The administration use cases (internal/admin) build on
+// the same policy through the exported blocks of blocks.go.
 package auth
 
 import (

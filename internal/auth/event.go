@@ -24,8 +24,6 @@ const (
 	eventUserPhoneChanged    = api.EventUserPhoneChanged
 	eventUserEmailChanged    = api.EventUserEmailChanged
 	eventUserEmailVerified   = api.EventUserEmailVerified
-	eventUserBlocked         = api.EventUserBlocked
-	eventUserDeleted         = api.EventUserDeleted
 	eventUserUDVChanged      = api.EventUserUDVChanged
 )
 

@@ -218,14 +218,9 @@ func (s *Service) ensureFree(ctx context.Context, poolID string, u *userpool.Use
 	return check(s.store.GetUserByPhone, u.Phone, userpool.ErrPhoneTaken)
 }
 
-// create fills the bookkeeping fields of u and stores it, with its
-// user.registered webhook event and user.register audit event in the same
-// transaction.
-func (s *Service) create(ctx context.Context, poolID string, m Meta, u *userpool.User) error {
-	return s.createVia(ctx, poolID, m, u, "")
-}
-
-// createVia is create that also records the registration method.
+// createVia fills the bookkeeping fields of u and stores it, with its
+// user.registered webhook event and user.register audit event (naming the
+// registration method, when not "") in the same transaction.
 func (s *Service) createVia(ctx context.Context, poolID string, m Meta, u *userpool.User, method string) error {
 	var detail map[string]string
 	if method != "" {

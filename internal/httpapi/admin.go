@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/authpool/authpool/api"
+	"github.com/authpool/authpool/internal/admin"
 	"github.com/authpool/authpool/internal/auth"
 	"github.com/authpool/authpool/internal/userpool"
 )
@@ -130,7 +131,7 @@ func (s *Server) adminUpdateField(w http.ResponseWriter, r *http.Request) error 
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	f, err := s.Admin.UpdateField(r.Context(), s.adminMeta(r), r.PathValue("key"), auth.FieldUpdate{
+	f, err := s.Admin.UpdateField(r.Context(), s.adminMeta(r), r.PathValue("key"), admin.FieldUpdate{
 		Label: in.Label, Description: in.Description, DataType: in.DataType,
 	})
 	if err != nil {

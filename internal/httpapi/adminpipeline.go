@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/authpool/authpool/api"
-	"github.com/authpool/authpool/internal/auth"
+	"github.com/authpool/authpool/internal/admin"
 	"github.com/authpool/authpool/internal/pipeline"
 	"github.com/authpool/authpool/internal/userpool"
 )
@@ -97,7 +97,7 @@ func (s *Server) adminUpdatePipeline(w http.ResponseWriter, r *http.Request) err
 	if err := decodeLimit(w, r, &in, api.MaxPipelineBodyBytes); err != nil {
 		return err
 	}
-	up := auth.PipelineUpdate{
+	up := admin.PipelineUpdate{
 		Name: in.Name, Script: in.Script, URL: in.URL, Secret: in.Secret, RotateSecret: in.RotateSecret,
 		Order: in.Order, Enabled: in.Enabled, AllowedHosts: in.AllowedHosts, Env: in.Env,
 	}
@@ -149,7 +149,7 @@ func (s *Server) adminTryPipeline(w http.ResponseWriter, r *http.Request) error 
 	if err := decodeLimit(w, r, &in, api.MaxPipelineBodyBytes); err != nil {
 		return err
 	}
-	var sample auth.PipelineSample
+	var sample admin.PipelineSample
 	if in.User != nil {
 		u := &userpool.User{
 			ID: in.User.ID, Email: in.User.Email, EmailVerified: in.User.EmailVerified,

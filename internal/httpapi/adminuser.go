@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/authpool/authpool/api"
-	"github.com/authpool/authpool/internal/auth"
+	"github.com/authpool/authpool/internal/admin"
 	"github.com/authpool/authpool/internal/userpool"
 )
 
@@ -71,7 +71,7 @@ func (s *Server) adminCreateUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.Admin.CreateUser(r.Context(), s.adminMeta(r), auth.NewUser{
+	res, err := s.Admin.CreateUser(r.Context(), s.adminMeta(r), admin.NewUser{
 		Email: in.Email, Username: in.Username, Phone: in.Phone, Password: in.Password,
 		Profile: toProfile(in.Profile), EmailVerified: in.EmailVerified, PhoneVerified: in.PhoneVerified,
 		CustomData: custom,
@@ -97,7 +97,7 @@ func (s *Server) adminUpdateUser(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	res, err := s.Admin.UpdateUser(r.Context(), s.adminMeta(r), r.PathValue("userId"), auth.UserUpdate{
+	res, err := s.Admin.UpdateUser(r.Context(), s.adminMeta(r), r.PathValue("userId"), admin.UserUpdate{
 		EmailVerified: in.EmailVerified, PhoneVerified: in.PhoneVerified,
 	})
 	if err != nil {

@@ -5,7 +5,7 @@ import (
 	"net/http"
 
 	"github.com/authpool/authpool/api"
-	"github.com/authpool/authpool/internal/auth"
+	"github.com/authpool/authpool/internal/admin"
 	"github.com/authpool/authpool/internal/userpool"
 )
 
@@ -75,7 +75,7 @@ func (s *Server) adminUpdateWebhook(w http.ResponseWriter, r *http.Request) erro
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	sub, err := s.Admin.UpdateWebhook(r.Context(), s.adminMeta(r), r.PathValue("webhookId"), auth.WebhookUpdate{
+	sub, err := s.Admin.UpdateWebhook(r.Context(), s.adminMeta(r), r.PathValue("webhookId"), admin.WebhookUpdate{
 		URL: in.URL, Events: in.Events, Secret: in.Secret, RotateSecret: in.RotateSecret, Enabled: in.Enabled,
 	})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/authpool/authpool/internal/admin"
 	"github.com/authpool/authpool/internal/auth"
 )
 
@@ -19,7 +20,7 @@ import (
 type Deps struct {
 	Auth *auth.Service
 	// Admin serves the administration API (routes under /api/v1/admin/).
-	Admin *auth.Admin
+	Admin *admin.Service
 	// JWKS returns the public signing keys as a JWKS document.
 	JWKS func() []byte
 	// Ready reports whether the store is reachable.

@@ -8,14 +8,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/authpool/authpool/internal/auth"
+	"github.com/authpool/authpool/internal/admin"
 	"github.com/authpool/authpool/internal/userpool"
 )
 
 var durationType = reflect.TypeFor[time.Duration]()
 
 // settingsToWire renders pool settings as the admin API shows them: every
-// PoolSettings field under its wire name (auth.SettingName), durations as
+// PoolSettings field under its wire name (admin.SettingName), durations as
 // Go duration text. Deriving the map from the struct keeps the API
 // complete as settings are added.
 func settingsToWire(ps userpool.PoolSettings) map[string]any {
@@ -23,7 +23,7 @@ func settingsToWire(ps userpool.PoolSettings) map[string]any {
 	out := make(map[string]any, v.NumField())
 	for i := range v.NumField() {
 		f := v.Field(i)
-		name := auth.SettingName(v.Type().Field(i).Name)
+		name := admin.SettingName(v.Type().Field(i).Name)
 		if f.Type() == durationType {
 			out[name] = time.Duration(f.Int()).String()
 			continue
@@ -46,7 +46,7 @@ func applySettings(in map[string]any) func(*userpool.PoolSettings) error {
 		v := reflect.ValueOf(&next).Elem()
 		index := make(map[string]int, v.NumField())
 		for i := range v.NumField() {
-			index[auth.SettingName(v.Type().Field(i).Name)] = i
+			index[admin.SettingName(v.Type().Field(i).Name)] = i
 		}
 		names := make([]string, 0, len(in))
 		for name := range in {

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/authpool/authpool/internal/admin"
 	"github.com/authpool/authpool/internal/auth"
 	"github.com/authpool/authpool/internal/authingcompat"
 	"github.com/authpool/authpool/internal/config"
@@ -108,8 +109,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		st.Close()
 		return nil, err
 	}
-	admin := auth.NewAdmin(svc)
-	generated, err := admin.EnsureKey(ctx, cfg.AdminKey)
+	adm := admin.New(svc, st, now, log)
+	generated, err := adm.EnsureKey(ctx, cfg.AdminKey)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -122,7 +123,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	trusted, _ := cfg.TrustedPrefixes() // validated above
 	apps, _ := cfg.AppSecretHashes()    // validated above
 	apiDeps := httpapi.Deps{
-		Auth: svc, Admin: admin, JWKS: tokens.JWKS, Ready: st.Ping, Log: log,
+		Auth: svc, Admin: adm, JWKS: tokens.JWKS, Ready: st.Ping, Log: log,
 		TrustedProxies: trusted, AppSecrets: apps, ForwardedHeader: cfg.ForwardedHeaderName(),
 	}
 	// The Authing-compatible transport runs over the same use cases: the

@@ -1,10 +1,11 @@
-package auth
+package admin
 
 import (
 	"context"
 	"errors"
 	"slices"
 
+	"github.com/authpool/authpool/internal/auth"
 	"github.com/authpool/authpool/internal/pipeline"
 	"github.com/authpool/authpool/internal/userpool"
 )
@@ -40,27 +41,27 @@ func eventSet(events []string) []string {
 }
 
 // ListWebhooks returns the pool's subscriptions, oldest first.
-func (a *Admin) ListWebhooks(ctx context.Context, m Meta) ([]*userpool.WebhookSubscription, error) {
+func (a *Service) ListWebhooks(ctx context.Context, m auth.Meta) ([]*userpool.WebhookSubscription, error) {
 	id, err := a.poolID(ctx, m)
 	if err != nil {
 		return nil, err
 	}
-	return a.s.store.ListSubscriptions(ctx, id)
+	return a.store.ListSubscriptions(ctx, id)
 }
 
 // GetWebhook returns one subscription.
-func (a *Admin) GetWebhook(ctx context.Context, m Meta, subID string) (*userpool.WebhookSubscription, error) {
+func (a *Service) GetWebhook(ctx context.Context, m auth.Meta, subID string) (*userpool.WebhookSubscription, error) {
 	id, err := a.poolID(ctx, m)
 	if err != nil {
 		return nil, err
 	}
-	w, err := a.s.store.GetSubscription(ctx, id, subID)
+	w, err := a.store.GetSubscription(ctx, id, subID)
 	return w, notFound(err, errWebhookNotFound)
 }
 
 // CreateWebhook validates (pipeline.ValidateSubscription) and stores a
 // subscription; without a secret one is generated.
-func (a *Admin) CreateWebhook(ctx context.Context, m Meta, w userpool.WebhookSubscription) (*userpool.WebhookSubscription, error) {
+func (a *Service) CreateWebhook(ctx context.Context, m auth.Meta, w userpool.WebhookSubscription) (*userpool.WebhookSubscription, error) {
 	id, err := a.poolID(ctx, m)
 	if err != nil {
 		return nil, err
@@ -69,12 +70,12 @@ func (a *Admin) CreateWebhook(ctx context.Context, m Meta, w userpool.WebhookSub
 		w.Secret = pipeline.NewSecret()
 	}
 	w.Events = eventSet(w.Events)
-	now := a.s.now().UTC()
+	now := a.now().UTC()
 	w.ID, w.PoolID, w.CreatedAt, w.UpdatedAt = newID(), id, now, now
 	if err := pipeline.ValidateSubscription(&w); err != nil {
 		return nil, err
 	}
-	if err := a.s.store.CreateSubscription(ctx, &w); err != nil {
+	if err := a.store.CreateSubscription(ctx, &w); err != nil {
 		return nil, err
 	}
 	a.audit(ctx, m, id, "", "admin.webhook.create", map[string]string{"webhookId": w.ID})
@@ -82,7 +83,7 @@ func (a *Admin) CreateWebhook(ctx context.Context, m Meta, w userpool.WebhookSub
 }
 
 // UpdateWebhook applies up and validates the result in one transaction.
-func (a *Admin) UpdateWebhook(ctx context.Context, m Meta, subID string, up WebhookUpdate) (*userpool.WebhookSubscription, error) {
+func (a *Service) UpdateWebhook(ctx context.Context, m auth.Meta, subID string, up WebhookUpdate) (*userpool.WebhookSubscription, error) {
 	id, err := a.poolID(ctx, m)
 	if err != nil {
 		return nil, err
@@ -90,7 +91,7 @@ func (a *Admin) UpdateWebhook(ctx context.Context, m Meta, subID string, up Webh
 	if up.Secret != nil && up.RotateSecret {
 		return nil, invalid("invalid_secret", "give secret or rotateSecret, not both")
 	}
-	w, err := a.s.store.UpdateSubscription(ctx, id, subID, func(w *userpool.WebhookSubscription) error {
+	w, err := a.store.UpdateSubscription(ctx, id, subID, func(w *userpool.WebhookSubscription) error {
 		if up.URL != nil {
 			w.URL = *up.URL
 		}
@@ -106,7 +107,7 @@ func (a *Admin) UpdateWebhook(ctx context.Context, m Meta, subID string, up Webh
 		if up.Enabled != nil {
 			w.Enabled = *up.Enabled
 		}
-		w.UpdatedAt = a.s.now().UTC()
+		w.UpdatedAt = a.now().UTC()
 		return pipeline.ValidateSubscription(w)
 	})
 	if err != nil {
@@ -121,12 +122,12 @@ func (a *Admin) UpdateWebhook(ctx context.Context, m Meta, subID string, up Webh
 }
 
 // DeleteWebhook deletes a subscription with its deliveries and attempts.
-func (a *Admin) DeleteWebhook(ctx context.Context, m Meta, subID string) error {
+func (a *Service) DeleteWebhook(ctx context.Context, m auth.Meta, subID string) error {
 	id, err := a.poolID(ctx, m)
 	if err != nil {
 		return err
 	}
-	if err := a.s.store.DeleteSubscription(ctx, id, subID); err != nil {
+	if err := a.store.DeleteSubscription(ctx, id, subID); err != nil {
 		return notFound(err, errWebhookNotFound)
 	}
 	a.audit(ctx, m, id, "", "admin.webhook.delete", map[string]string{"webhookId": subID})
@@ -135,7 +136,7 @@ func (a *Admin) DeleteWebhook(ctx context.Context, m Meta, subID string) error {
 
 // ListDeliveries returns the pool's deliveries matching f (PoolID is set
 // from m), newest first.
-func (a *Admin) ListDeliveries(ctx context.Context, m Meta, f userpool.DeliveryFilter) ([]*userpool.Delivery, error) {
+func (a *Service) ListDeliveries(ctx context.Context, m auth.Meta, f userpool.DeliveryFilter) ([]*userpool.Delivery, error) {
 	id, err := a.poolID(ctx, m)
 	if err != nil {
 		return nil, err
@@ -149,20 +150,20 @@ func (a *Admin) ListDeliveries(ctx context.Context, m Meta, f userpool.DeliveryF
 		return nil, invalid("invalid_paging", "limit must be between 0 (the default, 100) and 1000")
 	}
 	f.PoolID = id
-	return a.s.store.ListDeliveries(ctx, f)
+	return a.store.ListDeliveries(ctx, f)
 }
 
 // GetDelivery returns a delivery with every attempt, oldest first.
-func (a *Admin) GetDelivery(ctx context.Context, m Meta, deliveryID string) (*userpool.Delivery, []*userpool.DeliveryAttempt, error) {
+func (a *Service) GetDelivery(ctx context.Context, m auth.Meta, deliveryID string) (*userpool.Delivery, []*userpool.DeliveryAttempt, error) {
 	id, err := a.poolID(ctx, m)
 	if err != nil {
 		return nil, nil, err
 	}
-	d, err := a.s.store.GetDelivery(ctx, id, deliveryID)
+	d, err := a.store.GetDelivery(ctx, id, deliveryID)
 	if err != nil {
 		return nil, nil, notFound(err, errDeliveryNotFound)
 	}
-	attempts, err := a.s.store.ListDeliveryAttempts(ctx, id, deliveryID)
+	attempts, err := a.store.ListDeliveryAttempts(ctx, id, deliveryID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -172,12 +173,12 @@ func (a *Admin) GetDelivery(ctx context.Context, m Meta, deliveryID string) (*us
 // Redeliver makes a delivery pending again, due now, with a fresh round
 // of attempts (a delivered one is sent again; the webhook-id stays, so a
 // receiver that de-duplicates sees it once).
-func (a *Admin) Redeliver(ctx context.Context, m Meta, deliveryID string) (*userpool.Delivery, error) {
+func (a *Service) Redeliver(ctx context.Context, m auth.Meta, deliveryID string) (*userpool.Delivery, error) {
 	id, err := a.poolID(ctx, m)
 	if err != nil {
 		return nil, err
 	}
-	d, err := a.s.store.Redeliver(ctx, id, deliveryID, a.s.now().UTC())
+	d, err := a.store.Redeliver(ctx, id, deliveryID, a.now().UTC())
 	if err != nil {
 		return nil, notFound(err, errDeliveryNotFound)
 	}

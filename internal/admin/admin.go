@@ -1,4 +1,12 @@
-package auth
+// Package admin holds authpool's administration use cases: pools and their
+// settings, user-defined field definitions, users, sessions, the audit
+// log, pipelines and webhook subscriptions, and the administrator key that
+// guards them. Transports call it only after CheckKey accepted the
+// caller's key; end-user tokens never reach it. It builds on the policy of
+// package auth (password rules, identifier and profile checks, custom data,
+// webhook events) through auth's exported building blocks, so a user an
+// administrator creates is judged like one who registers.
+package admin
 
 import (
 	"context"
@@ -6,6 +14,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,22 +24,33 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/authpool/authpool/internal/auth"
 	"github.com/authpool/authpool/internal/userpool"
 )
 
-// Admin runs the administration use cases: pools and their settings,
-// field definitions, users, sessions and the audit log. Transports call it
-// only after CheckKey accepted the caller's administrator key; end-user
-// tokens never reach it.
-type Admin struct {
-	s *Service
+// Service runs the administration use cases: pools and their settings,
+// field definitions, users, sessions, the audit log, pipelines and
+// webhooks. Transports call it only after CheckKey accepted the caller's
+// administrator key; end-user tokens never reach it.
+type Service struct {
+	auth  *auth.Service
+	store userpool.Store
+	now   func() time.Time
+	log   *slog.Logger
 
 	mu   sync.RWMutex
 	keys [][]byte // SHA-256 hashes of the accepted administrator keys
 }
 
-// NewAdmin returns the administration use cases over the service's store.
-func NewAdmin(s *Service) *Admin { return &Admin{s: s} }
+// New returns the administration use cases over store, sharing the
+// policy of svc (which must run over the same store, with the same clock).
+// now may be nil (time.Now).
+func New(svc *auth.Service, store userpool.Store, now func() time.Time, log *slog.Logger) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{auth: svc, store: store, now: now, log: log}
+}
 
 var (
 	errAdminKeyRequired = userpool.Errorf(userpool.CodeAdminUnauthorized, "admin_key_required", "the administration API needs an administrator key: Authorization: Bearer <admin key>")
@@ -49,7 +69,7 @@ const adminKeyPrefix = "apk_"
 // its SHA-256 hash is stored, and the key is returned so that the caller
 // shows it to the operator once. Replicas starting together agree on one
 // stored key, and only the one that stored it gets it back.
-func (a *Admin) EnsureKey(ctx context.Context, configured string) (generated string, err error) {
+func (a *Service) EnsureKey(ctx context.Context, configured string) (generated string, err error) {
 	if configured != "" {
 		a.setKeys([][]byte{hashKey(configured)})
 		return "", nil
@@ -60,7 +80,7 @@ func (a *Admin) EnsureKey(ctx context.Context, configured string) (generated str
 	}
 	key := adminKeyPrefix + base64.RawURLEncoding.EncodeToString(b[:])
 	mine := hashKey(key)
-	stored, err := a.s.store.AddAdminKeyIfNone(ctx, &userpool.AdminKey{ID: newID(), Hash: mine, CreatedAt: a.s.now().UTC()})
+	stored, err := a.store.AddAdminKeyIfNone(ctx, &userpool.AdminKey{ID: newID(), Hash: mine, CreatedAt: a.now().UTC()})
 	if err != nil {
 		return "", err
 	}
@@ -78,7 +98,7 @@ func (a *Admin) EnsureKey(ctx context.Context, configured string) (generated str
 	return generated, nil
 }
 
-func (a *Admin) setKeys(h [][]byte) {
+func (a *Service) setKeys(h [][]byte) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.keys = h
@@ -94,7 +114,7 @@ func hashKey(k string) []byte {
 
 // CheckKey accepts presented when it is an administrator key, comparing
 // hashes in constant time.
-func (a *Admin) CheckKey(presented string) error {
+func (a *Service) CheckKey(presented string) error {
 	if presented == "" {
 		return errAdminKeyRequired
 	}
@@ -113,42 +133,80 @@ func (a *Admin) CheckKey(presented string) error {
 
 // audit records an administrator's action in the pool's audit log. A
 // failure to record is logged, not returned: the action itself is done.
-func (a *Admin) audit(ctx context.Context, m Meta, poolID, userID, event string, detail map[string]string) {
-	err := a.s.store.AppendAudit(ctx, &userpool.AuditEvent{
+func (a *Service) audit(ctx context.Context, m auth.Meta, poolID, userID, event string, detail map[string]string) {
+	err := a.store.AppendAudit(ctx, &userpool.AuditEvent{
 		PoolID: poolID, UserID: userID, Event: event, ClientIP: m.ClientIP,
-		UserAgent: truncate(m.UserAgent, 512), Detail: detail, CreatedAt: a.s.now().UTC(),
+		UserAgent: truncate(m.UserAgent, 512), Detail: detail, CreatedAt: a.now().UTC(),
 	})
 	if err != nil {
-		a.s.log.LogAttrs(ctx, slog.LevelWarn, "audit append failed", slog.String("event", event), slog.String("error", err.Error()))
+		a.log.LogAttrs(ctx, slog.LevelWarn, "audit append failed", slog.String("event", event), slog.String("error", err.Error()))
 	}
 }
 
 // poolID resolves the pool an administrator addresses ("default" is the
 // default pool).
-func (a *Admin) poolID(ctx context.Context, m Meta) (string, error) {
+func (a *Service) poolID(ctx context.Context, m auth.Meta) (string, error) {
 	if m.PoolID == "" {
 		return "", userpool.ErrPoolNotFound
 	}
-	return a.s.poolID(ctx, m)
+	p, err := a.auth.Pool(ctx, m.PoolID)
+	if err != nil {
+		return "", err
+	}
+	return p.ID, nil
+}
+
+// withCustomData adds the user's values to a result, as the end-user
+// answers that carry a user show them. It takes the result and error of
+// the call it wraps.
+func (a *Service) withCustomData(ctx context.Context, res *auth.Result, err error) (*auth.Result, error) {
+	if err != nil {
+		return nil, err
+	}
+	res.CustomData, err = a.auth.UserData(ctx, res.User)
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// newID returns a random 128-bit identifier in hex, the form of auth's ids.
+func newID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return hex.EncodeToString(b[:])
+}
+
+func invalid(reason, format string, args ...any) error {
+	return userpool.Errorf(userpool.CodeInvalidArgument, reason, format, args...)
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
 }
 
 // ListPools returns every pool, oldest first.
-func (a *Admin) ListPools(ctx context.Context) ([]*userpool.Pool, error) {
-	return a.s.store.ListPools(ctx)
+func (a *Service) ListPools(ctx context.Context) ([]*userpool.Pool, error) {
+	return a.store.ListPools(ctx)
 }
 
 // GetPool returns the pool m addresses with its current settings.
-func (a *Admin) GetPool(ctx context.Context, m Meta) (*userpool.Pool, error) {
+func (a *Service) GetPool(ctx context.Context, m auth.Meta) (*userpool.Pool, error) {
 	id, err := a.poolID(ctx, m)
 	if err != nil {
 		return nil, err
 	}
-	return a.s.store.GetPool(ctx, id)
+	return a.store.GetPool(ctx, id)
 }
 
 // CreatePool creates a pool with the built-in default settings changed by
 // edit (which may be nil); id "" gets a random id.
-func (a *Admin) CreatePool(ctx context.Context, m Meta, id, name string, edit func(*userpool.PoolSettings) error) (*userpool.Pool, error) {
+func (a *Service) CreatePool(ctx context.Context, m auth.Meta, id, name string, edit func(*userpool.PoolSettings) error) (*userpool.Pool, error) {
 	if id == "" {
 		id = newID()
 	}
@@ -158,7 +216,7 @@ func (a *Admin) CreatePool(ctx context.Context, m Meta, id, name string, edit fu
 	if err := checkPoolName(name); err != nil {
 		return nil, err
 	}
-	p := &userpool.Pool{ID: id, Name: name, Settings: userpool.DefaultPoolSettings(), CreatedAt: a.s.now().UTC()}
+	p := &userpool.Pool{ID: id, Name: name, Settings: userpool.DefaultPoolSettings(), CreatedAt: a.now().UTC()}
 	if edit != nil {
 		if err := edit(&p.Settings); err != nil {
 			return nil, err
@@ -167,12 +225,12 @@ func (a *Admin) CreatePool(ctx context.Context, m Meta, id, name string, edit fu
 	if err := ValidateSettings(p.Settings); err != nil {
 		return nil, err
 	}
-	if _, err := a.s.store.GetPool(ctx, id); err == nil {
+	if _, err := a.store.GetPool(ctx, id); err == nil {
 		return nil, errPoolExists
 	}
-	if err := a.s.store.CreatePool(ctx, p); err != nil {
+	if err := a.store.CreatePool(ctx, p); err != nil {
 		// A concurrent create with the same id lost the primary key race.
-		if _, gerr := a.s.store.GetPool(ctx, id); gerr == nil {
+		if _, gerr := a.store.GetPool(ctx, id); gerr == nil {
 			return nil, errPoolExists
 		}
 		return nil, err
@@ -184,7 +242,7 @@ func (a *Admin) CreatePool(ctx context.Context, m Meta, id, name string, edit fu
 // UpdatePool changes the name (when name is not nil) and the settings
 // (through edit, when not nil) of the pool m addresses. The change is
 // stored, so every replica applies it to its next request.
-func (a *Admin) UpdatePool(ctx context.Context, m Meta, name *string, edit func(*userpool.PoolSettings) error) (*userpool.Pool, error) {
+func (a *Service) UpdatePool(ctx context.Context, m auth.Meta, name *string, edit func(*userpool.PoolSettings) error) (*userpool.Pool, error) {
 	id, err := a.poolID(ctx, m)
 	if err != nil {
 		return nil, err
@@ -195,7 +253,7 @@ func (a *Admin) UpdatePool(ctx context.Context, m Meta, name *string, edit func(
 		}
 	}
 	var changed []string
-	p, err := a.s.store.UpdatePool(ctx, id, func(p *userpool.Pool) error {
+	p, err := a.store.UpdatePool(ctx, id, func(p *userpool.Pool) error {
 		before := p.Settings
 		if name != nil {
 			p.Name = *name

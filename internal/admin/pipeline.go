@@ -1,4 +1,4 @@
-package auth
+package admin
 
 import (
 	"context"
@@ -9,14 +9,12 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/authpool/authpool/internal/auth"
 	"github.com/authpool/authpool/internal/pipeline"
 	"github.com/authpool/authpool/internal/userpool"
 )
 
-var (
-	errPipelineNotFound = userpool.Errorf(userpool.CodeNotFound, "pipeline_not_found", "no such pipeline in this user pool")
-	errNoPipelines      = userpool.Internal(errors.New("auth: the service runs no pipelines (UsePipelines was not called)"))
-)
+var errPipelineNotFound = userpool.Errorf(userpool.CodeNotFound, "pipeline_not_found", "no such pipeline in this user pool")
 
 // pipelineError names the pipeline in the store's not-found sentinel.
 func pipelineError(err error) error {
@@ -43,7 +41,7 @@ type PipelineUpdate struct {
 // ListPipelines returns the pool's pipelines of stage ("" for all), in
 // run order: the stages in the order a registration with forceLogin meets
 // them (userpool.Stages), each in its own order.
-func (a *Admin) ListPipelines(ctx context.Context, m Meta, stage string) ([]*userpool.Pipeline, error) {
+func (a *Service) ListPipelines(ctx context.Context, m auth.Meta, stage string) ([]*userpool.Pipeline, error) {
 	id, err := a.poolID(ctx, m)
 	if err != nil {
 		return nil, err
@@ -51,7 +49,7 @@ func (a *Admin) ListPipelines(ctx context.Context, m Meta, stage string) ([]*use
 	if stage != "" && !userpool.PipelineStage(stage).Valid() {
 		return nil, errInvalidStage
 	}
-	list, err := a.s.store.ListPipelines(ctx, id, userpool.PipelineStage(stage))
+	list, err := a.store.ListPipelines(ctx, id, userpool.PipelineStage(stage))
 	if err != nil {
 		return nil, err
 	}
@@ -64,19 +62,19 @@ func (a *Admin) ListPipelines(ctx context.Context, m Meta, stage string) ([]*use
 var errInvalidStage = invalid("invalid_pipeline", "stage must be one of pre-register, post-register, pre-authentication, post-authentication")
 
 // GetPipeline returns one pipeline of the pool.
-func (a *Admin) GetPipeline(ctx context.Context, m Meta, pipelineID string) (*userpool.Pipeline, error) {
+func (a *Service) GetPipeline(ctx context.Context, m auth.Meta, pipelineID string) (*userpool.Pipeline, error) {
 	id, err := a.poolID(ctx, m)
 	if err != nil {
 		return nil, err
 	}
-	p, err := a.s.store.GetPipeline(ctx, id, pipelineID)
+	p, err := a.store.GetPipeline(ctx, id, pipelineID)
 	return p, pipelineError(err)
 }
 
 // CreatePipeline validates p (pipeline.Validate) and stores it in the pool.
 // An http pipeline without a secret gets a generated one; order nil puts
 // the pipeline after the stage's last one.
-func (a *Admin) CreatePipeline(ctx context.Context, m Meta, p userpool.Pipeline, order *int) (*userpool.Pipeline, error) {
+func (a *Service) CreatePipeline(ctx context.Context, m auth.Meta, p userpool.Pipeline, order *int) (*userpool.Pipeline, error) {
 	id, err := a.poolID(ctx, m)
 	if err != nil {
 		return nil, err
@@ -92,7 +90,7 @@ func (a *Admin) CreatePipeline(ctx context.Context, m Meta, p userpool.Pipeline,
 	} else {
 		// Concurrent creations may share a place; they then run in
 		// creation order, which is what "after the last one" means anyway.
-		existing, err := a.s.store.ListPipelines(ctx, id, p.Stage)
+		existing, err := a.store.ListPipelines(ctx, id, p.Stage)
 		if err != nil {
 			return nil, err
 		}
@@ -100,12 +98,12 @@ func (a *Admin) CreatePipeline(ctx context.Context, m Meta, p userpool.Pipeline,
 			p.Order = max(p.Order, x.Order+1)
 		}
 	}
-	now := a.s.now().UTC()
+	now := a.now().UTC()
 	p.ID, p.PoolID, p.CreatedAt, p.UpdatedAt = newID(), id, now, now
 	if err := pipeline.Validate(&p); err != nil {
 		return nil, err
 	}
-	if err := a.s.store.CreatePipeline(ctx, &p); err != nil {
+	if err := a.store.CreatePipeline(ctx, &p); err != nil {
 		return nil, err
 	}
 	a.audit(ctx, m, id, "", "admin.pipeline.create", map[string]string{"pipelineId": p.ID, "stage": string(p.Stage), "kind": string(p.Kind)})
@@ -118,7 +116,7 @@ func (a *Admin) CreatePipeline(ctx context.Context, m Meta, p userpool.Pipeline,
 // tightened (or written to the store directly) can always be switched
 // off. The audit event names the parts changed, never their values
 // (scripts and env hold secrets).
-func (a *Admin) UpdatePipeline(ctx context.Context, m Meta, pipelineID string, up PipelineUpdate) (*userpool.Pipeline, error) {
+func (a *Service) UpdatePipeline(ctx context.Context, m auth.Meta, pipelineID string, up PipelineUpdate) (*userpool.Pipeline, error) {
 	id, err := a.poolID(ctx, m)
 	if err != nil {
 		return nil, err
@@ -138,7 +136,7 @@ func (a *Admin) UpdatePipeline(ctx context.Context, m Meta, pipelineID string, u
 	set("timeout", up.Timeout != nil)
 	set("allowedHosts", up.AllowedHosts != nil)
 	set("env", up.Env != nil)
-	p, err := a.s.store.UpdatePipeline(ctx, id, pipelineID, func(p *userpool.Pipeline) error {
+	p, err := a.store.UpdatePipeline(ctx, id, pipelineID, func(p *userpool.Pipeline) error {
 		if up.Name != nil {
 			p.Name = *up.Name
 		}
@@ -189,7 +187,7 @@ func (a *Admin) UpdatePipeline(ctx context.Context, m Meta, pipelineID string, u
 			}
 			p.Env = env
 		}
-		p.UpdatedAt = a.s.now().UTC()
+		p.UpdatedAt = a.now().UTC()
 		if slices.ContainsFunc(changed, func(c string) bool { return c != "order" && c != "enabled" }) || p.Enabled && up.Enabled != nil {
 			return pipeline.Validate(p)
 		}
@@ -208,7 +206,7 @@ func (a *Admin) UpdatePipeline(ctx context.Context, m Meta, pipelineID string, u
 
 // ReorderPipelines sets the order of the stage's pipelines to ids (every
 // pipeline of the stage, once) and returns the stage in its new order.
-func (a *Admin) ReorderPipelines(ctx context.Context, m Meta, stage string, ids []string) ([]*userpool.Pipeline, error) {
+func (a *Service) ReorderPipelines(ctx context.Context, m auth.Meta, stage string, ids []string) ([]*userpool.Pipeline, error) {
 	id, err := a.poolID(ctx, m)
 	if err != nil {
 		return nil, err
@@ -217,20 +215,20 @@ func (a *Admin) ReorderPipelines(ctx context.Context, m Meta, stage string, ids 
 	if !st.Valid() {
 		return nil, errInvalidStage
 	}
-	if err := a.s.store.ReorderPipelines(ctx, id, st, ids); err != nil {
+	if err := a.store.ReorderPipelines(ctx, id, st, ids); err != nil {
 		return nil, err
 	}
 	a.audit(ctx, m, id, "", "admin.pipeline.reorder", map[string]string{"stage": stage, "pipelines": strconv.Itoa(len(ids))})
-	return a.s.store.ListPipelines(ctx, id, st)
+	return a.store.ListPipelines(ctx, id, st)
 }
 
 // DeletePipeline deletes a pipeline with its log.
-func (a *Admin) DeletePipeline(ctx context.Context, m Meta, pipelineID string) error {
+func (a *Service) DeletePipeline(ctx context.Context, m auth.Meta, pipelineID string) error {
 	id, err := a.poolID(ctx, m)
 	if err != nil {
 		return err
 	}
-	if err := a.s.store.DeletePipeline(ctx, id, pipelineID); err != nil {
+	if err := a.store.DeletePipeline(ctx, id, pipelineID); err != nil {
 		return pipelineError(err)
 	}
 	a.audit(ctx, m, id, "", "admin.pipeline.delete", map[string]string{"pipelineId": pipelineID})
@@ -239,7 +237,7 @@ func (a *Admin) DeletePipeline(ctx context.Context, m Meta, pipelineID string) e
 
 // PipelineLogs returns the newest runs the pipeline's log kept (limit 0
 // means 100, at most 1000).
-func (a *Admin) PipelineLogs(ctx context.Context, m Meta, pipelineID string, limit int) ([]*userpool.PipelineLog, error) {
+func (a *Service) PipelineLogs(ctx context.Context, m auth.Meta, pipelineID string, limit int) ([]*userpool.PipelineLog, error) {
 	p, err := a.GetPipeline(ctx, m, pipelineID)
 	if err != nil {
 		return nil, err
@@ -247,7 +245,7 @@ func (a *Admin) PipelineLogs(ctx context.Context, m Meta, pipelineID string, lim
 	if limit < 0 || limit > 1000 {
 		return nil, invalid("invalid_paging", "limit must be between 0 (the default, 100) and 1000")
 	}
-	return a.s.store.ListPipelineLogs(ctx, p.PoolID, p.ID, limit)
+	return a.store.ListPipelineLogs(ctx, p.PoolID, p.ID, limit)
 }
 
 // PipelineSample is the input of a test run: a user (nil: an empty one)
@@ -263,26 +261,10 @@ type PipelineSample struct {
 // the sample, with the very checks of a real run of its stage (the user is
 // not shown at pre-authentication), and records nothing: no pipeline log,
 // no audit event, no change.
-func (a *Admin) TryPipeline(ctx context.Context, m Meta, pipelineID string, sample PipelineSample) (pipeline.Trial, error) {
+func (a *Service) TryPipeline(ctx context.Context, m auth.Meta, pipelineID string, sample PipelineSample) (pipeline.Trial, error) {
 	p, err := a.GetPipeline(ctx, m, pipelineID)
 	if err != nil {
 		return pipeline.Trial{}, err
 	}
-	if a.s.pipes == nil {
-		return pipeline.Trial{}, errNoPipelines
-	}
-	u := sample.User
-	if u == nil {
-		u = &userpool.User{}
-	}
-	u.PoolID = p.PoolID
-	vals := make([]*userpool.UserValue, 0, len(sample.Data))
-	for _, k := range slices.Sorted(maps.Keys(sample.Data)) {
-		if !json.Valid(sample.Data[k]) {
-			return pipeline.Trial{}, invalid("invalid_custom_data", "customData %q is not JSON", k)
-		}
-		vals = append(vals, &userpool.UserValue{Key: k, Value: string(sample.Data[k])})
-	}
-	in := a.s.stageInput(ctx, p.PoolID, p.Stage, u, vals, sample.Request, sample.Params)
-	return a.s.pipes.Try(ctx, p, in), nil
+	return a.auth.TryPipeline(ctx, p, sample.User, sample.Data, sample.Request, sample.Params)
 }

@@ -1,10 +1,11 @@
-package auth
+package admin
 
 import (
 	"context"
 	"errors"
 	"strconv"
 
+	"github.com/authpool/authpool/internal/auth"
 	"github.com/authpool/authpool/internal/udf"
 	"github.com/authpool/authpool/internal/userpool"
 )
@@ -20,7 +21,7 @@ var errTooManyFields = userpool.Errorf(userpool.CodeInvalidArgument, "too_many_f
 
 // DefineField adds a field definition to the pool. The label defaults to
 // the key.
-func (a *Admin) DefineField(ctx context.Context, m Meta, f userpool.Field) (*userpool.Field, error) {
+func (a *Service) DefineField(ctx context.Context, m auth.Meta, f userpool.Field) (*userpool.Field, error) {
 	id, err := a.poolID(ctx, m)
 	if err != nil {
 		return nil, err
@@ -28,7 +29,7 @@ func (a *Admin) DefineField(ctx context.Context, m Meta, f userpool.Field) (*use
 	if err := udf.CheckDefinition(&f); err != nil {
 		return nil, err
 	}
-	existing, err := a.s.store.ListFields(ctx, id)
+	existing, err := a.store.ListFields(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -37,9 +38,9 @@ func (a *Admin) DefineField(ctx context.Context, m Meta, f userpool.Field) (*use
 	if len(existing) >= udf.MaxFieldsPerPool {
 		return nil, errTooManyFields
 	}
-	now := a.s.now().UTC()
+	now := a.now().UTC()
 	f.PoolID, f.CreatedAt, f.UpdatedAt = id, now, now
-	if err := a.s.store.CreateField(ctx, &f); err != nil {
+	if err := a.store.CreateField(ctx, &f); err != nil {
 		return nil, fieldError(f.Key, err)
 	}
 	a.audit(ctx, m, id, "", "admin.field.define", map[string]string{"key": f.Key, "dataType": string(f.DataType)})
@@ -47,27 +48,27 @@ func (a *Admin) DefineField(ctx context.Context, m Meta, f userpool.Field) (*use
 }
 
 // ListFields returns the pool's definitions ordered by key.
-func (a *Admin) ListFields(ctx context.Context, m Meta) ([]*userpool.Field, error) {
+func (a *Service) ListFields(ctx context.Context, m auth.Meta) ([]*userpool.Field, error) {
 	id, err := a.poolID(ctx, m)
 	if err != nil {
 		return nil, err
 	}
-	return a.s.store.ListFields(ctx, id)
+	return a.store.ListFields(ctx, id)
 }
 
 // GetField returns one definition.
-func (a *Admin) GetField(ctx context.Context, m Meta, key string) (*userpool.Field, error) {
+func (a *Service) GetField(ctx context.Context, m auth.Meta, key string) (*userpool.Field, error) {
 	id, err := a.poolID(ctx, m)
 	if err != nil {
 		return nil, err
 	}
-	f, err := a.s.store.GetField(ctx, id, key)
+	f, err := a.store.GetField(ctx, id, key)
 	return f, fieldError(key, err)
 }
 
 // UpdateField changes label, description or type; a type change is
 // refused (2404) while any user has a value for the field.
-func (a *Admin) UpdateField(ctx context.Context, m Meta, key string, up FieldUpdate) (*userpool.Field, error) {
+func (a *Service) UpdateField(ctx context.Context, m auth.Meta, key string, up FieldUpdate) (*userpool.Field, error) {
 	id, err := a.poolID(ctx, m)
 	if err != nil {
 		return nil, err
@@ -78,7 +79,7 @@ func (a *Admin) UpdateField(ctx context.Context, m Meta, key string, up FieldUpd
 			return nil, err
 		}
 	}
-	f, err := a.s.store.UpdateField(ctx, id, key, func(f *userpool.Field) error {
+	f, err := a.store.UpdateField(ctx, id, key, func(f *userpool.Field) error {
 		if up.Label != nil {
 			f.Label = *up.Label
 		}
@@ -88,7 +89,7 @@ func (a *Admin) UpdateField(ctx context.Context, m Meta, key string, up FieldUpd
 		if up.DataType != nil {
 			f.DataType = dt
 		}
-		f.UpdatedAt = a.s.now().UTC()
+		f.UpdatedAt = a.now().UTC()
 		return udf.CheckLabels(f)
 	})
 	if err != nil {
@@ -99,12 +100,12 @@ func (a *Admin) UpdateField(ctx context.Context, m Meta, key string, up FieldUpd
 }
 
 // DeleteField deletes a definition and every user's value of it.
-func (a *Admin) DeleteField(ctx context.Context, m Meta, key string) error {
+func (a *Service) DeleteField(ctx context.Context, m auth.Meta, key string) error {
 	id, err := a.poolID(ctx, m)
 	if err != nil {
 		return err
 	}
-	if err := a.s.store.DeleteField(ctx, id, key); err != nil {
+	if err := a.store.DeleteField(ctx, id, key); err != nil {
 		return fieldError(key, err)
 	}
 	a.audit(ctx, m, id, "", "admin.field.delete", map[string]string{"key": key})

@@ -1,4 +1,4 @@
-package auth
+package admin
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/authpool/authpool/api"
+	"github.com/authpool/authpool/internal/auth"
 	"github.com/authpool/authpool/internal/userpool"
 )
 
@@ -29,7 +31,7 @@ type UserUpdate struct {
 
 // ListUsers returns a page of the pool's users, newest first, matching
 // search (a substring of email, username or phone), and the match count.
-func (a *Admin) ListUsers(ctx context.Context, m Meta, search string, offset, limit int) ([]*userpool.User, int, error) {
+func (a *Service) ListUsers(ctx context.Context, m auth.Meta, search string, offset, limit int) ([]*userpool.User, int, error) {
 	id, err := a.poolID(ctx, m)
 	if err != nil {
 		return nil, 0, err
@@ -40,29 +42,29 @@ func (a *Admin) ListUsers(ctx context.Context, m Meta, search string, offset, li
 	if offset < 0 || limit < 0 || limit > 100 {
 		return nil, 0, invalid("invalid_paging", "offset must not be negative and limit must be between 0 (the default, 20) and 100")
 	}
-	return a.s.store.ListUsers(ctx, userpool.UserQuery{PoolID: id, Search: strings.TrimSpace(search), Offset: offset, Limit: limit})
+	return a.store.ListUsers(ctx, userpool.UserQuery{PoolID: id, Search: strings.TrimSpace(search), Offset: offset, Limit: limit})
 }
 
 // GetUser returns a user of the pool with its user-defined data.
-func (a *Admin) GetUser(ctx context.Context, m Meta, userID string) (*Result, error) {
+func (a *Service) GetUser(ctx context.Context, m auth.Meta, userID string) (*auth.Result, error) {
 	id, err := a.poolID(ctx, m)
 	if err != nil {
 		return nil, err
 	}
-	u, err := a.s.store.GetUser(ctx, id, userID)
-	return a.s.withCustomData(ctx, &Result{User: u}, err)
+	u, err := a.store.GetUser(ctx, id, userID)
+	return a.withCustomData(ctx, &auth.Result{User: u}, err)
 }
 
 // CreateUser creates a user in the pool whatever registration methods the
 // pool leaves open; the pool's password policy still applies.
-func (a *Admin) CreateUser(ctx context.Context, m Meta, nu NewUser) (*Result, error) {
-	pool, err := a.s.pool(ctx, m)
+func (a *Service) CreateUser(ctx context.Context, m auth.Meta, nu NewUser) (*auth.Result, error) {
+	pool, err := a.auth.CurrentPool(ctx, m)
 	if err != nil {
 		return nil, err
 	}
 	u := &userpool.User{Profile: nu.Profile, EmailVerified: nu.EmailVerified, PhoneVerified: nu.PhoneVerified}
 	if nu.Email != "" {
-		if u.Email, err = normalizeEmail(nu.Email); err != nil {
+		if u.Email, err = auth.NormalizeEmail(nu.Email); err != nil {
 			return nil, err
 		}
 	}
@@ -70,45 +72,45 @@ func (a *Admin) CreateUser(ctx context.Context, m Meta, nu NewUser) (*Result, er
 		u.Username = nu.Username
 	}
 	if nu.Phone != "" {
-		if u.Phone, _, err = a.s.normalizePhone(nu.Phone); err != nil {
+		if u.Phone, err = a.auth.NormalizePhone(nu.Phone); err != nil {
 			return nil, err
 		}
 	}
-	if err := validateProfile(&u.Profile); err != nil {
+	if err := auth.ValidateProfile(&u.Profile); err != nil {
 		return nil, err
 	}
 	if u.Email == "" && u.Username == "" && u.Phone == "" {
 		return nil, invalid("missing_field", "a user needs an email, a username or a phone number")
 	}
 	if nu.Password != "" {
-		if err := a.s.checkPassword(pool.Settings, nu.Password); err != nil {
+		if err := a.auth.CheckPassword(pool.Settings, nu.Password); err != nil {
 			return nil, err
 		}
 	}
-	custom, err := a.s.parseCustomData(ctx, pool.ID, nu.CustomData)
+	custom, err := a.auth.ParseCustomData(ctx, pool.ID, nu.CustomData)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.s.ensureFree(ctx, pool.ID, u); err != nil {
+	if err := a.auth.CheckIdentifiersFree(ctx, pool.ID, u); err != nil {
 		return nil, err
 	}
 	if nu.Password != "" {
-		if u.PasswordHash, err = a.s.hasher.Hash(ctx, nu.Password); err != nil {
+		if u.PasswordHash, err = a.auth.HashPassword(ctx, nu.Password); err != nil {
 			return nil, userpool.Internal(err)
 		}
 	}
-	if err := a.s.create(ctx, pool.ID, m, u); err != nil {
+	if err := a.auth.CreateUser(ctx, m, pool.ID, u); err != nil {
 		return nil, err
 	}
-	if err := a.s.saveCustomData(ctx, u, nu.CustomData, custom); err != nil {
+	if err := a.auth.SaveCustomData(ctx, u, nu.CustomData, custom); err != nil {
 		return nil, err
 	}
 	a.audit(ctx, m, pool.ID, u.ID, "admin.user.create", nil)
-	return a.s.withCustomData(ctx, &Result{User: u}, nil)
+	return a.withCustomData(ctx, &auth.Result{User: u}, nil)
 }
 
 // UpdateUser sets the verified flags.
-func (a *Admin) UpdateUser(ctx context.Context, m Meta, userID string, up UserUpdate) (*Result, error) {
+func (a *Service) UpdateUser(ctx context.Context, m auth.Meta, userID string, up UserUpdate) (*auth.Result, error) {
 	id, err := a.poolID(ctx, m)
 	if err != nil {
 		return nil, err
@@ -117,7 +119,7 @@ func (a *Admin) UpdateUser(ctx context.Context, m Meta, userID string, up UserUp
 	// user.email_verified, any other change of the flags as user.updated,
 	// no change not at all.
 	ev := new(userpool.Event)
-	u, err := a.s.store.UpdateUser(ctx, id, userID, func(u *userpool.User) error {
+	u, err := a.store.UpdateUser(ctx, id, userID, func(u *userpool.User) error {
 		before := *u
 		if up.EmailVerified != nil {
 			u.EmailVerified = *up.EmailVerified
@@ -126,18 +128,18 @@ func (a *Admin) UpdateUser(ctx context.Context, m Meta, userID string, up UserUp
 			u.PhoneVerified = *up.PhoneVerified
 		}
 		if u.EmailVerified == before.EmailVerified && u.PhoneVerified == before.PhoneVerified {
-			return errUnchanged
+			return auth.ErrUnchanged
 		}
-		typ := eventUserUpdated
+		typ := api.EventUserUpdated
 		if u.EmailVerified && !before.EmailVerified {
-			typ = eventUserEmailVerified
+			typ = api.EventUserEmailVerified
 		}
-		u.UpdatedAt = a.s.now().UTC()
-		*ev = *a.s.userEvent(typ, m, u)
+		u.UpdatedAt = a.now().UTC()
+		*ev = *a.auth.UserEvent(typ, m, u)
 		return nil
 	}, ev)
-	if errors.Is(err, errUnchanged) {
-		u, err = a.s.store.GetUser(ctx, id, userID)
+	if errors.Is(err, auth.ErrUnchanged) {
+		u, err = a.store.GetUser(ctx, id, userID)
 	}
 	if err != nil {
 		return nil, err
@@ -150,22 +152,22 @@ func (a *Admin) UpdateUser(ctx context.Context, m Meta, userID string, up UserUp
 		detail["phoneVerified"] = strconv.FormatBool(*up.PhoneVerified)
 	}
 	a.audit(ctx, m, id, u.ID, "admin.user.update", detail)
-	return a.s.withCustomData(ctx, &Result{User: u}, nil)
+	return a.withCustomData(ctx, &auth.Result{User: u}, nil)
 }
 
 // BlockUser blocks the user and ends every session at once: the flag
 // stops new logins (2057) and Authenticate refuses a blocked user's
 // tokens, and revoking the sessions makes CheckLoginStatus say so too.
-func (a *Admin) BlockUser(ctx context.Context, m Meta, userID string) (*Result, int, error) {
+func (a *Service) BlockUser(ctx context.Context, m auth.Meta, userID string) (*auth.Result, int, error) {
 	id, err := a.poolID(ctx, m)
 	if err != nil {
 		return nil, 0, err
 	}
-	now := a.s.now().UTC()
+	now := a.now().UTC()
 	// Blocking a blocked user reports nothing, but ends the sessions again.
-	u, _, err := a.s.updateUserIfChanged(ctx, m, id, userID, eventUserBlocked, func(u *userpool.User) error {
+	u, _, err := a.auth.UpdateUserIfChanged(ctx, m, id, userID, api.EventUserBlocked, func(u *userpool.User) error {
 		if u.Blocked {
-			return errUnchanged
+			return auth.ErrUnchanged
 		}
 		u.Blocked = true
 		u.UpdatedAt = now
@@ -174,51 +176,51 @@ func (a *Admin) BlockUser(ctx context.Context, m Meta, userID string) (*Result, 
 	if err != nil {
 		return nil, 0, err
 	}
-	n, err := a.s.store.RevokeUserSessions(ctx, id, u.ID, now)
+	n, err := a.store.RevokeUserSessions(ctx, id, u.ID, now)
 	if err != nil {
 		return nil, 0, err
 	}
 	a.audit(ctx, m, id, u.ID, "admin.user.block", map[string]string{"sessionsRevoked": strconv.Itoa(n)})
-	res, err := a.s.withCustomData(ctx, &Result{User: u}, nil)
+	res, err := a.withCustomData(ctx, &auth.Result{User: u}, nil)
 	return res, n, err
 }
 
 // UnblockUser lets the user log in again; ended sessions stay ended. The
 // change is reported as user.updated (there is no user.unblocked);
 // unblocking a user who is not blocked reports nothing.
-func (a *Admin) UnblockUser(ctx context.Context, m Meta, userID string) (*Result, error) {
+func (a *Service) UnblockUser(ctx context.Context, m auth.Meta, userID string) (*auth.Result, error) {
 	id, err := a.poolID(ctx, m)
 	if err != nil {
 		return nil, err
 	}
-	u, _, err := a.s.updateUserIfChanged(ctx, m, id, userID, eventUserUpdated, func(u *userpool.User) error {
+	u, _, err := a.auth.UpdateUserIfChanged(ctx, m, id, userID, api.EventUserUpdated, func(u *userpool.User) error {
 		if !u.Blocked {
-			return errUnchanged
+			return auth.ErrUnchanged
 		}
 		u.Blocked = false
-		u.UpdatedAt = a.s.now().UTC()
+		u.UpdatedAt = a.now().UTC()
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	a.audit(ctx, m, id, u.ID, "admin.user.unblock", nil)
-	return a.s.withCustomData(ctx, &Result{User: u}, nil)
+	return a.withCustomData(ctx, &auth.Result{User: u}, nil)
 }
 
 // DeleteUser deletes the user with its sessions and user-defined data,
 // reported as user.deleted (showing the user as it was) in the same
 // transaction.
-func (a *Admin) DeleteUser(ctx context.Context, m Meta, userID string) error {
+func (a *Service) DeleteUser(ctx context.Context, m auth.Meta, userID string) error {
 	id, err := a.poolID(ctx, m)
 	if err != nil {
 		return err
 	}
-	u, err := a.s.store.GetUser(ctx, id, userID)
+	u, err := a.store.GetUser(ctx, id, userID)
 	if err != nil {
 		return err
 	}
-	if err := a.s.store.DeleteUser(ctx, id, userID, a.s.userEvent(eventUserDeleted, m, u)); err != nil {
+	if err := a.store.DeleteUser(ctx, id, userID, a.auth.UserEvent(api.EventUserDeleted, m, u)); err != nil {
 		return err
 	}
 	a.audit(ctx, m, id, userID, "admin.user.delete", nil)
@@ -226,32 +228,32 @@ func (a *Admin) DeleteUser(ctx context.Context, m Meta, userID string) error {
 }
 
 // ListSessions returns the user's alive sessions, newest first.
-func (a *Admin) ListSessions(ctx context.Context, m Meta, userID string) ([]*userpool.Session, error) {
+func (a *Service) ListSessions(ctx context.Context, m auth.Meta, userID string) ([]*userpool.Session, error) {
 	id, err := a.poolID(ctx, m)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := a.s.store.GetUser(ctx, id, userID); err != nil {
+	if _, err := a.store.GetUser(ctx, id, userID); err != nil {
 		return nil, err
 	}
-	return a.s.store.ListUserSessions(ctx, id, userID, a.s.now())
+	return a.store.ListUserSessions(ctx, id, userID, a.now())
 }
 
 // RevokeSession ends one session of the user; its tokens stop working at
 // once. A session that already ended is no error.
-func (a *Admin) RevokeSession(ctx context.Context, m Meta, userID, sessionID string) error {
+func (a *Service) RevokeSession(ctx context.Context, m auth.Meta, userID, sessionID string) error {
 	id, err := a.poolID(ctx, m)
 	if err != nil {
 		return err
 	}
-	sess, err := a.s.store.GetSession(ctx, sessionID)
+	sess, err := a.store.GetSession(ctx, sessionID)
 	if errors.Is(err, userpool.ErrSessionNotFound) || err == nil && (sess.PoolID != id || sess.UserID != userID) {
 		return errSessionNotFound
 	}
 	if err != nil {
 		return err
 	}
-	err = a.s.store.RevokeSession(ctx, sessionID, a.s.now().UTC())
+	err = a.store.RevokeSession(ctx, sessionID, a.now().UTC())
 	if err != nil && !errors.Is(err, userpool.ErrSessionNotFound) {
 		return err
 	}
@@ -260,15 +262,15 @@ func (a *Admin) RevokeSession(ctx context.Context, m Meta, userID, sessionID str
 }
 
 // RevokeSessions ends every alive session of the user and says how many.
-func (a *Admin) RevokeSessions(ctx context.Context, m Meta, userID string) (int, error) {
+func (a *Service) RevokeSessions(ctx context.Context, m auth.Meta, userID string) (int, error) {
 	id, err := a.poolID(ctx, m)
 	if err != nil {
 		return 0, err
 	}
-	if _, err := a.s.store.GetUser(ctx, id, userID); err != nil {
+	if _, err := a.store.GetUser(ctx, id, userID); err != nil {
 		return 0, err
 	}
-	n, err := a.s.store.RevokeUserSessions(ctx, id, userID, a.s.now().UTC())
+	n, err := a.store.RevokeUserSessions(ctx, id, userID, a.now().UTC())
 	if err != nil {
 		return 0, err
 	}
@@ -278,7 +280,7 @@ func (a *Admin) RevokeSessions(ctx context.Context, m Meta, userID string) (int,
 
 // ListAudit returns the pool's audit events matching f (PoolID is set
 // from m), newest first.
-func (a *Admin) ListAudit(ctx context.Context, m Meta, f userpool.AuditFilter) ([]*userpool.AuditEvent, error) {
+func (a *Service) ListAudit(ctx context.Context, m auth.Meta, f userpool.AuditFilter) ([]*userpool.AuditEvent, error) {
 	id, err := a.poolID(ctx, m)
 	if err != nil {
 		return nil, err
@@ -290,5 +292,5 @@ func (a *Admin) ListAudit(ctx context.Context, m Meta, f userpool.AuditFilter) (
 		return nil, invalid("invalid_time_range", "until must be after since")
 	}
 	f.PoolID = id
-	return a.s.store.ListAudit(ctx, f)
+	return a.store.ListAudit(ctx, f)
 }
