@@ -115,17 +115,8 @@ func (s *Store) adminKeys(ctx context.Context, q queryer) ([]*userpool.AdminKey,
 // kind of lock as AddSigningKeyIfNone, and returns the stored keys.
 func (s *Store) AddAdminKeyIfNone(ctx context.Context, k *userpool.AdminKey) ([]*userpool.AdminKey, error) {
 	var keys []*userpool.AdminKey
-	err := s.inTx(ctx, "add admin key", func(tx *sql.Tx) error {
-		if s.d.name == "postgres" {
-			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", adminKeyLockKey); err != nil {
-				return fmt.Errorf("sqlstore: add admin key: lock: %w", err)
-			}
-		}
-		var n int
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM admin_keys").Scan(&n); err != nil {
-			return fmt.Errorf("sqlstore: add admin key: %w", err)
-		}
-		if n == 0 {
+	err := s.insertIfEmpty(ctx, "add admin key", "admin_keys", adminKeyLockKey,
+		func(tx *sql.Tx) error {
 			nk := *k
 			if nk.ID == "" {
 				nk.ID = uuid.NewString()
@@ -133,17 +124,13 @@ func (s *Store) AddAdminKeyIfNone(ctx context.Context, k *userpool.AdminKey) ([]
 			if nk.CreatedAt.IsZero() {
 				nk.CreatedAt = s.now()
 			}
-			if _, err := tx.ExecContext(ctx, s.d.q("INSERT INTO admin_keys (id, hash, created_at) VALUES (?, ?, ?)"),
-				nk.ID, nk.Hash, s.d.timeArg(nk.CreatedAt)); err != nil {
-				return fmt.Errorf("sqlstore: add admin key: %w", err)
-			}
-		}
-		var err error
-		keys, err = s.adminKeys(ctx, tx)
-		if err != nil {
-			return fmt.Errorf("sqlstore: add admin key: %w", err)
-		}
-		return nil
-	})
+			_, err := tx.ExecContext(ctx, s.d.q("INSERT INTO admin_keys (id, hash, created_at) VALUES (?, ?, ?)"),
+				nk.ID, nk.Hash, s.d.timeArg(nk.CreatedAt))
+			return err
+		},
+		func(tx *sql.Tx) (err error) {
+			keys, err = s.adminKeys(ctx, tx)
+			return err
+		})
 	return keys, err
 }

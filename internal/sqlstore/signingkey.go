@@ -49,17 +49,8 @@ func (s *Store) signingKeys(ctx context.Context, q queryer) ([]*userpool.Signing
 // replicas starting together store exactly one key and all return it.
 func (s *Store) AddSigningKeyIfNone(ctx context.Context, k *userpool.SigningKey) ([]*userpool.SigningKey, error) {
 	var keys []*userpool.SigningKey
-	err := s.inTx(ctx, "add signing key", func(tx *sql.Tx) error {
-		if s.d.name == "postgres" {
-			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", signingKeyLockKey); err != nil {
-				return fmt.Errorf("sqlstore: add signing key: lock: %w", err)
-			}
-		}
-		var n int
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM signing_keys").Scan(&n); err != nil {
-			return fmt.Errorf("sqlstore: add signing key: %w", err)
-		}
-		if n == 0 {
+	err := s.insertIfEmpty(ctx, "add signing key", "signing_keys", signingKeyLockKey,
+		func(tx *sql.Tx) error {
 			nk := *k
 			if nk.ID == "" {
 				nk.ID = uuid.NewString()
@@ -67,17 +58,40 @@ func (s *Store) AddSigningKeyIfNone(ctx context.Context, k *userpool.SigningKey)
 			if nk.CreatedAt.IsZero() {
 				nk.CreatedAt = s.now()
 			}
-			if _, err := tx.ExecContext(ctx, s.d.q("INSERT INTO signing_keys (id, algorithm, private_pem, created_at) VALUES (?, ?, ?, ?)"),
-				nk.ID, nk.Algorithm, nk.PrivatePEM, s.d.timeArg(nk.CreatedAt)); err != nil {
-				return fmt.Errorf("sqlstore: add signing key: %w", err)
+			_, err := tx.ExecContext(ctx, s.d.q("INSERT INTO signing_keys (id, algorithm, private_pem, created_at) VALUES (?, ?, ?, ?)"),
+				nk.ID, nk.Algorithm, nk.PrivatePEM, s.d.timeArg(nk.CreatedAt))
+			return err
+		},
+		func(tx *sql.Tx) (err error) {
+			keys, err = s.signingKeys(ctx, tx)
+			return err
+		})
+	return keys, err
+}
+
+// insertIfEmpty runs insert only when table has no row, then read, in one
+// transaction under a lock (the advisory lock lockKey on PostgreSQL, the
+// write lock BEGIN IMMEDIATE takes on SQLite), so that replicas starting
+// together store exactly one row and all read it.
+func (s *Store) insertIfEmpty(ctx context.Context, op, table string, lockKey int64, insert, read func(*sql.Tx) error) error {
+	return s.inTx(ctx, op, func(tx *sql.Tx) error {
+		if s.d.name == "postgres" {
+			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", lockKey); err != nil {
+				return fmt.Errorf("sqlstore: %s: lock: %w", op, err)
 			}
 		}
-		var err error
-		keys, err = s.signingKeys(ctx, tx)
-		if err != nil {
-			return fmt.Errorf("sqlstore: add signing key: %w", err)
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+			return fmt.Errorf("sqlstore: %s: %w", op, err)
+		}
+		if n == 0 {
+			if err := insert(tx); err != nil {
+				return fmt.Errorf("sqlstore: %s: %w", op, err)
+			}
+		}
+		if err := read(tx); err != nil {
+			return fmt.Errorf("sqlstore: %s: %w", op, err)
 		}
 		return nil
 	})
-	return keys, err
 }
