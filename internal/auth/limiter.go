@@ -88,10 +88,14 @@ func (l *limiter) hit(ctx context.Context, key string, limit int64, window time.
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	e.inflight -= add
-	e.unflushed -= carried // in the store now (or lost with the error)
 	if err != nil {
+		// The carried hits were let through but never reached the store:
+		// keep them pending for the next write (a client that aborts its
+		// request must not erase them).
+		e.pending += carried
 		return 0, time.Time{}, err
 	}
+	e.unflushed -= carried // in the store now
 	switch {
 	case end.After(e.end): // the first answer, or a new window
 		e.end, e.count = end, n

@@ -183,3 +183,43 @@ func TestLimiterNeverAdmitsMoreThanTheLimit(t *testing.T) {
 		}
 	}
 }
+
+// failingStore fails its first write, like a request aborted mid-write.
+type failingStore struct {
+	countingStore
+	failed bool
+}
+
+func (c *failingStore) AddCounter(ctx context.Context, key string, n int64, window time.Duration, now time.Time) (int64, time.Time, error) {
+	if !c.failed && c.writes > 0 {
+		c.failed = true
+		return 0, time.Time{}, context.Canceled
+	}
+	return c.countingStore.AddCounter(ctx, key, n, window, now)
+}
+
+// TestLimiterKeepsHitsOfAFailedWrite: hits counted locally and carried by a
+// write that fails stay counted; the next write stores them.
+func TestLimiterKeepsHitsOfAFailedWrite(t *testing.T) {
+	st := &failingStore{}
+	l := &limiter{store: st}
+	ctx := context.Background()
+	for range 10 { // the first is written, the other nine batched
+		if _, _, err := l.hit(ctx, "k", 1_000_000, time.Minute, tl0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The flush (after the sync interval) fails...
+	if _, _, err := l.hit(ctx, "k", 1_000_000, time.Minute, tl0.Add(limiterSync)); err == nil {
+		t.Fatal("the failing write did not fail")
+	}
+	// ...and the next one carries everything: 1 + 9 + the failed hit's own
+	// (refused with an error, so not counted) + this one.
+	n, _, err := l.hit(ctx, "k", 1_000_000, time.Minute, tl0.Add(limiterSync))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.count["k"] != 11 || n != 11 {
+		t.Fatalf("store %d, answer %d: want 11 hits counted", st.count["k"], n)
+	}
+}

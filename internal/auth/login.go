@@ -131,9 +131,19 @@ func (s *Service) loginPassword(ctx context.Context, m Meta, pw string, opts Log
 	if !ok {
 		return nil, g.fail(ctx, errWrongPassword, "wrong_password")
 	}
-	if u.Blocked {
-		// The password was right: not a guess, so not counted.
+	// The password is right: whatever refuses the login from here on
+	// (a block, a pipeline, a password changed meanwhile) was not a guess,
+	// so the attempt's failure count is given back.
+	res, err := s.loginProven(ctx, m, pool, u, pw, rehash, opts, custom, g, method)
+	if err != nil {
 		g.notAGuess(ctx)
+	}
+	return res, err
+}
+
+// loginProven finishes a password login whose password was right.
+func (s *Service) loginProven(ctx context.Context, m Meta, pool *userpool.Pool, u *userpool.User, pw string, rehash bool, opts LoginOptions, custom []*userpool.UserValue, g *loginGuard, method string) (*Result, error) {
+	if u.Blocked {
 		g.audit(ctx, userpool.AuditLoginFailure, "user_blocked")
 		return nil, errBlocked
 	}
@@ -149,8 +159,10 @@ func (s *Service) loginPassword(ctx context.Context, m Meta, pw string, opts Log
 				return nil
 			}); uerr != nil {
 				s.log.LogAttrs(ctx, slog.LevelWarn, "password rehash failed", slog.String("user_id", u.ID), slog.String("error", uerr.Error()))
-			} else if nu.PasswordHash == h {
-				u = nu // what completeLogin compares against
+			} else {
+				// Ours, or a concurrent login's rehash of the same
+				// password (checked again below when it differs).
+				u = nu
 			}
 		}
 	}
@@ -159,7 +171,23 @@ func (s *Service) loginPassword(ctx context.Context, m Meta, pw string, opts Log
 	}
 	// The failure counts a right password clears are cleared in the
 	// login's own write.
-	return s.completeLoginVia(ctx, m, pool.Settings, u, false, method, g.resets()...)
+	res, err := s.completeLoginVia(ctx, m, pool.Settings, u, false, method, g.resets()...)
+	if !errors.Is(err, errCredentialsChanged) {
+		return res, err
+	}
+	// The stored hash changed while we checked. A concurrent login's
+	// rehash of the same password is no reason to refuse: check the
+	// password once more against what is stored now (a real change or
+	// reset will not match) and try again.
+	nu, gerr := s.store.GetUser(ctx, u.PoolID, u.ID)
+	if gerr != nil {
+		return nil, gerr
+	}
+	ok, _, verr := s.hasher.Verify(ctx, pw, nu.PasswordHash)
+	if verr != nil || !ok {
+		return nil, err
+	}
+	return s.completeLoginVia(ctx, m, pool.Settings, nu, false, method, g.resets()...)
 }
 
 var (

@@ -147,11 +147,15 @@ func (s *Service) guardLogin(ctx context.Context, m Meta, pool *userpool.Pool, u
 	if id == "" {
 		id = m.CaptchaID
 	}
+	// Refused before any password is checked: not a guess, so the
+	// attempt's count is given back.
 	if opts.CaptchaCode == "" {
+		g.notAGuess(ctx)
 		g.audit(ctx, userpool.AuditCaptchaRequired, "")
 		return nil, errCaptchaRequired
 	}
 	if err := s.checkCaptcha(ctx, pool.ID, id, opts.CaptchaCode); err != nil {
+		g.notAGuess(ctx)
 		if errors.Is(err, errWrongCaptcha) {
 			g.audit(ctx, userpool.AuditLoginFailure, "wrong_captcha")
 		}
@@ -238,9 +242,10 @@ func (g *loginGuard) resets() []userpool.Record {
 	return recs
 }
 
-// notAGuess gives back the counts of an attempt whose password was right
-// but that is refused for another reason (a blocked account): it was not
-// a guess.
+// notAGuess gives back the count of an attempt that was not a guess: its
+// password was right but the login was refused for another reason (a
+// blocked account, a pipeline), or it was refused before any password was
+// checked (a CAPTCHA demand).
 func (g *loginGuard) notAGuess(ctx context.Context) {
 	if !g.counted {
 		return

@@ -164,3 +164,33 @@ func TestCaptchaDemandHoldsUnderABurst(t *testing.T) {
 		}
 	})
 }
+
+// TestConcurrentRehashLogins: after the password parameters change, many
+// logins with the right password at once all rehash the same account; the
+// ones whose rehash lost the race must still log in (a rehash is not a
+// password change).
+func TestConcurrentRehashLogins(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		cfg := testConfig(dbURL)
+		first := start(t, cfg, nil)
+		must[*client.User](t)(first.client().RegisterByEmail(ctx, "rehash@example.com", "passw0rd!", nil, nil))
+		first.stop()
+
+		cfg.PasswordTime = 2 // new parameters: every stored hash needs a rehash
+		in := start(t, cfg, nil).withoutFailureDetection(t)
+		var wg sync.WaitGroup
+		errs := make([]error, 8)
+		for i := range errs {
+			wg.Go(func() {
+				_, errs[i] = in.client().LoginByEmail(ctx, "rehash@example.com", "passw0rd!", nil)
+			})
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("login %d with the right password: %v", i, err)
+			}
+		}
+	})
+}
