@@ -1,9 +1,7 @@
 package authingcompat
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
@@ -15,15 +13,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/authpool/authpool/internal/auth"
+	"github.com/authpool/authpool/internal/token"
 	"github.com/authpool/authpool/internal/userpool"
 )
 
 // keyPurpose names the password key in the store's transport keys.
 const keyPurpose = "authing-password"
-
-// keyBits is the size of the generated key: 2048 bits takes passwords of up
-// to 245 bytes, near the use cases' own limit of 256.
-const keyBits = 2048
 
 // loadKey returns the stored password key, generating and storing one on
 // the first start. It uses the key the store returns rather than the one it
@@ -33,50 +28,24 @@ const keyBits = 2048
 func loadKey(ctx context.Context, ks KeyStore, now func() time.Time) (*rsa.PrivateKey, error) {
 	k, err := ks.GetTransportKey(ctx, keyPurpose)
 	if errors.Is(err, userpool.ErrNotFound) {
-		priv, gerr := rsa.GenerateKey(rand.Reader, keyBits)
+		// 2048 bits take passwords of up to 245 bytes, near the use
+		// cases' own limit of 256.
+		_, pemBytes, gerr := token.NewRSAKeyPEM()
 		if gerr != nil {
-			return nil, fmt.Errorf("authingcompat: generate password key: %w", gerr)
-		}
-		der, gerr := x509.MarshalPKCS8PrivateKey(priv)
-		if gerr != nil {
-			return nil, fmt.Errorf("authingcompat: encode password key: %w", gerr)
+			return nil, fmt.Errorf("authingcompat: password key: %w", gerr)
 		}
 		k, err = ks.EnsureTransportKey(ctx, &userpool.TransportKey{
 			Purpose:    keyPurpose,
-			PrivatePEM: pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}),
+			PrivatePEM: pemBytes,
 			CreatedAt:  now().UTC(),
 		})
 	}
 	if err != nil {
 		return nil, fmt.Errorf("authingcompat: load password key: %w", err)
 	}
-	priv, err := parseKey(k.PrivatePEM)
+	priv, err := token.ParseRSAKeyPEM(k.PrivatePEM)
 	if err != nil {
 		return nil, fmt.Errorf("authingcompat: stored password key: %w", err)
-	}
-	return priv, nil
-}
-
-// parseKey refuses anything loadKey would not have generated: a weak or
-// foreign key in the store must stop startup.
-func parseKey(b []byte) (*rsa.PrivateKey, error) {
-	block, rest := pem.Decode(b)
-	if block == nil || block.Type != "PRIVATE KEY" {
-		return nil, errors.New("not a PKCS#8 PEM block")
-	}
-	if len(bytes.TrimSpace(rest)) != 0 {
-		return nil, errors.New("trailing data after the PEM block")
-	}
-	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-	if err != nil {
-		return nil, err
-	}
-	priv, ok := key.(*rsa.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("%T is not an RSA key", key)
-	}
-	if n := priv.N.BitLen(); n < keyBits {
-		return nil, fmt.Errorf("RSA key of %d bits, want at least %d", n, keyBits)
 	}
 	return priv, nil
 }

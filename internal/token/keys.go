@@ -26,20 +26,16 @@ const (
 )
 
 // generateKey makes a new RSA signing key in the stored form. Its kid is
-// the RFC 7638 thumbprint, so the same key always has the same id.
+// the key's RFC 7638 thumbprint.
 func generateKey(now time.Time) (*userpool.SigningKey, error) {
-	priv, err := rsa.GenerateKey(rand.Reader, keyBits)
+	priv, pemBytes, err := NewRSAKeyPEM()
 	if err != nil {
-		return nil, fmt.Errorf("token: generate signing key: %w", err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(priv)
-	if err != nil {
-		return nil, fmt.Errorf("token: encode signing key: %w", err)
+		return nil, fmt.Errorf("token: signing key: %w", err)
 	}
 	return &userpool.SigningKey{
 		ID:         thumbprint(&priv.PublicKey),
 		Algorithm:  alg,
-		PrivatePEM: pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}),
+		PrivatePEM: pemBytes,
 		CreatedAt:  now.UTC(),
 	}, nil
 }
@@ -54,7 +50,29 @@ func parseKey(k *userpool.SigningKey) (*rsa.PrivateKey, error) {
 	if k.Algorithm != alg {
 		return nil, fmt.Errorf("algorithm %q, want %s", k.Algorithm, alg)
 	}
-	block, rest := pem.Decode(k.PrivatePEM)
+	return ParseRSAKeyPEM(k.PrivatePEM)
+}
+
+// NewRSAKeyPEM generates an RSA key of 2048 bits and returns it with its
+// PKCS#8 PEM encoding, the form authpool stores keys in (signing keys
+// here, the Authing transport's password key elsewhere).
+func NewRSAKeyPEM() (*rsa.PrivateKey, []byte, error) {
+	priv, err := rsa.GenerateKey(rand.Reader, keyBits)
+	if err != nil {
+		return nil, nil, fmt.Errorf("generate RSA key: %w", err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return nil, nil, fmt.Errorf("encode RSA key: %w", err)
+	}
+	return priv, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
+}
+
+// ParseRSAKeyPEM reads a key NewRSAKeyPEM made, strictly: one PKCS#8 PEM
+// block, nothing after it, an RSA key of at least 2048 bits. A weak or
+// foreign key in the store must stop startup rather than be used.
+func ParseRSAKeyPEM(b []byte) (*rsa.PrivateKey, error) {
+	block, rest := pem.Decode(b)
 	if block == nil || block.Type != "PRIVATE KEY" {
 		return nil, errors.New("not a PKCS#8 PEM block")
 	}
