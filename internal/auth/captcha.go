@@ -120,6 +120,22 @@ func normalizeCaptchaAnswer(a string) string {
 	return strings.ToLower(strings.Join(strings.Fields(a), ""))
 }
 
+// captchaClaim picks the CAPTCHA a login answers and the answer. A code of
+// the form "<id>:<answer>" names its own CAPTCHA: callers without a cookie
+// jar and without a captchaId field (Authing's Python SDK sends neither)
+// keep the id the image came with and send both in captchaCode, on every
+// transport. Otherwise the id given with the login is used, else the one
+// the browser's cookie carries. Ids never contain ':' (newID is hex).
+func captchaClaim(code, optID, cookieID string) (id, answer string) {
+	if i, a, ok := strings.Cut(code, ":"); ok {
+		return i, a
+	}
+	if optID != "" {
+		return optID, code
+	}
+	return cookieID, code
+}
+
 // checkCaptcha spends the pool's CAPTCHA id on answer. The CAPTCHA is taken
 // (removed) whether or not the answer is right, so each one allows a single
 // guess; a wrong, expired, reused or unknown one is code 2001.

@@ -143,18 +143,15 @@ func (s *Service) guardLogin(ctx context.Context, m Meta, pool *userpool.Pool, u
 		// Not required: a CAPTCHA sent anyway is left unspent.
 		return g, nil
 	}
-	id := opts.CaptchaID
-	if id == "" {
-		id = m.CaptchaID
-	}
+	id, answer := captchaClaim(opts.CaptchaCode, opts.CaptchaID, m.CaptchaID)
 	// Refused before any password is checked: not a guess, so the
 	// attempt's count is given back.
-	if opts.CaptchaCode == "" {
+	if answer == "" {
 		g.notAGuess(ctx)
 		g.audit(ctx, userpool.AuditCaptchaRequired, "")
 		return nil, errCaptchaRequired
 	}
-	if err := s.checkCaptcha(ctx, pool.ID, id, opts.CaptchaCode); err != nil {
+	if err := s.checkCaptcha(ctx, pool.ID, id, answer); err != nil {
 		g.notAGuess(ctx)
 		if errors.Is(err, errWrongCaptcha) {
 			g.audit(ctx, userpool.AuditLoginFailure, "wrong_captcha")

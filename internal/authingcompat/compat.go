@@ -60,6 +60,8 @@ type Codes interface {
 	UpdateEmail(ctx context.Context, m auth.Meta, tok, email, code, oldEmail, oldCode string) (*auth.Result, error)
 	BindPhone(ctx context.Context, m auth.Meta, tok, phone, code string) (*auth.Result, error)
 	UnbindPhone(ctx context.Context, m auth.Meta, tok string) (*auth.Result, error)
+	BindEmail(ctx context.Context, m auth.Meta, tok, email, code string) (*auth.Result, error)
+	UnbindEmail(ctx context.Context, m auth.Meta, tok string) (*auth.Result, error)
 }
 
 // Captchas makes CAPTCHA images for browser login pages; *auth.Service

@@ -104,6 +104,9 @@ func (s *Server) captcha(w http.ResponseWriter, r *http.Request) {
 		ck.Secure, ck.SameSite = true, http.SameSiteNoneMode
 	}
 	http.SetCookie(w, ck)
+	// A backend without a cookie jar keeps the id from this header and
+	// sends captchaCode as "<id>:<answer>" (docs/AUTHING.md).
+	w.Header().Set(api.HeaderCaptchaID, c.ID)
 	w.Header().Set("Content-Type", "image/png")
 	w.Header().Set("Cache-Control", "no-store")
 	_, _ = w.Write(c.PNG)

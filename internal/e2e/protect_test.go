@@ -552,3 +552,45 @@ func errAs(err error) (*client.Error, bool) {
 	var ce *client.Error
 	return ce, errors.As(err, &ce)
 }
+
+// TestCaptchaIDInCode: a caller that can send neither a cookie nor a
+// captchaId (Authing's Python SDK) names the CAPTCHA inside captchaCode as
+// "<id>:<answer>". The id must be the image's own: another image's id, an
+// unknown id or a wrong answer is 2001, and each image allows one guess.
+func TestCaptchaIDInCode(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		ans := &answers{}
+		in := startProt(t, protConfig(dbURL), nil, ans)
+		c := in.client()
+		must[*client.User](t)(c.RegisterByEmail(ctx, "dee@example.com", "passw0rd!", nil, nil))
+		for range 3 {
+			_, err := c.LoginByEmail(ctx, "dee@example.com", "wrong-pass", nil)
+			wantCode(t, err, 2006)
+		}
+		login := func(code string) error {
+			_, err := c.LoginByEmail(ctx, "dee@example.com", "passw0rd!", &client.LoginOptions{CaptchaCode: code})
+			return err
+		}
+		cp1 := must[*client.Captcha](t)(c.GetCaptcha(ctx))
+		a1 := ans.last()
+		cp2 := must[*client.Captcha](t)(c.GetCaptcha(ctx))
+		wantCode(t, login(cp2.ID+":"+a1), 2001) // cp1's answer with cp2's id (cp2 is spent)
+		wantCode(t, login("no-such-id:"+a1), 2001)
+		wantCode(t, login(cp1.ID+":"), 2000) // no answer: not a guess
+		wantCode(t, login(cp1.ID+":999999"), 2001)
+		wantCode(t, login(cp1.ID+":"+a1), 2001) // spent by the wrong guess
+		cp3 := must[*client.Captcha](t)(c.GetCaptcha(ctx))
+		if err := login(cp3.ID + ":" + ans.last()); err != nil {
+			t.Fatalf("login with <id>:<answer>: %v", err)
+		}
+		// Phone logins take the same form.
+		for range 3 {
+			_, err := c.LoginByEmail(ctx, "dee@example.com", "wrong-pass", nil)
+			wantCode(t, err, 2006)
+		}
+		cp4 := must[*client.Captcha](t)(c.GetCaptcha(ctx))
+		_, err := c.LoginByPhonePassword(ctx, "+8613800138000", "passw0rd!", &client.LoginOptions{CaptchaCode: cp4.ID + ":" + ans.last()})
+		wantCode(t, err, 2004)
+	})
+}
