@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authpool/authpool/client"
 	"github.com/authpool/authpool/internal/config"
 )
 
@@ -249,5 +251,46 @@ func TestAuthingGraphQLRateLimit(t *testing.T) {
 	in.Clock.Advance(time.Minute)
 	if a := c.gql(`{ checkLoginStatus { code status } }`, nil, ""); len(a.Errors) != 0 {
 		t.Fatalf("after the window: %s", a.Raw)
+	}
+}
+
+// TestAuthingGraphQLAnswerCap: a user's own large values, repeated by
+// aliases past the answer limit, are refused whole rather than sent; the
+// same values asked for a few times are served.
+func TestAuthingGraphQLAnswerCap(t *testing.T) {
+	ctx := context.Background()
+	in := start(t, adminConfig(sqliteURL(t)), nil)
+	pool := in.Srv.DefaultPoolID()
+	c := in.authing(t)
+	c.registerEmail("big@example.com", "passw0rd!", nil)
+	var li authingUser
+	c.loginEmail("big@example.com", "passw0rd!", "").field(t, "loginByEmail", &li)
+	// 6 values of 15,000 bytes: 90 KB per customData.
+	for i := range 6 {
+		key := fmt.Sprintf("blob%d", i)
+		must[*client.Field](t)(in.admin().DefineField(ctx, pool, client.DefineFieldRequest{Key: key, DataType: "OBJECT", Label: key}))
+		v, _ := json.Marshal(map[string]string{"p": strings.Repeat("x", 15000-8)})
+		if a := c.gql(docs["setUdv"], map[string]any{"targetType": "USER", "targetId": li.ID, "key": key, "value": string(v)}, *li.Token); len(a.Errors) > 0 {
+			t.Fatalf("setUdv: %.300s", a.Raw)
+		}
+	}
+	aliases := func(n int) string {
+		var b strings.Builder
+		b.WriteString("query { user {")
+		for i := range n {
+			fmt.Fprintf(&b, " c%d: customData { key value }", i)
+		}
+		b.WriteString(" } }")
+		return b.String()
+	}
+	// 40 copies, 3.6 MB: served.
+	a := c.gql(aliases(40), nil, *li.Token)
+	if a.Status != 200 || len(a.Errors) > 0 || len(a.Raw) < 40*90000 {
+		t.Fatalf("40 copies: HTTP %d, %d bytes, %.300s", a.Status, len(a.Raw), a.Errors)
+	}
+	// 150 copies, 13.5 MB: refused, in a small answer.
+	a = c.gql(aliases(150), nil, *li.Token)
+	if msg := a.wantCode(t, 1001); !strings.Contains(msg, "larger than") || len(a.Raw) > 1024 || !strings.Contains(string(a.Raw), `"data":null`) {
+		t.Fatalf("150 copies: %d bytes, %.300s", len(a.Raw), a.Raw)
 	}
 }
