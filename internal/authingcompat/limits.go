@@ -90,7 +90,7 @@ func (c *call) charge(n int) error {
 	return nil
 }
 
-// answerCache keeps the answers of introspection-only documents: they
+// answerCache keeps the HTTP answers of introspection-only documents: they
 // depend on the schema alone, which does not change while the process
 // runs, and the Python SDK sends the same introspection query before every
 // call. Keys are the document, the operation name and the variables as
@@ -105,7 +105,7 @@ type answerCache struct {
 
 type cacheEntry struct {
 	key  [32]byte
-	data json.RawMessage
+	body []byte // the whole HTTP answer
 }
 
 func newAnswerCache(max int) *answerCache {
@@ -132,7 +132,7 @@ func cacheKey(req *gqlRequest) (key [32]byte, ok bool) {
 	return key, true
 }
 
-func (c *answerCache) get(key [32]byte) (json.RawMessage, bool) {
+func (c *answerCache) get(key [32]byte) ([]byte, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.byKey[key]
@@ -140,17 +140,17 @@ func (c *answerCache) get(key [32]byte) (json.RawMessage, bool) {
 		return nil, false
 	}
 	c.order.MoveToFront(e)
-	return e.Value.(*cacheEntry).data, true
+	return e.Value.(*cacheEntry).body, true
 }
 
-func (c *answerCache) put(key [32]byte, data json.RawMessage) {
+func (c *answerCache) put(key [32]byte, body []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.byKey[key]; ok {
 		c.order.MoveToFront(e)
 		return
 	}
-	c.byKey[key] = c.order.PushFront(&cacheEntry{key: key, data: data})
+	c.byKey[key] = c.order.PushFront(&cacheEntry{key: key, body: body})
 	for c.order.Len() > c.max {
 		old := c.order.Remove(c.order.Back()).(*cacheEntry)
 		delete(c.byKey, old.key)

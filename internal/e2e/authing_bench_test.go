@@ -16,12 +16,14 @@ import (
 // Python SDK sends before every call (docs/BENCHMARKS.md):
 //
 //   - cached: the same document each time, as the SDK sends it;
+//
 //   - uncached: the same document with a different comment each time, so
 //     that every request misses the cache and is parsed, validated and run
 //     (the answer is the same);
+//
 //   - attack: the document of issue 10 (50 aliased __schema), refused.
 //
-//	go test ./internal/e2e -run '^$' -bench GraphQLIntrospection -benchtime 3s
+//     go test ./internal/e2e -run '^$' -bench GraphQLIntrospection -benchtime 3s
 func BenchmarkGraphQLIntrospection(b *testing.B) {
 	q, err := os.ReadFile("testdata/introspection_graphqlcore2.graphql")
 	if err != nil {
