@@ -91,6 +91,7 @@ type restBody struct {
 func (s *Server) writeREST(w http.ResponseWriter, r *http.Request, data any, err error, msg ...string) {
 	body := restBody{Code: 200, Data: data}
 	if err != nil {
+		setRetryAfter(w, err)
 		o := s.object(r, err)
 		body = restBody{Code: o.Code, Message: o.Message, Data: o.Data}
 	} else if len(msg) > 0 {
