@@ -22,6 +22,9 @@ type Limits struct {
 	Login      Limit
 	Captcha    Limit
 	TokenCheck Limit
+	// GraphQL counts the documents of the Authing transport's /graphql/v2
+	// that it must parse and run (LimitGraphQL).
+	GraphQL Limit
 }
 
 // Rate-limit classes; they name the counters ("rl:<class>:<ip>").
@@ -30,6 +33,7 @@ const (
 	classLogin      = "login"
 	classCaptcha    = "captcha"
 	classTokenCheck = "token_check"
+	classGraphQL    = "graphql"
 )
 
 func (s *Service) limitFor(class string) Limit {
@@ -42,6 +46,8 @@ func (s *Service) limitFor(class string) Limit {
 		return s.cfg.Limits.Captcha
 	case classTokenCheck:
 		return s.cfg.Limits.TokenCheck
+	case classGraphQL:
+		return s.cfg.Limits.GraphQL
 	}
 	return Limit{}
 }
@@ -75,6 +81,14 @@ func (s *Service) rateLimit(ctx context.Context, m Meta, class string) error {
 		},
 		After: wait,
 	}
+}
+
+// LimitGraphQL counts one GraphQL document from m.ClientIP and refuses it
+// (1005 with a retry time) past Limits.GraphQL. Parsing, validating and
+// running a document, introspection above all, is work that no use case's
+// own limit counts, and a caller needs no account for it.
+func (s *Service) LimitGraphQL(ctx context.Context, m Meta) error {
+	return s.rateLimit(ctx, m, classGraphQL)
 }
 
 // ipKey is the part of a counter key that names a client address. IPv6

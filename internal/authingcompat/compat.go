@@ -42,6 +42,9 @@ type Core interface {
 	RefreshToken(ctx context.Context, m auth.Meta, tok string) (*auth.Result, error)
 	Logout(ctx context.Context, m auth.Meta, tok string) error
 	CurrentPool(ctx context.Context, m auth.Meta) (*userpool.Pool, error)
+	// LimitGraphQL counts a GraphQL document against the caller's
+	// address's limit before it is parsed and run.
+	LimitGraphQL(ctx context.Context, m auth.Meta) error
 }
 
 // Codes are the one-time-code use cases: SMS and email codes, phone
@@ -113,6 +116,7 @@ type Server struct {
 	publicPEM string
 	origins   map[string]bool
 	mux       *http.ServeMux
+	answers   *answerCache // of introspection-only documents (limits.go)
 }
 
 //go:embed schema.graphql
@@ -121,11 +125,11 @@ var schemaSDL string
 // Limits of one GraphQL request. The SDKs' documents are under 3 KiB, at
 // most 3 levels deep and have one root field; a standard introspection
 // query is under 2 KiB and at most 14 levels deep (__Type.ofType chains).
+// The limits on work and answer size are in limits.go.
 const (
 	maxBodyBytes      = 64 << 10
 	maxQueryBytes     = 16 << 10
 	maxDepth          = 15
-	maxSelections     = 1000
 	maxOverlapChecks  = 10000
 	maxRootFieldCalls = 1 // business root fields per request: no alias batching of logins
 )
@@ -150,7 +154,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Deps: d, key: key, publicPEM: pub, origins: map[string]bool{}}
+	s := &Server{Deps: d, key: key, publicPEM: pub, origins: map[string]bool{}, answers: newAnswerCache(introspectionCache)}
 	for _, o := range d.CORSOrigins {
 		s.origins[o] = true
 	}
@@ -162,6 +166,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		graphql.MaxSelections(maxSelections),
 		graphql.OverlapValidationLimit(maxOverlapChecks),
 		graphql.MaxParallelism(4),
+		graphql.Tracer(fieldBudget{}),
 		graphql.Logger(panicLogger{d.Log}),
 		graphql.PanicHandler(panicHandler{}),
 	)

@@ -1,6 +1,7 @@
 package authingcompat
 
 import (
+	"bytes"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -90,6 +91,7 @@ type restBody struct {
 func (s *Server) writeREST(w http.ResponseWriter, r *http.Request, data any, err error, msg ...string) {
 	body := restBody{Code: 200, Data: data}
 	if err != nil {
+		setRetryAfter(w, err)
 		o := s.object(r, err)
 		body = restBody{Code: o.Code, Message: o.Message, Data: o.Data}
 	} else if len(msg) > 0 {
@@ -103,6 +105,21 @@ func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// encodeJSON is the body writeJSON would send for v.
+func encodeJSON(v any) ([]byte, error) {
+	var b bytes.Buffer
+	err := json.NewEncoder(&b).Encode(v)
+	return b.Bytes(), err
+}
+
+// writeBody sends a body encodeJSON made, as writeJSON would.
+func writeBody(w http.ResponseWriter, body []byte) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
 }
 
 // Languages of messages, chosen by the x-authing-lang header.

@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"sync/atomic"
+	"time"
 
+	graphql "github.com/graph-gophers/graphql-go"
 	gqlerrors "github.com/graph-gophers/graphql-go/errors"
 
 	"github.com/authpool/authpool/internal/auth"
@@ -36,6 +39,12 @@ type call struct {
 	r      *http.Request
 	bearer string
 	spent  atomic.Int32
+	// resolved counts the fields the engine resolved (fieldBudget),
+	// answerBytes the user-defined values answered (charge); overBudget
+	// is set once either passed its limit (limits.go).
+	resolved    atomic.Int64
+	answerBytes atomic.Int64
+	overBudget  atomic.Bool
 }
 
 type callKey struct{}
@@ -74,35 +83,111 @@ func (s *Server) graphql(w http.ResponseWriter, r *http.Request) {
 	var req gqlRequest
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err := dec.Decode(&req); err != nil {
-		s.writeGraphQLErrors(w, r, []wireError{s.wire(r, bodyError(err), nil)})
+		s.refuse(w, r, bodyError(err))
 		return
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		s.writeGraphQLErrors(w, r, []wireError{s.wire(r, userpool.Errorf(userpool.CodeBadRequest, "bad_request", "request body must hold exactly one JSON object"), nil)})
+		s.refuse(w, r, userpool.Errorf(userpool.CodeBadRequest, "bad_request", "request body must hold exactly one JSON object"))
 		return
 	}
 	if req.Query == "" {
-		s.writeGraphQLErrors(w, r, []wireError{s.wire(r, userpool.Errorf(userpool.CodeInvalidArgument, "missing_field", "field \"query\" is required"), nil)})
+		s.refuse(w, r, userpool.Errorf(userpool.CodeInvalidArgument, "missing_field", "field \"query\" is required"))
 		return
 	}
 	if len(req.Query) > maxQueryBytes {
-		s.writeGraphQLErrors(w, r, []wireError{s.wire(r, userpool.Errorf(userpool.CodeBodyTooLarge, "body_too_large", "query is longer than %d bytes", maxQueryBytes), nil)})
+		s.refuse(w, r, userpool.Errorf(userpool.CodeBodyTooLarge, "body_too_large", "query is longer than %d bytes", maxQueryBytes))
 		return
 	}
-	ctx := context.WithValue(r.Context(), callKey{}, &call{r: r, bearer: httpapi.Bearer(r)})
-	resp := s.schema.Exec(ctx, req.Query, req.OperationName, req.Variables)
-	out := gqlResponse{Data: resp.Data}
+	// An introspection answer seen before costs a lookup: no limit counts
+	// it, nothing is parsed or run.
+	key, cacheable := cacheKey(&req)
+	if cacheable {
+		if body, ok := s.answers.get(key); ok {
+			writeBody(w, body)
+			return
+		}
+	}
+	if err := s.Auth.LimitGraphQL(r.Context(), s.meta(r, "")); err != nil {
+		s.refuse(w, r, err)
+		return
+	}
+	cost, qerrs := s.measure(req.Query)
+	if len(qerrs) > 0 {
+		s.writeQueryErrors(w, r, nil, qerrs)
+		return
+	}
+	switch {
+	case cost.selections > maxSelections:
+		s.refuse(w, r, errTooManySelections)
+		return
+	case cost.introspection > maxIntrospection:
+		s.refuse(w, r, errIntrospectionTwice)
+		return
+	}
+	c := &call{r: r, bearer: httpapi.Bearer(r)}
+	resp := s.schema.Exec(context.WithValue(r.Context(), callKey{}, c), req.Query, req.OperationName, req.Variables)
+	if c.overBudget.Load() || len(resp.Data) > maxAnswerBytes {
+		s.refuse(w, r, errAnswerTooLarge)
+		return
+	}
+	if cacheable && cost.introspectionOnly && len(resp.Errors) == 0 && len(resp.Data) > 0 {
+		// The whole body is kept, encoded once: a hit writes bytes. This
+		// answer goes the usual way, so that tests compare the two.
+		if body, err := encodeJSON(gqlResponse{Data: resp.Data}); err == nil {
+			s.answers.put(key, body)
+		}
+	}
+	s.writeQueryErrors(w, r, resp.Data, resp.Errors)
+}
+
+// measure reads the document for the limits of limits.go. A document this
+// transport's reader cannot read is the engine's to judge: its errors are
+// answered, and a document the engine would accept is refused, never run
+// unmeasured.
+func (s *Server) measure(query string) (docCost, []*gqlerrors.QueryError) {
+	doc, err := parseDocument(query)
+	if err == nil {
+		return doc.measure(maxSelections), nil
+	}
+	if qerrs := s.schema.Validate(query); len(qerrs) > 0 {
+		return docCost{}, qerrs
+	}
+	return docCost{}, []*gqlerrors.QueryError{{Message: errUnreadable.Message, Err: errUnreadable}}
+}
+
+// writeQueryErrors answers data (null when empty) with the engine's errors
+// as Authing's error objects.
+func (s *Server) writeQueryErrors(w http.ResponseWriter, r *http.Request, data json.RawMessage, qerrs []*gqlerrors.QueryError) {
+	out := gqlResponse{Data: data}
 	if len(out.Data) == 0 {
 		out.Data = json.RawMessage("null")
 	}
-	for _, qe := range resp.Errors {
-		out.Errors = append(out.Errors, s.wire(r, queryError(qe), qe))
+	for _, qe := range qerrs {
+		err := queryError(qe)
+		setRetryAfter(w, err)
+		out.Errors = append(out.Errors, s.wire(r, err, qe))
 	}
 	writeJSON(w, out)
 }
 
+// refuse answers a request that is not run at all: data null and err.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error) {
+	setRetryAfter(w, err)
+	s.writeGraphQLErrors(w, r, []wireError{s.wire(r, err, nil)})
+}
+
 func (s *Server) writeGraphQLErrors(w http.ResponseWriter, r *http.Request, errs []wireError) {
 	writeJSON(w, gqlResponse{Data: json.RawMessage("null"), Errors: errs})
+}
+
+// setRetryAfter gives a rate-limit refusal the Retry-After header the
+// native API sends with its 429. The status stays 200 on this wire (the
+// SDKs lose the body of any other), and the body carries the same wait
+// as data.retryAfter.
+func setRetryAfter(w http.ResponseWriter, err error) {
+	if re, ok := errors.AsType[*userpool.RetryError](err); ok {
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int((re.After+time.Second-1)/time.Second))))
+	}
 }
 
 // queryError turns an engine error into a coded one: a resolver's own
@@ -115,6 +200,11 @@ func queryError(qe *gqlerrors.QueryError) error {
 	}
 	if e, ok := errors.AsType[*userpool.Error](qe.Err); ok {
 		return e
+	}
+	// The engine's own limits (selections, depth, overlap checks) are the
+	// client's doing: 1001 with its text, never an internal error.
+	if errors.Is(qe.Err, graphql.ErrTooManySelections) {
+		return errTooManySelections
 	}
 	if qe.Err != nil && !errors.Is(qe.Err, gqlerrors.ErrSyntax) {
 		return userpool.Internal(qe.Err) // e.g. the request was cancelled

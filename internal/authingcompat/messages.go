@@ -82,9 +82,13 @@ func message(l string, e *userpool.Error) string {
 		if m, ok := zhMessages[e.Reason]; ok {
 			return m
 		}
-		if e.Reason == "invalid_query" {
+		switch e.Reason {
+		case "invalid_query":
 			// The engine's text names the offending part of the document.
 			return "GraphQL 请求无效: " + e.Message
+		case "too_many_selections", "introspection_repeated", "answer_too_large":
+			// The English text names the limit and its number.
+			return "GraphQL 请求超出限制: " + e.Message
 		}
 	}
 	return e.Message

@@ -189,5 +189,16 @@ func (r *resolver) udv(ctx context.Context, args udvArgs, do func(m auth.Meta, t
 	if err != nil {
 		return nil, err
 	}
-	return udvsOf(vs)
+	out, err := udvsOf(vs)
+	if err != nil {
+		return nil, err
+	}
+	n := 0
+	for _, u := range out {
+		n += len(u.Key) + len(u.Value)
+	}
+	if err := cl.charge(n); err != nil {
+		return nil, err
+	}
+	return out, nil
 }

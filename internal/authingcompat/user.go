@@ -80,18 +80,31 @@ type user struct {
 
 // CustomData resolves User.customData.
 func (u *user) CustomData(ctx context.Context) (*[]*customDatum, error) {
+	cd := u.Custom
 	if u.loadCustom != nil {
 		vs, err := u.loadCustom(ctx)
 		if err != nil {
 			return nil, err
 		}
-		cd, err := customDataOf(vs)
+		loaded, err := customDataOf(vs)
 		if err != nil {
 			return nil, err
 		}
-		return &cd, nil
+		cd = &loaded
 	}
-	return u.Custom, nil
+	if cd != nil {
+		n := 0
+		for _, d := range *cd {
+			n += len(d.Key)
+			if d.Value != nil {
+				n += len(*d.Value)
+			}
+		}
+		if err := callFrom(ctx).charge(n); err != nil {
+			return nil, err
+		}
+	}
+	return cd, nil
 }
 
 type identity struct {

@@ -74,6 +74,9 @@ type Config struct {
 	RateLimitLogin      Rate `json:"rateLimitLogin"`
 	RateLimitCaptcha    Rate `json:"rateLimitCaptcha"`
 	RateLimitTokenCheck Rate `json:"rateLimitTokenCheck"`
+	// RateLimitGraphQL counts the /graphql/v2 documents that are parsed
+	// and run (answers from the introspection cache are not counted).
+	RateLimitGraphQL Rate `json:"rateLimitGraphQL"`
 	// AuditRetention is how long audit events are kept; 0 keeps them.
 	AuditRetention Duration `json:"auditRetention"`
 
@@ -193,6 +196,8 @@ func Default() Config {
 		RateLimitLogin:      Rate{Max: 300, Window: time.Minute},
 		RateLimitCaptcha:    Rate{Max: 120, Window: time.Minute},
 		RateLimitTokenCheck: Rate{Max: 6000, Window: time.Minute},
+		// As many as token checks, the most frequent document a backend sends.
+		RateLimitGraphQL:    Rate{Max: 6000, Window: time.Minute},
 		AuditRetention:      Duration(90 * 24 * time.Hour),
 		PipelineTimeout:     Duration(3 * time.Second),
 		WebhookWorkers:      4,
@@ -313,6 +318,7 @@ func Load(getenv func(string) string) (Config, error) {
 	rate("AUTHPOOL_RATE_LIMIT_LOGIN", &c.RateLimitLogin)
 	rate("AUTHPOOL_RATE_LIMIT_CAPTCHA", &c.RateLimitCaptcha)
 	rate("AUTHPOOL_RATE_LIMIT_TOKEN_CHECK", &c.RateLimitTokenCheck)
+	rate("AUTHPOOL_RATE_LIMIT_GRAPHQL", &c.RateLimitGraphQL)
 	dur("AUTHPOOL_AUDIT_RETENTION", &c.AuditRetention)
 	return c, errors.Join(errs...)
 }
@@ -391,6 +397,7 @@ func (c Config) Validate() error {
 	for name, r := range map[string]Rate{
 		"rateLimitRegister (AUTHPOOL_RATE_LIMIT_REGISTER)": c.RateLimitRegister, "rateLimitLogin (AUTHPOOL_RATE_LIMIT_LOGIN)": c.RateLimitLogin,
 		"rateLimitCaptcha (AUTHPOOL_RATE_LIMIT_CAPTCHA)": c.RateLimitCaptcha, "rateLimitTokenCheck (AUTHPOOL_RATE_LIMIT_TOKEN_CHECK)": c.RateLimitTokenCheck,
+		"rateLimitGraphQL (AUTHPOOL_RATE_LIMIT_GRAPHQL)": c.RateLimitGraphQL,
 	} {
 		if r.Max < 0 || (r.Max > 0 && r.Window < time.Second) {
 			bad("%s must be N/window with N >= 1 and a window of at least 1s, or off", name)

@@ -40,6 +40,7 @@ func TestLoadProtectionSettings(t *testing.T) {
 		"AUTHPOOL_APP_SECRETS":            "web:first-app-secret-value, api:sha256:" + hex.EncodeToString(hash[:]),
 		"AUTHPOOL_RATE_LIMIT_LOGIN":       "10/30s",
 		"AUTHPOOL_RATE_LIMIT_TOKEN_CHECK": "off",
+		"AUTHPOOL_RATE_LIMIT_GRAPHQL":     "100/1m",
 		"AUTHPOOL_AUDIT_RETENTION":        "720h",
 		"AUTHPOOL_FORWARDED_HEADER":       "forwarded",
 	}))
@@ -51,6 +52,7 @@ func TestLoadProtectionSettings(t *testing.T) {
 	}
 	if string(c.Secret) != strings.Repeat("k", 40) || c.RateLimitLogin != (Rate{10, 30 * time.Second}) ||
 		c.RateLimitTokenCheck != (Rate{}) || c.RateLimitRegister != Default().RateLimitRegister ||
+		c.RateLimitGraphQL != (Rate{100, time.Minute}) ||
 		c.AuditRetention != Duration(720*time.Hour) || c.ForwardedHeaderName() != "Forwarded" {
 		t.Fatalf("loaded %+v", c)
 	}

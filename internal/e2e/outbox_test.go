@@ -19,6 +19,8 @@ type outbox struct {
 	mu    sync.Mutex
 	msgs  []sentMessage
 	other []string
+	// errors are the log lines at level ERROR or above.
+	errors []string
 }
 
 type sentMessage struct {
@@ -56,6 +58,9 @@ func (o *outbox) Handle(_ context.Context, r slog.Record) error {
 	})
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if r.Level >= slog.LevelError {
+		o.errors = append(o.errors, line.String())
+	}
 	if strings.Contains(r.Message, "console sender") {
 		o.msgs = append(o.msgs, m)
 	} else {
@@ -91,6 +96,13 @@ func (o *outbox) last(t testing.TB, addr string) sentMessage {
 func (o *outbox) code(t testing.TB, addr string) string {
 	t.Helper()
 	return o.last(t, addr).Code
+}
+
+// errorLines are the log lines at level ERROR or above so far.
+func (o *outbox) errorLines() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]string(nil), o.errors...)
 }
 
 // noLeak fails when any log line other than a console sender's holds one

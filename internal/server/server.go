@@ -330,5 +330,6 @@ func limits(cfg config.Config) auth.Limits {
 	return auth.Limits{
 		Register: l(cfg.RateLimitRegister), Login: l(cfg.RateLimitLogin),
 		Captcha: l(cfg.RateLimitCaptcha), TokenCheck: l(cfg.RateLimitTokenCheck),
+		GraphQL: l(cfg.RateLimitGraphQL),
 	}
 }
