@@ -251,7 +251,7 @@ func Load(getenv func(string) string) (Config, error) {
 		if v, ok := env(name); ok {
 			n, err := strconv.ParseInt(v, 10, bits)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", name, err))
+				errs = append(errs, fmt.Errorf("%s: %q is not a whole number (of %d bits)", name, v, bits))
 				return
 			}
 			set(n)
