@@ -135,9 +135,14 @@ func TestAdminKeyGenerated(t *testing.T) {
 		if keys, err := first.Srv.Store().AdminKeys(ctx); err != nil || len(keys) != 0 {
 			t.Fatalf("a key was stored before it could be shown: %v %d", err, len(keys))
 		}
+		// A replica started at the same time, before the key existed.
+		replica := start(t, cfg, nil)
 		key := must[string](t)(first.Srv.EnsureAdminKey(ctx))
 		if !strings.HasPrefix(key, "apk_") || len(key) < 40 {
 			t.Fatalf("generated key %q", key)
+		}
+		if k := must[string](t)(replica.Srv.EnsureAdminKey(ctx)); k != "" {
+			t.Fatal("the replica generated a second key")
 		}
 		keys, err := first.Srv.Store().AdminKeys(ctx)
 		if err != nil || len(keys) != 1 {
@@ -151,6 +156,8 @@ func TestAdminKeyGenerated(t *testing.T) {
 			return client.NewManagementClient(client.ManagementOptions{Host: in.URL, AdminKey: k})
 		}
 		must[[]client.Pool](t)(mc(first, key).ListPools(ctx))
+		must[[]client.Pool](t)(mc(replica, key).ListPools(ctx))
+		replica.stop()
 		first.stop()
 
 		second := start(t, cfg, nil)
