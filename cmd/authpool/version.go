@@ -55,7 +55,7 @@ func versionText(bi *debug.BuildInfo) string {
 		}
 		out += "\n"
 	} else {
-		out += "revision unknown (this build carries no VCS information, as with go run or go test)\n"
+		out += "revision unknown (this build carries no VCS information; go build or go install in a git clone records it)\n"
 	}
 	if bi != nil && bi.GoVersion != "" {
 		out += fmt.Sprintf("built with %s\n", bi.GoVersion)
