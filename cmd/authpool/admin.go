@@ -158,11 +158,8 @@ func admin(ctx context.Context, args []string, getenv func(string) string, stdou
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 	if cmd.local != nil {
-		for name := range set {
-			return fmt.Errorf("admin %s: flag -%s does not apply: it works on the store that AUTHPOOL_DATABASE_URL names", cmd.group, name)
-		}
-		if len(rest) > 0 {
-			return fmt.Errorf("admin %s takes no arguments", cmd.group)
+		if len(set) > 0 || len(rest) > 0 {
+			return fmt.Errorf("admin %s takes no flags or arguments: it works on the database AUTHPOOL_DATABASE_URL names", cmd.group)
 		}
 		return cmd.local(ctx, getenv, stdout, stderr)
 	}
