@@ -108,6 +108,9 @@ type adminCmd struct {
 	flags       []string
 	help        string
 	run         func(ctx context.Context, e *adminEnv, args []string) error
+	// local, instead of run, works on this machine's store, not over the
+	// admin API (admin_key.go); it takes no flags.
+	local func(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error
 }
 
 func adminUsage(w io.Writer) {
@@ -116,6 +119,7 @@ func adminUsage(w io.Writer) {
 Talks to a running server's admin API. The key comes from -key,
 AUTHPOOL_ADMIN_KEY or AUTHPOOL_ADMIN_KEY_FILE; the URL from -url or
 AUTHPOOL_ADMIN_URL. Flags may come before or after the arguments.
+"reset-key" works on this machine's database instead (AUTHPOOL_DATABASE_URL).
 
 commands:`)
 	for _, c := range adminCmds {
@@ -153,6 +157,12 @@ func admin(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	if cmd.local != nil {
+		if len(set) > 0 || len(rest) > 0 {
+			return fmt.Errorf("admin %s takes no flags or arguments: it works on the database AUTHPOOL_DATABASE_URL names", cmd.group)
+		}
+		return cmd.local(ctx, getenv, stdout, stderr)
+	}
 	for name := range set {
 		if !slices.Contains(commonFlags, name) && !slices.Contains(cmd.flags, name) {
 			return fmt.Errorf("admin %s %s: flag -%s does not apply (see authpool admin help)", cmd.group, cmd.verb, name)

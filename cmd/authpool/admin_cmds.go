@@ -16,10 +16,11 @@ import (
 
 // adminCmds lists every `authpool admin` subcommand; the help text is
 // built from it.
-var adminCmds = slices.Concat(coreCmds, hookCmds)
+var adminCmds = slices.Concat(coreCmds, hookCmds, keyCmds)
 
 // coreCmds manage pools, fields, users, sessions and the audit log;
-// hookCmds (admin_hooks.go) pipelines and webhooks.
+// hookCmds (admin_hooks.go) pipelines and webhooks; keyCmds
+// (admin_key.go) the administrator key.
 var coreCmds = []adminCmd{
 	{group: "pools", help: "list user pools", run: poolsList},
 	{group: "pools", verb: "get", args: "[<poolId>]", max: 1, help: "show a pool's settings (default: -pool)", run: poolsGet},

@@ -3,7 +3,9 @@
 //	authpool [serve]   start the server (the default)
 //	authpool migrate   apply database migrations and exit
 //	authpool admin ... administer a running server over its admin API
-//	authpool version   print the version
+//	                   (admin reset-key: replace a lost administrator key)
+//	authpool version   print the module version and VCS revision
+//	authpool help      the commands, their flags and every AUTHPOOL_* setting
 package main
 
 import (

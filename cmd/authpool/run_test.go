@@ -55,6 +55,14 @@ var listening = regexp.MustCompile(`listening on (http://\S+)`)
 // run's error.
 func startRun(t *testing.T, getenv func(string) string) (string, func() error) {
 	t.Helper()
+	url, _, stop := startRunOutput(t, getenv)
+	return url, stop
+}
+
+// startRunOutput is startRun that also returns what the server wrote on
+// standard output until it listened (the administrator key, if any).
+func startRunOutput(t *testing.T, getenv func(string) string) (url, stdout string, stop func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &lineWriter{ch: make(chan string, 16)}
 	done := make(chan error, 1)
@@ -66,7 +74,7 @@ func startRun(t *testing.T, getenv func(string) string) (string, func() error) {
 			if m := listening.FindStringSubmatch(s); m != nil {
 				stop := func() error { cancel(); return <-done }
 				t.Cleanup(func() { cancel() })
-				return m[1], stop
+				return m[1], s, stop
 			}
 		case err := <-done:
 			cancel()

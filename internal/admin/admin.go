@@ -38,8 +38,8 @@ type Service struct {
 	now   func() time.Time
 	log   *slog.Logger
 
-	mu   sync.RWMutex
-	keys [][]byte // SHA-256 hashes of the accepted administrator keys
+	mu         sync.RWMutex
+	configured []byte // SHA-256 of the configured administrator key, if any
 }
 
 // New returns the administration use cases over store, sharing the
@@ -63,45 +63,79 @@ var (
 // log is recognisable (and scanners can look for it).
 const adminKeyPrefix = "apk_"
 
-// EnsureKey sets the accepted administrator key. A configured key is the
-// only key accepted (nothing is stored). Without one, the key stored in
-// the database is used; when none is stored yet, a key is generated, only
-// its SHA-256 hash is stored, and the key is returned so that the caller
-// shows it to the operator once. Replicas starting together agree on one
-// stored key, and only the one that stored it gets it back.
-func (a *Service) EnsureKey(ctx context.Context, configured string) (generated string, err error) {
-	if configured != "" {
-		a.setKeys([][]byte{hashKey(configured)})
+// UseConfiguredKey makes key the only administrator key accepted; stored
+// keys are then ignored. Without it, CheckKey accepts the keys stored in
+// the database.
+func (a *Service) UseConfiguredKey(key string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.configured = hashKey(key)
+}
+
+// GenerateKeyIfNone stores a new administrator key when none is stored
+// and returns it when this call stored it; "" when a key was configured or
+// is stored already. Only its SHA-256 is stored, so the caller must show
+// the key to the operator at once: call it only when nothing can fail
+// before the key is shown (cmd/authpool calls it once the listener is
+// bound), or a key nobody saw would be stored. Replicas starting together
+// agree on one key, and only the one that stored it gets it back.
+func (a *Service) GenerateKeyIfNone(ctx context.Context) (string, error) {
+	a.mu.RLock()
+	configured := a.configured != nil
+	a.mu.RUnlock()
+	if configured {
 		return "", nil
 	}
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("admin key: %w", err)
-	}
-	key := adminKeyPrefix + base64.RawURLEncoding.EncodeToString(b[:])
-	mine := hashKey(key)
+	key, mine := newAdminKey()
 	stored, err := a.store.AddAdminKeyIfNone(ctx, &userpool.AdminKey{ID: newID(), Hash: mine, CreatedAt: a.now().UTC()})
 	if err != nil {
 		return "", err
 	}
-	hashes := make([][]byte, 0, len(stored))
 	for _, k := range stored {
-		hashes = append(hashes, k.Hash)
 		if subtle.ConstantTimeCompare(k.Hash, mine) == 1 {
-			generated = key
+			return key, nil
 		}
 	}
-	if len(hashes) == 0 {
+	if len(stored) == 0 {
 		return "", errors.New("admin key: none stored")
 	}
-	a.setKeys(hashes)
-	return generated, nil
+	return "", nil
 }
 
-func (a *Service) setKeys(h [][]byte) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.keys = h
+// ResetKey replaces every stored administrator key with a new one and
+// returns it; the old keys stop working at once on every replica (CheckKey
+// reads the store). It is recorded in the default pool's audit log, with
+// by naming who asked (the command line's operator). It works on the store
+// alone, so an operator on the machine can recover a lost key without one.
+func ResetKey(ctx context.Context, store userpool.Store, now time.Time, by string) (string, error) {
+	key, hash := newAdminKey()
+	var recs []userpool.Record
+	pools, err := store.ListPools(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, p := range pools {
+		if p.IsDefault {
+			// Before the first start there is no pool to record it in.
+			recs = append(recs, &userpool.AuditEvent{
+				PoolID: p.ID, Event: "admin.key.reset", Detail: map[string]string{"by": by}, CreatedAt: now.UTC(),
+			})
+		}
+	}
+	if err := store.ReplaceAdminKeys(ctx, &userpool.AdminKey{ID: newID(), Hash: hash, CreatedAt: now.UTC()}, recs...); err != nil {
+		return "", err
+	}
+	return key, nil
+}
+
+// newAdminKey returns a fresh key (256 random bits) and its hash.
+func newAdminKey() (key string, hash []byte) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	key = adminKeyPrefix + base64.RawURLEncoding.EncodeToString(b[:])
+	return key, hashKey(key)
 }
 
 // hashKey is SHA-256: administrator keys are long random strings (or
@@ -113,16 +147,31 @@ func hashKey(k string) []byte {
 }
 
 // CheckKey accepts presented when it is an administrator key, comparing
-// hashes in constant time.
-func (a *Service) CheckKey(presented string) error {
+// hashes in constant time. Unless a key is configured, the stored keys
+// are read on every check (a table of one row; administration requests
+// are few), so that a key stored by another replica, or replaced by
+// `authpool admin reset-key`, counts at once.
+func (a *Service) CheckKey(ctx context.Context, presented string) error {
 	if presented == "" {
 		return errAdminKeyRequired
 	}
 	h := hashKey(presented)
 	a.mu.RLock()
-	defer a.mu.RUnlock()
+	configured := a.configured
+	a.mu.RUnlock()
+	hashes := [][]byte{configured}
+	if configured == nil {
+		stored, err := a.store.AdminKeys(ctx)
+		if err != nil {
+			return err
+		}
+		hashes = hashes[:0]
+		for _, k := range stored {
+			hashes = append(hashes, k.Hash)
+		}
+	}
 	ok := 0
-	for _, k := range a.keys {
+	for _, k := range hashes {
 		ok |= subtle.ConstantTimeCompare(h, k)
 	}
 	if ok != 1 {

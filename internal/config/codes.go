@@ -102,7 +102,7 @@ func (c *Codes) load(env func(string) (string, bool), bad func(error)) {
 		if v, ok := env(name); ok {
 			n, err := strconv.Atoi(v)
 			if err != nil {
-				bad(fmt.Errorf("%s: %w", name, err))
+				bad(fmt.Errorf("%s: %q is not a whole number", name, v))
 				return
 			}
 			*dst = n
@@ -112,7 +112,7 @@ func (c *Codes) load(env func(string) (string, bool), bad func(error)) {
 		if v, ok := env(name); ok {
 			b, err := strconv.ParseBool(v)
 			if err != nil {
-				bad(fmt.Errorf("%s: %w", name, err))
+				bad(fmt.Errorf("%s: %q is not true or false", name, v))
 				return
 			}
 			*dst = b

@@ -10,8 +10,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/netip"
 	"os"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -214,18 +217,12 @@ func Default() Config {
 // that holds a secret may also be given as <NAME>_FILE, a path to read.
 func Load(getenv func(string) string) (Config, error) {
 	c := Default()
-	if path := getenv("AUTHPOOL_CONFIG"); path != "" {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return c, fmt.Errorf("config: read %s: %w", path, err)
-		}
-		dec := json.NewDecoder(strings.NewReader(string(b)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&c); err != nil {
-			return c, fmt.Errorf("config: parse %s: %w", path, err)
-		}
-	}
 	var errs []error
+	if path := getenv("AUTHPOOL_CONFIG"); path != "" {
+		// A file that cannot be read or parsed is reported with the rest:
+		// the environment's values are still read and judged.
+		errs = append(errs, loadFile(path, &c)...)
+	}
 	env := func(name string) (string, bool) {
 		if v := getenv(name); v != "" {
 			return v, true
@@ -259,7 +256,7 @@ func Load(getenv func(string) string) (Config, error) {
 		if v, ok := env(name); ok {
 			n, err := strconv.ParseInt(v, 10, bits)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", name, err))
+				errs = append(errs, fmt.Errorf("%s: %q is not a whole number (of %d bits)", name, v, bits))
 				return
 			}
 			set(n)
@@ -321,6 +318,46 @@ func Load(getenv func(string) string) (Config, error) {
 	rate("AUTHPOOL_RATE_LIMIT_GRAPHQL", &c.RateLimitGraphQL)
 	dur("AUTHPOOL_AUDIT_RETENTION", &c.AuditRetention)
 	return c, errors.Join(errs...)
+}
+
+// Read is Load and Validate together: every value that does not parse
+// and every value out of range, reported in one error.
+func Read(getenv func(string) string) (Config, error) {
+	c, err := Load(getenv)
+	if err = errors.Join(err, c.Validate()); err != nil {
+		return c, fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	return c, nil
+}
+
+// loadFile sets c's fields from the JSON file at path, key by key, so
+// that every unknown key and every bad value is reported, not the first.
+func loadFile(path string, c *Config) []error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return []error{fmt.Errorf("AUTHPOOL_CONFIG: %w", err)}
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return []error{fmt.Errorf("AUTHPOOL_CONFIG %s: not a JSON object: %w", path, err)}
+	}
+	fields := jsonFields(reflect.ValueOf(c).Elem())
+	var keys []string
+	for _, f := range fields {
+		keys = append(keys, f.key)
+	}
+	var errs []error
+	for _, k := range slices.Sorted(maps.Keys(raw)) {
+		f, ok := fields[strings.ToLower(k)]
+		if !ok {
+			errs = append(errs, fmt.Errorf("AUTHPOOL_CONFIG %s: unknown key %q; did you mean %q?", path, k, closest(k, keys)))
+			continue
+		}
+		if err := json.Unmarshal(raw[k], f.v.Addr().Interface()); err != nil {
+			errs = append(errs, fmt.Errorf("AUTHPOOL_CONFIG %s: %s: %w", path, f.key, err))
+		}
+	}
+	return errs
 }
 
 func splitList(s string) []string {

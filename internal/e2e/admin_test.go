@@ -123,7 +123,8 @@ func TestAdminKeyRequired(t *testing.T) {
 	})
 }
 
-// TestAdminKeyGenerated starts without a configured key: one is generated,
+// TestAdminKeyGenerated starts without a configured key: none is stored
+// until the command asks for it (once it listens); then one is generated,
 // only its hash is stored, it survives restarts and is not generated
 // again; a configured key then replaces it.
 func TestAdminKeyGenerated(t *testing.T) {
@@ -131,9 +132,17 @@ func TestAdminKeyGenerated(t *testing.T) {
 		ctx := context.Background()
 		cfg := testConfig(dbURL)
 		first := start(t, cfg, nil)
-		key := first.Srv.GeneratedAdminKey()
+		if keys, err := first.Srv.Store().AdminKeys(ctx); err != nil || len(keys) != 0 {
+			t.Fatalf("a key was stored before it could be shown: %v %d", err, len(keys))
+		}
+		// A replica started at the same time, before the key existed.
+		replica := start(t, cfg, nil)
+		key := must[string](t)(first.Srv.EnsureAdminKey(ctx))
 		if !strings.HasPrefix(key, "apk_") || len(key) < 40 {
 			t.Fatalf("generated key %q", key)
+		}
+		if k := must[string](t)(replica.Srv.EnsureAdminKey(ctx)); k != "" {
+			t.Fatal("the replica generated a second key")
 		}
 		keys, err := first.Srv.Store().AdminKeys(ctx)
 		if err != nil || len(keys) != 1 {
@@ -147,10 +156,12 @@ func TestAdminKeyGenerated(t *testing.T) {
 			return client.NewManagementClient(client.ManagementOptions{Host: in.URL, AdminKey: k})
 		}
 		must[[]client.Pool](t)(mc(first, key).ListPools(ctx))
+		must[[]client.Pool](t)(mc(replica, key).ListPools(ctx))
+		replica.stop()
 		first.stop()
 
 		second := start(t, cfg, nil)
-		if k := second.Srv.GeneratedAdminKey(); k != "" {
+		if k := must[string](t)(second.Srv.EnsureAdminKey(ctx)); k != "" {
 			t.Fatal("a second start generated another key")
 		}
 		must[[]client.Pool](t)(mc(second, key).ListPools(ctx))

@@ -14,7 +14,7 @@ import (
 // keys, so they are refused like any wrong key.
 func (s *Server) admin(h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		if err := s.Admin.CheckKey(bearer(r)); err != nil {
+		if err := s.Admin.CheckKey(r.Context(), bearer(r)); err != nil {
 			return err
 		}
 		return h(w, r)

@@ -134,3 +134,32 @@ func (s *Store) AddAdminKeyIfNone(ctx context.Context, k *userpool.AdminKey) ([]
 		})
 	return keys, err
 }
+
+// ReplaceAdminKeys deletes every stored key and stores k, in one
+// transaction with recs and under the lock AddAdminKeyIfNone takes, so
+// that a replica starting at the same moment either sees the old keys (and
+// stores nothing) or sees k.
+func (s *Store) ReplaceAdminKeys(ctx context.Context, k *userpool.AdminKey, recs ...userpool.Record) error {
+	return s.inTx(ctx, "replace admin keys", func(tx *sql.Tx) error {
+		if s.d.name == "postgres" {
+			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", adminKeyLockKey); err != nil {
+				return fmt.Errorf("sqlstore: replace admin keys: lock: %w", err)
+			}
+		}
+		nk := *k
+		if nk.ID == "" {
+			nk.ID = uuid.NewString()
+		}
+		if nk.CreatedAt.IsZero() {
+			nk.CreatedAt = s.now()
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM admin_keys"); err != nil {
+			return fmt.Errorf("sqlstore: replace admin keys: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, s.d.q("INSERT INTO admin_keys (id, hash, created_at) VALUES (?, ?, ?)"),
+			nk.ID, nk.Hash, s.d.timeArg(nk.CreatedAt)); err != nil {
+			return fmt.Errorf("sqlstore: replace admin keys: %w", err)
+		}
+		return s.insertRecords(ctx, tx, recs)
+	})
+}

@@ -14,6 +14,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -99,6 +101,9 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 		}
 		return s.Migrate(ctx)
 	})
+	if err != nil && s.d.name == "sqlite" {
+		err = sqliteOpenError(databaseURL, err)
+	}
 	if err != nil {
 		return nil, errors.Join(err, s.Close())
 	}
@@ -148,6 +153,25 @@ func sqliteName(databaseURL string) (name, params string, err error) {
 		return "", "", fmt.Errorf("sqlstore: sqlite URL parameters: %w", err)
 	}
 	return name, params, nil
+}
+
+// sqliteOpenError names the file SQLite could not open or write, which
+// its own "unable to open database file" does not.
+func sqliteOpenError(databaseURL string, err error) error {
+	name, _, nerr := sqliteName(databaseURL)
+	if nerr != nil {
+		return err
+	}
+	path := strings.TrimPrefix(name, "file:")
+	if dir := filepath.Dir(path); !isDir(dir) {
+		return fmt.Errorf("sqlstore: cannot create the SQLite database %s: directory %s does not exist: %w", path, dir, err)
+	}
+	return fmt.Errorf("sqlstore: cannot open or write the SQLite database %s (the file and its directory must be writable): %w", path, err)
+}
+
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
 }
 
 func openSQLite(databaseURL string) (*Store, error) {

@@ -118,6 +118,28 @@ func testAdminKeys(t *testing.T, s userpool.Store) {
 	keys, err = s.AdminKeys(ctx(t))
 	checkNoErr(t, "AdminKeys", err)
 	checkEqual(t, "stored keys", []*userpool.AdminKey{k1}, keys)
+
+	// Replacing leaves only the new key, with its audit event.
+	p := newPool(t, s, "keys")
+	k3 := &userpool.AdminKey{ID: "a3", Hash: bytes.Repeat([]byte{3}, 32), CreatedAt: t0.Add(2 * time.Millisecond)}
+	ev := &userpool.AuditEvent{PoolID: p.ID, Event: "admin.key.reset", CreatedAt: t0}
+	checkNoErr(t, "ReplaceAdminKeys", s.ReplaceAdminKeys(ctx(t), k3, ev))
+	keys, err = s.AdminKeys(ctx(t))
+	checkNoErr(t, "AdminKeys", err)
+	checkEqual(t, "keys after replacing", []*userpool.AdminKey{k3}, keys)
+	audit, err := s.ListAudit(ctx(t), userpool.AuditFilter{PoolID: p.ID})
+	checkNoErr(t, "ListAudit", err)
+	if len(audit) != 1 || audit[0].Event != "admin.key.reset" {
+		t.Fatalf("audit after replacing keys: %+v", audit)
+	}
+	// A failed record rolls the replacement back.
+	k4 := &userpool.AdminKey{ID: "a4", Hash: bytes.Repeat([]byte{4}, 32), CreatedAt: t0}
+	if err := s.ReplaceAdminKeys(ctx(t), k4, &userpool.AuditEvent{PoolID: "no-such-pool", Event: "admin.key.reset"}); err == nil {
+		t.Fatal("ReplaceAdminKeys with an audit event of an unknown pool succeeded")
+	}
+	keys, err = s.AdminKeys(ctx(t))
+	checkNoErr(t, "AdminKeys", err)
+	checkEqual(t, "keys after a failed replacement", []*userpool.AdminKey{k3}, keys)
 }
 
 func testRaceAdminKey(t *testing.T, s userpool.Store) {

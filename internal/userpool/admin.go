@@ -45,4 +45,8 @@ type AdminStore interface {
 	// the keys that exist afterwards, so that replicas starting together
 	// agree on one key (and only the one that stored it shows it).
 	AddAdminKeyIfNone(ctx context.Context, k *AdminKey) ([]*AdminKey, error)
+	// ReplaceAdminKeys deletes every stored key and stores k, with recs
+	// (an audit event) in the same transaction: the old keys stop working
+	// when the new one starts to.
+	ReplaceAdminKeys(ctx context.Context, k *AdminKey, recs ...Record) error
 }
