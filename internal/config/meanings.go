@@ -35,6 +35,7 @@ var meanings = map[string]string{
 	"AUTHPOOL_PIPELINE_TIMEOUT":       "time limit of a pipeline run that sets none (at most 30s)",
 	"AUTHPOOL_PUBLIC_URL":             "the server's address as users reach it (links in mails); unset: http://<addr>",
 	"AUTHPOOL_RATE_LIMIT_CAPTCHA":     "CAPTCHAs per client IP: N/window or off",
+	"AUTHPOOL_RATE_LIMIT_GRAPHQL":     "GraphQL documents run on /graphql/v2 per client IP (cached introspection is free): N/window or off",
 	"AUTHPOOL_RATE_LIMIT_LOGIN":       "password logins per client IP: N/window or off",
 	"AUTHPOOL_RATE_LIMIT_REGISTER":    "registrations per client IP: N/window or off",
 	"AUTHPOOL_RATE_LIMIT_TOKEN_CHECK": "token checks per client IP: N/window or off",
