@@ -40,6 +40,8 @@ type Service struct {
 
 	mu   sync.RWMutex
 	keys [][]byte // SHA-256 hashes of the accepted administrator keys
+
+	throttle keyThrottle // addresses past KeyFailureLimit (keythrottle.go)
 }
 
 // New returns the administration use cases over store, sharing the
@@ -110,25 +112,6 @@ func (a *Service) setKeys(h [][]byte) {
 func hashKey(k string) []byte {
 	h := sha256.Sum256([]byte(k))
 	return h[:]
-}
-
-// CheckKey accepts presented when it is an administrator key, comparing
-// hashes in constant time.
-func (a *Service) CheckKey(presented string) error {
-	if presented == "" {
-		return errAdminKeyRequired
-	}
-	h := hashKey(presented)
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	ok := 0
-	for _, k := range a.keys {
-		ok |= subtle.ConstantTimeCompare(h, k)
-	}
-	if ok != 1 {
-		return errAdminKeyInvalid
-	}
-	return nil
 }
 
 // audit records an administrator's action in the pool's audit log. A

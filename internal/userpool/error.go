@@ -95,12 +95,22 @@ func Internal(cause error) *Error {
 }
 
 // AsError returns err as an *Error, wrapping unknown errors as internal.
+// An internal error whose cause holds an unreachable store or text the
+// store refused (unavailable.go) is that error: the caller can act on it.
 func AsError(err error) *Error {
 	var e *Error
-	if errors.As(err, &e) {
-		return e
+	if !errors.As(err, &e) {
+		return Internal(err)
 	}
-	return Internal(err)
+	for inner := e; inner.Code == CodeInternal && inner.Cause != nil; {
+		if !errors.As(inner.Cause, &inner) {
+			break
+		}
+		if surfaces(inner) {
+			return inner
+		}
+	}
+	return e
 }
 
 // LimitError is a refusal by a rate limit. It wraps the coded error (so
