@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	gqlerrors "github.com/graph-gophers/graphql-go/errors"
 
@@ -49,7 +51,7 @@ type wireError struct {
 // with the request id and never sent.
 func (s *Server) object(r *http.Request, err error) errorObject {
 	e := userpool.AsError(err)
-	if e.Code == userpool.CodeInternal {
+	if e.Code == userpool.CodeInternal || e.Code == userpool.CodeUnavailable {
 		s.Log.LogAttrs(r.Context(), slog.LevelError, "request failed",
 			slog.String("request_id", requestID(r)), slog.String("error", err.Error()))
 	}
@@ -95,13 +97,25 @@ func (s *Server) writeREST(w http.ResponseWriter, r *http.Request, data any, err
 	} else if len(msg) > 0 {
 		body.Message = okMessage(lang(r), msg[0])
 	}
-	writeJSON(w, body)
+	writeJSON(w, body, err)
 }
 
-func writeJSON(w http.ResponseWriter, v any) {
+// writeJSON answers v with HTTP 200, as the SDKs need, unless one of errs
+// says the store cannot be reached: that is HTTP 503 with a Retry-After
+// (and the coded body still), as on the native API, so that proxies,
+// load balancers and clients' retry logic see an outage as one.
+func writeJSON(w http.ResponseWriter, v any, errs ...error) {
+	st := http.StatusOK
+	for _, err := range errs {
+		if err != nil && userpool.AsError(err).Code == userpool.CodeUnavailable {
+			st = http.StatusServiceUnavailable
+			w.Header().Set("Retry-After", strconv.Itoa(int(userpool.UnavailableRetry/time.Second)))
+			break
+		}
+	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
+	w.WriteHeader(st)
 	_ = json.NewEncoder(w).Encode(v)
 }
 

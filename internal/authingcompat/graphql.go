@@ -95,10 +95,13 @@ func (s *Server) graphql(w http.ResponseWriter, r *http.Request) {
 	if len(out.Data) == 0 {
 		out.Data = json.RawMessage("null")
 	}
+	var errs []error
 	for _, qe := range resp.Errors {
-		out.Errors = append(out.Errors, s.wire(r, queryError(qe), qe))
+		err := queryError(qe)
+		errs = append(errs, err)
+		out.Errors = append(out.Errors, s.wire(r, err, qe))
 	}
-	writeJSON(w, out)
+	writeJSON(w, out, errs...)
 }
 
 func (s *Server) writeGraphQLErrors(w http.ResponseWriter, r *http.Request, errs []wireError) {
