@@ -100,18 +100,29 @@ func (s *Server) writeREST(w http.ResponseWriter, r *http.Request, data any, err
 	writeJSON(w, body, err)
 }
 
-// writeJSON answers v with HTTP 200, as the SDKs need, unless one of errs
-// says the store cannot be reached: that is HTTP 503 with a Retry-After
-// (and the coded body still), as on the native API, so that proxies,
-// load balancers and clients' retry logic see an outage as one.
+// writeJSON answers v with HTTP 200, as the SDKs need, with two
+// exceptions that are not answers to what was asked (the coded body is
+// sent still): when one of errs says the store cannot be reached, HTTP 503
+// with a Retry-After, as on the native API, so that proxies, load
+// balancers and clients' retry logic see an outage as one; and a body
+// from a page of another site not declared JSON, HTTP 415, which no SDK
+// sends.
 func writeJSON(w http.ResponseWriter, v any, errs ...error) {
 	st := http.StatusOK
 	for _, err := range errs {
-		if err != nil && userpool.AsError(err).Code == userpool.CodeUnavailable {
+		if err == nil {
+			continue
+		}
+		switch userpool.AsError(err).Code {
+		case userpool.CodeUnavailable:
 			st = http.StatusServiceUnavailable
 			w.Header().Set("Retry-After", strconv.Itoa(int(userpool.UnavailableRetry/time.Second)))
-			break
+		case userpool.CodeUnsupportedMediaType:
+			st = http.StatusUnsupportedMediaType
+		default:
+			continue
 		}
+		break
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")

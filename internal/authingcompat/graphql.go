@@ -72,6 +72,10 @@ func (c *call) spend() error {
 
 func (s *Server) graphql(w http.ResponseWriter, r *http.Request) {
 	var req gqlRequest
+	if err := s.crossSiteBody(r); err != nil {
+		s.writeGraphQLErrors(w, r, []wireError{s.wire(r, err, nil)}, err)
+		return
+	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err := dec.Decode(&req); err != nil {
 		s.writeGraphQLErrors(w, r, []wireError{s.wire(r, bodyError(err), nil)})
@@ -104,8 +108,8 @@ func (s *Server) graphql(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, out, errs...)
 }
 
-func (s *Server) writeGraphQLErrors(w http.ResponseWriter, r *http.Request, errs []wireError) {
-	writeJSON(w, gqlResponse{Data: json.RawMessage("null"), Errors: errs})
+func (s *Server) writeGraphQLErrors(w http.ResponseWriter, r *http.Request, errs []wireError, causes ...error) {
+	writeJSON(w, gqlResponse{Data: json.RawMessage("null"), Errors: errs}, causes...)
 }
 
 // queryError turns an engine error into a coded one: a resolver's own

@@ -19,9 +19,6 @@ func (s *Server) checkLoginStatus(w http.ResponseWriter, r *http.Request) error 
 	}
 	tok := in.Token
 	if tok == "" {
-		if err := bearerScheme(r, errBearerScheme); err != nil {
-			return err
-		}
 		tok = bearer(r)
 	}
 	st, err := s.Auth.CheckLoginStatus(r.Context(), s.meta(r, ""), tok)

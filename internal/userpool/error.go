@@ -57,6 +57,10 @@ const (
 	CodeWrongAccountOrPassword Code = 2333
 )
 
+// CodeUnsupportedMediaType: a page of another site sent a body not
+// declared as JSON (api.CodeUnsupportedMediaType).
+const CodeUnsupportedMediaType Code = 1010
+
 // Error is the one error type of the domain. Reason is a stable snake_case
 // word for programs, Message is safe to show to the end user, Cause is for
 // the log only and never leaves the server.
