@@ -28,6 +28,11 @@ var (
 	errDecrypt  = userpool.Errorf(codeDecryptFailed, "password_decrypt_failed", "the password could not be decrypted: encrypt it (RSA, PKCS#1 v1.5, base64) with the public key of /api/v2/.well-known")
 	errSM2      = userpool.Errorf(codeDecryptFailed, "password_decrypt_failed", "SM2-encrypted passwords are not supported: use the RSA public key of /api/v2/.well-known")
 	errOneField = userpool.Errorf(userpool.CodeBadRequest, "bad_request", "one root field per request")
+	// errBearerScheme replaces "not logged in" when the caller sent an
+	// Authorization header of another scheme (a bare token, Basic): the
+	// same code, a message that says what is wrong.
+	errBearerScheme = userpool.Errorf(userpool.CodeNotLoggedIn, "bearer_scheme_required",
+		"the Authorization header must use the Bearer scheme: Authorization: Bearer <token>")
 )
 
 // errorObject is Authing's error: GraphQL errors carry it as their
@@ -54,6 +59,9 @@ func (s *Server) object(r *http.Request, err error) errorObject {
 	if e.Code == userpool.CodeInternal || e.Code == userpool.CodeUnavailable {
 		s.Log.LogAttrs(r.Context(), slog.LevelError, "request failed",
 			slog.String("request_id", requestID(r)), slog.String("error", err.Error()))
+	}
+	if e.Code == userpool.CodeNotLoggedIn && httpapi.BearerSchemeError(r) != nil {
+		e = errBearerScheme
 	}
 	code := e.Code
 	if code == userpool.CodeUnknownUserPool {

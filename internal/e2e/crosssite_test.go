@@ -167,6 +167,22 @@ func TestBearerSchemeMessage(t *testing.T) {
 				t.Errorf("admin with %.12q: %d %+v", h, st, eb)
 			}
 		}
+		// The Authing transport: the same code (2020), in its envelope.
+		ac := in.authing(t)
+		for _, h := range []string{tok, "Basic dXNlcjpwYXNz"} {
+			req, _ := http.NewRequest("GET", in.URL+"/api/v2/users/me", nil)
+			for k, v := range ac.header {
+				req.Header[k] = v
+			}
+			req.Header.Set("x-authing-lang", "en-US")
+			req.Header.Set("Authorization", h)
+			st, raw := ac.send(req)
+			var rb restAnswer
+			mustJSON(t, raw, &rb)
+			if st != 200 || rb.Code != api.CodeNotLoggedIn || !strings.Contains(rb.Message, "Bearer scheme") {
+				t.Errorf("authing users/me with %.12q: %d %s", h, st, raw)
+			}
+		}
 		// No header at all still says that no token was given.
 		if st, eb := do("GET", "/api/v1/users/me", "", ""); st != 401 || strings.Contains(eb.Message, "Bearer scheme") {
 			t.Errorf("no header: %d %+v", st, eb)
