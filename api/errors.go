@@ -56,6 +56,10 @@ const (
 	CodeWrongAccountOrPassword = 2333
 )
 
+// CodeUnsupportedMediaType (unsupported_media_type, HTTP 415): a page of
+// another site sent a body not declared as JSON; see docs/SECURITY.md.
+const CodeUnsupportedMediaType = 1010
+
 // ErrorBody is the body of every non-2xx response of the native API.
 type ErrorBody struct {
 	Code    int            `json:"code"`

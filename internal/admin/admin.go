@@ -40,6 +40,8 @@ type Service struct {
 
 	mu         sync.RWMutex
 	configured []byte // SHA-256 of the configured administrator key, if any
+
+	throttle keyThrottle // addresses past KeyFailureLimit (keythrottle.go)
 }
 
 // New returns the administration use cases over store, sharing the
@@ -144,40 +146,6 @@ func newAdminKey() (key string, hash []byte) {
 func hashKey(k string) []byte {
 	h := sha256.Sum256([]byte(k))
 	return h[:]
-}
-
-// CheckKey accepts presented when it is an administrator key, comparing
-// hashes in constant time. Unless a key is configured, the stored keys
-// are read on every check (a table of one row; administration requests
-// are few), so that a key stored by another replica, or replaced by
-// `authpool admin reset-key`, counts at once.
-func (a *Service) CheckKey(ctx context.Context, presented string) error {
-	if presented == "" {
-		return errAdminKeyRequired
-	}
-	h := hashKey(presented)
-	a.mu.RLock()
-	configured := a.configured
-	a.mu.RUnlock()
-	hashes := [][]byte{configured}
-	if configured == nil {
-		stored, err := a.store.AdminKeys(ctx)
-		if err != nil {
-			return err
-		}
-		hashes = hashes[:0]
-		for _, k := range stored {
-			hashes = append(hashes, k.Hash)
-		}
-	}
-	ok := 0
-	for _, k := range hashes {
-		ok |= subtle.ConstantTimeCompare(h, k)
-	}
-	if ok != 1 {
-		return errAdminKeyInvalid
-	}
-	return nil
 }
 
 // audit records an administrator's action in the pool's audit log. A

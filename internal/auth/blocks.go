@@ -121,3 +121,7 @@ func (s *Service) TryPipeline(ctx context.Context, p *userpool.Pipeline, u *user
 	in := s.stageInput(ctx, p.PoolID, p.Stage, u, vals, req, params)
 	return s.pipes.Try(ctx, p, in), nil
 }
+
+// IPKey is the part of a counter key that names a client address (an
+// IPv6 address counts by its /64), for limits kept outside this package.
+func IPKey(ip string) string { return ipKey(ip) }

@@ -1,6 +1,10 @@
 package authingcompat
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/authpool/authpool/internal/httpapi"
+)
 
 // corsHeaders are the request headers the SDKs send from a browser.
 const corsHeaders = "content-type, authorization, x-authing-app-id, x-authing-userpool-id, x-authing-app-tenant-id, x-authing-request-from, x-authing-sdk-version, x-authing-lang"
@@ -32,4 +36,12 @@ func (s *Server) cors(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// crossSiteBody refuses a body not declared JSON from a browser page of an
+// origin that is not configured (httpapi.CrossSiteBody): the JS SDK of a
+// configured origin sends JSON after a preflight; a page elsewhere could
+// otherwise send a login or a code request without one.
+func (s *Server) crossSiteBody(r *http.Request) error {
+	return httpapi.CrossSiteBody(r, func(origin string) bool { return s.origins[origin] })
 }

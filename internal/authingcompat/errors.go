@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	gqlerrors "github.com/graph-gophers/graphql-go/errors"
 
@@ -27,6 +29,11 @@ var (
 	errDecrypt  = userpool.Errorf(codeDecryptFailed, "password_decrypt_failed", "the password could not be decrypted: encrypt it (RSA, PKCS#1 v1.5, base64) with the public key of /api/v2/.well-known")
 	errSM2      = userpool.Errorf(codeDecryptFailed, "password_decrypt_failed", "SM2-encrypted passwords are not supported: use the RSA public key of /api/v2/.well-known")
 	errOneField = userpool.Errorf(userpool.CodeBadRequest, "bad_request", "one root field per request")
+	// errBearerScheme replaces "not logged in" when the caller sent an
+	// Authorization header of another scheme (a bare token, Basic): the
+	// same code, a message that says what is wrong.
+	errBearerScheme = userpool.Errorf(userpool.CodeNotLoggedIn, "bearer_scheme_required",
+		"the Authorization header must use the Bearer scheme: Authorization: Bearer <token>")
 )
 
 // errorObject is Authing's error: GraphQL errors carry it as their
@@ -50,9 +57,12 @@ type wireError struct {
 // with the request id and never sent.
 func (s *Server) object(r *http.Request, err error) errorObject {
 	e := userpool.AsError(err)
-	if e.Code == userpool.CodeInternal {
+	if e.Code == userpool.CodeInternal || e.Code == userpool.CodeUnavailable {
 		s.Log.LogAttrs(r.Context(), slog.LevelError, "request failed",
 			slog.String("request_id", requestID(r)), slog.String("error", err.Error()))
+	}
+	if e.Code == userpool.CodeNotLoggedIn && httpapi.BearerSchemeError(r) != nil {
+		e = errBearerScheme
 	}
 	code := e.Code
 	if code == userpool.CodeUnknownUserPool {
@@ -97,13 +107,36 @@ func (s *Server) writeREST(w http.ResponseWriter, r *http.Request, data any, err
 	} else if len(msg) > 0 {
 		body.Message = okMessage(lang(r), msg[0])
 	}
-	writeJSON(w, body)
+	writeJSON(w, body, err)
 }
 
-func writeJSON(w http.ResponseWriter, v any) {
+// writeJSON answers v with HTTP 200, as the SDKs need, with two
+// exceptions that are not answers to what was asked (the coded body is
+// sent still): when one of errs says the store cannot be reached, HTTP 503
+// with a Retry-After, as on the native API, so that proxies, load
+// balancers and clients' retry logic see an outage as one; and a body
+// from a page of another site not declared JSON, HTTP 415, which no SDK
+// sends.
+func writeJSON(w http.ResponseWriter, v any, errs ...error) {
+	st := http.StatusOK
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		switch userpool.AsError(err).Code {
+		case userpool.CodeUnavailable:
+			st = http.StatusServiceUnavailable
+			w.Header().Set("Retry-After", strconv.Itoa(int(userpool.UnavailableRetry/time.Second)))
+		case userpool.CodeUnsupportedMediaType:
+			st = http.StatusUnsupportedMediaType
+		default:
+			continue
+		}
+		break
+	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
+	w.WriteHeader(st)
 	_ = json.NewEncoder(w).Encode(v)
 }
 

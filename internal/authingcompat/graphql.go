@@ -81,6 +81,10 @@ func (c *call) spend() error {
 
 func (s *Server) graphql(w http.ResponseWriter, r *http.Request) {
 	var req gqlRequest
+	if err := s.crossSiteBody(r); err != nil {
+		s.refuse(w, r, err)
+		return
+	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err := dec.Decode(&req); err != nil {
 		s.refuse(w, r, bodyError(err))
@@ -162,22 +166,24 @@ func (s *Server) writeQueryErrors(w http.ResponseWriter, r *http.Request, data j
 	if len(out.Data) == 0 {
 		out.Data = json.RawMessage("null")
 	}
+	var errs []error
 	for _, qe := range qerrs {
 		err := queryError(qe)
 		setRetryAfter(w, err)
+		errs = append(errs, err)
 		out.Errors = append(out.Errors, s.wire(r, err, qe))
 	}
-	writeJSON(w, out)
+	writeJSON(w, out, errs...)
 }
 
 // refuse answers a request that is not run at all: data null and err.
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error) {
 	setRetryAfter(w, err)
-	s.writeGraphQLErrors(w, r, []wireError{s.wire(r, err, nil)})
+	s.writeGraphQLErrors(w, r, []wireError{s.wire(r, err, nil)}, err)
 }
 
-func (s *Server) writeGraphQLErrors(w http.ResponseWriter, r *http.Request, errs []wireError) {
-	writeJSON(w, gqlResponse{Data: json.RawMessage("null"), Errors: errs})
+func (s *Server) writeGraphQLErrors(w http.ResponseWriter, r *http.Request, errs []wireError, causes ...error) {
+	writeJSON(w, gqlResponse{Data: json.RawMessage("null"), Errors: errs}, causes...)
 }
 
 // setRetryAfter gives a rate-limit refusal the Retry-After header the

@@ -31,6 +31,7 @@ var zhMessages = map[string]string{
 	"password_decrypt_failed": "密码解密失败",
 	"no_permission":           "无权限修改其他用户的信息",
 	"not_logged_in":           "尚未登录，无访问权限",
+	"bearer_scheme_required":  "Authorization 请求头须使用 Bearer 方案：Authorization: Bearer <token>",
 	"email_taken":             "用户已存在",
 	"phone_taken":             "该手机号已被绑定",
 	"user_exists":             "用户已存在",

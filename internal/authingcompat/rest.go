@@ -35,7 +35,7 @@ type smsRequest struct {
 // along is not looked at.
 func (s *Server) sendSMS(w http.ResponseWriter, r *http.Request) {
 	var in smsRequest
-	if err := decodeREST(w, r, &in); err != nil {
+	if err := s.decodeREST(w, r, &in); err != nil {
 		s.writeREST(w, r, nil, err)
 		return
 	}
@@ -114,7 +114,10 @@ func (s *Server) captcha(w http.ResponseWriter, r *http.Request) {
 
 // decodeREST reads one small JSON object; unknown members are ignored, as
 // SDK versions differ in what they send.
-func decodeREST(w http.ResponseWriter, r *http.Request, v any) error {
+func (s *Server) decodeREST(w http.ResponseWriter, r *http.Request, v any) error {
+	if err := s.crossSiteBody(r); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err := dec.Decode(v); err != nil {
 		return bodyError(err)

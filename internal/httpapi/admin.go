@@ -11,10 +11,14 @@ import (
 
 // admin guards an administration handler: only a request bearing an
 // administrator key gets through. End-user tokens are never administrator
-// keys, so they are refused like any wrong key.
+// keys, so they are refused like any wrong key; wrong keys are throttled
+// per client address (admin.KeyFailureLimit).
 func (s *Server) admin(h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		if err := s.Admin.CheckKey(r.Context(), bearer(r)); err != nil {
+		if err := bearerScheme(r, errAdminBearerScheme); err != nil {
+			return err
+		}
+		if err := s.Admin.CheckKey(r.Context(), s.adminMeta(r), bearer(r)); err != nil {
 			return err
 		}
 		return h(w, r)

@@ -14,7 +14,8 @@ import (
 
 // decode reads one JSON object of at most api.MaxBodyBytes into v. Unknown
 // fields, wrong types, trailing data and oversized bodies are coded 4xx
-// errors, never 500s.
+// errors, never 500s; so is a body from a page of another site that is
+// not declared JSON (crosssite.go).
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	return decodeLimit(w, r, v, api.MaxBodyBytes)
 }
@@ -23,6 +24,9 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 // routes whose bodies are larger by nature (pipelines: a script of 32 KiB
 // grows when JSON-escaped).
 func decodeLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
+	if err := CrossSiteBody(r, nil); err != nil {
+		return err
+	}
 	body := http.MaxBytesReader(w, r.Body, limit)
 	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()

@@ -42,6 +42,8 @@ func status(c userpool.Code) int {
 		return http.StatusMethodNotAllowed
 	case userpool.CodeUnavailable:
 		return http.StatusServiceUnavailable
+	case userpool.CodeUnsupportedMediaType:
+		return http.StatusUnsupportedMediaType
 	case userpool.CodeWrongPassword, userpool.CodeWrongAccountOrPassword, userpool.CodeNotLoggedIn, userpool.CodeTokenExpired, userpool.CodeTokenInvalid:
 		return http.StatusUnauthorized
 	case userpool.CodeCaptchaRequired, userpool.CodeUserBlocked, userpool.CodeRegistrationClosed, userpool.CodeNoPermission, userpool.CodeAccountLocked, userpool.CodePipelineRejected:

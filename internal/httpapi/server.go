@@ -58,7 +58,7 @@ func New(d Deps) *Server {
 	s := &Server{Deps: d, mux: http.NewServeMux()}
 	var all []route
 	for _, rt := range s.routes() {
-		s.mux.Handle(rt.Method+" "+rt.Path, s.adapt(rt.Handle))
+		s.mux.Handle(rt.Method+" "+rt.Path, s.adapt(s.checked(rt)))
 		all = append(all, rt)
 	}
 	for _, m := range d.Mounts {
@@ -104,4 +104,23 @@ func pathMatches(pattern, path string) bool {
 		}
 	}
 	return true
+}
+
+// checked runs the checks every route shares before its handler: the
+// path's {name} segments must be text (pathvalue.go), and a route that
+// takes a bearer token refuses an Authorization header of another scheme
+// with a message that says so (credentials.go).
+func (s *Server) checked(rt route) handlerFunc {
+	names := pathNames(rt.Path)
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if err := checkPathValues(r, names); err != nil {
+			return err
+		}
+		if rt.Auth {
+			if err := bearerScheme(r, errBearerScheme); err != nil {
+				return err
+			}
+		}
+		return rt.Handle(w, r)
+	}
 }

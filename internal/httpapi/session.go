@@ -3,8 +3,11 @@ package httpapi
 import (
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/authpool/authpool/api"
+	"github.com/authpool/authpool/internal/userpool"
 )
 
 func (s *Server) checkLoginStatus(w http.ResponseWriter, r *http.Request) error {
@@ -54,6 +57,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	if err := s.Ready(r.Context()); err != nil {
 		s.Log.LogAttrs(r.Context(), slog.LevelWarn, "store not ready", slog.String("error", err.Error()))
+		w.Header().Set("Retry-After", strconv.Itoa(int(userpool.UnavailableRetry/time.Second)))
 		writeJSON(w, http.StatusServiceUnavailable, api.Health{Status: "unavailable"})
 		return nil
 	}

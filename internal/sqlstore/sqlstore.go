@@ -21,8 +21,9 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	"modernc.org/sqlite"               // registers the "sqlite" driver
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"modernc.org/sqlite" // registers the "sqlite" driver
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/authpool/authpool/internal/userpool"
@@ -58,6 +59,9 @@ const (
 	// the database, so a modest pool serves many requests and leaves room
 	// for several replicas under PostgreSQL's default max_connections (100).
 	defaultPostgresConns = 10
+	// defaultConnectTimeout bounds a connection attempt unless the URL sets
+	// connect_timeout (seconds).
+	defaultConnectTimeout = 5 * time.Second
 )
 
 // Open connects to the database named by databaseURL and applies pending
@@ -239,10 +243,21 @@ func openPostgres(databaseURL string) (*Store, error) {
 		q.Del("pool_max_conns")
 		u.RawQuery = q.Encode()
 	}
-	db, err := sql.Open("pgx", u.String())
+	if !q.Has("connect_timeout") {
+		// pgx waits for a connection as long as the OS does (minutes, for
+		// a host that drops packets); an unreachable database must be
+		// answered as one, while the request is still waiting.
+		q.Set("connect_timeout", strconv.Itoa(int(defaultConnectTimeout/time.Second)))
+		u.RawQuery = q.Encode()
+	}
+	cfg, err := pgx.ParseConfig(u.String())
 	if err != nil {
+		// pgx's error names the URL with its password masked.
 		return nil, fmt.Errorf("sqlstore: open postgres: %w", err)
 	}
+	// Errors are classified at the driver (classify.go): an unreachable
+	// database is code 1008, text it cannot hold code 1001.
+	db := sql.OpenDB(classifyingConnector{stdlib.GetConnector(*cfg)})
 	db.SetMaxOpenConns(conns)
 	db.SetMaxIdleConns(conns)
 	db.SetConnMaxIdleTime(5 * time.Minute)

@@ -57,6 +57,10 @@ const (
 	CodeWrongAccountOrPassword Code = 2333
 )
 
+// CodeUnsupportedMediaType: a page of another site sent a body not
+// declared as JSON (api.CodeUnsupportedMediaType).
+const CodeUnsupportedMediaType Code = 1010
+
 // Error is the one error type of the domain. Reason is a stable snake_case
 // word for programs, Message is safe to show to the end user, Cause is for
 // the log only and never leaves the server.
@@ -95,12 +99,22 @@ func Internal(cause error) *Error {
 }
 
 // AsError returns err as an *Error, wrapping unknown errors as internal.
+// An internal error whose cause holds an unreachable store or text the
+// store refused (unavailable.go) is that error: the caller can act on it.
 func AsError(err error) *Error {
 	var e *Error
-	if errors.As(err, &e) {
-		return e
+	if !errors.As(err, &e) {
+		return Internal(err)
 	}
-	return Internal(err)
+	for inner := e; inner.Code == CodeInternal && inner.Cause != nil; {
+		if !errors.As(inner.Cause, &inner) {
+			break
+		}
+		if surfaces(inner) {
+			return inner
+		}
+	}
+	return e
 }
 
 // LimitError is a refusal by a rate limit. It wraps the coded error (so
