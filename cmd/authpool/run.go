@@ -99,6 +99,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 }
 
 func migrate(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) == 1 && (args[0] == "--check" || args[0] == "-check") {
+		return migrateCheck(ctx, getenv, stdout)
+	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return err
