@@ -172,3 +172,32 @@ func TestLookalikeEmails(t *testing.T) {
 		wantCode(t, err, 1003)
 	})
 }
+
+// TestLookalikeAuthing: the Authing-compatible transport goes through the
+// same rules.
+func TestLookalikeAuthing(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		in := start(t, testConfig(dbURL), nil)
+		c := in.authing(t)
+		u := c.registerEmail("Eve@Example.com", "passw0rd!", nil)
+		if deref(u.Email) != "Eve@example.com" {
+			t.Errorf("registered email shows %q, want Eve@example.com", deref(u.Email))
+		}
+		for addr, want := range map[string]int{
+			"ｅｖｅ@example.com":      2026, // fullwidth
+			"EVE@example.com":       2026,
+			"eve\u200b@example.com": 2003, // zero-width space
+			"\u0435ve@example.com":  2003, // Cyrillic е
+		} {
+			input := map[string]any{"email": addr, "password": c.enc("passw0rd!"), "profile": map[string]any{}, "forceLogin": false, "generateToken": false}
+			if code, _ := c.gql(docs["registerByEmail"], map[string]any{"input": input}, "").errObject(t); code != want {
+				t.Errorf("registerByEmail(%+q): code %d, want %d", addr, code, want)
+			}
+		}
+		var li authingUser
+		c.loginEmail("ＥＶＥ@EXAMPLE.COM", "passw0rd!", "").field(t, "loginByEmail", &li)
+		if li.ID != u.ID || deref(li.Email) != "Eve@example.com" {
+			t.Errorf("login by another spelling: user %s email %q, want %s Eve@example.com", li.ID, deref(li.Email), u.ID)
+		}
+	})
+}
