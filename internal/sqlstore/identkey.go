@@ -66,9 +66,11 @@ var keyColumns = map[string][2]string{
 }
 
 // fillKeys gives every row without a key its key, unless another row of
-// the pool holds it. Each row is one statement of its own: a key taken
-// meanwhile (a registration on a running replica) fails that statement
-// alone, and the row is left as a collision.
+// the pool holds it. A batch is one transaction (one commit per batch, not
+// per row, on a large first fill); should a key be taken meanwhile (a
+// registration on a running replica), which aborts a PostgreSQL
+// transaction, the batch is done again one statement per row, and the row
+// whose key was taken is left as a collision.
 func (s *Store) fillKeys(ctx context.Context) error {
 	var after *unkeyedRow
 	for {
@@ -76,13 +78,12 @@ func (s *Store) fillKeys(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("sqlstore: key identifiers: %w", err)
 		}
-		for _, r := range batch {
-			if err := s.keyRow(ctx, "username", r, r.username, userpool.UsernameKey(r.username)); err != nil {
-				return err
-			}
-			if err := s.keyRow(ctx, "email", r, r.email, userpool.EmailKey(r.email)); err != nil {
-				return err
-			}
+		err = s.inTx(ctx, "key identifiers", func(tx *sql.Tx) error { return s.keyRows(ctx, tx, batch, false) })
+		if err != nil && s.d.uniqueUserViolation(err) != nil {
+			err = s.keyRows(ctx, s.write, batch, true)
+		}
+		if err != nil {
+			return fmt.Errorf("sqlstore: key identifiers: %w", err)
 		}
 		if len(batch) < keyBatch {
 			return nil
@@ -91,16 +92,27 @@ func (s *Store) fillKeys(ctx context.Context) error {
 	}
 }
 
-func (s *Store) keyRow(ctx context.Context, kind string, r unkeyedRow, spelling, key string) error {
-	if spelling == "" {
-		return nil
-	}
-	col := keyColumns[kind]
-	_, err := s.write.ExecContext(ctx, s.d.q("UPDATE users SET "+col[1]+" = ? WHERE pool_id = ? AND id = ? AND "+col[1]+" IS NULL AND "+col[0]+" = ?"+
-		" AND NOT EXISTS (SELECT 1 FROM users o WHERE o.pool_id = ? AND o."+col[1]+" = ?)"),
-		key, r.poolID, r.id, spelling, r.poolID, key)
-	if err != nil && s.d.uniqueUserViolation(err) == nil {
-		return fmt.Errorf("sqlstore: key identifiers: %w", err)
+// keyRows keys the rows of batch; with taken, a key another row took
+// meanwhile leaves the row unkeyed instead of failing.
+func (s *Store) keyRows(ctx context.Context, q queryer, batch []unkeyedRow, taken bool) error {
+	for _, r := range batch {
+		for _, c := range []struct{ kind, spelling, key string }{
+			{"username", r.username, userpool.UsernameKey(r.username)},
+			{"email", r.email, userpool.EmailKey(r.email)},
+		} {
+			if c.spelling == "" {
+				continue
+			}
+			col := keyColumns[c.kind]
+			// The spelling is checked again: it may have changed since it
+			// was read (and the update then keyed it).
+			_, err := q.ExecContext(ctx, s.d.q("UPDATE users SET "+col[1]+" = ? WHERE pool_id = ? AND id = ? AND "+col[1]+" IS NULL AND "+col[0]+" = ?"+
+				" AND NOT EXISTS (SELECT 1 FROM users o WHERE o.pool_id = ? AND o."+col[1]+" = ?)"),
+				c.key, r.poolID, r.id, c.spelling, r.poolID, c.key)
+			if err != nil && !(taken && s.d.uniqueUserViolation(err) != nil) {
+				return err
+			}
+		}
 	}
 	return nil
 }
