@@ -184,7 +184,7 @@ func TestLookalikeAuthing(t *testing.T) {
 			t.Errorf("registered email shows %q, want Eve@example.com", deref(u.Email))
 		}
 		for addr, want := range map[string]int{
-			"ｅｖｅ@example.com":      2026, // fullwidth
+			"ｅｖｅ@example.com":       2026, // fullwidth
 			"EVE@example.com":       2026,
 			"eve\u200b@example.com": 2003, // zero-width space
 			"\u0435ve@example.com":  2003, // Cyrillic е
