@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"database/sql"
+	"strings"
 	"testing"
 
 	"github.com/authpool/authpool/client"
@@ -198,6 +200,56 @@ func TestLookalikeAuthing(t *testing.T) {
 		c.loginEmail("ＥＶＥ@EXAMPLE.COM", "passw0rd!", "").field(t, "loginByEmail", &li)
 		if li.ID != u.ID || deref(li.Email) != "Eve@example.com" {
 			t.Errorf("login by another spelling: user %s email %q, want %s Eve@example.com", li.ID, deref(li.Email), u.ID)
+		}
+	})
+}
+
+// TestLookalikeCollisionWarning: a start over a database holding accounts
+// whose identifiers now compare equal (written by an older version, so
+// without keys) logs one warning naming the newer account by id only, and
+// the older account keeps the name.
+func TestLookalikeCollisionWarning(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		first := start(t, testConfig(dbURL), nil)
+		old := must[*client.User](t)(first.client().RegisterByUsername(ctx, "admin", "passw0rd!", nil, nil))
+		pool := first.Srv.DefaultPoolID()
+		first.stop()
+
+		// The row an older version would have written: "Admin", no keys.
+		driver, dsn, later := "pgx", dbURL, "'2100-01-01'::timestamptz"
+		if strings.HasPrefix(dbURL, "sqlite:") {
+			driver, dsn, later = "sqlite", strings.TrimPrefix(dbURL, "sqlite:"), "4102444800000"
+		}
+		db, err := sql.Open(driver, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = db.ExecContext(ctx, "INSERT INTO users (pool_id, id, username, password_hash, created_at, updated_at) VALUES ('"+
+			pool+"', 'newer-account', 'Admin', 'secret-hash', "+later+", "+later+")")
+		db.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		second := start(t, testConfig(dbURL), nil)
+		var warned []string
+		second.Outbox.mu.Lock()
+		for _, l := range second.Outbox.other {
+			if strings.Contains(l, "compares equal to another account") {
+				warned = append(warned, l)
+			}
+		}
+		second.Outbox.mu.Unlock()
+		if len(warned) != 1 || !strings.Contains(warned[0], "user newer-account: username (held by account "+old.ID+")") {
+			t.Fatalf("start-up warnings = %q, want one naming newer-account held by %s", warned, old.ID)
+		}
+		if strings.Contains(warned[0], "Admin") || strings.Contains(warned[0], "secret-hash") {
+			t.Errorf("the warning shows an identifier or a hash: %s", warned[0])
+		}
+		u := must[*client.User](t)(second.client().LoginByUsername(ctx, "ADMIN", "passw0rd!", nil))
+		if u.ID != old.ID {
+			t.Errorf("ADMIN logs in to %s, want the older account %s", u.ID, old.ID)
 		}
 	})
 }
