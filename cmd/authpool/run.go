@@ -208,8 +208,13 @@ func printAdminKey(w io.Writer, title, key, after string) {
 }
 
 func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if err := parseFlags(flag.NewFlagSet("migrate", flag.ContinueOnError), args, stdout); err != nil {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	check := fs.Bool("check", false, "also list accounts whose username or email compares equal to another's (left unkeyed, docs/SECURITY.md); exit 1 while any remain")
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
+	}
+	if *check {
+		return migrateCheck(ctx, getenv, stdout, stderr)
 	}
 	cfg, err := loadConfig(getenv, stderr)
 	if err != nil {

@@ -17,9 +17,13 @@ import (
 // new user with its events, the same webhook events. They are exported for
 // that package alone to build on; transports call the use cases instead.
 
-// NormalizeEmail validates an email address and returns its canonical
-// form (trimmed, lower-cased), as registration stores it.
-func NormalizeEmail(email string) (string, error) { return normalizeEmail(email) }
+// NormalizeEmail validates an email address an account is to have, with
+// the rules for new addresses, and returns it as registration stores it
+// (trimmed, the domain lower-cased); userpool.EmailKey compares it.
+func NormalizeEmail(email string) (string, error) {
+	display, _, err := newEmail(email)
+	return display, err
+}
 
 // ValidateProfile checks every field of p as UpdateProfile does and
 // normalises its username.

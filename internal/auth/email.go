@@ -59,10 +59,13 @@ func (s *Service) SendEmail(ctx context.Context, m Meta, email, sceneName string
 	if err != nil {
 		return err
 	}
-	email, err = normalizeEmail(email)
+	given, _, err := checkEmail(email)
 	if err != nil {
 		return err
 	}
+	// Lookups, limits and the code go by the key; the mail goes to the
+	// account's own address as stored, or, with no account, as given.
+	email = userpool.EmailKey(given)
 	pool, err := s.pool(ctx, m)
 	if err != nil {
 		return err
@@ -90,14 +93,14 @@ func (s *Service) SendEmail(ctx context.Context, m Meta, email, sceneName string
 		// Uniform answers: the counts stay, so limits look the same too.
 		return nil
 	}
-	locale := ""
+	locale, to := "", given
 	if u != nil {
-		locale = u.Locale
+		locale, to = u.Locale, u.Email
 	}
 	code := newCode()
 	lang := notify.MatchLanguage(locale, m.AcceptLanguage)
 	ttl := set.EmailCodeTTL
-	data := notify.Data{Code: code, Minutes: minutes(ttl), To: email}
+	data := notify.Data{Code: code, Minutes: minutes(ttl), To: to}
 	kind := notify.KindChangeEmail
 	switch scene {
 	case SceneResetPassword:
@@ -112,7 +115,7 @@ func (s *Service) SendEmail(ctx context.Context, m Meta, email, sceneName string
 		return userpool.Internal(err)
 	}
 	return s.sendCode(ctx, m, pool.ID, emailPurpose(scene), email, code, ttl, release, "email", func(ctx context.Context) error {
-		return s.cfg.Mailer.SendMail(ctx, notify.Mail{To: email, Subject: subject, Text: text, Code: code, Scene: string(scene)})
+		return s.cfg.Mailer.SendMail(ctx, notify.Mail{To: to, Subject: subject, Text: text, Code: code, Scene: string(scene)})
 	})
 }
 
@@ -124,7 +127,7 @@ func (s *Service) ResetPasswordByEmailCode(ctx context.Context, m Meta, email, c
 		return err
 	}
 	return s.resetPassword(ctx, m, newPw, emailPurpose(SceneResetPassword), email, code, s.store.GetUserByEmail, func(u *userpool.User) {
-		if strings.EqualFold(u.Email, email) {
+		if userpool.EmailKey(u.Email) == email {
 			u.EmailVerified = true
 		}
 	})
@@ -201,7 +204,7 @@ func (s *Service) VerifyEmail(ctx context.Context, m Meta, email, code string) e
 		return err
 	}
 	_, _, err = s.updateUserIfChanged(ctx, m, u.PoolID, u.ID, eventUserEmailVerified, func(x *userpool.User) error {
-		if !strings.EqualFold(x.Email, email) {
+		if userpool.EmailKey(x.Email) != email {
 			return userpool.ErrUserNotFound // the address moved meanwhile
 		}
 		if x.EmailVerified {

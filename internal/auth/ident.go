@@ -103,7 +103,7 @@ func (s *Service) updatePhonePlan(set userpool.PoolSettings, u *userpool.User, p
 // bindEmailPlan gives u, who has no email address, email proven by a
 // CHANGE_EMAIL code.
 func (s *Service) bindEmailPlan(u *userpool.User, email, code string) (*identChange, error) {
-	email, err := normalizeEmail(email)
+	email, key, err := newEmail(email)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +113,7 @@ func (s *Service) bindEmailPlan(u *userpool.User, email, code string) (*identCha
 	return &identChange{
 		kind:  identEmail,
 		free:  &userpool.User{Email: email},
-		codes: [][3]string{{emailPurpose(SceneChangeEmail), email, code}},
+		codes: [][3]string{{emailPurpose(SceneChangeEmail), key, code}},
 		apply: func(x *userpool.User) error {
 			if x.Email != "" {
 				return errEmailAlreadyBound
@@ -127,24 +127,24 @@ func (s *Service) bindEmailPlan(u *userpool.User, email, code string) (*identCha
 // updateEmailPlan moves u to email proven by a CHANGE_EMAIL code; with the
 // pool's VerifyOldEmail the current address and its code are required too.
 func (s *Service) updateEmailPlan(set userpool.PoolSettings, u *userpool.User, email, code, oldEmail, oldCode string) (*identChange, error) {
-	email, err := normalizeEmail(email)
+	email, key, err := newEmail(email)
 	if err != nil {
 		return nil, err
 	}
 	if u.Email == "" {
 		return nil, errEmailNotBound
 	}
-	if strings.EqualFold(email, u.Email) {
+	if key == userpool.EmailKey(u.Email) {
 		return nil, errEmailUnchanged
 	}
 	purpose := emailPurpose(SceneChangeEmail)
-	codes := [][3]string{{purpose, email, code}}
+	codes := [][3]string{{purpose, key, code}}
 	if set.VerifyOldEmail {
 		if strings.TrimSpace(oldEmail) == "" || oldCode == "" {
 			return nil, errOldEmailRequired
 		}
 		old, err := normalizeEmail(oldEmail)
-		if err != nil || !strings.EqualFold(old, u.Email) {
+		if err != nil || old != userpool.EmailKey(u.Email) {
 			return nil, errOldEmailMismatch
 		}
 		codes = append(codes, [3]string{purpose, old, oldCode})

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"strings"
 
 	"github.com/authpool/authpool/internal/token"
 	"github.com/authpool/authpool/internal/userpool"
@@ -37,26 +38,29 @@ func attrUser(u *userpool.User) []slog.Attr {
 
 // LoginByEmail logs in with email and password.
 func (s *Service) LoginByEmail(ctx context.Context, m Meta, email, pw string, opts LoginOptions) (*Result, error) {
+	given := strings.TrimSpace(email)
 	email, err := normalizeEmail(email)
 	if err != nil {
 		return nil, err
 	}
 	m.flow = flow{method: methodEmail, identifier: email, params: opts.Context}
 	res, err := s.loginPassword(ctx, m, pw, opts, s.store.GetUserByEmail, methodEmail, email, func() *userpool.User {
-		return &userpool.User{Email: email}
+		return &userpool.User{Email: given} // checked as a new address by register
 	})
 	return res, s.loginFailed(ctx, m, err)
 }
 
 // LoginByUsername logs in with username and password.
 func (s *Service) LoginByUsername(ctx context.Context, m Meta, username, pw string, opts LoginOptions) (*Result, error) {
-	username, err := validateUsername(username)
+	username, err := lookupUsername(username)
 	if err != nil {
 		return nil, err
 	}
 	m.flow = flow{method: methodUsername, identifier: username, params: opts.Context}
-	res, err := s.loginPassword(ctx, m, pw, opts, s.store.GetUserByUsername, methodUsername, username, func() *userpool.User {
-		return &userpool.User{Profile: userpool.Profile{Username: username}}
+	// ident is the key: the attempts at an unknown name are counted
+	// together for all its spellings.
+	res, err := s.loginPassword(ctx, m, pw, opts, s.store.GetUserByUsername, methodUsername, userpool.UsernameKey(username), func() *userpool.User {
+		return &userpool.User{Profile: userpool.Profile{Username: username}} // checked as a new name by register
 	})
 	return res, s.loginFailed(ctx, m, err)
 }

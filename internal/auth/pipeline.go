@@ -149,6 +149,7 @@ func applyChanges(p *userpool.Profile, changes map[string]string) error {
 	if len(changes) == 0 {
 		return nil
 	}
+	old := p.Username
 	fields := map[string]*string{}
 	for _, f := range profileFields(p) {
 		fields[f.name] = f.ptr
@@ -160,7 +161,7 @@ func applyChanges(p *userpool.Profile, changes map[string]string) error {
 		}
 		*ptr = v
 	}
-	return validateProfile(p)
+	return validateProfileFrom(p, old)
 }
 
 // preAuthentication runs before the credentials are checked, once per

@@ -28,7 +28,7 @@ type RegisterOptions struct {
 // RegisterByEmail creates a user with an email and password. The email is
 // not verified by registering.
 func (s *Service) RegisterByEmail(ctx context.Context, m Meta, email, pw string, profile userpool.Profile, opts RegisterOptions) (*Result, error) {
-	email, err := normalizeEmail(email)
+	email, _, err := newEmail(email)
 	if err != nil {
 		return nil, err
 	}
@@ -87,6 +87,11 @@ func (s *Service) register(ctx context.Context, m Meta, method string, u *userpo
 	}
 	if err := validateProfile(&u.Profile); err != nil {
 		return nil, err
+	}
+	if u.Email != "" { // registration by email, or a login that registers
+		if u.Email, _, err = newEmail(u.Email); err != nil {
+			return nil, err
+		}
 	}
 	proven, err := s.provenIdentifiers(u, opts)
 	if err != nil {
@@ -184,12 +189,12 @@ func (s *Service) provenIdentifiers(u *userpool.User, opts RegisterOptions) ([][
 	case opts.Email != "" && u.Email != "":
 		return nil, invalid("invalid_argument", "the email address is given twice")
 	case opts.Email != "":
-		email, err := normalizeEmail(opts.Email)
+		email, key, err := newEmail(opts.Email)
 		if err != nil {
 			return nil, err
 		}
 		u.Email, u.EmailVerified = email, true
-		codes = append(codes, [3]string{emailPurpose(SceneChangeEmail), email, opts.EmailCode})
+		codes = append(codes, [3]string{emailPurpose(SceneChangeEmail), key, opts.EmailCode})
 	}
 	return codes, nil
 }

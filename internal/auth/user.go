@@ -73,10 +73,12 @@ func (s *Service) UpdateProfile(ctx context.Context, m Meta, tok string, up Prof
 			*ptr = *v
 		}
 	}
-	if err := validateProfile(&next); err != nil {
+	if err := validateProfileFrom(&next, u.Username); err != nil {
 		return nil, err
 	}
-	if next.Username != u.Username && next.Username != "" {
+	// A new spelling of one's own name ("alice" to "Alice") has the
+	// same key, which is one's own.
+	if next.Username != "" && userpool.UsernameKey(next.Username) != userpool.UsernameKey(u.Username) {
 		if err := s.ensureFree(ctx, u.PoolID, &userpool.User{Profile: userpool.Profile{Username: next.Username}}); err != nil {
 			return nil, err
 		}

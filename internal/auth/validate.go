@@ -21,35 +21,88 @@ func invalid(reason, format string, args ...any) error {
 	return userpool.Errorf(userpool.CodeInvalidArgument, reason, format, args...)
 }
 
-// normalizeEmail validates an address and returns its canonical form:
-// trimmed and lower-cased.
-func normalizeEmail(email string) (string, error) {
+// checkEmail validates an address's syntax and returns it trimmed, with
+// the index of its "@".
+func checkEmail(email string) (string, int, error) {
 	email = strings.TrimSpace(email)
 	bad := userpool.Errorf(userpool.CodeInvalidEmail, "invalid_email", "email address is not valid")
 	if email == "" || len(email) > maxEmailLen || !utf8.ValidString(email) {
-		return "", bad
+		return "", 0, bad
 	}
 	addr, err := mail.ParseAddress(email)
 	if err != nil || addr.Address != email || addr.Name != "" {
-		return "", bad
+		return "", 0, bad
 	}
 	at := strings.LastIndexByte(email, '@')
 	if at <= 0 || at == len(email)-1 {
-		return "", bad
+		return "", 0, bad
 	}
 	domain := strings.ToLower(email[at+1:])
 	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") || strings.Contains(domain, "..") {
-		return "", bad
+		return "", 0, bad
 	}
-	// Stored lower-cased whole: the store compares case-insensitively, and
-	// lower-casing here makes SQLite (ASCII-only lower()) and PostgreSQL
-	// agree on non-ASCII addresses.
-	return strings.ToLower(email), nil
+	return email, at, nil
+}
+
+// normalizeEmail validates an address and returns its comparison key
+// (userpool.EmailKey), which every lookup, code and sending limit goes by.
+// It applies no rule for new addresses (newEmail does), so an account
+// created before those rules can still log in and reset its password.
+func normalizeEmail(email string) (string, error) {
+	email, _, err := checkEmail(email)
+	if err != nil {
+		return "", err
+	}
+	return userpool.EmailKey(email), nil
+}
+
+// newEmail validates an address an account is to have and returns how it
+// is stored and shown (trimmed, the domain lower-cased, the local part as
+// given) and its comparison key. Beyond the syntax it refuses look-alikes
+// (lookalike.go) in the local part and the domain.
+func newEmail(email string) (display, key string, err error) {
+	email, at, err := checkEmail(email)
+	if err != nil {
+		return "", "", err
+	}
+	local, domain := email[:at], strings.ToLower(email[at+1:])
+	problem := identifierProblem(local)
+	if problem == "" {
+		problem = domainProblem(domain)
+	}
+	if problem != "" {
+		return "", "", userpool.Errorf(userpool.CodeInvalidEmail, "invalid_email", "email address %s", problem)
+	}
+	display = local + "@" + domain
+	return display, userpool.EmailKey(display), nil
 }
 
 // validateUsername accepts 1..64 characters of letters, digits, marks and
-// ". _ - +"; no spaces, no "@" (so a username never looks like an email).
+// ". _ - +"; no spaces, no "@" (so a username never looks like an email),
+// and nothing lookalike.go refuses. The name is kept as given (trimmed);
+// it is compared by userpool.UsernameKey.
 func validateUsername(name string) (string, error) {
+	name, err := lookupUsername(name)
+	if err != nil {
+		return "", err
+	}
+	for _, r := range name {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) || strings.ContainsRune("._-+", r) {
+			continue
+		}
+		return "", invalid("invalid_username", "username may contain only letters, digits and . _ - +")
+	}
+	if problem := identifierProblem(name); problem != "" {
+		return "", invalid("invalid_username", "username %s", problem)
+	}
+	return name, nil
+}
+
+// lookupUsername is the check of a username given to find an account
+// (login): trimmed, 1..64 characters of valid UTF-8. The rules for new
+// names are not applied, so that an account created before them still
+// logs in.
+func lookupUsername(name string) (string, error) {
 	name = strings.TrimSpace(name)
 	n := utf8.RuneCountInString(name)
 	if n == 0 {
@@ -57,12 +110,6 @@ func validateUsername(name string) (string, error) {
 	}
 	if n > maxUsernameLen || !utf8.ValidString(name) {
 		return "", invalid("invalid_username", "username must be at most %d characters", maxUsernameLen)
-	}
-	for _, r := range name {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) || strings.ContainsRune("._-+", r) {
-			continue
-		}
-		return "", invalid("invalid_username", "username may contain only letters, digits and . _ - +")
 	}
 	return name, nil
 }
@@ -120,7 +167,12 @@ func profileFields(p *userpool.Profile) []struct {
 }
 
 // validateProfile checks every field of p and normalises the username.
-func validateProfile(p *userpool.Profile) error {
+func validateProfile(p *userpool.Profile) error { return validateProfileFrom(p, "") }
+
+// validateProfileFrom is validateProfile for a change of a stored profile
+// whose username was old: an unchanged username is not judged again by
+// the rules for new names, so an account created before them keeps it.
+func validateProfileFrom(p *userpool.Profile, old string) error {
 	for _, f := range profileFields(p) {
 		v := *f.ptr
 		if !utf8.ValidString(v) {
@@ -135,7 +187,7 @@ func validateProfile(p *userpool.Profile) error {
 	default:
 		return invalid("invalid_gender", "gender must be M, F or U")
 	}
-	if p.Username != "" {
+	if p.Username != "" && p.Username != old {
 		u, err := validateUsername(p.Username)
 		if err != nil {
 			return err

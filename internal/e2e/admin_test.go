@@ -279,7 +279,7 @@ func TestAdminUsers(t *testing.T) {
 			Email: "Made@Example.com", Username: "made", Phone: "+1 202-555-0143", Password: "passw0rd!",
 			EmailVerified: true, Profile: &client.Profile{Nickname: "M"}, CustomData: map[string]any{"age": 44},
 		}))
-		if cu.Email != "made@example.com" || !cu.EmailVerified || cu.PhoneVerified || cu.Nickname != "M" || cu.CustomData["age"] != 44.0 {
+		if cu.Email != "Made@example.com" || !cu.EmailVerified || cu.PhoneVerified || cu.Nickname != "M" || cu.CustomData["age"] != 44.0 {
 			t.Fatalf("created user: %+v", cu)
 		}
 		li := must[*client.User](t)(in.client().LoginByEmail(ctx, "made@example.com", "passw0rd!", nil))

@@ -52,7 +52,7 @@ func TestAuthingSession(t *testing.T) {
 
 		// Plain registration: no token (the SDK is logged out after it).
 		u := c.registerEmail("Ada@Example.com", "passw0rd!", map[string]any{"profile": map[string]any{"nickname": "Ada", "company": "ACME"}})
-		if u.Token != nil || u.Password != nil || *u.Email != "ada@example.com" || *u.Nickname != "Ada" || u.Status != "Activated" ||
+		if u.Token != nil || u.Password != nil || *u.Email != "Ada@example.com" || *u.Nickname != "Ada" || u.Status != "Activated" ||
 			u.Arn != "arn:cn:authing:"+u.UserPoolID+":user:"+u.ID || u.UserPoolID != in.Srv.DefaultPoolID() {
 			t.Fatalf("registration: %+v", u)
 		}

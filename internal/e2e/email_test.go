@@ -152,7 +152,7 @@ func TestBindAndUnbindEmail(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if b.Email != "mine@example.com" || !b.EmailVerified || b.Phone != cnPhone {
+		if b.Email != "Mine@example.com" || !b.EmailVerified || b.Phone != cnPhone {
 			t.Fatalf("after BindEmail: %+v", b)
 		}
 		in.Clock.Advance(time.Minute)
@@ -217,7 +217,7 @@ func TestUpdateEmail(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if up.Email != "new@example.com" || !up.EmailVerified {
+		if up.Email != "New@example.com" || !up.EmailVerified {
 			t.Fatalf("after UpdateEmail: %+v", up)
 		}
 		must[*client.User](t)(in.client().LoginByEmail(ctx, "new@example.com", "passw0rd!", nil))

@@ -27,7 +27,8 @@ func TestRegisterAndLogin(t *testing.T) {
 		if u.EmailVerified || u.Token != "" || u.LoginsCount != 0 || u.Nickname != "Nick" || u.Gender != "F" {
 			t.Fatalf("plain registration: %+v", u)
 		}
-		if u.Email != "alice@example.com" || u.UserPoolID != in.Srv.DefaultPoolID() {
+		// The local part as given, the domain lower-cased; compared by key.
+		if u.Email != "Alice@example.com" || u.UserPoolID != in.Srv.DefaultPoolID() {
 			t.Fatalf("email %q pool %q", u.Email, u.UserPoolID)
 		}
 		if c.Token() != "" {

@@ -78,6 +78,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	if err != nil {
 		return nil, err
 	}
+	warnKeyCollisions(ctx, st, log)
 	tokens, err := token.NewManager(ctx, st, cfg.Issuer, now)
 	if err != nil {
 		st.Close()

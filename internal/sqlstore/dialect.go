@@ -162,6 +162,8 @@ var userIndexes = []struct {
 }{
 	{"users_pool_email_key", "users.pool_id, users.email", userpool.ErrEmailTaken},
 	{"users_pool_username_key", "users.pool_id, users.username", userpool.ErrUsernameTaken},
+	{"users_pool_email_ckey", "users.pool_id, users.email_key", userpool.ErrEmailTaken},
+	{"users_pool_username_ckey", "users.pool_id, users.username_key", userpool.ErrUsernameTaken},
 	{"users_pool_phone_key", "users.pool_id, users.phone", userpool.ErrPhoneTaken},
 }
 

@@ -251,12 +251,16 @@ func TestRebind(t *testing.T) {
 			t.Errorf("%s: q = %q, want %q", tc.d.name, got, tc.want)
 		}
 	}
-	// Every column of the update statement has a placeholder, plus the key.
-	if got, want := strings.Count(userUpdate, "?"), len(userColumns); got != want {
+	// Every column of the update statement has a placeholder, plus the
+	// primary key and the two identifier keys' CASE expressions.
+	if got, want := strings.Count(userUpdate, "?"), len(userColumns)+len(updateKeyArgs(&userpool.User{})); got != want {
 		t.Errorf("userUpdate has %d placeholders, want %d", got, want)
 	}
 	if got, want := len(sqliteDialect.userArgs(&userpool.User{})), len(userColumns); got != want {
 		t.Errorf("userArgs gives %d values for %d columns", got, want)
+	}
+	if got, want := strings.Count(userInsert, "?"), len(userColumns)+len(keyArgs(&userpool.User{})); got != want {
+		t.Errorf("userInsert has %d placeholders, want %d", got, want)
 	}
 	if got, want := len(userDest(&userpool.User{})), len(userColumns); got != want {
 		t.Errorf("userDest gives %d destinations for %d columns", got, want)

@@ -26,14 +26,37 @@ var userColumns = []string{
 	"logins_count", "last_login", "signed_up", "blocked", "created_at", "updated_at",
 }
 
+// The comparison keys of the username and the email (username_key,
+// email_key: userpool.UsernameKey, EmailKey) are not part of the domain's
+// User: the store computes them from the spellings it writes, so that no
+// caller can store a spelling without its key, and looks users up by them.
 var (
 	userSelect = "SELECT " + strings.Join(userColumns, ", ") + " FROM users"
-	userInsert = "INSERT INTO users (" + strings.Join(userColumns, ", ") + ") VALUES (?" +
-		strings.Repeat(", ?", len(userColumns)-1) + ")"
-	// userUpdate writes every column but the key; its arguments are
-	// userArgs without the first two, then pool_id and id.
-	userUpdate = "UPDATE users SET " + strings.Join(userColumns[2:], " = ?, ") + " = ? WHERE pool_id = ? AND id = ?"
+	// userInsert's arguments are userArgs, then keyArgs.
+	userInsert = "INSERT INTO users (" + strings.Join(userColumns, ", ") + ", username_key, email_key) VALUES (?" +
+		strings.Repeat(", ?", len(userColumns)+1) + ")"
+	// userUpdate writes every column but the primary key; its arguments
+	// are userArgs without the first two, then keyArgs twice interleaved
+	// (updateKeyArgs), then pool_id and id. A key is recomputed only when
+	// its spelling changes (the right-hand sides read the row as it was):
+	// a row left without a key by a collision (identkey.go) keeps none
+	// until its identifier changes, instead of failing every update.
+	userUpdate = "UPDATE users SET " + strings.Join(userColumns[2:], " = ?, ") + " = ?" +
+		", username_key = CASE WHEN username = ? THEN username_key ELSE ? END" +
+		", email_key = CASE WHEN email = ? THEN email_key ELSE ? END" +
+		" WHERE pool_id = ? AND id = ?"
 )
+
+// keyArgs are the comparison keys of u's username and email; NULL for none.
+func keyArgs(u *userpool.User) []any {
+	return []any{nullString(userpool.UsernameKey(u.Username)), nullString(userpool.EmailKey(u.Email))}
+}
+
+// updateKeyArgs are the arguments of userUpdate's two CASE expressions.
+func updateKeyArgs(u *userpool.User) []any {
+	k := keyArgs(u)
+	return []any{nullString(u.Username), k[0], nullString(u.Email), k[1]}
+}
 
 func (d dialect) userArgs(u *userpool.User) []any {
 	p := &u.Profile
@@ -101,7 +124,7 @@ func (s *Store) CreateUser(ctx context.Context, u *userpool.User, recs ...userpo
 	}
 	s.d.normUser(u)
 	return s.withRecords(ctx, "create user", recs, func(q queryer) error {
-		if _, err := q.ExecContext(ctx, s.d.q(userInsert), s.d.userArgs(u)...); err != nil {
+		if _, err := q.ExecContext(ctx, s.d.q(userInsert), append(s.d.userArgs(u), keyArgs(u)...)...); err != nil {
 			return s.d.writeUserErr("create user", err)
 		}
 		return nil
@@ -113,16 +136,31 @@ func (s *Store) GetUser(ctx context.Context, poolID, id string) (*userpool.User,
 	return s.getUser(ctx, s.read, "get user", " WHERE pool_id = ? AND id = ?", poolID, id)
 }
 
-// GetUserByEmail matches case-insensitively (SQL lower(), which SQLite
-// applies to ASCII letters only). An empty email matches nobody.
+// GetUserByEmail returns the user whose email has the key of email
+// (userpool.EmailKey). A row not keyed yet (written by an older version
+// during a rolling upgrade) is found by its spelling, case-insensitively
+// as before (SQL lower(), ASCII letters only on SQLite); a row with the
+// key wins. An empty email matches nobody.
 func (s *Store) GetUserByEmail(ctx context.Context, poolID, email string) (*userpool.User, error) {
+	if email == "" {
+		return nil, userpool.ErrUserNotFound
+	}
 	// lower(email) is spelled as in users_pool_email_key so the index serves it.
-	return s.getUser(ctx, s.read, "get user by email", " WHERE pool_id = ? AND lower(email) = lower(?)", poolID, email)
+	return s.getUser(ctx, s.read, "get user by email",
+		" WHERE pool_id = ? AND (email_key = ? OR (email_key IS NULL AND lower(email) = lower(?))) ORDER BY email_key IS NULL LIMIT 1",
+		poolID, userpool.EmailKey(email), email)
 }
 
-// GetUserByUsername returns the user with that exact username.
+// GetUserByUsername returns the user whose username has the key of
+// username (userpool.UsernameKey); a row not keyed yet is found by its
+// exact spelling, as in GetUserByEmail.
 func (s *Store) GetUserByUsername(ctx context.Context, poolID, username string) (*userpool.User, error) {
-	return s.getUser(ctx, s.read, "get user by username", " WHERE pool_id = ? AND username = ?", poolID, username)
+	if username == "" {
+		return nil, userpool.ErrUserNotFound
+	}
+	return s.getUser(ctx, s.read, "get user by username",
+		" WHERE pool_id = ? AND (username_key = ? OR (username_key IS NULL AND username = ?)) ORDER BY username_key IS NULL LIMIT 1",
+		poolID, userpool.UsernameKey(username), username)
 }
 
 // GetUserByPhone returns the user with that exact phone number.
@@ -174,7 +212,7 @@ func (s *Store) UpdateUser(ctx context.Context, poolID, id string, fn func(*user
 			u.CreatedAt = createdAt
 		}
 		s.d.normUser(u)
-		args := append(s.d.userArgs(u)[2:], poolID, id)
+		args := append(append(s.d.userArgs(u)[2:], updateKeyArgs(u)...), poolID, id)
 		if _, err := tx.ExecContext(ctx, s.d.q(userUpdate), args...); err != nil {
 			return s.d.writeUserErr("update user", err)
 		}

@@ -123,6 +123,8 @@ func Run(t *testing.T, open func(t *testing.T) userpool.Store) {
 		{"Users/CreateAndGet", testCreateAndGetUser},
 		{"Users/LookupByEmptyValue", testLookupByEmptyValue},
 		{"Users/Duplicates", testDuplicateUsers},
+		{"Users/IdentifierKeys", testIdentifierKeys},
+		{"Users/IdentifierKeysOnUpdate", testIdentifierKeysOnUpdate},
 		{"Users/DuplicatesArePerPool", testDuplicatesPerPool},
 		{"Users/EmptyFieldsDoNotCollide", testEmptyFieldsDoNotCollide},
 		{"Users/UpdateRoundTrip", testUpdateUserRoundTrip},
