@@ -19,6 +19,10 @@ type outbox struct {
 	mu    sync.Mutex
 	msgs  []sentMessage
 	other []string
+	// settle waits (bounded) until the server's message queue holds no due
+	// message: codes are sent by the queue's workers shortly after the
+	// answer, so a reader first waits for them instead of sleeping.
+	settle func() error
 }
 
 type sentMessage struct {
@@ -64,8 +68,14 @@ func (o *outbox) Handle(_ context.Context, r slog.Record) error {
 	return nil
 }
 
-// sentTo returns the messages sent to addr, oldest first.
+// sentTo returns the messages sent to addr, oldest first, once every
+// message queued so far has been sent (or dropped).
 func (o *outbox) sentTo(addr string) []sentMessage {
+	if o.settle != nil {
+		if err := o.settle(); err != nil {
+			panic("e2e: the message queue did not settle: " + err.Error())
+		}
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	var out []sentMessage
