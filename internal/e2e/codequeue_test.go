@@ -186,3 +186,51 @@ func TestQueuedCodeReachesMailbox(t *testing.T) {
 		a.Outbox.noLeak(t, code, "smtp-s3cret")
 	})
 }
+
+// TestAuthingSendCodesQueued: the Authing transport's sendEmail and
+// sms/send run the same queued use cases. With the uniform option and an
+// SMTP server that refuses the known address's mail, sendEmail answers
+// that address exactly as it answers an unknown one (before the queue the
+// known address got code 2021); the failure is audited. sms/send delivers
+// its code through the queue to the console sender.
+func TestAuthingSendCodesQueued(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		_, addr := startMailbox(t)
+		cfg := codeAdminConfig(dbURL)
+		cfg.Mailer = "smtp"
+		cfg.SMTPURL = "smtp://authpool:smtp-s3cret@" + addr
+		cfg.MailFrom = "no-reply@example.org"
+		cfg.MessageMaxAttempts = 1
+		in := start(t, cfg, nil)
+		in.uniform(t)
+		must[*client.User](t)(in.client().RegisterByEmail(ctx, "reject.ada@example.com", "passw0rd!", nil, nil))
+		c := in.authing(t)
+
+		answer := func(email string) string {
+			var m struct {
+				Code    int    `json:"code"`
+				Message string `json:"message"`
+			}
+			c.gql(docs["sendEmail"], map[string]any{"email": email, "scene": "RESET_PASSWORD"}, "").field(t, "sendEmail", &m)
+			b, _ := json.Marshal(m)
+			return string(b)
+		}
+		known, unknown := answer("reject.ada@example.com"), answer("reject.bob@example.com")
+		if known != unknown || !strings.Contains(known, `"code":200`) {
+			t.Fatalf("sendEmail answers differ: known %s, unknown %s", known, unknown)
+		}
+		in.settle(t)
+		events := must[[]client.AuditEvent](t)(in.admin().ListAudit(ctx, "default", client.AuditQuery{Event: userpool.AuditCodeSendFailed}))
+		if len(events) != 1 || events[0].Detail["target"] != "r***@example.com" {
+			t.Fatalf("want the known address's refused mail audited once, got %+v", events)
+		}
+
+		code := c.smsCode(in, "+8613800138000")
+		var u phoneUser
+		c.gql(docs["loginByPhoneCode"], map[string]any{"input": map[string]any{"phone": "+8613800138000", "code": code}}, "").field(t, "loginByPhoneCode", &u)
+		if u.NewlyCreated == nil || !*u.NewlyCreated {
+			t.Fatalf("login with the queued SMS code: %+v", u)
+		}
+	})
+}
