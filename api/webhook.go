@@ -20,6 +20,9 @@ const (
 	EventUserBlocked         = "user.blocked"
 	EventUserDeleted         = "user.deleted"
 	EventUserUDVChanged      = "user.udv_changed"
+	// EventMessageDeliveryFailed: a verification code could not be sent
+	// (the request that asked for it was answered before sending).
+	EventMessageDeliveryFailed = "message.delivery_failed"
 )
 
 // EventTypes lists every event type.
@@ -28,6 +31,7 @@ var EventTypes = []string{
 	EventUserUpdated, EventUserPasswordChanged, EventUserPasswordReset,
 	EventUserPhoneChanged, EventUserEmailChanged, EventUserEmailVerified,
 	EventUserBlocked, EventUserDeleted, EventUserUDVChanged,
+	EventMessageDeliveryFailed,
 }
 
 // Headers of a webhook delivery and of a request to an HTTP pipeline
@@ -67,6 +71,15 @@ type WebhookData struct {
 	// Keys are the user-defined keys set or removed (user.udv_changed);
 	// User.CustomData then shows the user's values after the change.
 	Keys []string `json:"keys,omitempty"`
+	// Channel ("email" or "sms"), Scene (the email scene, or "sms"), Target
+	// (the address or phone number, masked) and Attempts describe a
+	// message that could not be sent (message.delivery_failed); Reason then
+	// says why: send_failed, expired (before it could be sent) or
+	// unreadable (its payload does not open under this server's key).
+	Channel  string `json:"channel,omitempty"`
+	Scene    string `json:"scene,omitempty"`
+	Target   string `json:"target,omitempty"`
+	Attempts int    `json:"attempts,omitempty"`
 }
 
 // WebhookSubscription is a subscription as the administration API shows

@@ -16,6 +16,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/authpool/authpool/internal/courier"
 	"github.com/authpool/authpool/internal/notify"
 	"github.com/authpool/authpool/internal/password"
 	"github.com/authpool/authpool/internal/token"
@@ -31,6 +32,9 @@ type Config struct {
 	Mailer    notify.Mailer
 	SMS       notify.SMSSender
 	Templates *notify.Templates
+	// Sealer encrypts the queued messages (they hold the codes); every
+	// replica must have the same key.
+	Sealer *courier.Sealer
 	// CodeSecret keys the HMAC under which codes are stored.
 	CodeSecret []byte
 	// PhoneRegion is the region (ISO 3166 code such as "CN") assumed for
@@ -61,6 +65,7 @@ type Service struct {
 	log    *slog.Logger
 	pipes  Pipelines // nil: no pipelines run
 	limits *limiter
+	waker  Waker // nil: the workers find queued codes by polling
 
 	pools sync.Map // pool id -> *userpool.Pool; pools are never deleted
 }

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/big"
@@ -172,39 +171,4 @@ func roundUp(d time.Duration) string {
 
 func minutes(d time.Duration) int {
 	return max(1, int((d+time.Minute-1)/time.Minute))
-}
-
-// sendCode stores a fresh code (replacing the target's previous one) and
-// hands it to deliver. When delivery fails, the code is taken back (only
-// ours: a concurrent request may have replaced it) and so are the send
-// counts, and a 2021 error says so; the cause is for the log.
-func (s *Service) sendCode(ctx context.Context, m Meta, poolID, purpose, target, code string, ttl time.Duration, release func(), channel string, deliver func(context.Context) error) error {
-	now := s.now().UTC()
-	h := s.codeHash(poolID, purpose, target, code)
-	if err := s.store.PutCode(ctx, &userpool.VerificationCode{
-		PoolID: poolID, Purpose: purpose, Target: target, Hash: h, CreatedAt: now, ExpiresAt: now.Add(ttl),
-	}); err != nil {
-		release()
-		return err
-	}
-	if err := deliver(ctx); err != nil {
-		bg := context.WithoutCancel(ctx)
-		uerr := s.store.UseCode(bg, poolID, purpose, target, func(c *userpool.VerificationCode) bool {
-			return subtle.ConstantTimeCompare(c.Hash, h) == 1
-		})
-		if uerr != nil && !errors.Is(uerr, userpool.ErrCodeNotFound) {
-			s.log.LogAttrs(ctx, slog.LevelWarn, "removing an undelivered code failed", slog.String("error", uerr.Error()))
-		}
-		release()
-		return &userpool.Error{
-			Code: userpool.CodeSendFailed, Reason: "send_failed", Cause: err,
-			Message: "the " + channel + " could not be sent; try again later",
-		}
-	}
-	s.log.LogAttrs(ctx, slogInfo, "verification code sent", slog.String("pool_id", poolID), slog.String("purpose", purpose))
-	// The audit log records that a code went out and for what, never the
-	// code or the full address: which phone or mailbox is a user's
-	// business, and the audit log is read by operators.
-	s.audit(ctx, s.auditEvent(m, poolID, "", userpool.AuditCodeSent, map[string]string{"purpose": purpose, "channel": channel}))
-	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/authpool/authpool/internal/notify"
 	"github.com/authpool/authpool/internal/userpool"
 )
 
@@ -54,6 +53,13 @@ var (
 // a success that sends nothing, so the answer does not tell which
 // addresses have accounts. CHANGE_EMAIL goes to any address (the new
 // address of UpdateEmail and BindEmail, or the current one).
+//
+// The code is queued (queueCode) and sent by the courier's workers: the
+// answer means "queued", never waits for a mail server, and, with the
+// uniform option, is reached by the same work for every address (the
+// account is not looked up here; the worker drops a mail that has no
+// account to go to). A mail that cannot be sent is reported in the audit
+// log and by the message.delivery_failed webhook event.
 func (s *Service) SendEmail(ctx context.Context, m Meta, email, sceneName string) error {
 	scene, err := ParseEmailScene(sceneName)
 	if err != nil {
@@ -71,14 +77,12 @@ func (s *Service) SendEmail(ctx context.Context, m Meta, email, sceneName string
 		return err
 	}
 	set := pool.Settings
-	u, err := s.store.GetUserByEmail(ctx, pool.ID, email)
-	switch {
-	case isNotFound(err) && scene != SceneChangeEmail && !set.UniformLoginError:
-		return err
-	case isNotFound(err):
-		u = nil
-	case err != nil:
-		return err
+	needsAccount := scene != SceneChangeEmail
+	if needsAccount && !set.UniformLoginError {
+		// The answer tells (2004), so looking costs no secrecy here.
+		if _, err := s.store.GetUserByEmail(ctx, pool.ID, email); err != nil {
+			return err
+		}
 	}
 	key := func(parts ...string) string { return "email:" + pool.ID + ":" + strings.Join(parts, ":") }
 	release, err := s.reserve(ctx, []limit{
@@ -89,34 +93,15 @@ func (s *Service) SendEmail(ctx context.Context, m Meta, email, sceneName string
 	if err != nil {
 		return err
 	}
-	if u == nil && scene != SceneChangeEmail {
-		// Uniform answers: the counts stay, so limits look the same too.
-		return nil
-	}
-	locale, to := "", given
-	if u != nil {
-		locale, to = u.Locale, u.Email
-	}
-	code := newCode()
-	lang := notify.MatchLanguage(locale, m.AcceptLanguage)
-	ttl := set.EmailCodeTTL
-	data := notify.Data{Code: code, Minutes: minutes(ttl), To: to}
-	kind := notify.KindChangeEmail
-	switch scene {
-	case SceneResetPassword:
-		kind = notify.KindResetPassword
-	case SceneVerifyEmail:
-		kind = notify.KindVerifyEmail
-		data.Link = s.cfg.VerifyEmailLink(pool.ID, email, code)
-	}
-	subject, text, err := s.cfg.Templates.Render(kind, lang, data)
-	if err != nil {
+	// Uniform answers: for an address without an account the counts stay
+	// too, so limits look the same.
+	if err := s.queueCode(ctx, m, pool.ID, set.EmailCodeTTL, message{
+		Channel: "email", Purpose: emailPurpose(scene), Scene: string(scene), To: email, Address: given, Code: newCode(), NeedsAccount: needsAccount,
+	}); err != nil {
 		release()
-		return userpool.Internal(err)
+		return err
 	}
-	return s.sendCode(ctx, m, pool.ID, emailPurpose(scene), email, code, ttl, release, "email", func(ctx context.Context) error {
-		return s.cfg.Mailer.SendMail(ctx, notify.Mail{To: to, Subject: subject, Text: text, Code: code, Scene: string(scene)})
-	})
+	return nil
 }
 
 // ResetPasswordByEmailCode sets a new password for the user of email,

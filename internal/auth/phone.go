@@ -9,7 +9,6 @@ import (
 
 	"github.com/nyaruka/phonenumbers"
 
-	"github.com/authpool/authpool/internal/notify"
 	"github.com/authpool/authpool/internal/userpool"
 )
 
@@ -49,7 +48,9 @@ func (s *Service) normalizePhone(phone string) (string, int, error) {
 // SendSmsCode sends a fresh code to phone, within the pool's sending
 // limits: one per phone per interval, per phone per day, per client IP per
 // hour and per country calling code per day (against SMS pumping). Over a
-// limit nothing is sent and a LimitError (1005) tells when to retry.
+// limit nothing is sent and a LimitError (1005) tells when to retry. The
+// code is queued and sent by the courier's workers (see SendEmail); the
+// language of the message is the account's, looked up by the worker.
 func (s *Service) SendSmsCode(ctx context.Context, m Meta, phone string) error {
 	phone, cc, err := s.normalizePhone(phone)
 	if err != nil {
@@ -60,12 +61,6 @@ func (s *Service) SendSmsCode(ctx context.Context, m Meta, phone string) error {
 		return err
 	}
 	set := pool.Settings
-	locale := ""
-	if u, err := s.store.GetUserByPhone(ctx, pool.ID, phone); err == nil {
-		locale = u.Locale
-	} else if !isNotFound(err) {
-		return err
-	}
 	key := func(parts ...string) string { return "sms:" + pool.ID + ":" + strings.Join(parts, ":") }
 	release, err := s.reserve(ctx, []limit{
 		{"sms_phone_interval", key("phone-interval", phone), 1, set.SMSPhoneInterval, "to this phone number just now"},
@@ -76,16 +71,11 @@ func (s *Service) SendSmsCode(ctx context.Context, m Meta, phone string) error {
 	if err != nil {
 		return err
 	}
-	code := newCode()
-	lang := notify.MatchLanguage(locale, m.AcceptLanguage)
-	_, text, err := s.cfg.Templates.Render(notify.KindSMS, lang, notify.Data{Code: code, Minutes: minutes(set.SMSCodeTTL), To: phone})
-	if err != nil {
+	if err := s.queueCode(ctx, m, pool.ID, set.SMSCodeTTL, message{Channel: "sms", Purpose: purposeSMS, To: phone, Code: newCode()}); err != nil {
 		release()
-		return userpool.Internal(err)
+		return err
 	}
-	return s.sendCode(ctx, m, pool.ID, purposeSMS, phone, code, set.SMSCodeTTL, release, "SMS", func(ctx context.Context) error {
-		return s.cfg.SMS.SendSMS(ctx, notify.SMS{To: phone, Text: text, Code: code, Locale: lang})
-	})
+	return nil
 }
 
 // methodPhoneCode is the flow method of the phone-code flows, so that

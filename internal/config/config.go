@@ -98,6 +98,17 @@ type Config struct {
 	WebhookMaxBackoff   Duration `json:"webhookMaxBackoff"`
 	WebhookTimeout      Duration `json:"webhookTimeout"`
 	WebhookPollInterval Duration `json:"webhookPollInterval"`
+
+	// Code delivery (the message queue): messages this process sends at
+	// once (0: this replica sends none), attempts before a message is
+	// given up and reported, the backoff after the first failure
+	// (doubling, at most a minute), the limit of one attempt, and how
+	// often the queue is polled for other replicas' messages and retries.
+	MessageWorkers      int      `json:"messageWorkers"`
+	MessageMaxAttempts  int      `json:"messageMaxAttempts"`
+	MessageBackoff      Duration `json:"messageBackoff"`
+	MessageTimeout      Duration `json:"messageTimeout"`
+	MessagePollInterval Duration `json:"messagePollInterval"`
 }
 
 // Secret is a configuration value that must never be printed or logged.
@@ -209,6 +220,11 @@ func Default() Config {
 		WebhookMaxBackoff:   Duration(time.Hour),
 		WebhookTimeout:      Duration(10 * time.Second),
 		WebhookPollInterval: Duration(time.Second),
+		MessageWorkers:      4,
+		MessageMaxAttempts:  5,
+		MessageBackoff:      Duration(5 * time.Second),
+		MessageTimeout:      Duration(30 * time.Second),
+		MessagePollInterval: Duration(time.Second),
 	}
 }
 
@@ -284,6 +300,11 @@ func Load(getenv func(string) string) (Config, error) {
 	dur("AUTHPOOL_WEBHOOK_MAX_BACKOFF", &c.WebhookMaxBackoff)
 	dur("AUTHPOOL_WEBHOOK_TIMEOUT", &c.WebhookTimeout)
 	dur("AUTHPOOL_WEBHOOK_POLL_INTERVAL", &c.WebhookPollInterval)
+	integer("AUTHPOOL_MESSAGE_WORKERS", 32, func(n int64) { c.MessageWorkers = int(n) })
+	integer("AUTHPOOL_MESSAGE_MAX_ATTEMPTS", 32, func(n int64) { c.MessageMaxAttempts = int(n) })
+	dur("AUTHPOOL_MESSAGE_BACKOFF", &c.MessageBackoff)
+	dur("AUTHPOOL_MESSAGE_TIMEOUT", &c.MessageTimeout)
+	dur("AUTHPOOL_MESSAGE_POLL_INTERVAL", &c.MessagePollInterval)
 	if v, ok := env("AUTHPOOL_TRUSTED_PROXIES"); ok {
 		c.TrustedProxies = splitList(v)
 	}
@@ -463,6 +484,21 @@ func (c Config) Validate() error {
 	}
 	if c.WebhookPollInterval <= 0 {
 		bad("webhookPollInterval (AUTHPOOL_WEBHOOK_POLL_INTERVAL) must be positive")
+	}
+	if c.MessageWorkers < 0 || c.MessageWorkers > 256 {
+		bad("messageWorkers (AUTHPOOL_MESSAGE_WORKERS) must be between 0 (send nothing here) and 256")
+	}
+	if c.MessageMaxAttempts < 1 || c.MessageMaxAttempts > 100 {
+		bad("messageMaxAttempts (AUTHPOOL_MESSAGE_MAX_ATTEMPTS) must be between 1 and 100")
+	}
+	if c.MessageBackoff <= 0 || c.MessageBackoff > Duration(time.Minute) {
+		bad("messageBackoff (AUTHPOOL_MESSAGE_BACKOFF) must be between 1ms and 1m")
+	}
+	if c.MessageTimeout <= 0 || c.MessageTimeout > Duration(5*time.Minute) {
+		bad("messageTimeout (AUTHPOOL_MESSAGE_TIMEOUT) must be between 1ms and 5m")
+	}
+	if c.MessagePollInterval <= 0 {
+		bad("messagePollInterval (AUTHPOOL_MESSAGE_POLL_INTERVAL) must be positive")
 	}
 	return errors.Join(errs...)
 }

@@ -41,12 +41,15 @@ func TestFileThenEnvironment(t *testing.T) {
 		"AUTHPOOL_DATABASE_URL_FILE": secret,
 		"AUTHPOOL_WEBHOOK_BACKOFF":   "250ms",
 		"AUTHPOOL_WEBHOOK_WORKERS":   "0",
+		"AUTHPOOL_MESSAGE_WORKERS":   "2",
+		"AUTHPOOL_MESSAGE_BACKOFF":   "3s",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Addr != "127.0.0.1:7000" || time.Duration(c.TokenTTL) != 2*time.Hour || c.PasswordMinLength != 10 ||
-		c.DatabaseURL != "postgres://u:p@db/authpool" || time.Duration(c.WebhookBackoff) != 250*time.Millisecond || c.WebhookWorkers != 0 {
+		c.DatabaseURL != "postgres://u:p@db/authpool" || time.Duration(c.WebhookBackoff) != 250*time.Millisecond || c.WebhookWorkers != 0 ||
+		c.MessageWorkers != 2 || time.Duration(c.MessageBackoff) != 3*time.Second || c.MessageMaxAttempts != 5 {
 		t.Fatalf("loaded: %+v", c)
 	}
 	if s := c.InitialPoolSettings(); s.TokenTTL != 2*time.Hour || s.PasswordMinLength != 10 {
@@ -84,12 +87,18 @@ func TestValidateReportsEverything(t *testing.T) {
 	c.WebhookBackoff = Duration(2 * time.Hour)
 	c.WebhookTimeout = 0
 	c.WebhookPollInterval = 0
+	c.MessageWorkers = 300
+	c.MessageMaxAttempts = 0
+	c.MessageBackoff = Duration(2 * time.Minute)
+	c.MessageTimeout = 0
+	c.MessagePollInterval = 0
 	err = c.Validate()
 	if err == nil {
 		t.Fatal("invalid config accepted")
 	}
 	for _, want := range []string{"AUTHPOOL_ADDR", "AUTHPOOL_DATABASE_URL", "AUTHPOOL_TOKEN_TTL", "AUTHPOOL_PASSWORD_MEMORY_KIB", "AUTHPOOL_LOG_LEVEL", "AUTHPOOL_LOG_FORMAT", "not-a-cidr",
-		"AUTHPOOL_PIPELINE_TIMEOUT", "AUTHPOOL_WEBHOOK_WORKERS", "AUTHPOOL_WEBHOOK_MAX_ATTEMPTS", "AUTHPOOL_WEBHOOK_BACKOFF", "AUTHPOOL_WEBHOOK_TIMEOUT", "AUTHPOOL_WEBHOOK_POLL_INTERVAL"} {
+		"AUTHPOOL_PIPELINE_TIMEOUT", "AUTHPOOL_WEBHOOK_WORKERS", "AUTHPOOL_WEBHOOK_MAX_ATTEMPTS", "AUTHPOOL_WEBHOOK_BACKOFF", "AUTHPOOL_WEBHOOK_TIMEOUT", "AUTHPOOL_WEBHOOK_POLL_INTERVAL",
+		"AUTHPOOL_MESSAGE_WORKERS", "AUTHPOOL_MESSAGE_MAX_ATTEMPTS", "AUTHPOOL_MESSAGE_BACKOFF", "AUTHPOOL_MESSAGE_TIMEOUT", "AUTHPOOL_MESSAGE_POLL_INTERVAL"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not mention %s:\n%v", want, err)
 		}

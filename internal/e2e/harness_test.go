@@ -56,6 +56,9 @@ func testConfig(dbURL string) config.Config {
 	cfg.DatabaseURL = dbURL
 	cfg.PasswordMemoryKiB = 64
 	cfg.PasswordTime = 1
+	// Retries of queued messages are picked up promptly once the test's
+	// clock makes them due.
+	cfg.MessagePollInterval = config.Duration(10 * time.Millisecond)
 	return cfg
 }
 
@@ -90,10 +93,26 @@ func startWith(t testing.TB, cfg config.Config, clk *clock, opts server.Options)
 		ln.Close()
 		t.Fatalf("start server: %v", err)
 	}
+	box.settle = func() error {
+		if ctx.Err() != nil {
+			return nil // stopped: nothing more will be sent
+		}
+		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer scancel()
+		return srv.SettleMessages(sctx)
+	}
 	in := &instance{URL: url, Srv: srv, Clock: clk, DBURL: cfg.DatabaseURL, Outbox: box, cancel: cancel, done: make(chan error, 1)}
 	go func() { in.done <- srv.Serve(ctx, ln) }()
 	t.Cleanup(in.stop)
 	return in
+}
+
+// settle waits until the server's queued messages are sent (bounded).
+func (in *instance) settle(t testing.TB) {
+	t.Helper()
+	if err := in.Outbox.settle(); err != nil {
+		t.Fatalf("the message queue did not settle: %v", err)
+	}
 }
 
 // stop shuts the server down and waits for it; safe to call twice.

@@ -21,6 +21,10 @@ type outbox struct {
 	other []string
 	// errors are the log lines at level ERROR or above.
 	errors []string
+	// settle waits (bounded) until the server's message queue holds no due
+	// message: codes are sent by the queue's workers shortly after the
+	// answer, so a reader first waits for them instead of sleeping.
+	settle func() error
 }
 
 type sentMessage struct {
@@ -69,8 +73,14 @@ func (o *outbox) Handle(_ context.Context, r slog.Record) error {
 	return nil
 }
 
-// sentTo returns the messages sent to addr, oldest first.
+// sentTo returns the messages sent to addr, oldest first, once every
+// message queued so far has been sent (or dropped).
 func (o *outbox) sentTo(addr string) []sentMessage {
+	if o.settle != nil {
+		if err := o.settle(); err != nil {
+			panic("e2e: the message queue did not settle: " + err.Error())
+		}
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	var out []sentMessage

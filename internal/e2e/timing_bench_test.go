@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -73,4 +74,68 @@ func meanVar(xs []float64) (mean, variance float64) {
 		variance /= float64(len(xs) - 1)
 	}
 	return mean, variance
+}
+
+// BenchmarkSendEmailTimingParity measures what a code request for an
+// address with an account costs against one for an address without,
+// with the pool's uniform option on (RESET_PASSWORD, console mailer,
+// sending limits off so that every request goes the whole way). Each
+// iteration makes one request of each kind, in alternating order, and
+// the benchmark reports both medians and their ratio. It asserts nothing
+// (timing belongs in benchmarks):
+//
+//	go test ./internal/e2e -run '^$' -bench SendEmailTimingParity -benchtime 400x
+func BenchmarkSendEmailTimingParity(b *testing.B) {
+	in := benchServer(b)
+	in.settings(b, func(s *userpool.PoolSettings) {
+		s.UniformLoginError = true
+		s.EmailAddressInterval, s.EmailAddressPerDay, s.EmailIPPerHour = 0, 0, 0
+	})
+	ctx := context.Background()
+	c := benchClient(in, benchHTTP())
+	if _, err := c.RegisterByEmail(ctx, "timing@example.com", "passw0rd!", nil, nil); err != nil {
+		b.Fatal(err)
+	}
+	send := func(email string) float64 {
+		start := time.Now()
+		err := c.SendEmail(ctx, email, client.EmailSceneResetPassword)
+		d := time.Since(start)
+		if err != nil {
+			b.Fatalf("SendEmail(%s): %v", email, err)
+		}
+		return float64(d.Microseconds())
+	}
+	var known, unknown []float64
+	b.ResetTimer()
+	for i := range b.N {
+		if i%2 == 0 {
+			known = append(known, send("timing@example.com"))
+			unknown = append(unknown, send("nobody@example.com"))
+		} else {
+			unknown = append(unknown, send("nobody@example.com"))
+			known = append(known, send("timing@example.com"))
+		}
+	}
+	b.StopTimer()
+	mk, mu := median(known), median(unknown)
+	b.ReportMetric(mk, "known-median-µs")
+	b.ReportMetric(mu, "unknown-median-µs")
+	b.ReportMetric(mk/mu, "known/unknown")
+	b.ReportMetric(percentile(known, 0.9), "known-p90-µs")
+	b.ReportMetric(percentile(unknown, 0.9), "unknown-p90-µs")
+}
+
+func percentile(xs []float64, p float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(p*float64(len(s))))]
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }

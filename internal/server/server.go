@@ -14,12 +14,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/authpool/authpool/internal/admin"
 	"github.com/authpool/authpool/internal/auth"
 	"github.com/authpool/authpool/internal/authingcompat"
 	"github.com/authpool/authpool/internal/config"
+	"github.com/authpool/authpool/internal/courier"
 	"github.com/authpool/authpool/internal/httpapi"
 	"github.com/authpool/authpool/internal/notify"
 	"github.com/authpool/authpool/internal/password"
@@ -58,6 +60,7 @@ type Server struct {
 
 	pipelines  *pipeline.Runner
 	dispatcher *pipeline.Dispatcher
+	courier    *courier.Courier
 }
 
 // New opens the store (applying migrations), loads or creates the signing
@@ -98,6 +101,14 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		Timeout: time.Duration(cfg.PipelineTimeout), Concurrency: cfg.PipelineConcurrency, Client: opts.HTTPClient,
 	}, now, log)
 	svc.UsePipelines(runner)
+	// The code queue's workers send with the use cases' senders and
+	// templates (auth's Messenger); enqueueing wakes them.
+	couriers := courier.New(st, codes.Sealer, svc.Messenger(), courier.Config{
+		Workers: cfg.MessageWorkers, MaxAttempts: cfg.MessageMaxAttempts,
+		Backoff: time.Duration(cfg.MessageBackoff), MaxBackoff: max(time.Duration(cfg.MessageBackoff), time.Minute),
+		Timeout: time.Duration(cfg.MessageTimeout), PollInterval: time.Duration(cfg.MessagePollInterval),
+	}, now, log)
+	svc.UseCourier(couriers)
 	dispatcher := pipeline.NewDispatcher(st, pipeline.DispatchConfig{
 		Workers: cfg.WebhookWorkers, MaxAttempts: cfg.WebhookMaxAttempts,
 		Backoff: time.Duration(cfg.WebhookBackoff), MaxBackoff: time.Duration(cfg.WebhookMaxBackoff),
@@ -137,7 +148,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	api := httpapi.New(apiDeps)
 	return &Server{
 		cfg: cfg, store: st, tokens: tokens, auth: svc, handler: api.Handler(), log: log, now: now, poolID: pool.ID,
-		admin: adm, pipelines: runner, dispatcher: dispatcher,
+		admin: adm, pipelines: runner, dispatcher: dispatcher, courier: couriers,
 	}, nil
 }
 
@@ -165,6 +176,11 @@ func (s *Server) Pipelines() *pipeline.Runner { return s.pipelines }
 // WebhookWorker names this server's webhook dispatcher in claims and
 // delivery attempts.
 func (s *Server) WebhookWorker() string { return s.dispatcher.ID() }
+
+// SettleMessages waits until no queued message is due: every code asked
+// for so far was sent, dropped or given up (or waits for a later retry).
+// Tests read the console sender's lines after it.
+func (s *Server) SettleMessages(ctx context.Context) error { return s.courier.Settle(ctx) }
 
 // Handler is the whole HTTP surface.
 func (s *Server) Handler() http.Handler { return s.handler }
@@ -199,7 +215,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	workersDone := make(chan struct{})
 	go func() {
 		defer close(workersDone)
+		// The code queue's workers drain the same way: messages not sent
+		// stay queued for the next start or another replica.
+		var wg sync.WaitGroup
+		wg.Go(func() { s.courier.Run(wctx) })
 		s.dispatcher.Run(wctx)
+		wg.Wait()
 	}()
 	select {
 	case err := <-errc:
@@ -218,7 +239,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	select {
 	case <-workersDone:
 	case <-sctx.Done():
-		s.log.Warn("webhook attempts still in flight at shutdown; their deliveries will be retried")
+		s.log.Warn("webhook or message attempts still in flight at shutdown; they will be retried")
 	}
 	return errors.Join(err, s.store.Close())
 }
@@ -288,6 +309,14 @@ func codeDelivery(ctx context.Context, cfg config.Config, st *sqlstore.Store, lo
 	if c.CaptchaKey, err = serverKey(ctx, cfg, st, captchaSecretName); err != nil {
 		return c, err
 	}
+	// Queued messages carry their codes: sealed under a key of their own.
+	sealKey, err := serverKey(ctx, cfg, st, messageSecretName)
+	if err != nil {
+		return c, err
+	}
+	if c.Sealer, err = courier.NewSealer(sealKey); err != nil {
+		return c, err
+	}
 	c.PhoneRegion = cfg.PhoneDefaultRegion
 	base := cfg.PublicBase()
 	c.VerifyEmailLink = func(poolID, email, code string) string {
@@ -308,6 +337,10 @@ func (s *Server) Purge(ctx context.Context) {
 		}
 	}
 }
+
+// messageSecretName is the store's name for the generated AES-256 key
+// that seals queued messages.
+const messageSecretName = "message_aead"
 
 // captchaSecretName is the store's name for the generated HMAC key of
 // CAPTCHA answers.

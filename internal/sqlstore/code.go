@@ -13,11 +13,17 @@ import (
 // and target: one upsert, so two senders racing leave exactly one code (the
 // later one) and never two.
 func (s *Store) PutCode(ctx context.Context, c *userpool.VerificationCode) error {
+	return s.putCode(ctx, s.write, c)
+}
+
+// putCode is PutCode through q (the writer, or a transaction when the
+// code is a record written with the job that sends it).
+func (s *Store) putCode(ctx context.Context, q queryer, c *userpool.VerificationCode) error {
 	if c.CreatedAt.IsZero() {
 		c.CreatedAt = s.now()
 	}
 	c.CreatedAt, c.ExpiresAt = s.d.norm(c.CreatedAt), s.d.norm(c.ExpiresAt)
-	_, err := s.write.ExecContext(ctx, s.d.q(`INSERT INTO verification_codes
+	_, err := q.ExecContext(ctx, s.d.q(`INSERT INTO verification_codes
 		(pool_id, purpose, target, hash, attempts, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (pool_id, purpose, target) DO UPDATE SET
 			hash = excluded.hash, attempts = excluded.attempts,

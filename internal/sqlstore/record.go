@@ -55,6 +55,10 @@ func (s *Store) insertRecords(ctx context.Context, q queryer, recs []userpool.Re
 			if _, err = q.ExecContext(ctx, s.d.q("DELETE FROM counters WHERE key = ?"), r.Key); err != nil {
 				err = fmt.Errorf("sqlstore: reset counter: %w", err)
 			}
+		case *userpool.VerificationCode:
+			err = s.putCode(ctx, q, r)
+		case *userpool.MessageJob:
+			err = s.insertMessage(ctx, q, r)
 		case nil:
 			err = errors.New("sqlstore: nil record")
 		default:

@@ -180,6 +180,8 @@ func Run(t *testing.T, open func(t *testing.T) userpool.Store) {
 		{"Webhooks/OutboxRollback", testOutboxRollback},
 		{"Webhooks/DeliveryLifecycle", testDeliveryLifecycle},
 		{"Race/ClaimDeliveries", testRaceClaimDeliveries},
+		{"Messages/Queue", testMessageQueue},
+		{"Race/ClaimMessages", testRaceClaimMessages},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

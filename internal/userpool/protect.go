@@ -50,8 +50,11 @@ const (
 	// flows, which record them the same way.
 	AuditPasswordReset = "password.reset"
 	AuditCodeSent      = "code.sent"
-	AuditCodeUsed      = "code.used"
-	AuditCodeFailed    = "code.failed"
-	AuditPhoneChange   = "phone.change"
-	AuditEmailChange   = "email.change"
+	// AuditCodeSendFailed: a queued code could not be sent (Detail says
+	// channel, purpose, masked target, attempts and the error).
+	AuditCodeSendFailed = "code.send_failed"
+	AuditCodeUsed       = "code.used"
+	AuditCodeFailed     = "code.failed"
+	AuditPhoneChange    = "phone.change"
+	AuditEmailChange    = "email.change"
 )

@@ -117,4 +117,6 @@ type Store interface {
 	// Pipelines and webhooks; see pipeline.go and webhook.go.
 	PipelineStore
 	WebhookStore
+	// The queue of messages to send; see message.go.
+	MessageStore
 }

@@ -8,7 +8,8 @@ import (
 // Record is written in the same transaction as the change it accompanies:
 // a webhook Event (delivered later from the outbox), an AuditEvent, a
 // ValueChange to the user's user-defined values, a new Session (a login's,
-// which must exist only if its user update commits) or a CounterReset. The
+// which must exist only if its user update commits), a CounterReset, or a
+// VerificationCode with the MessageJob that sends it (see message.go). The
 // store methods that change users and sessions take records as their last,
 // variadic argument, so that a change and what goes with it are stored
 // together or not at all. The set is closed: only this package's types are
