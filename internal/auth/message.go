@@ -24,7 +24,7 @@ type message struct {
 	Channel string `json:"channel"` // "email" or "sms"
 	Purpose string `json:"purpose"`
 	Scene   string `json:"scene,omitempty"` // the email scene
-	To      string `json:"to"` // the code's target: E.164, or the email's comparison key
+	To      string `json:"to"`              // the code's target: E.164, or the email's comparison key
 	// Address is the email address as the request spelled it, where the
 	// mail goes when no account has the address; an account's mail goes
 	// to its own address as stored (never to a look-alike spelling).
