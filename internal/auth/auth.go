@@ -61,6 +61,7 @@ type Service struct {
 	log    *slog.Logger
 	pipes  Pipelines // nil: no pipelines run
 	limits *limiter
+	waits  waiters // attempts waiting for a place in an account's login budget
 
 	pools sync.Map // pool id -> *userpool.Pool; pools are never deleted
 }

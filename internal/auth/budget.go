@@ -1,0 +1,246 @@
+package auth
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// The per-account budget of password checks in flight.
+//
+// A password login takes a charge against its account before its password
+// is checked: the charge counter ("lf:chg:<pool>:<account>") counts the
+// checks under way, and a charge is granted only while charges plus the
+// failures already counted stay within LoginFailureThreshold. A failure is
+// counted before its charge is released, and a charge is taken before the
+// failures are read, so a parallel burst of guesses, on any number of
+// replicas, gets at most threshold password checks (see grant).
+//
+// An attempt that finds the budget taken by checks in flight does not
+// fail: it waits for them to resolve. A right password gives its charge
+// back (and resets the failures, as before), a wrong one turns it into a
+// failure. The wait ends as soon as a charge can be had, or when the
+// failures alone reach the threshold (then the CAPTCHA applies at once, as
+// it would have without the wait), and at the latest after loginWaitMax or
+// the request's deadline (then the attempt is treated as over the
+// threshold: 2000, or its CAPTCHA is checked).
+//
+// Waiting holds no database connection and no hashing slot: waiters
+// sleep. The store is the source of truth; a replica wakes its own waiters
+// when one of its attempts resolves, and polls the store every loginPoll
+// for attempts resolved on other replicas. Per account, only one waiter
+// of a replica (the one holding the turn) watches the store; the others
+// queue behind it, so a burst costs one read per poll, not one per waiter.
+
+const (
+	// loginWaitMax bounds how long an attempt waits for the account's
+	// checks in flight. A check takes tens of milliseconds, so it covers
+	// a burst of a few hundred right passwords to one account.
+	loginWaitMax = 5 * time.Second
+	// loginPoll is how often a waiter reads the store for attempts
+	// resolved on other replicas.
+	loginPoll = 25 * time.Millisecond
+	// chargeWindow is the life of the charge counter's window. A charge
+	// lives for one password check; the window only bounds how long the
+	// charges of a replica that died in mid-check hold a place.
+	chargeWindow = time.Minute
+)
+
+func chargeKey(poolID, acct string) string { return "lf:chg:" + poolID + ":" + acct }
+
+func (g *loginGuard) chargeKey() string { return chargeKey(g.poolID, g.acct) }
+
+// reserve gives the attempt a place in its account's budget, waiting for
+// one when checks in flight hold it. On return either g.charged is set, or
+// g.overBudget (the failures reached the threshold, or the wait ended).
+func (g *loginGuard) reserve(ctx context.Context) error {
+	ok, err := g.grant(ctx)
+	if ok || err != nil || g.overBudget {
+		return err
+	}
+	deadline := time.Now().Add(loginWaitMax)
+	if d, has := ctx.Deadline(); has && d.Before(deadline) {
+		deadline = d
+	}
+	timeout := time.NewTimer(time.Until(deadline))
+	defer timeout.Stop()
+	key := g.chargeKey()
+	e := g.s.waits.join(key)
+	defer g.s.waits.leave(key, e)
+
+	g.waited = true
+	select {
+	case e.turn <- struct{}{}:
+	case <-timeout.C:
+		g.overBudget = true
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Passing the turn on lets the next waiter look at once: the budget
+	// may have room for it too.
+	defer func() { <-e.turn }()
+	poll := time.NewTicker(loginPoll)
+	defer poll.Stop()
+	for {
+		// Taken before the store is read, so a release after the read
+		// still wakes us.
+		freed := g.s.waits.freed(e)
+		room, err := g.room(ctx)
+		if err != nil || g.overBudget {
+			return err
+		}
+		if room {
+			if ok, err := g.grant(ctx); ok || err != nil || g.overBudget {
+				return err
+			}
+		}
+		select {
+		case <-freed:
+		case <-poll.C:
+		case <-timeout.C:
+			g.overBudget = true
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// grant takes a charge and keeps it when the charges (this one included)
+// and the failures counted are within the threshold; otherwise it gives
+// the charge back and, when the failures alone reach the threshold, sets
+// g.overBudget.
+//
+// Why at most threshold checks: the charge is counted before the failures
+// are read, and a failing attempt counts its failure before it releases
+// its charge. So when the last of threshold+1 granted attempts took its
+// charge, each earlier one still held its charge (counted in n) or had
+// already counted its failure (in f): n+f > threshold, and it would not
+// have been granted. Only a right password, which resets the failures,
+// makes room for more.
+func (g *loginGuard) grant(ctx context.Context) (bool, error) {
+	limit := int64(g.set.LoginFailureThreshold)
+	now := g.s.now()
+	n, _, err := g.s.store.IncrCounter(ctx, g.chargeKey(), chargeWindow, now)
+	if err != nil {
+		return false, err
+	}
+	f, _, err := g.s.store.GetCounter(ctx, g.acctFailKey(), now)
+	if err == nil && n+f <= limit {
+		g.charged, g.acctFails = true, f
+		return true, nil
+	}
+	g.giveBack(ctx)
+	if err != nil {
+		return false, err
+	}
+	g.acctFails = f
+	g.overBudget = f >= limit
+	return false, nil
+}
+
+// room reads whether the budget looks free, so that a waiter writes only
+// when a charge may be had; it sets g.overBudget when the failures alone
+// reach the threshold.
+func (g *loginGuard) room(ctx context.Context) (bool, error) {
+	limit := int64(g.set.LoginFailureThreshold)
+	now := g.s.now()
+	f, _, err := g.s.store.GetCounter(ctx, g.acctFailKey(), now)
+	if err != nil {
+		return false, err
+	}
+	if f >= limit {
+		g.acctFails, g.overBudget = f, true
+		return false, nil
+	}
+	n, _, err := g.s.store.GetCounter(ctx, g.chargeKey(), now)
+	if err != nil {
+		return false, err
+	}
+	return n+f < limit, nil
+}
+
+// release ends the attempt's charge once it has resolved: a failure was
+// counted by fail before, a success reset the failures. Every exit of a
+// password login calls it (deferred). It wakes this replica's waiters.
+// When fail could not count the failure, the charge is kept instead: it
+// stands for the failure until its window ends.
+func (g *loginGuard) release(ctx context.Context) {
+	if g == nil || !g.charged {
+		return
+	}
+	g.charged = false
+	if !g.keepCharge {
+		g.giveBack(ctx)
+	}
+	g.s.waits.resolved(g.chargeKey())
+}
+
+// giveBack takes one charge off the counter. It must happen even when the
+// client has gone away: a lost give-back holds a place until the window
+// ends.
+func (g *loginGuard) giveBack(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := g.s.store.DecrCounter(ctx, g.chargeKey(), g.s.now()); err != nil {
+		g.s.log.LogAttrs(ctx, slog.LevelWarn, "giving back a login charge failed", slog.String("error", err.Error()))
+	}
+}
+
+// waiters are this replica's attempts waiting for a place in an account's
+// budget, by charge key.
+type waiters struct {
+	mu sync.Mutex
+	m  map[string]*waitEntry
+}
+
+type waitEntry struct {
+	// turn is held by the one waiter that watches the store; the others
+	// queue to send on it.
+	turn chan struct{}
+	// released is closed (and replaced) when an attempt on this replica
+	// gives back a charge of the account.
+	released chan struct{}
+	refs     int
+}
+
+func (w *waiters) join(key string) *waitEntry {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.m == nil {
+		w.m = make(map[string]*waitEntry)
+	}
+	e := w.m[key]
+	if e == nil {
+		e = &waitEntry{turn: make(chan struct{}, 1), released: make(chan struct{})}
+		w.m[key] = e
+	}
+	e.refs++
+	return e
+}
+
+func (w *waiters) leave(key string, e *waitEntry) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if e.refs--; e.refs == 0 {
+		delete(w.m, key)
+	}
+}
+
+func (w *waiters) freed(e *waitEntry) <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return e.released
+}
+
+// resolved wakes the waiters of key, if any.
+func (w *waiters) resolved(key string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if e := w.m[key]; e != nil {
+		close(e.released)
+		e.released = make(chan struct{})
+	}
+}

@@ -1,0 +1,178 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/authpool/authpool/client"
+	"github.com/authpool/authpool/internal/userpool"
+)
+
+// Tests of simultaneous logins to one account (issue 10, finding 7): the
+// per-account failure budget hands out at most LoginFailureThreshold
+// password checks at a time; attempts beyond it wait for the earlier ones
+// to resolve instead of being refused, so simultaneous right passwords all
+// succeed while simultaneous wrong ones still get at most the threshold of
+// password checks. Every test runs two servers on one store, so the bound
+// is shown across replicas.
+
+const burstN = 32
+
+// replicas starts two servers on one database with a shared clock.
+func replicas(t *testing.T, dbURL string) []*instance {
+	t.Helper()
+	cfg := protConfig(dbURL)
+	clk := newClock()
+	ans := &answers{}
+	a := startProt(t, cfg, clk, ans)
+	b := startProt(t, cfg, clk, ans)
+	if a.Srv.DefaultPoolID() != b.Srv.DefaultPoolID() {
+		t.Fatal("replicas disagree on the default pool")
+	}
+	return []*instance{a, b}
+}
+
+// burst runs n logins at once, the i-th with login(i) through servers[i%2]
+// as a backend on behalf of 10.7.<i>.1, and returns each one's answer code
+// (0 for a success).
+func burst(t *testing.T, servers []*instance, n int, login func(c *client.AuthenticationClient, i int, o *client.LoginOptions) (*client.User, error)) []int {
+	t.Helper()
+	codes := make([]int, n)
+	errs := make([]error, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		c := servers[i%len(servers)].backend()
+		wg.Go(func() {
+			<-start
+			_, err := login(c, i, &client.LoginOptions{ClientIP: fmt.Sprintf("10.7.%d.1", i)})
+			if err == nil {
+				return
+			}
+			if ce, ok := errAs(err); ok {
+				codes[i] = ce.Code
+			} else {
+				errs[i] = err
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("login %d: %v", i, err)
+		}
+	}
+	return codes
+}
+
+func countCodes(codes []int) map[int]int {
+	m := map[int]int{}
+	for _, c := range codes {
+		m[c]++
+	}
+	return m
+}
+
+// passwordChecks counts the audited failures whose password was checked
+// and wrong, for the user (or, with userID "", all of them).
+func passwordChecks(t *testing.T, in *instance, userID string) int {
+	t.Helper()
+	n := 0
+	for _, e := range in.audit(t, userpool.AuditFilter{Event: userpool.AuditLoginFailure}) {
+		if e.Detail["reason"] == "wrong_password" && (userID == "" || e.UserID == userID) {
+			n++
+		}
+	}
+	return n
+}
+
+func byEmail(email string, pw func(i int) string) func(c *client.AuthenticationClient, i int, o *client.LoginOptions) (*client.User, error) {
+	return func(c *client.AuthenticationClient, i int, o *client.LoginOptions) (*client.User, error) {
+		return c.LoginByEmail(context.Background(), email, pw(i), o)
+	}
+}
+
+func TestSimultaneousRightLogins(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		rs := replicas(t, dbURL)
+		u := must[*client.User](t)(rs[0].client().RegisterByEmail(context.Background(), "many@example.com", "passw0rd!", nil, nil))
+		codes := burst(t, rs, burstN, byEmail("many@example.com", func(int) string { return "passw0rd!" }))
+		if got := countCodes(codes); got[0] != burstN {
+			t.Fatalf("%d simultaneous right-password logins: answers by code %v, want all to succeed", burstN, got)
+		}
+		if n := len(rs[1].audit(t, userpool.AuditFilter{Event: userpool.AuditLoginSuccess, UserID: u.ID})); n != burstN {
+			t.Fatalf("%d login.success events, want %d", n, burstN)
+		}
+		// Nothing was left charged: the account takes logins as before.
+		must[*client.User](t)(rs[1].client().LoginByEmail(context.Background(), "many@example.com", "passw0rd!", nil))
+	})
+}
+
+func TestSimultaneousWrongPasswords(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		rs := replicas(t, dbURL)
+		u := must[*client.User](t)(rs[0].client().RegisterByEmail(context.Background(), "target@example.com", "passw0rd!", nil, nil))
+		codes := burst(t, rs, burstN, byEmail("target@example.com", func(i int) string { return fmt.Sprintf("guess-%d", i) }))
+		got := countCodes(codes)
+		if got[2006] != 3 || got[2000] != burstN-3 {
+			t.Fatalf("%d simultaneous wrong passwords: answers by code %v, want 3 x 2006 (the threshold) and the rest 2000", burstN, got)
+		}
+		if n := passwordChecks(t, rs[0], u.ID); n != 3 {
+			t.Fatalf("%d wrong passwords were checked, want the threshold, 3", n)
+		}
+		// The owner now needs a CAPTCHA, as after three sequential failures.
+		_, err := rs[1].client().LoginByEmail(context.Background(), "target@example.com", "passw0rd!", nil)
+		wantCode(t, err, 2000)
+	})
+}
+
+func TestSimultaneousMixedLogins(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		rs := replicas(t, dbURL)
+		u := must[*client.User](t)(rs[0].client().RegisterByEmail(context.Background(), "mixed@example.com", "passw0rd!", nil, nil))
+		// Two wrong passwords among the logins: below the threshold of 3
+		// whatever the order, so every right one must succeed.
+		wrong := func(i int) bool { return i == 5 || i == 20 }
+		codes := burst(t, rs, burstN, byEmail("mixed@example.com", func(i int) string {
+			if wrong(i) {
+				return "not-it"
+			}
+			return "passw0rd!"
+		}))
+		for i, c := range codes {
+			if want := map[bool]int{true: 2006, false: 0}[wrong(i)]; c != want {
+				t.Fatalf("login %d (wrong=%v) answered %d, want %d; all: %v", i, wrong(i), c, want, countCodes(codes))
+			}
+		}
+		if n := passwordChecks(t, rs[1], u.ID); n != 2 {
+			t.Fatalf("%d wrong passwords checked, want 2", n)
+		}
+	})
+}
+
+// TestSimultaneousAutoRegisterLogins: logins with AutoRegister for an
+// account that does not exist yet are counted under the identifier tried;
+// one creates the account and every other logs in to it.
+func TestSimultaneousAutoRegisterLogins(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		rs := replicas(t, dbURL)
+		var mu sync.Mutex
+		created := 0
+		codes := burst(t, rs, burstN, func(c *client.AuthenticationClient, i int, o *client.LoginOptions) (*client.User, error) {
+			o.AutoRegister = true
+			u, err := c.LoginByEmail(context.Background(), "fresh@example.com", "passw0rd!", o)
+			if err == nil && u.NewlyCreated {
+				mu.Lock()
+				created++
+				mu.Unlock()
+			}
+			return u, err
+		})
+		if got := countCodes(codes); got[0] != burstN || created != 1 {
+			t.Fatalf("answers by code %v, %d accounts created; want %d successes and 1 account", got, created, burstN)
+		}
+	})
+}
