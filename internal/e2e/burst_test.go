@@ -1,10 +1,14 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/authpool/authpool/client"
 	"github.com/authpool/authpool/internal/userpool"
@@ -174,5 +178,121 @@ func TestSimultaneousAutoRegisterLogins(t *testing.T) {
 		if got := countCodes(codes); got[0] != burstN || created != 1 {
 			t.Fatalf("answers by code %v, %d accounts created; want %d successes and 1 account", got, created, burstN)
 		}
+	})
+}
+
+func TestSimultaneousPhonePasswordLogins(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		cfg := codeConfig(dbURL)
+		cfg.AppSecrets = protConfig(dbURL).AppSecrets
+		clk := newClock()
+		a := startProt(t, cfg, clk, &answers{})
+		b := startProt(t, cfg, clk, &answers{})
+		must[*client.User](t)(a.client().RegisterByPhoneCode(context.Background(), usPhone, sms(t, a, usPhone), "passw0rd!", nil, nil))
+		codes := burst(t, []*instance{a, b}, burstN, func(c *client.AuthenticationClient, i int, o *client.LoginOptions) (*client.User, error) {
+			return c.LoginByPhonePassword(context.Background(), usPhone, "passw0rd!", o)
+		})
+		if got := countCodes(codes); got[0] != burstN {
+			t.Fatalf("answers by code %v, want %d successes", got, burstN)
+		}
+	})
+}
+
+// TestSimultaneousAuthingLogins: the Authing transport's logins (GraphQL
+// loginByEmail, client addresses from a trusted proxy) share the budget.
+func TestSimultaneousAuthingLogins(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		cfg := protConfig(dbURL)
+		cfg.TrustedProxies = []string{"127.0.0.1/32"}
+		clk := newClock()
+		rs := []*instance{startProt(t, cfg, clk, &answers{}), startProt(t, cfg, clk, &answers{})}
+		ac := rs[0].authing(t)
+		ac.registerEmail("gql@example.com", "passw0rd!", nil)
+		login := func(pw string) []int {
+			body, _ := json.Marshal(map[string]any{"query": docs["loginByEmail"], "variables": map[string]any{"input": map[string]any{
+				"email": "gql@example.com", "password": ac.enc(pw), "autoRegister": false, "params": nil, "context": nil,
+			}}})
+			codes := make([]int, burstN)
+			errs := make([]error, burstN)
+			start := make(chan struct{})
+			var wg sync.WaitGroup
+			for i := range burstN {
+				wg.Go(func() {
+					<-start
+					codes[i], errs[i] = authingLoginCode(rs[i%2].URL, ac.header, fmt.Sprintf("10.8.%d.1", i), body)
+				})
+			}
+			close(start)
+			wg.Wait()
+			for i, err := range errs {
+				if err != nil {
+					t.Fatalf("login %d: %v", i, err)
+				}
+			}
+			return codes
+		}
+		if got := countCodes(login("passw0rd!")); got[0] != burstN {
+			t.Fatalf("right passwords: answers by code %v, want %d successes", got, burstN)
+		}
+		if got := countCodes(login("not-it")); got[2006] != 3 || got[2000] != burstN-3 {
+			t.Fatalf("wrong passwords: answers by code %v, want 3 x 2006 and the rest 2000", got)
+		}
+	})
+}
+
+// authingLoginCode posts a GraphQL login from the given client address
+// and returns its error code, 0 for a success.
+func authingLoginCode(url string, hdr http.Header, ip string, body []byte) (int, error) {
+	req, err := http.NewRequest(http.MethodPost, url+"/graphql/v2", bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header = hdr.Clone()
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Forwarded-For", ip)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var a struct {
+		Data   map[string]json.RawMessage
+		Errors []struct {
+			Message struct {
+				Code int `json:"code"`
+			} `json:"message"`
+		}
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&a); err != nil {
+		return 0, err
+	}
+	if len(a.Errors) > 0 {
+		return a.Errors[0].Message.Code, nil
+	}
+	if string(a.Data["loginByEmail"]) == "" || string(a.Data["loginByEmail"]) == "null" {
+		return 0, fmt.Errorf("no user and no error (HTTP %d)", resp.StatusCode)
+	}
+	return 0, nil
+}
+
+// TestLoginWaitIsBounded: places held by checks that never resolve (a
+// replica that died in mid-check) make a login wait at most the bound, and
+// then the CAPTCHA applies, as it would over the threshold. The places
+// are freed when the charge counter's window ends.
+func TestLoginWaitIsBounded(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		rs := replicas(t, dbURL)
+		u := must[*client.User](t)(rs[0].client().RegisterByEmail(ctx, "stuck@example.com", "passw0rd!", nil, nil))
+		st := rs[0].Srv.Store()
+		for range 3 {
+			if _, _, err := st.IncrCounter(ctx, "lf:chg:"+rs[0].Srv.DefaultPoolID()+":u:"+u.ID, time.Minute, rs[0].Clock.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, err := rs[1].from("10.9.0.1", "stuck@example.com", "passw0rd!", nil)
+		wantCode(t, err, 2000)
+		rs[0].Clock.Advance(time.Minute)
+		must[*client.User](t)(rs[1].from("10.9.0.1", "stuck@example.com", "passw0rd!", nil))
 	})
 }
