@@ -296,3 +296,40 @@ func TestLoginWaitIsBounded(t *testing.T) {
 		must[*client.User](t)(rs[1].from("10.9.0.1", "stuck@example.com", "passw0rd!", nil))
 	})
 }
+
+// BenchmarkLoginBurst: one op is 32 right-password logins to one account
+// with the production parameters and failure detection on, one after
+// another ("sequential") or all at once ("parallel": all but threshold of
+// them wait for a place). See docs/BENCHMARKS.md.
+func BenchmarkLoginBurst(b *testing.B) {
+	for _, mode := range []string{"sequential", "parallel"} {
+		b.Run(mode, func(b *testing.B) {
+			benchGC(b)
+			in := benchServer(b)
+			hc := benchHTTP()
+			ctx := context.Background()
+			if _, err := benchClient(in, hc).RegisterByEmail(ctx, "burst@example.com", "passw0rd!", nil, nil); err != nil {
+				b.Fatal(err)
+			}
+			login := func() {
+				if _, err := benchClient(in, hc).LoginByEmail(ctx, "burst@example.com", "passw0rd!", nil); err != nil {
+					b.Error(err)
+				}
+			}
+			for b.Loop() {
+				if mode == "sequential" {
+					for range burstN {
+						login()
+					}
+					continue
+				}
+				var wg sync.WaitGroup
+				for range burstN {
+					wg.Go(login)
+				}
+				wg.Wait()
+			}
+			b.ReportMetric(float64(b.N*burstN)/b.Elapsed().Seconds(), "logins/s")
+		})
+	}
+}
