@@ -16,6 +16,9 @@ import (
 //     once either count reaches LoginFailureThreshold, password logins from
 //     that IP or for that account answer 2000 before any password is
 //     checked, until one succeeds with a valid CAPTCHA;
+//   - the budget (budget.go): at most threshold password checks of one
+//     account are in flight at once, counting its failures; further
+//     attempts wait, bounded, for a place instead of being refused;
 //   - lockout (off by default): LockoutThreshold failures against one
 //     account within LockoutWindow lock it for LockoutDuration (2005);
 //   - the audit log records every outcome.
