@@ -22,9 +22,14 @@ import (
 // back (and resets the failures, as before), a wrong one turns it into a
 // failure. The wait ends as soon as a charge can be had, or when the
 // failures alone reach the threshold (then the CAPTCHA applies at once, as
-// it would have without the wait), and at the latest after loginWaitMax or
-// the request's deadline (then the attempt is treated as over the
-// threshold: 2000, or its CAPTCHA is checked).
+// it would have without the wait). It also ends, the attempt then being
+// treated as over the threshold (2000, or its CAPTCHA is checked), when
+// no check of the account has resolved for loginStall, and at the latest
+// after loginWaitCap or at the request's deadline. The wait is bounded by
+// progress rather than by a fixed time because a burst of right passwords
+// on a loaded server resolves slowly but steadily; an attacker cannot
+// stretch it, since a wrong password resolves as a failure, and enough
+// failures end every wait at once.
 //
 // Waiting holds no database connection and no hashing slot: waiters
 // sleep. The store is the source of truth; a replica wakes its own waiters
@@ -34,10 +39,13 @@ import (
 // queue behind it, so a burst costs one read per poll, not one per waiter.
 
 const (
-	// loginWaitMax bounds how long an attempt waits for the account's
-	// checks in flight. A check takes tens of milliseconds, so it covers
-	// a burst of a few hundred right passwords to one account.
-	loginWaitMax = 5 * time.Second
+	// loginStall ends a wait in which no check of the account resolved
+	// for that long: the checks ahead are stuck (a replica died in
+	// mid-check, or the server is overwhelmed).
+	loginStall = 5 * time.Second
+	// loginWaitCap bounds a wait in all, well within the server's write
+	// timeout (60 s).
+	loginWaitCap = 20 * time.Second
 	// loginPoll is how often a waiter reads the store for attempts
 	// resolved on other replicas.
 	loginPoll = 25 * time.Millisecond
@@ -59,52 +67,74 @@ func (g *loginGuard) reserve(ctx context.Context) error {
 	if ok || err != nil || g.overBudget {
 		return err
 	}
-	deadline := time.Now().Add(loginWaitMax)
-	if d, has := ctx.Deadline(); has && d.Before(deadline) {
-		deadline = d
+	start := time.Now()
+	hard := start.Add(loginWaitCap)
+	if d, has := ctx.Deadline(); has && d.Before(hard) {
+		hard = d
 	}
-	timeout := time.NewTimer(time.Until(deadline))
-	defer timeout.Stop()
 	key := g.chargeKey()
-	e := g.s.waits.join(key)
-	defer g.s.waits.leave(key, e)
-
+	w := &g.s.waits
+	e := w.join(key)
+	defer w.leave(key, e)
 	g.waited = true
-	select {
-	case e.turn <- struct{}{}:
-	case <-timeout.C:
-		g.overBudget = true
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	// Passing the turn on lets the next waiter look at once: the budget
-	// may have room for it too.
-	defer func() { <-e.turn }()
+
+	head := false
+	lastN := int64(-1)
 	poll := time.NewTicker(loginPoll)
 	defer poll.Stop()
 	for {
 		// Taken before the store is read, so a release after the read
 		// still wakes us.
-		freed := g.s.waits.freed(e)
-		room, err := g.room(ctx)
+		freed := w.freed(e)
+		wait := time.Until(w.deadline(e, start, hard))
+		if wait <= 0 {
+			g.overBudget = true
+			return nil
+		}
+		timer := time.NewTimer(wait)
+		if !head {
+			// Queued behind this replica's head waiter: wake on a release
+			// here (to watch the deadline move) or when the turn is ours.
+			select {
+			case e.turn <- struct{}{}:
+				head = true
+				// Passing the turn on lets the next waiter look at once:
+				// the budget may have room for it too.
+				defer func() { <-e.turn }()
+			case <-freed:
+			case <-timer.C:
+			case <-ctx.Done():
+				timer.Stop()
+				return ctx.Err()
+			}
+			timer.Stop()
+			continue
+		}
+		room, n, err := g.room(ctx)
 		if err != nil || g.overBudget {
+			timer.Stop()
 			return err
 		}
+		if lastN >= 0 && n < lastN {
+			// Checks resolved on another replica.
+			w.progressed(e)
+		}
+		lastN = n
 		if room {
 			if ok, err := g.grant(ctx); ok || err != nil || g.overBudget {
+				timer.Stop()
 				return err
 			}
 		}
 		select {
 		case <-freed:
 		case <-poll.C:
-		case <-timeout.C:
-			g.overBudget = true
-			return nil
+		case <-timer.C:
 		case <-ctx.Done():
+			timer.Stop()
 			return ctx.Err()
 		}
+		timer.Stop()
 	}
 }
 
@@ -142,24 +172,24 @@ func (g *loginGuard) grant(ctx context.Context) (bool, error) {
 }
 
 // room reads whether the budget looks free, so that a waiter writes only
-// when a charge may be had; it sets g.overBudget when the failures alone
-// reach the threshold.
-func (g *loginGuard) room(ctx context.Context) (bool, error) {
+// when a charge may be had, and the checks in flight n; it sets
+// g.overBudget when the failures alone reach the threshold.
+func (g *loginGuard) room(ctx context.Context) (bool, int64, error) {
 	limit := int64(g.set.LoginFailureThreshold)
 	now := g.s.now()
 	f, _, err := g.s.store.GetCounter(ctx, g.acctFailKey(), now)
 	if err != nil {
-		return false, err
+		return false, 0, err
 	}
 	if f >= limit {
 		g.acctFails, g.overBudget = f, true
-		return false, nil
+		return false, 0, nil
 	}
 	n, _, err := g.s.store.GetCounter(ctx, g.chargeKey(), now)
 	if err != nil {
-		return false, err
+		return false, 0, err
 	}
-	return n+f < limit, nil
+	return n+f < limit, n, nil
 }
 
 // release ends the attempt's charge once it has resolved: a failure was
@@ -203,6 +233,8 @@ type waitEntry struct {
 	// released is closed (and replaced) when an attempt on this replica
 	// gives back a charge of the account.
 	released chan struct{}
+	// progress is when a check of the account was last seen to resolve.
+	progress time.Time
 	refs     int
 }
 
@@ -242,5 +274,29 @@ func (w *waiters) resolved(key string) {
 	if e := w.m[key]; e != nil {
 		close(e.released)
 		e.released = make(chan struct{})
+		e.progress = time.Now()
 	}
+}
+
+// progressed records a check resolved on another replica.
+func (w *waiters) progressed(e *waitEntry) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	e.progress = time.Now()
+}
+
+// deadline is when a wait that began at start ends: loginStall after the
+// later of start and the last progress seen, and never after hard.
+func (w *waiters) deadline(e *waitEntry, start, hard time.Time) time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	d := start
+	if e.progress.After(d) {
+		d = e.progress
+	}
+	d = d.Add(loginStall)
+	if hard.Before(d) {
+		return hard
+	}
+	return d
 }
