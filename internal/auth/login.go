@@ -129,6 +129,13 @@ func (s *Service) loginPassword(ctx context.Context, m Meta, pw string, opts Log
 	}
 	ok, rehash, err := s.hasher.Verify(ctx, pw, u.PasswordHash)
 	if err != nil {
+		if ctx.Err() != nil {
+			// Abandoned while it queued for a hashing slot: counted as a
+			// failure (a guess whose answer nobody waits for), so that
+			// attempts never checked cannot take the account's places in
+			// flight and free them again at no cost.
+			_ = g.fail(ctx, errWrongPassword, "abandoned")
+		}
 		return nil, userpool.Internal(err)
 	}
 	if !ok {
