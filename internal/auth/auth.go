@@ -65,7 +65,8 @@ type Service struct {
 	log    *slog.Logger
 	pipes  Pipelines // nil: no pipelines run
 	limits *limiter
-	waker  Waker // nil: the workers find queued codes by polling
+	waker  Waker   // nil: the workers find queued codes by polling
+	waits  waiters // attempts waiting for a place in an account's login budget
 
 	pools sync.Map // pool id -> *userpool.Pool; pools are never deleted
 }

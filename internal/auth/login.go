@@ -101,6 +101,9 @@ func (s *Service) loginPassword(ctx context.Context, m Meta, pw string, opts Log
 	if err != nil {
 		return nil, err
 	}
+	// However the attempt ends, its place in the account's budget of
+	// checks in flight is freed (a failure was counted first, by fail).
+	defer g.release(ctx)
 	if u == nil && opts.AutoRegister {
 		res, rerr := s.register(ctx, m, method, blank(), pw, RegisterOptions{ForceLogin: true, CustomData: opts.CustomData})
 		if rerr == nil {
@@ -130,6 +133,13 @@ func (s *Service) loginPassword(ctx context.Context, m Meta, pw string, opts Log
 	}
 	ok, rehash, err := s.hasher.Verify(ctx, pw, u.PasswordHash)
 	if err != nil {
+		if ctx.Err() != nil {
+			// Abandoned while it queued for a hashing slot: counted as a
+			// failure (a guess whose answer nobody waits for), so that
+			// attempts never checked cannot take the account's places in
+			// flight and free them again at no cost.
+			_ = g.fail(ctx, errWrongPassword, "abandoned")
+		}
 		return nil, userpool.Internal(err)
 	}
 	if !ok {
@@ -137,12 +147,8 @@ func (s *Service) loginPassword(ctx context.Context, m Meta, pw string, opts Log
 	}
 	// The password is right: whatever refuses the login from here on
 	// (a block, a pipeline, a password changed meanwhile) was not a guess,
-	// so the attempt's failure count is given back.
-	res, err := s.loginProven(ctx, m, pool, u, pw, rehash, opts, custom, g, method)
-	if err != nil {
-		g.notAGuess(ctx)
-	}
-	return res, err
+	// and counts no failure.
+	return s.loginProven(ctx, m, pool, u, pw, rehash, opts, custom, g, method)
 }
 
 // loginProven finishes a password login whose password was right.

@@ -16,6 +16,9 @@ import (
 //     once either count reaches LoginFailureThreshold, password logins from
 //     that IP or for that account answer 2000 before any password is
 //     checked, until one succeeds with a valid CAPTCHA;
+//   - the budget (budget.go): at most threshold password checks of one
+//     account are in flight at once, counting its failures; further
+//     attempts wait, bounded, for a place instead of being refused;
 //   - lockout (off by default): LockoutThreshold failures against one
 //     account within LockoutWindow lock it for LockoutDuration (2005);
 //   - the audit log records every outcome.
@@ -50,10 +53,17 @@ type loginGuard struct {
 	ipFails, acctFails int64 // failures in the current windows, before this attempt
 	lockFails          int64
 	captchaSolved      bool
-	// counted says this attempt was counted as a failure before its
-	// password was checked (see guardLogin); a right password gives the
-	// count back.
-	counted bool
+	// charged says this attempt holds a place in its account's budget of
+	// password checks (budget.go); release gives it back.
+	charged bool
+	// overBudget says no place could be had: the account's failures
+	// reached the threshold, or the wait for a place ended.
+	overBudget bool
+	// waited says the attempt waited for a place.
+	waited bool
+	// keepCharge says the failure could not be counted: the charge stays
+	// in its place.
+	keepCharge bool
 }
 
 func (g *loginGuard) detecting() bool {
@@ -117,42 +127,48 @@ func (s *Service) guardLogin(ctx context.Context, m Meta, pool *userpool.Pool, u
 	if !g.detecting() {
 		return g, nil
 	}
-	// The attempt is counted against the account before its password is
-	// checked, and the count is given back if the password is right.
-	// Reading the count and adding a failure afterwards would let a burst
-	// of parallel guesses at one account all read "below the threshold" and
-	// all get a password check; counting first, the store's atomic
-	// increments hand out at most threshold checks. (The price: more than
-	// threshold simultaneous logins to one account are treated as a burst.)
-	// The client IP's count is read, not reserved: many people share an
-	// address (a NAT, a backend), and reserving would make their
-	// simultaneous successful logins look like failures; a burst from one
-	// address at many accounts is bounded by the per-IP rate limit.
+	// The account's budget of password checks in flight (budget.go) is
+	// taken before the password is checked, so that a parallel burst of
+	// guesses gets at most threshold checks; attempts beyond it wait for
+	// the earlier ones to resolve. An address already over the threshold
+	// must answer a CAPTCHA anyway, so it takes no place. The client IP's
+	// count is read, not reserved: many people share an address (a NAT, a
+	// backend), and a burst from one address at many accounts is bounded
+	// by the per-IP rate limit.
 	var err error
 	if g.ipFails, _, err = s.store.GetCounter(ctx, g.ipFailKey(), now); err != nil {
 		return nil, err
 	}
-	acctN, _, err := s.store.IncrCounter(ctx, g.acctFailKey(), g.failWindow(), now)
-	if err != nil {
-		return nil, err
-	}
-	g.counted = true
-	g.acctFails = acctN - 1
 	limit := int64(g.set.LoginFailureThreshold)
-	if g.ipFails < limit && g.acctFails < limit {
-		// Not required: a CAPTCHA sent anyway is left unspent.
-		return g, nil
+	if g.ipFails < limit {
+		if err := g.reserve(ctx); err != nil {
+			return nil, err
+		}
+		if g.waited && g.charged && g.locking() {
+			// Failures counted while this attempt waited may have locked
+			// the account.
+			if n, until, err := s.store.GetCounter(ctx, g.lockKey(), s.now()); err != nil || n > 0 {
+				g.release(ctx)
+				if err != nil {
+					return nil, err
+				}
+				g.audit(ctx, userpool.AuditLoginFailure, "account_locked")
+				return nil, lockedError(until, s.now())
+			}
+		}
+		if g.charged {
+			// Not required: a CAPTCHA sent anyway is left unspent.
+			return g, nil
+		}
 	}
 	id, answer := captchaClaim(opts.CaptchaCode, opts.CaptchaID, m.CaptchaID)
-	// Refused before any password is checked: not a guess, so the
-	// attempt's count is given back.
+	// Refused before any password is checked: not a guess, and it holds
+	// no place in the budget.
 	if answer == "" {
-		g.notAGuess(ctx)
 		g.audit(ctx, userpool.AuditCaptchaRequired, "")
 		return nil, errCaptchaRequired
 	}
 	if err := s.checkCaptcha(ctx, pool.ID, id, answer); err != nil {
-		g.notAGuess(ctx)
 		if errors.Is(err, errWrongCaptcha) {
 			g.audit(ctx, userpool.AuditLoginFailure, "wrong_captcha")
 		}
@@ -168,13 +184,14 @@ func (s *Service) guardLogin(ctx context.Context, m Meta, pool *userpool.Pool, u
 func (g *loginGuard) fail(ctx context.Context, err error, reason string) error {
 	now := g.s.now()
 	if g.detecting() {
-		keys := []string{g.ipFailKey()}
-		if !g.counted {
-			keys = append(keys, g.acctFailKey())
-		}
-		for _, key := range keys {
-			if _, _, cerr := g.s.store.IncrCounter(ctx, key, g.failWindow(), now); cerr != nil {
-				// Losing a count weakens the protection: fail closed.
+		// The account's failure is counted before the attempt's charge is
+		// released (see grant); the client going away must not stop it.
+		wctx := context.WithoutCancel(ctx)
+		for _, key := range []string{g.acctFailKey(), g.ipFailKey()} {
+			if _, _, cerr := g.s.store.IncrCounter(wctx, key, g.failWindow(), now); cerr != nil {
+				// Losing a count weakens the protection: fail closed, and
+				// let the charge stand for the failure.
+				g.keepCharge = true
 				return cerr
 			}
 		}
@@ -227,7 +244,7 @@ func (g *loginGuard) succeeded(ctx context.Context) {
 // as records a login writes with its session.
 func (g *loginGuard) resets() []userpool.Record {
 	var recs []userpool.Record
-	if g.acctFails > 0 || g.counted {
+	if g.acctFails > 0 || g.detecting() {
 		recs = append(recs, &userpool.CounterReset{Key: g.acctFailKey()})
 	}
 	if g.captchaSolved && g.ipFails > 0 {
@@ -237,19 +254,6 @@ func (g *loginGuard) resets() []userpool.Record {
 		recs = append(recs, &userpool.CounterReset{Key: g.lockFailKey()})
 	}
 	return recs
-}
-
-// notAGuess gives back the count of an attempt that was not a guess: its
-// password was right but the login was refused for another reason (a
-// blocked account, a pipeline), or it was refused before any password was
-// checked (a CAPTCHA demand).
-func (g *loginGuard) notAGuess(ctx context.Context) {
-	if !g.counted {
-		return
-	}
-	if err := g.s.store.DecrCounter(ctx, g.acctFailKey(), g.s.now()); err != nil {
-		g.s.log.LogAttrs(ctx, slog.LevelWarn, "giving back a login failure count failed", slog.String("error", err.Error()))
-	}
 }
 
 // audit appends a login event of this attempt. reason, when set, goes in

@@ -366,9 +366,10 @@ func TestPoolSettingsTakeEffectAtOnce(t *testing.T) {
 func TestConcurrentLogins(t *testing.T) {
 	eachBackend(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
-		// Four simultaneous logins to one account would be a burst to
-		// failure detection (TestCaptchaDemandHoldsUnderABurst).
-		in := start(t, testConfig(dbURL), nil).withoutFailureDetection(t)
+		// Failure detection is on: simultaneous right passwords to one
+		// account wait for each other's place, never for a CAPTCHA
+		// (burst_test.go).
+		in := start(t, testConfig(dbURL), nil)
 		const users, perUser = 8, 4
 		for i := range users {
 			must[*client.User](t)(in.client().RegisterByEmail(ctx, fmt.Sprintf("c%d@example.com", i), "passw0rd!", nil, nil))
