@@ -84,7 +84,7 @@ func startWith(t testing.TB, cfg config.Config, clk *clock, opts server.Options)
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = url
 	}
-	box := new(outbox)
+	box := &outbox{shared: sentLogFor(cfg.DatabaseURL)}
 	ctx, cancel := context.WithCancel(context.Background())
 	opts.Now, opts.Log = clk.Now, slog.New(box)
 	srv, err := server.New(ctx, cfg, opts)

@@ -25,6 +25,25 @@ type outbox struct {
 	// message: codes are sent by the queue's workers shortly after the
 	// answer, so a reader first waits for them instead of sleeping.
 	settle func() error
+	// shared is the log of every instance over the same database: they
+	// share the message queue, so a code queued through one may be sent by
+	// another's workers. Readers look there.
+	shared *sentLog
+}
+
+// sentLog is what the instances over one database sent.
+type sentLog struct {
+	mu   sync.Mutex
+	msgs []sentMessage
+}
+
+// sentLogs maps a database URL to its sentLog. Every test has a fresh
+// database, so instances share a log exactly when they share a store.
+var sentLogs sync.Map
+
+func sentLogFor(dbURL string) *sentLog {
+	l, _ := sentLogs.LoadOrStore(dbURL, new(sentLog))
+	return l.(*sentLog)
 }
 
 type sentMessage struct {
@@ -67,6 +86,11 @@ func (o *outbox) Handle(_ context.Context, r slog.Record) error {
 	}
 	if strings.Contains(r.Message, "console sender") {
 		o.msgs = append(o.msgs, m)
+		if o.shared != nil {
+			o.shared.mu.Lock()
+			o.shared.msgs = append(o.shared.msgs, m)
+			o.shared.mu.Unlock()
+		}
 	} else {
 		o.other = append(o.other, line.String())
 	}
@@ -81,10 +105,14 @@ func (o *outbox) sentTo(addr string) []sentMessage {
 			panic("e2e: the message queue did not settle: " + err.Error())
 		}
 	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
+	mu, msgs := &o.mu, &o.msgs
+	if o.shared != nil {
+		mu, msgs = &o.shared.mu, &o.shared.msgs
+	}
+	mu.Lock()
+	defer mu.Unlock()
 	var out []sentMessage
-	for _, m := range o.msgs {
+	for _, m := range *msgs {
 		if m.To == addr {
 			out = append(out, m)
 		}
