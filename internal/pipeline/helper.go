@@ -79,8 +79,17 @@ func (r *Runner) setGlobals(ctx context.Context, run *scriptRun, p *userpool.Pip
 	return vm.Set("http", obj)
 }
 
-// show renders a console argument: strings as they are, objects as JSON.
-func (run *scriptRun) show(v goja.Value) string {
+// show renders a console argument: strings as they are, objects as JSON;
+// a value that cannot be rendered (its code throws) shows as such.
+func (run *scriptRun) show(v goja.Value) (s string) {
+	defer func() {
+		if x := recover(); x != nil {
+			if ie, ok := x.(*goja.InterruptedError); ok {
+				run.vm.Interrupt(ie.Value())
+			}
+			s = "[unprintable]"
+		}
+	}()
 	if o, ok := v.(*goja.Object); ok {
 		if _, isFn := goja.AssertFunction(o); !isFn {
 			if s, err := run.stringify(o); err == nil {

@@ -151,6 +151,9 @@ type Trial struct {
 	// Data are the user-defined values the run set or removed (null).
 	Data     map[string]json.RawMessage
 	Duration time.Duration
+	// Busy: the run failed because no script slot came free within its
+	// time limit.
+	Busy bool
 }
 
 // Run runs the enabled pipelines of in.Stage of in.PoolID in order, each
@@ -179,14 +182,24 @@ func (r *Runner) Run(ctx context.Context, in Input) (Result, error) {
 		tr := r.run(ctx, p, in, user)
 		check(&tr, in, res)
 		r.record(ctx, p, in, tr)
+		// Only an acceptance lets the flow go on: any other outcome,
+		// whatever it is, refuses (fail closed).
 		switch tr.Outcome {
+		case userpool.PipelineAccepted:
 		case userpool.PipelineRejected:
 			e := userpool.Errorf(userpool.CodePipelineRejected, "pipeline_rejected", "%s", tr.Message)
 			e.Data = map[string]any{"pipelineId": p.ID, "stage": string(p.Stage)}
 			return Result{}, e
-		case userpool.PipelineFailed:
+		default:
 			e := userpool.Errorf(userpool.CodePipelineFailed, "pipeline_failed", "a pipeline of this user pool failed, so the request was refused")
 			e.Data = map[string]any{"pipelineId": p.ID, "stage": string(p.Stage)}
+			if tr.Busy {
+				// No script slot within the caller's time limit: the
+				// server is busy, not broken (503 with Retry-After).
+				e = userpool.Errorf(userpool.CodeUnavailable, "pipelines_busy", "too many pipelines are running; try again shortly")
+				e.Data = map[string]any{"pipelineId": p.ID, "stage": string(p.Stage)}
+				return Result{}, &userpool.LimitError{Err: e, After: time.Second}
+			}
 			return Result{}, e
 		}
 		for k, v := range tr.Changes {
@@ -478,13 +491,16 @@ func diffData(before, after any) (map[string]json.RawMessage, error) {
 	return changes, nil
 }
 
-// clip shortens s to at most n bytes without splitting a character.
+// clip shortens s to at most n bytes, the ellipsis that marks the cut
+// included, without splitting a character.
 func clip(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
+	const ellipsis = "…"
+	n -= len(ellipsis)
 	for n > 0 && !utf8.RuneStart(s[n]) {
 		n--
 	}
-	return s[:n] + "…"
+	return s[:max(n, 0)] + ellipsis
 }

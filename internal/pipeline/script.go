@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 
@@ -60,7 +61,10 @@ type scriptRun struct {
 	lines    int
 	dropped  bool
 	called   bool
-	rejected string
+	// rejected: callback was given an error, whatever became of reading
+	// it; message is that error's text ("" when it could not be read).
+	rejected bool
+	message  string
 	returned []byte
 	bad      string // the callback's arguments were unusable
 }
@@ -85,7 +89,9 @@ func (r *Runner) runScript(ctx context.Context, p *userpool.Pipeline, timeout ti
 	case r.slots <- struct{}{}:
 		wait.Stop()
 	case <-wait.C:
-		return fail("too many pipelines are running: no slot within the time limit of %v", timeout)
+		t, _ := fail("too many pipelines are running: no slot within the time limit of %v", timeout)
+		t.Busy = true
+		return t, nil
 	case <-ctx.Done():
 		wait.Stop()
 		return fail("the request ended before the pipeline ran")
@@ -135,10 +141,10 @@ func (r *Runner) runScript(ctx context.Context, p *userpool.Pipeline, timeout ti
 			t, _ := scriptError(run, err, timeout)
 			return t, nil
 		}
-		if pr, ok := ret.Export().(*goja.Promise); ok {
+		if pr := promise(ret); pr != nil {
 			switch pr.State() {
 			case goja.PromiseStateRejected:
-				return Trial{Outcome: userpool.PipelineFailed, Message: "the pipeline threw: " + valueMessage(vm, pr.Result()), Output: run.output()}, nil
+				return Trial{Outcome: userpool.PipelineFailed, Message: "the pipeline threw: " + run.valueMessage(pr.Result()), Output: run.output()}, nil
 			case goja.PromiseStatePending:
 				return Trial{Outcome: userpool.PipelineFailed, Message: "the pipeline is still waiting for something that never happens and did not call callback", Output: run.output()}, nil
 			}
@@ -149,14 +155,18 @@ func (r *Runner) runScript(ctx context.Context, p *userpool.Pipeline, timeout ti
 	// stands; the failure is kept in the output.
 	if err != nil {
 		run.print("after callback: " + firstLine(err.Error()))
-	} else if pr, ok := ret.Export().(*goja.Promise); ok && pr.State() == goja.PromiseStateRejected {
-		run.print("after callback: " + valueMessage(vm, pr.Result()))
+	} else if pr := promise(ret); pr != nil && pr.State() == goja.PromiseStateRejected {
+		run.print("after callback: " + run.valueMessage(pr.Result()))
 	}
 	switch {
 	case run.bad != "":
 		return Trial{Outcome: userpool.PipelineFailed, Message: run.bad, Output: run.output()}, nil
-	case run.rejected != "":
-		return Trial{Outcome: userpool.PipelineRejected, Message: run.rejected, Output: run.output()}, nil
+	case run.rejected:
+		msg := run.message
+		if msg == "" {
+			msg = genericRefusal
+		}
+		return Trial{Outcome: userpool.PipelineRejected, Message: msg, Output: run.output()}, nil
 	}
 	return Trial{Outcome: userpool.PipelineAccepted, Output: run.output()}, run.returned
 }
@@ -179,7 +189,7 @@ func scriptError(run *scriptRun, err error, timeout time.Duration) (Trial, []byt
 	case errors.As(err, &so):
 		msg = fmt.Sprintf("the pipeline recursed deeper than %d calls", maxCallDepth)
 	case errors.As(err, &ex):
-		msg = "the pipeline threw: " + valueMessage(run.vm, ex.Value())
+		msg = "the pipeline threw: " + run.valueMessage(ex.Value())
 	default:
 		msg = "the pipeline failed: " + firstLine(err.Error())
 	}
@@ -193,12 +203,12 @@ func (run *scriptRun) callback(call goja.FunctionCall) goja.Value {
 		return goja.Undefined()
 	}
 	run.called = true
-	vm := run.vm
 	if e := call.Argument(0); !goja.IsUndefined(e) && !goja.IsNull(e) {
-		run.rejected = valueMessage(vm, e)
-		if run.rejected == "" {
-			run.rejected = "refused by a pipeline"
-		}
+		// The refusal is decided before its message is read: reading
+		// runs the script's code (getters, toString, proxies), which may
+		// throw or never end.
+		run.rejected = true
+		run.message = run.valueMessage(e)
 		return goja.Undefined()
 	}
 	u := call.Argument(1)
@@ -257,18 +267,47 @@ func (run *scriptRun) print(line string) {
 
 func (run *scriptRun) output() string { return run.out.String() }
 
-// valueMessage renders a thrown or rejected value: an Error's message,
-// otherwise its string form.
-func valueMessage(vm *goja.Runtime, v goja.Value) string {
+// genericRefusal is the message of a refusal whose own message is empty
+// or cannot be read.
+const genericRefusal = "refused by a pipeline"
+
+// valueMessage renders a thrown, rejected or refusing value: an Error's
+// message, otherwise its string form; "" when it has none or reading it
+// fails. Reading runs the script's code (a message getter, toString, a
+// proxy's traps): whatever that code throws is swallowed here, and an
+// interrupt (the time limit) is re-armed so that it still stops the
+// script. Callers decide the outcome before calling it.
+func (run *scriptRun) valueMessage(v goja.Value) (msg string) {
+	defer func() {
+		if x := recover(); x != nil {
+			if ie, ok := x.(*goja.InterruptedError); ok {
+				run.vm.Interrupt(ie.Value())
+			}
+			msg = ""
+		}
+	}()
 	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
 		return ""
 	}
 	if o, ok := v.(*goja.Object); ok {
-		if m := o.Get("message"); m != nil && !goja.IsUndefined(m) {
+		if m := o.Get("message"); m != nil && !goja.IsUndefined(m) && !goja.IsNull(m) {
+			if _, isObj := m.(*goja.Object); isObj {
+				return "" // an object for a message: not run for its text
+			}
 			return m.String()
 		}
 	}
 	return v.String()
+}
+
+// promise is v as a promise, or nil. It looks at the value's type only, so
+// no code of the script runs (Export would read every property).
+func promise(v goja.Value) *goja.Promise {
+	if v == nil || v.ExportType() != reflect.TypeFor[*goja.Promise]() {
+		return nil
+	}
+	pr, _ := v.Export().(*goja.Promise)
+	return pr
 }
 
 // firstLine keeps the first line of s.
