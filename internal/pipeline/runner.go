@@ -11,7 +11,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -46,9 +45,17 @@ type Store interface {
 type Config struct {
 	// Timeout limits a run of a pipeline that sets none (default 3 s).
 	Timeout time.Duration
-	// Concurrency bounds the scripts running at once (default GOMAXPROCS);
-	// a run waits for a slot at most its own time limit.
+	// Concurrency bounds the scripts running at once, each in a worker
+	// process (default DefaultConcurrency); a run waits for a slot at
+	// most its own time limit, and the wait counts against it.
 	Concurrency int
+	// PoolConcurrency bounds the scripts of one user pool running at once
+	// (default half of Concurrency, at least 1), so that one pool's slow
+	// scripts cannot take every slot.
+	PoolConcurrency int
+	// Memory bounds the heap of one script run, in bytes (default
+	// DefaultMemory); a run that passes it fails.
+	Memory int64
 	// LogKeep is how many logs each pipeline keeps (default 200).
 	LogKeep int
 	// Client makes the requests of HTTP pipelines and of the scripts' http
@@ -62,11 +69,20 @@ type Runner struct {
 	cfg   Config
 	now   func() time.Time
 	log   *slog.Logger
-	slots chan struct{}
-
-	mu       sync.Mutex
-	programs map[string]*compiled // by script source hash
+	slots *slots
 }
+
+// Defaults of Config.
+const (
+	DefaultMemory = 128 << 20
+	// MinMemory is the least memory limit a worker can live with.
+	MinMemory = 32 << 20
+)
+
+// DefaultConcurrency is the default number of scripts running at once:
+// one per CPU, and at least 4, since scripts often wait on their http
+// helper rather than compute.
+func DefaultConcurrency() int { return max(4, runtime.GOMAXPROCS(0)) }
 
 // NewRunner builds a Runner; now may be nil (time.Now).
 func NewRunner(store Store, cfg Config, now func() time.Time, log *slog.Logger) *Runner {
@@ -74,8 +90,16 @@ func NewRunner(store Store, cfg Config, now func() time.Time, log *slog.Logger) 
 		cfg.Timeout = 3 * time.Second
 	}
 	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = runtime.GOMAXPROCS(0)
+		cfg.Concurrency = DefaultConcurrency()
 	}
+	if cfg.PoolConcurrency <= 0 {
+		cfg.PoolConcurrency = max(1, cfg.Concurrency/2)
+	}
+	cfg.PoolConcurrency = min(cfg.PoolConcurrency, cfg.Concurrency)
+	if cfg.Memory <= 0 {
+		cfg.Memory = DefaultMemory
+	}
+	cfg.Memory = max(cfg.Memory, MinMemory)
 	if cfg.LogKeep <= 0 {
 		cfg.LogKeep = 200
 	}
@@ -88,7 +112,8 @@ func NewRunner(store Store, cfg Config, now func() time.Time, log *slog.Logger) 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Runner{store: store, cfg: cfg, now: now, log: log, slots: make(chan struct{}, cfg.Concurrency), programs: map[string]*compiled{}}
+	workers.keepWarm(min(cfg.Concurrency, 8))
+	return &Runner{store: store, cfg: cfg, now: now, log: log, slots: newSlots(cfg.Concurrency, cfg.PoolConcurrency)}
 }
 
 // noRedirectClient never follows a redirect: a pipeline endpoint or an
@@ -306,7 +331,7 @@ func (r *Runner) run(ctx context.Context, p *userpool.Pipeline, in Input, user m
 	var returned []byte
 	switch p.Kind {
 	case userpool.PipelineScript:
-		tr, returned = r.runScript(ctx, p, timeout, userJSON, ctxJSON)
+		tr, returned = r.runScript(ctx, p, in.PoolID, timeout, userJSON, ctxJSON)
 	case userpool.PipelineHTTP:
 		tr, returned = r.runHTTP(ctx, p, in.Stage, timeout, userJSON, ctxJSON)
 	default:

@@ -1,12 +1,12 @@
 package pipeline
 
 import (
-	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dop251/goja"
@@ -29,14 +29,20 @@ type compiled struct {
 // errTimeout is the interrupt value of a run that hit its time limit.
 var errTimeout = errors.New("time limit exceeded")
 
+// programs caches compiled scripts in a worker process.
+var programs = struct {
+	sync.Mutex
+	m map[string]*compiled // by script source hash
+}{m: map[string]*compiled{}}
+
 // program compiles src once; compiled programs are immutable and shared by
-// every runtime that runs them.
-func (r *Runner) program(src string) (*goja.Program, error) {
+// every runtime of the worker that runs them.
+func program(src string) (*goja.Program, error) {
 	sum := sha256.Sum256([]byte(src))
 	key := string(sum[:])
-	r.mu.Lock()
-	c, ok := r.programs[key]
-	r.mu.Unlock()
+	programs.Lock()
+	c, ok := programs.m[key]
+	programs.Unlock()
 	if ok {
 		return c.prg, c.err
 	}
@@ -44,23 +50,23 @@ func (r *Runner) program(src string) (*goja.Program, error) {
 	if err != nil {
 		err = fmt.Errorf("the script does not compile: %s", firstLine(err.Error()))
 	}
-	r.mu.Lock()
-	if len(r.programs) >= maxPrograms {
-		clear(r.programs) // scripts change rarely: refilling is cheap
+	programs.Lock()
+	if len(programs.m) >= maxPrograms {
+		clear(programs.m) // scripts change rarely: refilling is cheap
 	}
-	r.programs[key] = &compiled{prg: prg, err: err}
-	r.mu.Unlock()
+	programs.m[key] = &compiled{prg: prg, err: err}
+	programs.Unlock()
 	return prg, err
 }
 
 // run state shared by the script's callbacks; only the VM goroutine
 // touches it.
 type scriptRun struct {
-	vm       *goja.Runtime
-	out      strings.Builder
-	lines    int
-	dropped  bool
-	called   bool
+	vm      *goja.Runtime
+	out     strings.Builder
+	lines   int
+	dropped bool
+	called  bool
 	// rejected: callback was given an error, whatever became of reading
 	// it; message is that error's text ("" when it could not be read).
 	rejected bool
@@ -69,51 +75,38 @@ type scriptRun struct {
 	bad      string // the callback's arguments were unusable
 }
 
-// runScript runs p's script against the user and context (JSON). The
-// script runs in a fresh runtime with only the ECMAScript built-ins, env,
-// console and, if p allows hosts, http. A timer interrupts it at timeout.
-func (r *Runner) runScript(ctx context.Context, p *userpool.Pipeline, timeout time.Duration, userJSON, ctxJSON []byte) (tr Trial, returned []byte) {
+// execScript runs a job's script against its user and context (JSON), in
+// a worker process (worker.go). The script runs in a fresh runtime with
+// only the ECMAScript built-ins, env, console and, if the pipeline allows
+// hosts, http (whose requests fetch makes, in the server). A timer
+// interrupts it at the job's time limit; the server kills the worker if
+// that is not enough (an operation the interrupt cannot stop).
+func execScript(j *job, fetch fetcher) (tr Trial, returned []byte) {
 	fail := func(format string, args ...any) (Trial, []byte) {
 		return Trial{Outcome: userpool.PipelineFailed, Message: fmt.Sprintf(format, args...)}, nil
 	}
-	if len(p.Script) > MaxScriptBytes {
+	if len(j.Script) > MaxScriptBytes {
 		return fail("the script is larger than %d bytes", MaxScriptBytes)
 	}
-	prg, err := r.program(p.Script)
+	prg, err := program(j.Script)
 	if err != nil {
 		return fail("%s", err)
 	}
-	deadline := time.Now().Add(timeout)
-	wait := time.NewTimer(timeout)
-	select {
-	case r.slots <- struct{}{}:
-		wait.Stop()
-	case <-wait.C:
-		t, _ := fail("too many pipelines are running: no slot within the time limit of %v", timeout)
-		t.Busy = true
-		return t, nil
-	case <-ctx.Done():
-		wait.Stop()
-		return fail("the request ended before the pipeline ran")
-	}
-	defer func() { <-r.slots }()
-
+	timeout := j.Limit // what is shown: the pipeline's own limit
 	run := &scriptRun{vm: goja.New()}
 	vm := run.vm
 	vm.SetMaxCallStackSize(maxCallDepth)
-	stopTimer := time.AfterFunc(time.Until(deadline), func() { vm.Interrupt(errTimeout) })
+	stopTimer := time.AfterFunc(j.Left, func() { vm.Interrupt(errTimeout) })
 	defer stopTimer.Stop()
-	stopCtx := context.AfterFunc(ctx, func() { vm.Interrupt(ctx.Err()) })
-	defer stopCtx()
 	// A bug in the engine or in our callbacks must cost one request, never
-	// the process.
+	// the worker's other runs.
 	defer func() {
 		if x := recover(); x != nil {
 			tr, returned = Trial{Outcome: userpool.PipelineFailed, Message: fmt.Sprintf("the pipeline engine failed: %v", x), Output: run.output()}, nil
 		}
 	}()
 
-	if err := r.setGlobals(ctx, run, p, deadline); err != nil {
+	if err := setGlobals(run, j, fetch); err != nil {
 		return fail("set up the sandbox: %v", err)
 	}
 	if _, err := vm.RunProgram(prg); err != nil {
@@ -125,11 +118,11 @@ func (r *Runner) runScript(ctx context.Context, p *userpool.Pipeline, timeout ti
 		return Trial{Outcome: userpool.PipelineFailed, Message: "the script does not define function pipe(user, context, callback)", Output: run.output()}, nil
 	}
 	parse, _ := goja.AssertFunction(vm.Get("JSON").ToObject(vm).Get("parse"))
-	user, err := parse(goja.Undefined(), vm.ToValue(string(userJSON)))
+	user, err := parse(goja.Undefined(), vm.ToValue(string(j.User)))
 	if err != nil {
 		return fail("decode user: %v", err)
 	}
-	pctx, err := parse(goja.Undefined(), vm.ToValue(string(ctxJSON)))
+	pctx, err := parse(goja.Undefined(), vm.ToValue(string(j.Context)))
 	if err != nil {
 		return fail("decode context: %v", err)
 	}
