@@ -28,7 +28,7 @@ type worker struct {
 	stdin  io.WriteCloser
 	w      *bufio.Writer
 	r      *bufio.Reader
-	stderr *tail
+	stderr *head
 	memory int64         // the memory limit it was started with
 	exited chan struct{} // closed once the process has ended
 	held   uint64        // memory held after its last run
@@ -105,7 +105,7 @@ func (wp *workerPool) start(memory int64) (*worker, error) {
 		return nil, err
 	}
 	w := &worker{cmd: cmd, stdin: stdin, w: bufio.NewWriterSize(stdin, 64<<10), r: bufio.NewReaderSize(stdout, 64<<10),
-		stderr: &tail{max: 2 << 10}, memory: memory, exited: make(chan struct{})}
+		stderr: &head{max: 2 << 10}, memory: memory, exited: make(chan struct{})}
 	cmd.Stderr = w.stderr
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start a pipeline worker: %w", err)
@@ -223,27 +223,27 @@ func (r *Runner) runInWorker(ctx context.Context, j *job, hosts []string, deadli
 	}
 }
 
-// tail keeps the last max bytes written to it (a worker's stderr).
-type tail struct {
+// head keeps the first max bytes written to it (a worker's stderr: the
+// reason it ended comes first, a fatal error's goroutine dump after).
+type head struct {
 	mu  sync.Mutex
 	max int
 	buf []byte
 }
 
-func (t *tail) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf = append(t.buf, p...)
-	if len(t.buf) > t.max {
-		t.buf = append(t.buf[:0], t.buf[len(t.buf)-t.max:]...)
+func (h *head) Write(p []byte) (int, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if room := h.max - len(h.buf); room > 0 {
+		h.buf = append(h.buf, p[:min(room, len(p))]...)
 	}
 	return len(p), nil
 }
 
-func (t *tail) bytes() []byte {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return bytes.Clone(t.buf)
+func (h *head) bytes() []byte {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return bytes.Clone(h.buf)
 }
 
 // runScript runs p's script in a worker once pool has a slot. The wait for
