@@ -2,7 +2,15 @@ package e2e
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/authpool/authpool/api"
 	"github.com/authpool/authpool/client"
@@ -40,3 +48,109 @@ func TestPipelineUnreadableRefusalFailsClosed(t *testing.T) {
 		}
 	})
 }
+
+// TestPipelinePoolsShareSlots: pool "busy" fills every script slot it may
+// with pipelines that busy-wait, and the default pool's logins, whose
+// pipeline is quick, still succeed. The busy pool's own logins that get no
+// slot within their time limit answer 503 (busy, try again), never 500.
+func TestPipelinePoolsShareSlots(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		cfg := adminConfig(dbURL)
+		cfg.PipelineConcurrency = 2 // one slot per pool
+		in := start(t, cfg, nil)
+		var started atomic.Int32
+		signal := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { started.Add(1) }))
+		defer signal.Close()
+		must[*client.Pool](t)(in.admin().CreatePool(ctx, client.CreatePoolRequest{ID: "busy", Name: "Busy"}))
+		order := 0
+		must[*client.Pipeline](t)(in.admin().CreatePipeline(ctx, "busy", client.CreatePipelineRequest{
+			Stage: client.StagePostAuthentication, Order: &order, Name: "slow", Kind: client.PipelineKindScript, Timeout: "3s",
+			AllowedHosts: []string{strings.TrimPrefix(signal.URL, "http://")}, Env: map[string]string{"SIGNAL": signal.URL},
+			Script: `async function pipe(user, context, callback) {
+				await http.get(env.SIGNAL)
+				var t = Date.now(); while (Date.now() - t < 2500) {}
+				callback(null, user, context)
+			}`}))
+		addPipeline(t, in, client.StagePostAuthentication, 0, `
+			async function pipe(user, context, callback) { callback(null, user, context) }`,
+			func(p *client.CreatePipelineRequest) { p.Timeout = "1500ms" })
+
+		busy := client.NewAuthenticationClient(client.Options{AppHost: in.URL, UserPoolID: "busy", Timeout: 30 * time.Second})
+		for i := range 4 {
+			must[*client.User](t)(busy.RegisterByEmail(ctx, fmt.Sprintf("b%d@example.com", i), "passw0rd!", nil, nil))
+		}
+		must[*client.User](t)(in.client().RegisterByEmail(ctx, "ann@example.com", "passw0rd!", nil, nil))
+
+		errs := make([]error, 4)
+		var wg sync.WaitGroup
+		for i := range 4 {
+			wg.Go(func() {
+				_, errs[i] = busy.LoginByEmail(ctx, fmt.Sprintf("b%d@example.com", i), "passw0rd!", nil)
+			})
+		}
+		for started.Load() == 0 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		time.Sleep(200 * time.Millisecond) // let the others reach their pipeline too
+		for i := range 3 {
+			if _, err := in.client().LoginByEmail(ctx, "ann@example.com", "passw0rd!", nil); err != nil {
+				t.Fatalf("login %d of the default pool while pool busy is busy: %v", i, err)
+			}
+		}
+		wg.Wait()
+		busyAnswers := 0
+		for i, err := range errs {
+			var ce *client.Error
+			switch {
+			case err == nil:
+			case errorAs(err, &ce) && ce.Code == api.CodeUnavailable && ce.HTTPStatus == http.StatusServiceUnavailable:
+				busyAnswers++
+			case errorAs(err, &ce) && ce.Code == api.CodePipelineFailed:
+				// its own script ran out of time after a late slot
+			default:
+				t.Errorf("login %d of pool busy: %v", i, err)
+			}
+		}
+		if busyAnswers == 0 {
+			t.Fatalf("no login of pool busy waited in vain for a slot: %v", errs)
+		}
+	})
+}
+
+// TestPipelineMemoryBomb: a script that allocates without end fails the
+// login with 1021 within its limit and a grace, is logged, and the
+// server's logins go on.
+func TestPipelineMemoryBomb(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		cfg := adminConfig(dbURL)
+		cfg.PipelineMemoryMiB = 64
+		in := start(t, cfg, nil)
+		bomb := addPipeline(t, in, client.StagePreAuthentication, 0, `
+			async function pipe(user, context, callback) {
+				if (context.request.identifier === "bomb@example.com") {
+					var s = "x"; while (true) s = s + s
+				}
+				callback(null, user, context)
+			}`, func(p *client.CreatePipelineRequest) { p.Timeout = "10s" })
+		c := in.client()
+		must[*client.User](t)(c.RegisterByEmail(ctx, "bomb@example.com", "passw0rd!", nil, nil))
+		must[*client.User](t)(c.RegisterByEmail(ctx, "fine@example.com", "passw0rd!", nil, nil))
+		start := time.Now()
+		_, err := c.LoginByEmail(ctx, "bomb@example.com", "passw0rd!", nil)
+		wantCode(t, err, api.CodePipelineFailed)
+		if took := time.Since(start); took > 10*time.Second+30*time.Second {
+			t.Fatalf("the bomb ran %v", took)
+		}
+		logs := pipelineLogs(t, in, bomb)
+		if len(logs) != 1 || !strings.Contains(logs[0].Message, "memory limit of 64 MiB") {
+			t.Fatalf("pipeline log: %+v", logs)
+		}
+		if _, err := c.LoginByEmail(ctx, "fine@example.com", "passw0rd!", nil); err != nil {
+			t.Fatalf("login after the bomb: %v", err)
+		}
+	})
+}
+
+func errorAs(err error, ce **client.Error) bool { return errors.As(err, ce) }
