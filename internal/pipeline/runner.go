@@ -113,6 +113,7 @@ func NewRunner(store Store, cfg Config, now func() time.Time, log *slog.Logger) 
 		log = slog.New(slog.DiscardHandler)
 	}
 	workers.keepWarm(min(cfg.Concurrency, 8))
+	workers.prestart(cfg.Memory)
 	return &Runner{store: store, cfg: cfg, now: now, log: log, slots: newSlots(cfg.Concurrency, cfg.PoolConcurrency)}
 }
 

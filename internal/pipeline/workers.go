@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -38,10 +39,32 @@ type worker struct {
 // run does not pay for starting a process. Workers are interchangeable (a
 // run starts a fresh JavaScript runtime), so runners share them.
 type workerPool struct {
-	mu   sync.Mutex
-	idle []*worker
-	warm int // idle workers kept at most
-	live atomic.Int64
+	mu       sync.Mutex
+	idle     []*worker
+	warm     int  // idle workers kept at most
+	starting bool // a prestart is under way
+	live     atomic.Int64
+}
+
+// prestart starts a worker in the background when none with the memory
+// limit is idle, so that the next run does not wait for a process to
+// start (about 100 ms; see docs/BENCHMARKS.md).
+func (wp *workerPool) prestart(memory int64) {
+	wp.mu.Lock()
+	defer wp.mu.Unlock()
+	if wp.starting || wp.warm == 0 || slices.ContainsFunc(wp.idle, func(w *worker) bool { return w.memory == memory }) {
+		return
+	}
+	wp.starting = true
+	go func() {
+		w, err := wp.start(memory)
+		wp.mu.Lock()
+		wp.starting = false
+		wp.mu.Unlock()
+		if err == nil {
+			wp.put(w)
+		}
+	}()
 }
 
 var workers = &workerPool{warm: 2}
@@ -172,6 +195,8 @@ func (r *Runner) runInWorker(ctx context.Context, j *job, hosts []string, deadli
 			return fail("the pipeline could not be started")
 		}
 	}
+	// Whatever becomes of this worker, have another ready for the next run.
+	defer workers.prestart(r.cfg.Memory)
 	var timedOut, cancelled atomic.Bool
 	stopTimer := time.AfterFunc(time.Until(deadline)+overrunGrace, func() { timedOut.Store(true); w.kill() })
 	defer stopTimer.Stop()
