@@ -33,7 +33,9 @@ var bombs = []struct{ name, body string }{
 func TestScriptBounds(t *testing.T) {
 	r := NewRunner(nil, Config{Memory: 64 << 20, Concurrency: 8, PoolConcurrency: 8}, nil, nil)
 	// Warm up (a worker, the test's own allocations) before the baseline.
-	if tr := r.Try(context.Background(), script(`function pipe(u, c, cb) { cb(null, u) }`), input()); tr.Outcome != userpool.PipelineAccepted {
+	fine := script(`function pipe(u, c, cb) { cb(null, u) }`)
+	fine.Timeout = 10 * time.Second // a cold worker under the race detector is slow
+	if tr := r.Try(context.Background(), fine, input()); tr.Outcome != userpool.PipelineAccepted {
 		t.Fatalf("warm-up run: %s %q", tr.Outcome, tr.Message)
 	}
 	before := serverHeap()
@@ -73,7 +75,7 @@ func TestScriptBounds(t *testing.T) {
 		wg.Wait()
 	})
 	// The server is still fine, and its memory is back.
-	if tr := r.Try(context.Background(), script(`function pipe(u, c, cb) { cb(null, u) }`), input()); tr.Outcome != userpool.PipelineAccepted {
+	if tr := r.Try(context.Background(), fine, input()); tr.Outcome != userpool.PipelineAccepted {
 		t.Fatalf("run after the bombs: %s %q", tr.Outcome, tr.Message)
 	}
 	if after := serverHeap(); after > before+32<<20 {

@@ -175,7 +175,7 @@ func (w *worker) why() string {
 // runInWorker runs j in a worker and returns the run's result. The worker
 // is killed when the run overruns its time by overrunGrace or ctx ends; a
 // worker that ended for any reason fails the run (fail closed).
-func (r *Runner) runInWorker(ctx context.Context, j *job, hosts []string, deadline time.Time) (Trial, []byte) {
+func (r *Runner) runInWorker(ctx context.Context, j *job, hosts []string) (Trial, []byte) {
 	fail := func(format string, args ...any) (Trial, []byte) {
 		return Trial{Outcome: userpool.PipelineFailed, Message: fmt.Sprintf(format, args...)}, nil
 	}
@@ -195,6 +195,9 @@ func (r *Runner) runInWorker(ctx context.Context, j *job, hosts []string, deadli
 			return fail("the pipeline could not be started")
 		}
 	}
+	// The script's time starts now: starting a worker (when no warm one
+	// is idle) is the server's cost, not the script's.
+	deadline := time.Now().Add(j.Left)
 	// Whatever becomes of this worker, have another ready for the next run.
 	defer workers.prestart(r.cfg.Memory)
 	var timedOut, cancelled atomic.Bool
@@ -285,5 +288,5 @@ func (r *Runner) runScript(ctx context.Context, p *userpool.Pipeline, pool strin
 	}
 	defer r.slots.done(pool)
 	j := &job{Script: p.Script, Env: p.Env, HTTP: len(p.AllowedHosts) > 0, Limit: timeout, Left: time.Until(deadline), User: userJSON, Context: ctxJSON}
-	return r.runInWorker(ctx, j, p.AllowedHosts, deadline)
+	return r.runInWorker(ctx, j, p.AllowedHosts)
 }
