@@ -25,6 +25,7 @@ var bombs = []struct{ name, body string }{
 	// One call that runs for tens of seconds and that goja's interrupt
 	// does not stop: the worker is killed.
 	{"uninterruptible replace", `"ab".repeat(4e6).replace(/(a|b)+?/g, "c"); callback(null, user)`},
+	{"uninterruptible regexp", `/^(a+)+(?=b)/.test("a".repeat(26) + "!"); callback(null, user)`},
 }
 
 // TestScriptBounds: a script that exhausts its memory or time fails (1021)

@@ -287,6 +287,12 @@ func (r *Runner) runScript(ctx context.Context, p *userpool.Pipeline, pool strin
 			Message: fmt.Sprintf("too many pipelines are running: no slot within the time limit of %v", timeout)}, nil
 	}
 	defer r.slots.done(pool)
+	if left := time.Until(deadline); left < min(100*time.Millisecond, timeout/10) {
+		// A slot that came with next to no time left is no slot: the
+		// run could not have finished in it.
+		return Trial{Outcome: userpool.PipelineFailed, Busy: true,
+			Message: fmt.Sprintf("too many pipelines are running: no slot within the time limit of %v", timeout)}, nil
+	}
 	j := &job{Script: p.Script, Env: p.Env, HTTP: len(p.AllowedHosts) > 0, Limit: timeout, Left: time.Until(deadline), User: userJSON, Context: ctxJSON}
 	return r.runInWorker(ctx, j, p.AllowedHosts)
 }
