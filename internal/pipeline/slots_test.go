@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -96,5 +97,33 @@ func TestSlotsQueue(t *testing.T) {
 	cancel()
 	if s.acquire(ctx, "d", time.Now().Add(time.Second)) {
 		t.Fatal("a cancelled wait got a slot")
+	}
+}
+
+// fakeStore holds one pool's pipelines and records nothing.
+type fakeStore struct{ ps []*userpool.Pipeline }
+
+func (f fakeStore) ListPipelines(context.Context, string, userpool.PipelineStage) ([]*userpool.Pipeline, error) {
+	return f.ps, nil
+}
+func (fakeStore) AppendPipelineLog(context.Context, *userpool.PipelineLog, int) error { return nil }
+func (fakeStore) AppendAudit(context.Context, *userpool.AuditEvent) error             { return nil }
+
+// TestRunBusyIsUnavailable: a flow whose pipeline gets no slot within its
+// time limit is refused as busy (1008, with a time to retry), not as a
+// failure of the server.
+func TestRunBusyIsUnavailable(t *testing.T) {
+	p := script(`async function pipe(user, context, callback) { callback(null, user) }`)
+	p.Timeout = 100 * time.Millisecond
+	r := NewRunner(fakeStore{ps: []*userpool.Pipeline{p}}, Config{Concurrency: 1}, nil, nil)
+	r.slots.acquire(context.Background(), "p1", time.Now().Add(time.Second))
+	_, err := r.Run(context.Background(), input())
+	var le *userpool.LimitError
+	if e := userpool.AsError(err); e.Code != userpool.CodeUnavailable || e.Reason != "pipelines_busy" || !errors.As(err, &le) || le.RetryAfter() <= 0 {
+		t.Fatalf("run without a slot: %v", err)
+	}
+	r.slots.done("p1")
+	if _, err := r.Run(context.Background(), input()); err != nil {
+		t.Fatalf("run with a slot: %v", err)
 	}
 }
