@@ -43,7 +43,6 @@ type workerPool struct {
 	idle     []*worker
 	warm     int  // idle workers kept at most
 	starting bool // a prestart is under way
-	live     atomic.Int64
 }
 
 // prestart starts a worker in the background when none with the memory
@@ -133,10 +132,8 @@ func (wp *workerPool) start(memory int64) (*worker, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start a pipeline worker: %w", err)
 	}
-	wp.live.Add(1)
 	go func() {
 		_ = cmd.Wait()
-		wp.live.Add(-1)
 		close(w.exited)
 	}()
 	return w, nil
