@@ -115,3 +115,18 @@ func processRSS(pid int) uint64 {
 	n, _ := strconv.ParseUint(f[1], 10, 64)
 	return n * uint64(os.Getpagesize())
 }
+
+// TestValidateBounded: validating a script runs its top level in a worker,
+// so a top level that the interrupt cannot stop is killed (the bound is
+// generous: validateTime + overrunGrace is what it takes).
+func TestValidateBounded(t *testing.T) {
+	p := script(`/^(a+)+(?=b)/.test("a".repeat(27) + "!"); function pipe(u, c, cb) { cb(null, u) }`)
+	start := time.Now()
+	err := Validate(p)
+	if e := userpool.AsError(err); err == nil || e.Code != userpool.CodeInvalidArgument || !strings.Contains(e.Message, "time limit") {
+		t.Fatalf("Validate = %v", err)
+	}
+	if took := time.Since(start); took > validateTime+overrunGrace+4*time.Second {
+		t.Fatalf("validation ran %v", took)
+	}
+}

@@ -110,12 +110,20 @@ func execScript(j *job, fetch fetcher) (tr Trial, returned []byte) {
 		return fail("set up the sandbox: %v", err)
 	}
 	if _, err := vm.RunProgram(prg); err != nil {
+		if j.Check {
+			return fail("script's top level fails: %s", firstLine(err.Error()))
+		}
 		t, _ := scriptError(run, err, timeout)
 		return t, nil
 	}
 	pipe, ok := goja.AssertFunction(vm.Get("pipe"))
-	if !ok {
+	switch {
+	case !ok && j.Check:
+		return fail("script must define function pipe(user, context, callback)")
+	case !ok:
 		return Trial{Outcome: userpool.PipelineFailed, Message: "the script does not define function pipe(user, context, callback)", Output: run.output()}, nil
+	case j.Check:
+		return Trial{Outcome: userpool.PipelineAccepted}, nil
 	}
 	parse, _ := goja.AssertFunction(vm.Get("JSON").ToObject(vm).Get("parse"))
 	user, err := parse(goja.Undefined(), vm.ToValue(string(j.User)))

@@ -59,6 +59,9 @@ type job struct {
 	Left    time.Duration   `json:"left"`
 	User    json.RawMessage `json:"user"`
 	Context json.RawMessage `json:"context"`
+	// Check: run only the top level and say whether it defines pipe
+	// (Validate).
+	Check bool `json:"check,omitempty"`
 }
 
 // jobResult is a worker's answer to a job.
