@@ -85,8 +85,14 @@ type Config struct {
 
 	// PipelineTimeout limits a run of a pipeline that sets no limit itself.
 	PipelineTimeout Duration `json:"pipelineTimeout"`
-	// PipelineConcurrency bounds the scripts running at once (0: one per CPU).
+	// PipelineConcurrency bounds the scripts running at once (0: one per
+	// CPU, at least 4).
 	PipelineConcurrency int `json:"pipelineConcurrency"`
+	// PipelinePoolConcurrency bounds the scripts of one user pool running
+	// at once (0: half of PipelineConcurrency, at least 1).
+	PipelinePoolConcurrency int `json:"pipelinePoolConcurrency"`
+	// PipelineMemoryMiB bounds the memory of one script run.
+	PipelineMemoryMiB int `json:"pipelineMemoryMiB"`
 
 	// Webhook delivery: concurrent deliveries of this process (0: this
 	// replica delivers none), attempts before a delivery fails, the backoff
@@ -214,6 +220,7 @@ func Default() Config {
 		RateLimitGraphQL:    Rate{Max: 6000, Window: time.Minute},
 		AuditRetention:      Duration(90 * 24 * time.Hour),
 		PipelineTimeout:     Duration(3 * time.Second),
+		PipelineMemoryMiB:   128,
 		WebhookWorkers:      4,
 		WebhookMaxAttempts:  10,
 		WebhookBackoff:      Duration(10 * time.Second),
@@ -294,6 +301,8 @@ func Load(getenv func(string) string) (Config, error) {
 	str("AUTHPOOL_ADMIN_KEY", &c.AdminKey)
 	dur("AUTHPOOL_PIPELINE_TIMEOUT", &c.PipelineTimeout)
 	integer("AUTHPOOL_PIPELINE_CONCURRENCY", 32, func(n int64) { c.PipelineConcurrency = int(n) })
+	integer("AUTHPOOL_PIPELINE_POOL_CONCURRENCY", 32, func(n int64) { c.PipelinePoolConcurrency = int(n) })
+	integer("AUTHPOOL_PIPELINE_MEMORY_MIB", 32, func(n int64) { c.PipelineMemoryMiB = int(n) })
 	integer("AUTHPOOL_WEBHOOK_WORKERS", 32, func(n int64) { c.WebhookWorkers = int(n) })
 	integer("AUTHPOOL_WEBHOOK_MAX_ATTEMPTS", 32, func(n int64) { c.WebhookMaxAttempts = int(n) })
 	dur("AUTHPOOL_WEBHOOK_BACKOFF", &c.WebhookBackoff)
@@ -469,6 +478,12 @@ func (c Config) Validate() error {
 	}
 	if c.PipelineConcurrency < 0 {
 		bad("pipelineConcurrency (AUTHPOOL_PIPELINE_CONCURRENCY) must not be negative (0 means one per CPU)")
+	}
+	if c.PipelinePoolConcurrency < 0 {
+		bad("pipelinePoolConcurrency (AUTHPOOL_PIPELINE_POOL_CONCURRENCY) must not be negative (0 means half of pipelineConcurrency)")
+	}
+	if c.PipelineMemoryMiB < 32 || c.PipelineMemoryMiB > 4096 {
+		bad("pipelineMemoryMiB (AUTHPOOL_PIPELINE_MEMORY_MIB) must be between 32 and 4096")
 	}
 	if c.WebhookWorkers < 0 || c.WebhookWorkers > 256 {
 		bad("webhookWorkers (AUTHPOOL_WEBHOOK_WORKERS) must be between 0 (deliver nothing here) and 256")

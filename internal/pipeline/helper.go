@@ -13,18 +13,21 @@ import (
 	"time"
 
 	"github.com/dop251/goja"
-
-	"github.com/authpool/authpool/internal/userpool"
 )
 
 // maxHelperBody bounds a response body the http helper reads, and a
 // request body it sends.
 const maxHelperBody = 256 << 10
 
+// fetcher makes one http helper request for a script (in the server,
+// which checks the pipeline's allowed hosts and applies the run's time
+// limit) and returns {status, headers, body, data}.
+type fetcher func(helperRequest) (map[string]any, error)
+
 // setGlobals gives the script its only ways to reach outside: console
 // (captured), env (the pipeline's secrets, frozen) and, when the pipeline
 // allows hosts, http.
-func (r *Runner) setGlobals(ctx context.Context, run *scriptRun, p *userpool.Pipeline, deadline time.Time) error {
+func setGlobals(run *scriptRun, j *job, fetch fetcher) error {
 	vm := run.vm
 	console := vm.NewObject()
 	for _, level := range []string{"log", "info", "warn", "error", "debug"} {
@@ -48,7 +51,7 @@ func (r *Runner) setGlobals(ctx context.Context, run *scriptRun, p *userpool.Pip
 	}
 
 	env := vm.NewObject()
-	for k, v := range p.Env {
+	for k, v := range j.Env {
 		if err := env.Set(k, v); err != nil {
 			return err
 		}
@@ -60,10 +63,10 @@ func (r *Runner) setGlobals(ctx context.Context, run *scriptRun, p *userpool.Pip
 		return err
 	}
 
-	if len(p.AllowedHosts) == 0 {
+	if !j.HTTP {
 		return nil
 	}
-	h := &httpHelper{r: r, ctx: ctx, run: run, hosts: p.AllowedHosts, deadline: deadline}
+	h := &httpHelper{run: run, fetch: fetch}
 	obj := vm.NewObject()
 	for name, fn := range map[string]func(goja.FunctionCall) goja.Value{
 		"request": h.request,
@@ -79,8 +82,17 @@ func (r *Runner) setGlobals(ctx context.Context, run *scriptRun, p *userpool.Pip
 	return vm.Set("http", obj)
 }
 
-// show renders a console argument: strings as they are, objects as JSON.
-func (run *scriptRun) show(v goja.Value) string {
+// show renders a console argument: strings as they are, objects as JSON;
+// a value that cannot be rendered (its code throws) shows as such.
+func (run *scriptRun) show(v goja.Value) (s string) {
+	defer func() {
+		if x := recover(); x != nil {
+			if ie, ok := x.(*goja.InterruptedError); ok {
+				run.vm.Interrupt(ie.Value())
+			}
+			s = "[unprintable]"
+		}
+	}()
 	if o, ok := v.(*goja.Object); ok {
 		if _, isFn := goja.AssertFunction(o); !isFn {
 			if s, err := run.stringify(o); err == nil {
@@ -96,11 +108,8 @@ func (run *scriptRun) show(v goja.Value) string {
 // returns a promise (so that `await http.get(url)` reads as in Node), which
 // is already settled when the call returns.
 type httpHelper struct {
-	r        *Runner
-	ctx      context.Context
-	run      *scriptRun
-	hosts    []string
-	deadline time.Time
+	run   *scriptRun
+	fetch fetcher
 }
 
 type helperRequest struct {
@@ -126,7 +135,7 @@ func (h *httpHelper) shorthand(method string, call goja.FunctionCall) goja.Value
 			}
 		}
 	}
-	return h.settle(h.do(req))
+	return h.settle(h.fetch(req))
 }
 
 // request is http.request({method, url, headers, body}).
@@ -138,7 +147,7 @@ func (h *httpHelper) request(call goja.FunctionCall) goja.Value {
 	if req.Method == "" {
 		req.Method = http.MethodGet
 	}
-	return h.settle(h.do(req))
+	return h.settle(h.fetch(req))
 }
 
 // settle returns a promise resolved with v or rejected with err.
@@ -153,8 +162,8 @@ func (h *httpHelper) settle(v map[string]any, err error) goja.Value {
 	return vm.ToValue(p)
 }
 
-func (h *httpHelper) allowed(u *url.URL) bool {
-	for _, a := range h.hosts {
+func allowed(hosts []string, u *url.URL) bool {
+	for _, a := range hosts {
 		if strings.EqualFold(a, u.Host) || strings.EqualFold(a, u.Hostname()) {
 			return true
 		}
@@ -162,13 +171,16 @@ func (h *httpHelper) allowed(u *url.URL) bool {
 	return false
 }
 
-// do makes one request and returns {status, headers, body, data}.
-func (h *httpHelper) do(in helperRequest) (map[string]any, error) {
+// fetch makes one request of a script's http helper, to one of hosts,
+// before deadline, and returns {status, headers, body, data}. It runs in
+// the server, not in the worker: the allowed hosts and the client are the
+// server's.
+func (r *Runner) fetch(ctx context.Context, hosts []string, deadline time.Time, in helperRequest) (map[string]any, error) {
 	u, err := url.Parse(in.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("http: %q is not an http(s) URL", in.URL)
 	}
-	if !h.allowed(u) {
+	if !allowed(hosts, u) {
 		return nil, fmt.Errorf("http: host %q is not in this pipeline's allowed hosts", u.Host)
 	}
 	var body io.Reader
@@ -189,7 +201,7 @@ func (h *httpHelper) do(in helperRequest) (map[string]any, error) {
 			return nil, fmt.Errorf("http: request body is larger than %d bytes", maxHelperBody)
 		}
 	}
-	ctx, cancel := context.WithDeadline(h.ctx, h.deadline)
+	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, strings.ToUpper(in.Method), u.String(), body)
 	if err != nil {
@@ -202,7 +214,7 @@ func (h *httpHelper) do(in helperRequest) (map[string]any, error) {
 	for k, v := range in.Headers {
 		req.Header.Set(k, v)
 	}
-	resp, err := h.r.cfg.Client.Do(req)
+	resp, err := r.cfg.Client.Do(req)
 	if err != nil {
 		if ue, ok := errors.AsType[*url.Error](err); ok {
 			err = ue.Err // the URL is already known to the script

@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/authpool/authpool/api"
 	"github.com/authpool/authpool/internal/userpool"
 )
 
@@ -70,14 +69,27 @@ func (r *Runner) runHTTP(ctx context.Context, p *userpool.Pipeline, stage userpo
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return Trial{Outcome: userpool.PipelineAccepted}, nil
 	}
-	var ans api.PipelineResponse
+	// The answer is read strictly: exactly one JSON object, and an "error"
+	// member refuses whatever its text (an empty one gets a generic
+	// message), so that no answer meaning "no" can be read as "yes".
+	var ans struct {
+		User  map[string]any   `json:"user"`
+		Error *json.RawMessage `json:"error"`
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&ans); err != nil {
+	if err := dec.Decode(&ans); err != nil || dec.Decode(new(json.RawMessage)) != io.EOF {
 		return fail(`the pipeline's answer is not {"user": {...}} or {"error": "message"}`)
 	}
-	if ans.Error != "" {
-		return Trial{Outcome: userpool.PipelineRejected, Message: ans.Error}, nil
+	if ans.Error != nil && string(*ans.Error) != "null" {
+		var msg string
+		if err := json.Unmarshal(*ans.Error, &msg); err != nil {
+			return fail(`the pipeline's answer is not {"user": {...}} or {"error": "message"}`)
+		}
+		if msg == "" {
+			msg = genericRefusal
+		}
+		return Trial{Outcome: userpool.PipelineRejected, Message: msg}, nil
 	}
 	if ans.User == nil {
 		return Trial{Outcome: userpool.PipelineAccepted}, nil

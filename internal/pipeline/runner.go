@@ -11,7 +11,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -46,9 +45,17 @@ type Store interface {
 type Config struct {
 	// Timeout limits a run of a pipeline that sets none (default 3 s).
 	Timeout time.Duration
-	// Concurrency bounds the scripts running at once (default GOMAXPROCS);
-	// a run waits for a slot at most its own time limit.
+	// Concurrency bounds the scripts running at once, each in a worker
+	// process (default DefaultConcurrency); a run waits for a slot at
+	// most its own time limit, and the wait counts against it.
 	Concurrency int
+	// PoolConcurrency bounds the scripts of one user pool running at once
+	// (default half of Concurrency, at least 1), so that one pool's slow
+	// scripts cannot take every slot.
+	PoolConcurrency int
+	// Memory bounds the heap of one script run, in bytes (default
+	// DefaultMemory); a run that passes it fails.
+	Memory int64
 	// LogKeep is how many logs each pipeline keeps (default 200).
 	LogKeep int
 	// Client makes the requests of HTTP pipelines and of the scripts' http
@@ -62,11 +69,20 @@ type Runner struct {
 	cfg   Config
 	now   func() time.Time
 	log   *slog.Logger
-	slots chan struct{}
-
-	mu       sync.Mutex
-	programs map[string]*compiled // by script source hash
+	slots *slots
 }
+
+// Defaults of Config.
+const (
+	DefaultMemory = 128 << 20
+	// MinMemory is the least memory limit a worker can live with.
+	MinMemory = 32 << 20
+)
+
+// DefaultConcurrency is the default number of scripts running at once:
+// one per CPU, and at least 4, since scripts often wait on their http
+// helper rather than compute.
+func DefaultConcurrency() int { return max(4, runtime.GOMAXPROCS(0)) }
 
 // NewRunner builds a Runner; now may be nil (time.Now).
 func NewRunner(store Store, cfg Config, now func() time.Time, log *slog.Logger) *Runner {
@@ -74,8 +90,16 @@ func NewRunner(store Store, cfg Config, now func() time.Time, log *slog.Logger) 
 		cfg.Timeout = 3 * time.Second
 	}
 	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = runtime.GOMAXPROCS(0)
+		cfg.Concurrency = DefaultConcurrency()
 	}
+	if cfg.PoolConcurrency <= 0 {
+		cfg.PoolConcurrency = max(1, cfg.Concurrency/2)
+	}
+	cfg.PoolConcurrency = min(cfg.PoolConcurrency, cfg.Concurrency)
+	if cfg.Memory <= 0 {
+		cfg.Memory = DefaultMemory
+	}
+	cfg.Memory = max(cfg.Memory, MinMemory)
 	if cfg.LogKeep <= 0 {
 		cfg.LogKeep = 200
 	}
@@ -88,7 +112,9 @@ func NewRunner(store Store, cfg Config, now func() time.Time, log *slog.Logger) 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Runner{store: store, cfg: cfg, now: now, log: log, slots: make(chan struct{}, cfg.Concurrency), programs: map[string]*compiled{}}
+	workers.keepWarm(min(cfg.Concurrency, 8))
+	workers.prestart(cfg.Memory)
+	return &Runner{store: store, cfg: cfg, now: now, log: log, slots: newSlots(cfg.Concurrency, cfg.PoolConcurrency)}
 }
 
 // noRedirectClient never follows a redirect: a pipeline endpoint or an
@@ -151,6 +177,9 @@ type Trial struct {
 	// Data are the user-defined values the run set or removed (null).
 	Data     map[string]json.RawMessage
 	Duration time.Duration
+	// Busy: the run failed because no script slot came free within its
+	// time limit.
+	Busy bool
 }
 
 // Run runs the enabled pipelines of in.Stage of in.PoolID in order, each
@@ -179,14 +208,24 @@ func (r *Runner) Run(ctx context.Context, in Input) (Result, error) {
 		tr := r.run(ctx, p, in, user)
 		check(&tr, in, res)
 		r.record(ctx, p, in, tr)
+		// Only an acceptance lets the flow go on: any other outcome,
+		// whatever it is, refuses (fail closed).
 		switch tr.Outcome {
+		case userpool.PipelineAccepted:
 		case userpool.PipelineRejected:
 			e := userpool.Errorf(userpool.CodePipelineRejected, "pipeline_rejected", "%s", tr.Message)
 			e.Data = map[string]any{"pipelineId": p.ID, "stage": string(p.Stage)}
 			return Result{}, e
-		case userpool.PipelineFailed:
+		default:
 			e := userpool.Errorf(userpool.CodePipelineFailed, "pipeline_failed", "a pipeline of this user pool failed, so the request was refused")
 			e.Data = map[string]any{"pipelineId": p.ID, "stage": string(p.Stage)}
+			if tr.Busy {
+				// No script slot within the caller's time limit: the
+				// server is busy, not broken (503 with Retry-After).
+				e = userpool.Errorf(userpool.CodeUnavailable, "pipelines_busy", "too many pipelines are running; try again shortly")
+				e.Data = map[string]any{"pipelineId": p.ID, "stage": string(p.Stage)}
+				return Result{}, &userpool.LimitError{Err: e, After: time.Second}
+			}
 			return Result{}, e
 		}
 		for k, v := range tr.Changes {
@@ -293,7 +332,7 @@ func (r *Runner) run(ctx context.Context, p *userpool.Pipeline, in Input, user m
 	var returned []byte
 	switch p.Kind {
 	case userpool.PipelineScript:
-		tr, returned = r.runScript(ctx, p, timeout, userJSON, ctxJSON)
+		tr, returned = r.runScript(ctx, p, in.PoolID, timeout, userJSON, ctxJSON)
 	case userpool.PipelineHTTP:
 		tr, returned = r.runHTTP(ctx, p, in.Stage, timeout, userJSON, ctxJSON)
 	default:
@@ -478,13 +517,16 @@ func diffData(before, after any) (map[string]json.RawMessage, error) {
 	return changes, nil
 }
 
-// clip shortens s to at most n bytes without splitting a character.
+// clip shortens s to at most n bytes, the ellipsis that marks the cut
+// included, without splitting a character.
 func clip(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
+	const ellipsis = "…"
+	n -= len(ellipsis)
 	for n > 0 && !utf8.RuneStart(s[n]) {
 		n--
 	}
-	return s[:n] + "…"
+	return s[:max(n, 0)] + ellipsis
 }

@@ -142,6 +142,10 @@ func TestValidate(t *testing.T) {
 		{"no pipe", ok(), func(p *userpool.Pipeline) { p.Script = "function other() {}" }},
 		{"top-level loop", ok(), func(p *userpool.Pipeline) { p.Script = "while (true) {} function pipe() {}" }},
 		{"top-level throw", ok(), func(p *userpool.Pipeline) { p.Script = "throw 1; function pipe() {}" }},
+		{"top-level memory bomb", ok(), func(p *userpool.Pipeline) { p.Script = `var s = "x"; while (true) s = s + s; function pipe() {}` }},
+		{"top-level uninterruptible", ok(), func(p *userpool.Pipeline) {
+			p.Script = `/^(a+)+(?=b)/.test("a".repeat(26) + "!"); function pipe() {}`
+		}},
 		{"too large", ok(), func(p *userpool.Pipeline) { p.Script += "//" + strings.Repeat("x", MaxScriptBytes) }},
 		{"host with path", ok(), func(p *userpool.Pipeline) { p.AllowedHosts = []string{"api.example.com/x"} }},
 		{"wildcard host", ok(), func(p *userpool.Pipeline) { p.AllowedHosts = []string{"*.example.com"} }},

@@ -1,11 +1,12 @@
 package pipeline
 
 import (
-	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dop251/goja"
@@ -28,14 +29,20 @@ type compiled struct {
 // errTimeout is the interrupt value of a run that hit its time limit.
 var errTimeout = errors.New("time limit exceeded")
 
+// programs caches compiled scripts in a worker process.
+var programs = struct {
+	sync.Mutex
+	m map[string]*compiled // by script source hash
+}{m: map[string]*compiled{}}
+
 // program compiles src once; compiled programs are immutable and shared by
-// every runtime that runs them.
-func (r *Runner) program(src string) (*goja.Program, error) {
+// every runtime of the worker that runs them.
+func program(src string) (*goja.Program, error) {
 	sum := sha256.Sum256([]byte(src))
 	key := string(sum[:])
-	r.mu.Lock()
-	c, ok := r.programs[key]
-	r.mu.Unlock()
+	programs.Lock()
+	c, ok := programs.m[key]
+	programs.Unlock()
 	if ok {
 		return c.prg, c.err
 	}
@@ -43,87 +50,87 @@ func (r *Runner) program(src string) (*goja.Program, error) {
 	if err != nil {
 		err = fmt.Errorf("the script does not compile: %s", firstLine(err.Error()))
 	}
-	r.mu.Lock()
-	if len(r.programs) >= maxPrograms {
-		clear(r.programs) // scripts change rarely: refilling is cheap
+	programs.Lock()
+	if len(programs.m) >= maxPrograms {
+		clear(programs.m) // scripts change rarely: refilling is cheap
 	}
-	r.programs[key] = &compiled{prg: prg, err: err}
-	r.mu.Unlock()
+	programs.m[key] = &compiled{prg: prg, err: err}
+	programs.Unlock()
 	return prg, err
 }
 
 // run state shared by the script's callbacks; only the VM goroutine
 // touches it.
 type scriptRun struct {
-	vm       *goja.Runtime
-	out      strings.Builder
-	lines    int
-	dropped  bool
-	called   bool
-	rejected string
+	vm      *goja.Runtime
+	out     strings.Builder
+	lines   int
+	dropped bool
+	called  bool
+	// rejected: callback was given an error, whatever became of reading
+	// it; message is that error's text ("" when it could not be read).
+	rejected bool
+	message  string
 	returned []byte
 	bad      string // the callback's arguments were unusable
 }
 
-// runScript runs p's script against the user and context (JSON). The
-// script runs in a fresh runtime with only the ECMAScript built-ins, env,
-// console and, if p allows hosts, http. A timer interrupts it at timeout.
-func (r *Runner) runScript(ctx context.Context, p *userpool.Pipeline, timeout time.Duration, userJSON, ctxJSON []byte) (tr Trial, returned []byte) {
+// execScript runs a job's script against its user and context (JSON), in
+// a worker process (worker.go). The script runs in a fresh runtime with
+// only the ECMAScript built-ins, env, console and, if the pipeline allows
+// hosts, http (whose requests fetch makes, in the server). A timer
+// interrupts it at the job's time limit; the server kills the worker if
+// that is not enough (an operation the interrupt cannot stop).
+func execScript(j *job, fetch fetcher) (tr Trial, returned []byte) {
 	fail := func(format string, args ...any) (Trial, []byte) {
 		return Trial{Outcome: userpool.PipelineFailed, Message: fmt.Sprintf(format, args...)}, nil
 	}
-	if len(p.Script) > MaxScriptBytes {
+	if len(j.Script) > MaxScriptBytes {
 		return fail("the script is larger than %d bytes", MaxScriptBytes)
 	}
-	prg, err := r.program(p.Script)
+	prg, err := program(j.Script)
 	if err != nil {
 		return fail("%s", err)
 	}
-	deadline := time.Now().Add(timeout)
-	wait := time.NewTimer(timeout)
-	select {
-	case r.slots <- struct{}{}:
-		wait.Stop()
-	case <-wait.C:
-		return fail("too many pipelines are running: no slot within the time limit of %v", timeout)
-	case <-ctx.Done():
-		wait.Stop()
-		return fail("the request ended before the pipeline ran")
-	}
-	defer func() { <-r.slots }()
-
+	timeout := j.Limit // what is shown: the pipeline's own limit
 	run := &scriptRun{vm: goja.New()}
 	vm := run.vm
 	vm.SetMaxCallStackSize(maxCallDepth)
-	stopTimer := time.AfterFunc(time.Until(deadline), func() { vm.Interrupt(errTimeout) })
+	stopTimer := time.AfterFunc(j.Left, func() { vm.Interrupt(errTimeout) })
 	defer stopTimer.Stop()
-	stopCtx := context.AfterFunc(ctx, func() { vm.Interrupt(ctx.Err()) })
-	defer stopCtx()
 	// A bug in the engine or in our callbacks must cost one request, never
-	// the process.
+	// the worker's other runs.
 	defer func() {
 		if x := recover(); x != nil {
 			tr, returned = Trial{Outcome: userpool.PipelineFailed, Message: fmt.Sprintf("the pipeline engine failed: %v", x), Output: run.output()}, nil
 		}
 	}()
 
-	if err := r.setGlobals(ctx, run, p, deadline); err != nil {
+	if err := setGlobals(run, j, fetch); err != nil {
 		return fail("set up the sandbox: %v", err)
 	}
 	if _, err := vm.RunProgram(prg); err != nil {
+		if j.Check {
+			return fail("script's top level fails: %s", firstLine(err.Error()))
+		}
 		t, _ := scriptError(run, err, timeout)
 		return t, nil
 	}
 	pipe, ok := goja.AssertFunction(vm.Get("pipe"))
-	if !ok {
+	switch {
+	case !ok && j.Check:
+		return fail("script must define function pipe(user, context, callback)")
+	case !ok:
 		return Trial{Outcome: userpool.PipelineFailed, Message: "the script does not define function pipe(user, context, callback)", Output: run.output()}, nil
+	case j.Check:
+		return Trial{Outcome: userpool.PipelineAccepted}, nil
 	}
 	parse, _ := goja.AssertFunction(vm.Get("JSON").ToObject(vm).Get("parse"))
-	user, err := parse(goja.Undefined(), vm.ToValue(string(userJSON)))
+	user, err := parse(goja.Undefined(), vm.ToValue(string(j.User)))
 	if err != nil {
 		return fail("decode user: %v", err)
 	}
-	pctx, err := parse(goja.Undefined(), vm.ToValue(string(ctxJSON)))
+	pctx, err := parse(goja.Undefined(), vm.ToValue(string(j.Context)))
 	if err != nil {
 		return fail("decode context: %v", err)
 	}
@@ -135,10 +142,10 @@ func (r *Runner) runScript(ctx context.Context, p *userpool.Pipeline, timeout ti
 			t, _ := scriptError(run, err, timeout)
 			return t, nil
 		}
-		if pr, ok := ret.Export().(*goja.Promise); ok {
+		if pr := promise(ret); pr != nil {
 			switch pr.State() {
 			case goja.PromiseStateRejected:
-				return Trial{Outcome: userpool.PipelineFailed, Message: "the pipeline threw: " + valueMessage(vm, pr.Result()), Output: run.output()}, nil
+				return Trial{Outcome: userpool.PipelineFailed, Message: "the pipeline threw: " + run.valueMessage(pr.Result()), Output: run.output()}, nil
 			case goja.PromiseStatePending:
 				return Trial{Outcome: userpool.PipelineFailed, Message: "the pipeline is still waiting for something that never happens and did not call callback", Output: run.output()}, nil
 			}
@@ -149,14 +156,18 @@ func (r *Runner) runScript(ctx context.Context, p *userpool.Pipeline, timeout ti
 	// stands; the failure is kept in the output.
 	if err != nil {
 		run.print("after callback: " + firstLine(err.Error()))
-	} else if pr, ok := ret.Export().(*goja.Promise); ok && pr.State() == goja.PromiseStateRejected {
-		run.print("after callback: " + valueMessage(vm, pr.Result()))
+	} else if pr := promise(ret); pr != nil && pr.State() == goja.PromiseStateRejected {
+		run.print("after callback: " + run.valueMessage(pr.Result()))
 	}
 	switch {
 	case run.bad != "":
 		return Trial{Outcome: userpool.PipelineFailed, Message: run.bad, Output: run.output()}, nil
-	case run.rejected != "":
-		return Trial{Outcome: userpool.PipelineRejected, Message: run.rejected, Output: run.output()}, nil
+	case run.rejected:
+		msg := run.message
+		if msg == "" {
+			msg = genericRefusal
+		}
+		return Trial{Outcome: userpool.PipelineRejected, Message: msg, Output: run.output()}, nil
 	}
 	return Trial{Outcome: userpool.PipelineAccepted, Output: run.output()}, run.returned
 }
@@ -179,7 +190,7 @@ func scriptError(run *scriptRun, err error, timeout time.Duration) (Trial, []byt
 	case errors.As(err, &so):
 		msg = fmt.Sprintf("the pipeline recursed deeper than %d calls", maxCallDepth)
 	case errors.As(err, &ex):
-		msg = "the pipeline threw: " + valueMessage(run.vm, ex.Value())
+		msg = "the pipeline threw: " + run.valueMessage(ex.Value())
 	default:
 		msg = "the pipeline failed: " + firstLine(err.Error())
 	}
@@ -193,12 +204,12 @@ func (run *scriptRun) callback(call goja.FunctionCall) goja.Value {
 		return goja.Undefined()
 	}
 	run.called = true
-	vm := run.vm
 	if e := call.Argument(0); !goja.IsUndefined(e) && !goja.IsNull(e) {
-		run.rejected = valueMessage(vm, e)
-		if run.rejected == "" {
-			run.rejected = "refused by a pipeline"
-		}
+		// The refusal is decided before its message is read: reading
+		// runs the script's code (getters, toString, proxies), which may
+		// throw or never end.
+		run.rejected = true
+		run.message = run.valueMessage(e)
 		return goja.Undefined()
 	}
 	u := call.Argument(1)
@@ -257,18 +268,47 @@ func (run *scriptRun) print(line string) {
 
 func (run *scriptRun) output() string { return run.out.String() }
 
-// valueMessage renders a thrown or rejected value: an Error's message,
-// otherwise its string form.
-func valueMessage(vm *goja.Runtime, v goja.Value) string {
+// genericRefusal is the message of a refusal whose own message is empty
+// or cannot be read.
+const genericRefusal = "refused by a pipeline"
+
+// valueMessage renders a thrown, rejected or refusing value: an Error's
+// message, otherwise its string form; "" when it has none or reading it
+// fails. Reading runs the script's code (a message getter, toString, a
+// proxy's traps): whatever that code throws is swallowed here, and an
+// interrupt (the time limit) is re-armed so that it still stops the
+// script. Callers decide the outcome before calling it.
+func (run *scriptRun) valueMessage(v goja.Value) (msg string) {
+	defer func() {
+		if x := recover(); x != nil {
+			if ie, ok := x.(*goja.InterruptedError); ok {
+				run.vm.Interrupt(ie.Value())
+			}
+			msg = ""
+		}
+	}()
 	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
 		return ""
 	}
 	if o, ok := v.(*goja.Object); ok {
-		if m := o.Get("message"); m != nil && !goja.IsUndefined(m) {
+		if m := o.Get("message"); m != nil && !goja.IsUndefined(m) && !goja.IsNull(m) {
+			if _, isObj := m.(*goja.Object); isObj {
+				return "" // an object for a message: not run for its text
+			}
 			return m.String()
 		}
 	}
 	return v.String()
+}
+
+// promise is v as a promise, or nil. It looks at the value's type only, so
+// no code of the script runs (Export would read every property).
+func promise(v goja.Value) *goja.Promise {
+	if v == nil || v.ExportType() != reflect.TypeFor[*goja.Promise]() {
+		return nil
+	}
+	pr, _ := v.Export().(*goja.Promise)
+	return pr
 }
 
 // firstLine keeps the first line of s.

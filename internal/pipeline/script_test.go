@@ -191,14 +191,14 @@ func TestScriptConcurrencyBound(t *testing.T) {
 	r := NewRunner(nil, Config{Concurrency: 1}, nil, nil)
 	loop := script(`async function pipe(user, context, callback) { while (true) {} }`)
 	loop.Timeout = 2 * time.Second
-	r.slots <- struct{}{} // a run holds the only slot
+	r.slots.acquire(context.Background(), "p1", time.Now().Add(time.Second)) // a run holds the only slot
 	quick := script(`async function pipe(user, context, callback) { callback(null, user) }`)
 	quick.Timeout = 50 * time.Millisecond
 	tr := r.Try(context.Background(), quick, input())
-	if tr.Outcome != userpool.PipelineFailed || !strings.Contains(tr.Message, "too many pipelines") {
+	if tr.Outcome != userpool.PipelineFailed || !tr.Busy || !strings.Contains(tr.Message, "too many pipelines") {
 		t.Fatalf("run without a slot: %s %q", tr.Outcome, tr.Message)
 	}
-	<-r.slots
+	r.slots.done("p1")
 	if tr := r.Try(context.Background(), quick, input()); tr.Outcome != userpool.PipelineAccepted {
 		t.Fatalf("run with a free slot: %s %q", tr.Outcome, tr.Message)
 	}

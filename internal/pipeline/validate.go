@@ -1,11 +1,15 @@
 package pipeline
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -53,11 +57,10 @@ func Validate(p *userpool.Pipeline) error {
 		if len(p.Script) > MaxScriptBytes {
 			return invalid("invalid_pipeline", "script must be at most %d bytes", MaxScriptBytes)
 		}
-		prg, err := goja.Compile("pipeline.js", p.Script, false)
-		if err != nil {
+		if _, err := goja.Compile("pipeline.js", p.Script, false); err != nil {
 			return invalid("invalid_pipeline", "script does not compile: %s", firstLine(err.Error()))
 		}
-		if err := definesPipe(prg); err != nil {
+		if err := definesPipe(p.Script); err != nil {
 			return invalid("invalid_pipeline", "%v", err)
 		}
 		if p.URL != "" || p.Secret != "" {
@@ -126,25 +129,33 @@ func ValidateSubscription(w *userpool.WebhookSubscription) error {
 	return nil
 }
 
+// validateTime bounds the run of a script's top level at validation.
+const validateTime = 250 * time.Millisecond
+
+// checker runs the top level of scripts being validated, in worker
+// processes like every run, so that a script's top level is bounded in
+// memory and time as its pipe is.
+var checker = sync.OnceValue(func() *Runner {
+	return NewRunner(nil, Config{Concurrency: 2, PoolConcurrency: 2}, nil, nil)
+})
+
 // definesPipe runs the script's top level in a throwaway runtime (console
-// and env present but inert, a short time limit) and checks that it
-// defines function pipe.
-func definesPipe(prg *goja.Program) error {
-	vm := goja.New()
-	vm.SetMaxCallStackSize(maxCallDepth)
-	console := vm.NewObject()
-	for _, level := range []string{"log", "info", "warn", "error", "debug"} {
-		_ = console.Set(level, func(goja.FunctionCall) goja.Value { return goja.Undefined() })
+// and env present but inert, a short time limit) in a worker and checks
+// that it defines function pipe.
+func definesPipe(src string) error {
+	r := checker()
+	ctx := context.Background()
+	if !r.slots.acquire(ctx, "", time.Now().Add(5*time.Second)) {
+		return errors.New("too many scripts are being checked; try again")
 	}
-	_ = vm.Set("console", console)
-	_ = vm.Set("env", vm.NewObject())
-	stop := time.AfterFunc(250*time.Millisecond, func() { vm.Interrupt(errTimeout) })
-	defer stop.Stop()
-	if _, err := vm.RunProgram(prg); err != nil {
-		return fmt.Errorf("script's top level fails: %s", firstLine(err.Error()))
+	defer r.slots.done("")
+	j := &job{Script: src, Check: true, Limit: validateTime, Left: validateTime, User: json.RawMessage("null"), Context: json.RawMessage("{}")}
+	tr, _ := r.runInWorker(ctx, j, nil)
+	switch {
+	case tr.Outcome == userpool.PipelineAccepted:
+		return nil
+	case strings.HasPrefix(tr.Message, "script"):
+		return errors.New(tr.Message)
 	}
-	if _, ok := goja.AssertFunction(vm.Get("pipe")); !ok {
-		return fmt.Errorf("script must define function pipe(user, context, callback)")
-	}
-	return nil
+	return fmt.Errorf("script's top level fails: %s", tr.Message)
 }

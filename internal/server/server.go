@@ -99,6 +99,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	svc := auth.New(st, tokens, hasher, codes, now, log)
 	runner := pipeline.NewRunner(st, pipeline.Config{
 		Timeout: time.Duration(cfg.PipelineTimeout), Concurrency: cfg.PipelineConcurrency, Client: opts.HTTPClient,
+		PoolConcurrency: cfg.PipelinePoolConcurrency, Memory: int64(cfg.PipelineMemoryMiB) << 20,
 	}, now, log)
 	svc.UsePipelines(runner)
 	// The code queue's workers send with the use cases' senders and
