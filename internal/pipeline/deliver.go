@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/authpool/authpool/internal/userpool"
@@ -21,6 +22,8 @@ import (
 // DeliveryStore is what the dispatcher needs of the store.
 type DeliveryStore interface {
 	ClaimDeliveries(ctx context.Context, worker string, now time.Time, lease time.Duration, limit int) ([]*userpool.Delivery, error)
+	ReleaseDeliveries(ctx context.Context, worker string, ids []string) error
+	NewDeliveries() <-chan struct{}
 	RecordAttempt(ctx context.Context, a *userpool.DeliveryAttempt, status userpool.DeliveryStatus, next time.Time) error
 	GetSubscription(ctx context.Context, poolID, id string) (*userpool.WebhookSubscription, error)
 }
@@ -36,9 +39,12 @@ type DispatchConfig struct {
 	Backoff, MaxBackoff time.Duration
 	// Timeout bounds one attempt.
 	Timeout time.Duration
-	// PollInterval is how often the outbox is checked for due deliveries.
+	// PollInterval is how often the outbox is checked for deliveries this
+	// process was not told about: retries that came due, events written
+	// by other replicas, lapsed claims.
 	PollInterval time.Duration
-	// Client makes the requests; nil means one that follows no redirects.
+	// Client makes the requests; nil means one that follows no redirects
+	// and keeps a connection per worker alive.
 	Client *http.Client
 }
 
@@ -58,7 +64,7 @@ type Dispatcher struct {
 // NewDispatcher builds a Dispatcher; now may be nil (time.Now).
 func NewDispatcher(store DeliveryStore, cfg DispatchConfig, now func() time.Time, log *slog.Logger) *Dispatcher {
 	if cfg.Client == nil {
-		cfg.Client = noRedirectClient()
+		cfg.Client = deliveryClient(cfg.Workers)
 	}
 	if now == nil {
 		now = time.Now
@@ -78,6 +84,17 @@ func NewDispatcher(store DeliveryStore, cfg DispatchConfig, now func() time.Time
 	}
 }
 
+// deliveryClient follows no redirects and keeps up to one idle connection
+// per worker to a receiver (the default transport keeps two, so more
+// workers would open a new connection for most deliveries).
+func deliveryClient(workers int) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = max(workers, 2)
+	c := noRedirectClient()
+	c.Transport = tr
+	return c
+}
+
 // ID names this dispatcher in claims and attempts.
 func (d *Dispatcher) ID() string { return d.id }
 
@@ -91,56 +108,112 @@ func (d *Dispatcher) Backoff(n int) time.Duration {
 }
 
 // Run delivers until ctx ends, then waits for the attempts in flight (each
-// bounded by the attempt timeout) so that their results are recorded.
+// bounded by the attempt timeout) so that their results are recorded, and
+// releases the claims it holds on deliveries not yet attempted.
+//
+// One loop claims and hands deliveries to Workers goroutines. It holds at
+// most 2 × Workers claimed deliveries (in flight and queued), and claims
+// again, up to that many, once the queue falls to half the workers: a
+// worker that frees takes the next queued delivery at once, and a large
+// backlog is claimed in batches rather than one statement per delivery.
+// The loop claims whenever the outbox may hold due deliveries: at start,
+// after a claim that got all it asked for, when the store reports
+// deliveries it committed (an event of this process wakes an idle worker
+// at once) and at every poll tick (for retries, other replicas' events
+// and lapsed claims). All of that is state the loop re-reads after every
+// wake-up, so no wake-up can be lost.
 func (d *Dispatcher) Run(ctx context.Context) {
-	if d.cfg.Workers <= 0 {
+	workers := d.cfg.Workers
+	if workers <= 0 {
 		return
 	}
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	slots := make(chan struct{}, d.cfg.Workers)
-	freed := make(chan struct{}, d.cfg.Workers)
+	var (
+		wg       sync.WaitGroup
+		work     = make(chan *userpool.Delivery) // to an idle worker
+		freed    = make(chan struct{}, 1)        // a worker finished one
+		finished atomic.Int64                    // deliveries the workers finished
+		handed   int64                           // deliveries the loop handed out
+		queue    []*userpool.Delivery            // claimed, not handed out yet
+		more     = true                          // the outbox may hold due deliveries
+	)
+	for range workers {
+		wg.Go(func() {
+			for del := range work {
+				// An attempt under way finishes even during shutdown, within
+				// its own timeout, so its result is recorded.
+				d.deliver(context.WithoutCancel(ctx), del)
+				finished.Add(1)
+				select {
+				case freed <- struct{}{}:
+				default: // a wake-up is pending already; the loop re-reads finished
+				}
+			}
+		})
+	}
+	defer func() {
+		close(work)
+		d.release(ctx, queue)
+		wg.Wait()
+	}()
 	tick := time.NewTicker(d.cfg.PollInterval)
 	defer tick.Stop()
+	maxHeld, lowWater := 2*workers, workers/2
 	for {
-		free := d.cfg.Workers - len(slots)
-		full := false
-		if free > 0 {
-			ds, err := d.store.ClaimDeliveries(ctx, d.id, d.now(), d.lease, free)
+		// Taken before the claim: a delivery committed after the claim's
+		// snapshot closes this channel.
+		added := d.store.NewDeliveries()
+		held := len(queue) + int(handed-finished.Load())
+		if more && len(queue) <= lowWater && held < maxHeld {
+			limit := maxHeld - held
+			ds, err := d.store.ClaimDeliveries(ctx, d.id, d.now(), d.lease, limit)
 			if err != nil && ctx.Err() == nil {
 				d.log.LogAttrs(ctx, slog.LevelWarn, "claiming webhook deliveries failed", slog.String("error", err.Error()))
 			}
-			for _, del := range ds {
-				slots <- struct{}{}
-				wg.Go(func() {
-					defer func() {
-						<-slots
-						select {
-						case freed <- struct{}{}:
-						default:
-						}
-					}()
-					// An attempt under way finishes even during shutdown, within
-					// its own timeout, so its result is recorded.
-					d.deliver(context.WithoutCancel(ctx), del)
-				})
-			}
-			full = len(ds) == free
+			queue = append(queue, ds...)
+			more = err == nil && len(ds) == limit
 		}
-		if full {
-			// The outbox may hold more: claim again as soon as a slot frees.
-			select {
-			case <-ctx.Done():
-				return
-			case <-freed:
-			}
-			continue
+		// A delivery queued for so long that its claim could lapse during
+		// the attempt is left to lapse (another worker, or this one, claims
+		// it again) rather than attempted while someone else may hold it.
+		for len(queue) > 0 && d.now().Add(d.cfg.Timeout+10*time.Second).After(queue[0].ClaimedUntil) {
+			queue, more = queue[1:], true
+		}
+		var out chan<- *userpool.Delivery
+		var next *userpool.Delivery
+		if len(queue) > 0 {
+			out, next = work, queue[0]
 		}
 		select {
 		case <-ctx.Done():
 			return
+		case out <- next:
+			handed++
+			queue[0] = nil
+			queue = queue[1:]
+		case <-freed:
+		case <-added:
+			more = true
 		case <-tick.C:
+			more = true
 		}
+	}
+}
+
+// release gives up the claims of deliveries claimed but not attempted, so
+// that the next start or another replica need not wait for their lease.
+func (d *Dispatcher) release(ctx context.Context, queue []*userpool.Delivery) {
+	if len(queue) == 0 {
+		return
+	}
+	ids := make([]string, len(queue))
+	for i, del := range queue {
+		ids[i] = del.ID
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := d.store.ReleaseDeliveries(rctx, d.id, ids); err != nil {
+		// Their claims lapse after the lease instead.
+		d.log.LogAttrs(ctx, slog.LevelWarn, "releasing webhook claims failed", slog.Int("deliveries", len(ids)), slog.String("error", err.Error()))
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -238,6 +239,60 @@ func (s *Store) ClaimDeliveries(ctx context.Context, worker string, now time.Tim
 	return out, nil
 }
 
+// ReleaseDeliveries gives up worker's claims on the deliveries ids (ones
+// it claimed but will not attempt), so that any worker may claim them at
+// once; a claim another worker holds meanwhile stays theirs.
+func (s *Store) ReleaseDeliveries(ctx context.Context, worker string, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	args := []any{worker}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	_, err := s.write.ExecContext(ctx, s.d.q(`UPDATE webhook_deliveries SET claimed_by = '', claimed_until = NULL
+		WHERE claimed_by = ? AND status = 'pending' AND id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`), args...)
+	if err != nil {
+		return fmt.Errorf("sqlstore: release deliveries: %w", err)
+	}
+	s.added.fire()
+	return nil
+}
+
+// NewDeliveries returns a channel that is closed once this store next
+// commits deliveries that are due at once: an event that fanned out to a
+// subscription, a redelivery, released claims. A dispatcher takes the
+// channel before it claims, so a write committed after its claim's
+// snapshot still wakes it. Writes by other processes (replicas) do not
+// close it; they are found by polling.
+func (s *Store) NewDeliveries() <-chan struct{} { return s.added.wait() }
+
+// signal is a broadcast that loses no wake-up: wait returns the channel
+// the next fire closes.
+type signal struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+func (g *signal) wait() <-chan struct{} {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.ch == nil {
+		g.ch = make(chan struct{})
+	}
+	return g.ch
+}
+
+// fire closes the channel waiters hold; with no waiter it costs a lock.
+func (g *signal) fire() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.ch != nil {
+		close(g.ch)
+		g.ch = nil
+	}
+}
+
 // RecordAttempt stores the attempt and, if the claim is still a.Worker's,
 // the delivery's next state, in one transaction.
 func (s *Store) RecordAttempt(ctx context.Context, a *userpool.DeliveryAttempt, status userpool.DeliveryStatus, next time.Time) error {
@@ -365,5 +420,6 @@ func (s *Store) Redeliver(ctx context.Context, poolID, id string, now time.Time)
 	if len(out) == 0 {
 		return nil, userpool.ErrNotFound
 	}
+	s.added.fire()
 	return out[0], nil
 }

@@ -160,6 +160,16 @@ type WebhookStore interface {
 	// first. Concurrent claimers, on any replica, never get the same
 	// delivery while its claim holds.
 	ClaimDeliveries(ctx context.Context, worker string, now time.Time, lease time.Duration, limit int) ([]*Delivery, error)
+	// ReleaseDeliveries gives up worker's claims on the pending
+	// deliveries ids, which it claimed but will not attempt (at shutdown),
+	// so that any worker may claim them at once.
+	ReleaseDeliveries(ctx context.Context, worker string, ids []string) error
+	// NewDeliveries returns a channel closed once this store (this
+	// process) next commits deliveries due at once: an event that fanned
+	// out, a redelivery, released claims. Take it before claiming, wait on
+	// it when the claim found nothing. Other processes' writes do not
+	// close it; dispatchers poll for those.
+	NewDeliveries() <-chan struct{}
 	// RecordAttempt stores a (ID and CreatedAt filled) and, when the
 	// delivery is still claimed by a.Worker, moves it to status (pending
 	// with nextAttemptAt for a retry, delivered or failed) and releases the
