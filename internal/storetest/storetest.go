@@ -178,6 +178,7 @@ func Run(t *testing.T, open func(t *testing.T) userpool.Store) {
 		{"Webhooks/OutboxRollback", testOutboxRollback},
 		{"Webhooks/DeliveryLifecycle", testDeliveryLifecycle},
 		{"Race/ClaimDeliveries", testRaceClaimDeliveries},
+		{"Webhooks/NewDeliveriesAndRelease", testNewDeliveries},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -383,5 +384,81 @@ func testRaceClaimDeliveries(t *testing.T, s userpool.Store) {
 	}
 	if len(claimed) != 2*events {
 		t.Errorf("%d deliveries claimed, want %d", len(claimed), 2*events)
+	}
+}
+
+// testNewDeliveries: a write that commits due deliveries (an event that
+// fans out, through every method that takes records; a redelivery;
+// released claims) closes the channel taken before it, so a dispatcher
+// that found the outbox empty is woken at once; an event no subscription
+// listens to, and a write that is rolled back, do not.
+func testNewDeliveries(t *testing.T, s userpool.Store) {
+	p := newPool(t, s, "p1")
+	newSubscription(t, s, p.ID, "w", true, "user.login", "user.updated", "user.registered")
+	closed := func(ch <-chan struct{}) bool {
+		select {
+		case <-ch:
+			return true
+		default:
+			return false
+		}
+	}
+	ch := s.NewDeliveries()
+	checkNoErr(t, "WriteRecords unheard", s.WriteRecords(ctx(t), event(p.ID, "user.logout")))
+	if closed(ch) {
+		t.Error("an event nobody listens to woke the dispatcher")
+	}
+	u := &userpool.User{ID: "u1", PoolID: p.ID, Email: "a@example.com", CreatedAt: t0, UpdatedAt: t0}
+	checkNoErr(t, "CreateUser", s.CreateUser(ctx(t), u, event(p.ID, "user.registered")))
+	if !closed(ch) {
+		t.Fatal("CreateUser with a delivered event did not wake the dispatcher")
+	}
+	ch = s.NewDeliveries()
+	if closed(ch) {
+		t.Fatal("a fresh channel is closed already")
+	}
+	_, err := s.UpdateUser(ctx(t), p.ID, "u1", func(x *userpool.User) error { return errors.New("refused") }, event(p.ID, "user.updated"))
+	if err == nil || closed(ch) {
+		t.Fatalf("a rolled-back update (%v) woke the dispatcher", err)
+	}
+	_, err = s.UpdateUser(ctx(t), p.ID, "u1", func(x *userpool.User) error { x.Nickname = "n"; return nil }, event(p.ID, "user.updated"))
+	checkNoErr(t, "UpdateUser", err)
+	if !closed(ch) {
+		t.Fatal("UpdateUser with a delivered event did not wake the dispatcher")
+	}
+	ch = s.NewDeliveries()
+	checkNoErr(t, "WriteRecords", s.WriteRecords(ctx(t), event(p.ID, "user.login")))
+	if !closed(ch) {
+		t.Fatal("WriteRecords with a delivered event did not wake the dispatcher")
+	}
+
+	// Claims released are due at once, to any worker; a claim that has
+	// passed to another worker is not released.
+	const lease = time.Hour
+	got, err := s.ClaimDeliveries(ctx(t), "w1", t0, lease, 10)
+	checkNoErr(t, "ClaimDeliveries", err)
+	if len(got) != 3 {
+		t.Fatalf("claimed %d deliveries, want 3", len(got))
+	}
+	ch = s.NewDeliveries()
+	checkNoErr(t, "ReleaseDeliveries", s.ReleaseDeliveries(ctx(t), "w1", []string{got[0].ID, got[1].ID}))
+	if !closed(ch) {
+		t.Error("ReleaseDeliveries did not wake the dispatcher")
+	}
+	checkNoErr(t, "ReleaseDeliveries by another worker", s.ReleaseDeliveries(ctx(t), "w9", []string{got[2].ID}))
+	again, err := s.ClaimDeliveries(ctx(t), "w2", t0, lease, 10)
+	checkNoErr(t, "ClaimDeliveries after release", err)
+	if len(again) != 2 || again[0].ID == got[2].ID || again[1].ID == got[2].ID {
+		t.Fatalf("after release claimed %d deliveries, want the two released", len(again))
+	}
+
+	// A redelivery is due at once.
+	done := &userpool.DeliveryAttempt{DeliveryID: got[2].ID, Number: 1, Worker: "w1", StatusCode: 200, CreatedAt: t0}
+	checkNoErr(t, "RecordAttempt", s.RecordAttempt(ctx(t), done, userpool.DeliveryDelivered, time.Time{}))
+	ch = s.NewDeliveries()
+	_, err = s.Redeliver(ctx(t), p.ID, got[2].ID, t0)
+	checkNoErr(t, "Redeliver", err)
+	if !closed(ch) {
+		t.Error("Redeliver did not wake the dispatcher")
 	}
 }
