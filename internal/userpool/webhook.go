@@ -124,6 +124,14 @@ type DeliveryAttempt struct {
 	CreatedAt  time.Time
 }
 
+// AttemptResult is an attempt made and the state it moves its delivery
+// to: pending with NextAttemptAt for a retry, delivered or failed.
+type AttemptResult struct {
+	Attempt       *DeliveryAttempt
+	Status        DeliveryStatus
+	NextAttemptAt time.Time
+}
+
 // DeliveryFilter selects deliveries of one pool, newest first. Zero fields
 // do not filter; Limit defaults to 100 and is capped at 1000.
 type DeliveryFilter struct {
@@ -175,6 +183,10 @@ type WebhookStore interface {
 	// with nextAttemptAt for a retry, delivered or failed) and releases the
 	// claim, in one transaction. A delivery that is gone gets ErrNotFound.
 	RecordAttempt(ctx context.Context, a *DeliveryAttempt, status DeliveryStatus, nextAttemptAt time.Time) error
+	// RecordAttempts records several results as RecordAttempt does, in
+	// one transaction; a result whose delivery is gone is skipped (its
+	// attempt keeps ID 0).
+	RecordAttempts(ctx context.Context, rs []AttemptResult) error
 	// GetDelivery returns the pool's delivery, or ErrNotFound.
 	GetDelivery(ctx context.Context, poolID, id string) (*Delivery, error)
 	// ListDeliveries returns the deliveries matching f, newest first.
