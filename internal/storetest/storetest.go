@@ -179,6 +179,7 @@ func Run(t *testing.T, open func(t *testing.T) userpool.Store) {
 		{"Webhooks/DeliveryLifecycle", testDeliveryLifecycle},
 		{"Race/ClaimDeliveries", testRaceClaimDeliveries},
 		{"Webhooks/NewDeliveriesAndRelease", testNewDeliveries},
+		{"Webhooks/RecordAttempts", testRecordAttempts},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
