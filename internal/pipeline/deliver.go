@@ -176,10 +176,12 @@ func (d *Dispatcher) Run(ctx context.Context) {
 			queue = append(queue, jobs...)
 			more = err == nil && len(jobs) == limit
 		}
-		// A delivery queued for so long that its claim could lapse during
-		// the attempt is left to lapse (then this or another worker claims
+		// A delivery that waited in the queue past half its lease (a slow
+		// receiver held every worker) might lose its claim during the
+		// attempt: it is left to lapse (then this or another worker claims
 		// it again) rather than attempted while someone else may hold it.
-		for len(queue) > 0 && d.now().Add(d.cfg.Timeout+10*time.Second).After(queue[0].del.ClaimedUntil) {
+		// The other half (Timeout + 5 s) covers the attempt and its record.
+		for len(queue) > 0 && d.now().After(queue[0].del.ClaimedUntil.Add(-d.lease/2)) {
 			queue, more = queue[1:], true
 		}
 		var out chan<- job
