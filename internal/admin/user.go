@@ -99,10 +99,7 @@ func (a *Service) CreateUser(ctx context.Context, m auth.Meta, nu NewUser) (*aut
 			return nil, userpool.Internal(err)
 		}
 	}
-	if err := a.auth.CreateUser(ctx, m, pool.ID, u); err != nil {
-		return nil, err
-	}
-	if err := a.auth.SaveCustomData(ctx, u, nu.CustomData, custom); err != nil {
+	if err := a.auth.CreateUser(ctx, m, pool.ID, u, nu.CustomData, custom); err != nil {
 		return nil, err
 	}
 	a.audit(ctx, m, pool.ID, u.ID, "admin.user.create", nil)

@@ -63,19 +63,14 @@ func (s *Service) ParseCustomData(ctx context.Context, poolID string, in map[str
 }
 
 // CreateUser fills the bookkeeping fields of u (id, pool, times) and
-// stores it with its user.registered webhook event and its register audit
-// event in one transaction, as registration does. u must have passed the
-// checks above.
-func (s *Service) CreateUser(ctx context.Context, m Meta, poolID string, u *userpool.User) error {
-	return s.createVia(ctx, poolID, m, u, "")
-}
-
-// SaveCustomData stores the values (vals, parsed from in by
-// ParseCustomData) of a user CreateUser just stored. Should the write
-// fail, the new user is deleted again and in checked again to name the key
-// that no longer fits.
-func (s *Service) SaveCustomData(ctx context.Context, u *userpool.User, in map[string]json.RawMessage, vals []*userpool.UserValue) error {
-	return s.saveCustomData(ctx, u, in, vals)
+// stores it with its user-defined values (vals, parsed from in by
+// ParseCustomData), its user.registered webhook event (showing those
+// values) and its register audit event in one transaction, as
+// registration does. u must have passed the checks above. Should the
+// values no longer fit, nothing is stored and in is checked again to name
+// the key.
+func (s *Service) CreateUser(ctx context.Context, m Meta, poolID string, u *userpool.User, in map[string]json.RawMessage, vals []*userpool.UserValue) error {
+	return s.createVia(ctx, poolID, m, u, "", in, vals)
 }
 
 // UserData returns u's user-defined values, decoded as answers carry them.

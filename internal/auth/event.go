@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"maps"
 	"slices"
 
 	"github.com/authpool/authpool/api"
@@ -34,6 +35,14 @@ func (s *Service) userEvent(typ string, m Meta, u *userpool.User) *userpool.Even
 	return pipeline.UserEvent(typ, u, m.request(), s.now().UTC())
 }
 
+// registeredEvent builds the user.registered event of u, showing the
+// user-defined values stored with the registration.
+func (s *Service) registeredEvent(m Meta, u *userpool.User, vals []*userpool.UserValue) *userpool.Event {
+	return pipeline.NewEvent(eventUserRegistered, u.PoolID, s.now().UTC(), api.WebhookData{
+		User: withValues(pipeline.APIUser(u), vals), ClientIP: m.ClientIP, UserAgent: m.UserAgent, Method: m.flow.method,
+	})
+}
+
 // udvEvent builds the user.udv_changed event of a change to u's
 // user-defined values: the keys set and removed, and the user with every
 // value as it is after the change (before, changed by set and remove).
@@ -52,20 +61,26 @@ func (s *Service) udvEvent(m Meta, u *userpool.User, before, set []*userpool.Use
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	au := pipeline.APIUser(u)
-	if len(after) > 0 {
-		au.CustomData, au.CustomDataTypes = make(map[string]any, len(after)), make(map[string]string, len(after))
-		for k, v := range after {
-			var x any
-			if err := json.Unmarshal([]byte(v.Value), &x); err != nil {
-				continue // stored values are JSON; udf wrote them
-			}
-			au.CustomData[k], au.CustomDataTypes[k] = x, string(v.DataType)
-		}
-	}
 	return pipeline.NewEvent(eventUserUDVChanged, u.PoolID, s.now().UTC(), api.WebhookData{
-		User: au, ClientIP: m.ClientIP, UserAgent: m.UserAgent, Method: m.flow.method, Keys: keys,
+		User: withValues(pipeline.APIUser(u), slices.Collect(maps.Values(after))), ClientIP: m.ClientIP, UserAgent: m.UserAgent, Method: m.flow.method, Keys: keys,
 	})
+}
+
+// withValues sets au's customData and customDataTypes to vals (none: left
+// out), as webhook events show them.
+func withValues(au *api.User, vals []*userpool.UserValue) *api.User {
+	if len(vals) == 0 {
+		return au
+	}
+	au.CustomData, au.CustomDataTypes = make(map[string]any, len(vals)), make(map[string]string, len(vals))
+	for _, v := range vals {
+		var x any
+		if err := json.Unmarshal([]byte(v.Value), &x); err != nil {
+			continue // stored values are JSON; udf wrote them
+		}
+		au.CustomData[v.Key], au.CustomDataTypes[v.Key] = x, string(v.DataType)
+	}
+	return au
 }
 
 // errUnchanged aborts a read-modify-write that would change nothing, so

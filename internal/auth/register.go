@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"encoding/json"
+	"errors"
 
 	"github.com/authpool/authpool/internal/userpool"
 )
@@ -137,10 +138,7 @@ func (s *Service) register(ctx context.Context, m Meta, method string, u *userpo
 		}
 		u.PasswordHash = hash
 	}
-	if err := s.createVia(ctx, poolID, m, u, method); err != nil {
-		return nil, err
-	}
-	if err := s.saveCustomData(ctx, u, opts.CustomData, custom); err != nil {
+	if err := s.createVia(ctx, poolID, m, u, method, opts.CustomData, custom); err != nil {
 		return nil, err
 	}
 	s.log.LogAttrs(ctx, slogInfo, "user registered", attrUser(u)...)
@@ -223,10 +221,14 @@ func (s *Service) ensureFree(ctx context.Context, poolID string, u *userpool.Use
 	return check(s.store.GetUserByPhone, u.Phone, userpool.ErrPhoneTaken)
 }
 
-// createVia fills the bookkeeping fields of u and stores it, with its
-// user.registered webhook event and user.register audit event (naming the
-// registration method, when not "") in the same transaction.
-func (s *Service) createVia(ctx context.Context, poolID string, m Meta, u *userpool.User, method string) error {
+// createVia fills the bookkeeping fields of u and stores it with its
+// user-defined values vals (checked from in by parseCustomData, and those
+// a pre-register pipeline set), its user.registered webhook event (the
+// user with those values) and its user.register audit event (naming the
+// registration method, when not ""), all in one transaction. Should the
+// values no longer fit (an administrator changed a definition in between),
+// nothing is stored and in is checked again to name the key.
+func (s *Service) createVia(ctx context.Context, poolID string, m Meta, u *userpool.User, method string, in map[string]json.RawMessage, vals []*userpool.UserValue) error {
 	var detail map[string]string
 	if method != "" {
 		detail = map[string]string{"method": method}
@@ -235,7 +237,20 @@ func (s *Service) createVia(ctx context.Context, poolID string, m Meta, u *userp
 	u.ID = newID()
 	u.PoolID = poolID
 	u.SignedUp, u.CreatedAt, u.UpdatedAt = now, now, now
-	return s.store.CreateUser(ctx, u, s.userEvent(eventUserRegistered, m, u), s.auditEvent(m, poolID, u.ID, userpool.AuditRegister, detail))
+	recs := []userpool.Record{
+		s.registeredEvent(m, u, vals),
+		s.auditEvent(m, poolID, u.ID, userpool.AuditRegister, detail),
+	}
+	if len(vals) > 0 {
+		recs = append(recs, &userpool.ValueChange{PoolID: poolID, UserID: u.ID, Set: vals})
+	}
+	err := s.store.CreateUser(ctx, u, recs...)
+	if err != nil && len(vals) > 0 && !isTaken(err) {
+		if _, perr := s.parseCustomData(ctx, poolID, in); perr != nil {
+			return perr
+		}
+	}
+	return err
 }
 
 // identifier is the value u registers with by method.
@@ -249,4 +264,9 @@ func identifier(u *userpool.User, method string) string {
 		return u.Phone
 	}
 	return ""
+}
+
+// isTaken reports a registration that lost its identifier to another.
+func isTaken(err error) bool {
+	return errors.Is(err, userpool.ErrEmailTaken) || errors.Is(err, userpool.ErrUsernameTaken) || errors.Is(err, userpool.ErrPhoneTaken)
 }

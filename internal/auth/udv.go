@@ -181,27 +181,6 @@ func (s *Service) parseCustomData(ctx context.Context, poolID string, in map[str
 	return vals, nil
 }
 
-// saveCustomData stores the values of a user just created from in. Should
-// the write fail (an administrator changed a definition in between), the
-// new user is deleted again, so that a refused registration leaves nothing
-// behind, and in is checked again to name the key that no longer fits.
-func (s *Service) saveCustomData(ctx context.Context, u *userpool.User, in map[string]json.RawMessage, vals []*userpool.UserValue) error {
-	if len(vals) == 0 {
-		return nil
-	}
-	err := s.store.SetUserValues(ctx, u.PoolID, u.ID, vals)
-	if err == nil {
-		return nil
-	}
-	if derr := s.store.DeleteUser(ctx, u.PoolID, u.ID); derr != nil {
-		return userpool.Internal(errors.Join(err, derr))
-	}
-	if _, perr := s.parseCustomData(ctx, u.PoolID, in); perr != nil {
-		return perr
-	}
-	return err
-}
-
 // setCustomData stores the values of an existing user's login from in
 // (checked by parseCustomData into vals). Should the write fail (an
 // administrator changed a definition in between), in is checked again to

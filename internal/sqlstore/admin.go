@@ -140,7 +140,7 @@ func (s *Store) AddAdminKeyIfNone(ctx context.Context, k *userpool.AdminKey) ([]
 // that a replica starting at the same moment either sees the old keys (and
 // stores nothing) or sees k.
 func (s *Store) ReplaceAdminKeys(ctx context.Context, k *userpool.AdminKey, recs ...userpool.Record) error {
-	return s.inTx(ctx, "replace admin keys", func(tx *sql.Tx) error {
+	return s.inTxRecords(ctx, "replace admin keys", recs, func(tx queryer) error {
 		if s.d.name == "postgres" {
 			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", adminKeyLockKey); err != nil {
 				return fmt.Errorf("sqlstore: replace admin keys: lock: %w", err)
@@ -160,6 +160,6 @@ func (s *Store) ReplaceAdminKeys(ctx context.Context, k *userpool.AdminKey, recs
 			nk.ID, nk.Hash, s.d.timeArg(nk.CreatedAt)); err != nil {
 			return fmt.Errorf("sqlstore: replace admin keys: %w", err)
 		}
-		return s.insertRecords(ctx, tx, recs)
+		return nil
 	})
 }

@@ -93,15 +93,12 @@ func (s *Store) RetryMessage(ctx context.Context, id, worker string, attempts in
 
 // DeleteMessage deletes a job worker holds and writes recs with it.
 func (s *Store) DeleteMessage(ctx context.Context, id, worker string, recs ...userpool.Record) error {
-	return s.inTx(ctx, "delete message", func(tx *sql.Tx) error {
+	return s.inTxRecords(ctx, "delete message", recs, func(tx queryer) error {
 		res, err := tx.ExecContext(ctx, s.d.q("DELETE FROM message_jobs WHERE id = ? AND claimed_by = ?"), id, worker)
 		if err != nil {
 			return fmt.Errorf("sqlstore: delete message: %w", err)
 		}
-		if err := oneRow(res, "delete message"); err != nil {
-			return err
-		}
-		return s.insertRecords(ctx, tx, recs)
+		return oneRow(res, "delete message")
 	})
 }
 

@@ -21,12 +21,7 @@ func (s *Store) withRecords(ctx context.Context, op string, recs []userpool.Reco
 	if len(recs) == 0 {
 		return write(s.write)
 	}
-	return s.inTx(ctx, op, func(tx *sql.Tx) error {
-		if err := write(tx); err != nil {
-			return err
-		}
-		return s.insertRecords(ctx, tx, recs)
-	})
+	return s.inTxRecords(ctx, op, recs, write)
 }
 
 // WriteRecords stores records that accompany no other change, in one
@@ -35,18 +30,40 @@ func (s *Store) WriteRecords(ctx context.Context, recs ...userpool.Record) error
 	if len(recs) == 0 {
 		return nil
 	}
-	return s.inTx(ctx, "write records", func(tx *sql.Tx) error { return s.insertRecords(ctx, tx, recs) })
+	return s.inTxRecords(ctx, "write records", recs, func(queryer) error { return nil })
 }
 
-// insertRecords inserts each record through q (a transaction).
-func (s *Store) insertRecords(ctx context.Context, q queryer, recs []userpool.Record) error {
+// inTxRecords runs write and then inserts recs, in one transaction; once
+// it has committed deliveries, it wakes this process's dispatcher.
+func (s *Store) inTxRecords(ctx context.Context, op string, recs []userpool.Record, write func(q queryer) error) error {
+	var due bool
+	err := s.inTx(ctx, op, func(tx *sql.Tx) error {
+		if err := write(tx); err != nil {
+			return err
+		}
+		var err error
+		due, err = s.insertRecords(ctx, tx, recs)
+		return err
+	})
+	if err == nil && due {
+		s.added.fire()
+	}
+	return err
+}
+
+// insertRecords inserts each record through q (a transaction) and says
+// whether an event fanned out into deliveries.
+func (s *Store) insertRecords(ctx context.Context, q queryer, recs []userpool.Record) (bool, error) {
+	due := false
 	for _, r := range recs {
 		var err error
 		switch r := r.(type) {
 		case *userpool.AuditEvent:
 			err = s.insertAudit(ctx, q, r)
 		case *userpool.Event:
-			err = s.insertEvent(ctx, q, r)
+			var n int64
+			n, err = s.insertEvent(ctx, q, r)
+			due = due || n > 0
 		case *userpool.ValueChange:
 			err = s.changeValues(ctx, q, r)
 		case *userpool.Session:
@@ -65,10 +82,10 @@ func (s *Store) insertRecords(ctx context.Context, q queryer, recs []userpool.Re
 			err = fmt.Errorf("sqlstore: unknown record type %T", r)
 		}
 		if err != nil {
-			return err
+			return false, err
 		}
 	}
-	return nil
+	return due, nil
 }
 
 // newEventID returns a Standard Webhooks style message id.
@@ -84,13 +101,14 @@ func newEventID() string {
 // pool that listens to its type (or to "*"), in one INSERT ... SELECT; with
 // no such subscription it inserts nothing. The delivery id is
 // event id + ":" + subscription id, so writing one event twice fails
-// instead of delivering it twice.
-func (s *Store) insertEvent(ctx context.Context, q queryer, e *userpool.Event) error {
+// instead of delivering it twice. It returns how many deliveries it
+// inserted.
+func (s *Store) insertEvent(ctx context.Context, q queryer, e *userpool.Event) (int64, error) {
 	if e.Type == "" || e.PoolID == "" {
-		return errors.New("sqlstore: write event: Type and PoolID are required")
+		return 0, errors.New("sqlstore: write event: Type and PoolID are required")
 	}
 	if !json.Valid(e.Payload) {
-		return fmt.Errorf("sqlstore: write event %s: payload is not JSON", e.Type)
+		return 0, fmt.Errorf("sqlstore: write event %s: payload is not JSON", e.Type)
 	}
 	if e.ID == "" {
 		e.ID = newEventID()
@@ -101,16 +119,20 @@ func (s *Store) insertEvent(ctx context.Context, q queryer, e *userpool.Event) e
 	e.CreatedAt = s.d.norm(e.CreatedAt)
 	at := s.d.timeArg(e.CreatedAt)
 	ts := "CAST(? AS " + s.d.timeType + ")"
-	_, err := q.ExecContext(ctx, s.d.q(`INSERT INTO webhook_deliveries
+	res, err := q.ExecContext(ctx, s.d.q(`INSERT INTO webhook_deliveries
 		(id, event_id, pool_id, subscription_id, type, payload, status, attempts, next_attempt_at, created_at)
 		SELECT CAST(? AS TEXT) || ':' || id, CAST(? AS TEXT), pool_id, id, CAST(? AS TEXT), CAST(? AS TEXT), 'pending', 0, `+ts+`, `+ts+`
 		FROM webhook_subscriptions
 		WHERE pool_id = ? AND enabled = ? AND (events LIKE '%,*,%' OR events LIKE ? ESCAPE '\')`),
 		e.ID, e.ID, e.Type, string(e.Payload), at, at, e.PoolID, true, "%,"+likeEscape(e.Type)+",%")
 	if err != nil {
-		return fmt.Errorf("sqlstore: write event %s: %w", e.Type, err)
+		return 0, fmt.Errorf("sqlstore: write event %s: %w", e.Type, err)
 	}
-	return nil
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: write event %s: %w", e.Type, err)
+	}
+	return n, nil
 }
 
 // likeEscape escapes the LIKE wildcards of v for ESCAPE '\'.

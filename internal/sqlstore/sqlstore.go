@@ -45,6 +45,10 @@ type Store struct {
 	// getSession is prepared once: it runs on every authenticated request,
 	// and SQLite would otherwise parse and plan it each time.
 	getSession *sql.Stmt
+
+	// added tells this process's dispatcher that a write committed
+	// deliveries that are due at once (see NewDeliveries).
+	added signal
 }
 
 var _ userpool.Store = (*Store)(nil)

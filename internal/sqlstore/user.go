@@ -192,6 +192,7 @@ func (s *Store) getUser(ctx context.Context, q queryer, op, where string, args .
 // still complete them.
 func (s *Store) UpdateUser(ctx context.Context, poolID, id string, fn func(*userpool.User) error, recs ...userpool.Record) (*userpool.User, error) {
 	var u *userpool.User
+	var due bool
 	err := s.inTx(ctx, "update user", func(tx *sql.Tx) error {
 		var err error
 		u, err = s.getUser(ctx, tx, "update user", " WHERE pool_id = ? AND id = ?"+s.d.forUpdate, poolID, id)
@@ -216,10 +217,14 @@ func (s *Store) UpdateUser(ctx context.Context, poolID, id string, fn func(*user
 		if _, err := tx.ExecContext(ctx, s.d.q(userUpdate), args...); err != nil {
 			return s.d.writeUserErr("update user", err)
 		}
-		return s.insertRecords(ctx, tx, recs)
+		due, err = s.insertRecords(ctx, tx, recs)
+		return err
 	})
 	if err != nil {
 		return nil, err
+	}
+	if due {
+		s.added.fire()
 	}
 	return u, nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -238,55 +239,146 @@ func (s *Store) ClaimDeliveries(ctx context.Context, worker string, now time.Tim
 	return out, nil
 }
 
+// ReleaseDeliveries gives up worker's claims on the deliveries ids (ones
+// it claimed but will not attempt), so that any worker may claim them at
+// once; a claim another worker holds meanwhile stays theirs.
+func (s *Store) ReleaseDeliveries(ctx context.Context, worker string, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	args := []any{worker}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	_, err := s.write.ExecContext(ctx, s.d.q(`UPDATE webhook_deliveries SET claimed_by = '', claimed_until = NULL
+		WHERE claimed_by = ? AND status = 'pending' AND id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`), args...)
+	if err != nil {
+		return fmt.Errorf("sqlstore: release deliveries: %w", err)
+	}
+	s.added.fire()
+	return nil
+}
+
+// NewDeliveries returns a channel that is closed once this store next
+// commits deliveries that are due at once: an event that fanned out to a
+// subscription, a redelivery, released claims. A dispatcher takes the
+// channel before it claims, so a write committed after its claim's
+// snapshot still wakes it. Writes by other processes (replicas) do not
+// close it; they are found by polling.
+func (s *Store) NewDeliveries() <-chan struct{} { return s.added.wait() }
+
+// signal is a broadcast that loses no wake-up: wait returns the channel
+// the next fire closes.
+type signal struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+func (g *signal) wait() <-chan struct{} {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.ch == nil {
+		g.ch = make(chan struct{})
+	}
+	return g.ch
+}
+
+// fire closes the channel waiters hold; with no waiter it costs a lock.
+func (g *signal) fire() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.ch != nil {
+		close(g.ch)
+		g.ch = nil
+	}
+}
+
 // RecordAttempt stores the attempt and, if the claim is still a.Worker's,
 // the delivery's next state, in one transaction.
 func (s *Store) RecordAttempt(ctx context.Context, a *userpool.DeliveryAttempt, status userpool.DeliveryStatus, next time.Time) error {
-	switch status {
+	r := userpool.AttemptResult{Attempt: a, Status: status, NextAttemptAt: next}
+	if err := s.checkResult(r); err != nil {
+		return err
+	}
+	return s.inTx(ctx, "record attempt", func(tx *sql.Tx) error { return s.recordAttempt(ctx, tx, r) })
+}
+
+// RecordAttempts records the results in one transaction, so a dispatcher
+// pays one commit for the attempts its workers finished meanwhile. Rows
+// are locked in delivery id order, as every batch here takes them.
+func (s *Store) RecordAttempts(ctx context.Context, rs []userpool.AttemptResult) error {
+	for _, r := range rs {
+		if err := s.checkResult(r); err != nil {
+			return err
+		}
+	}
+	rs = slices.Clone(rs)
+	slices.SortFunc(rs, func(a, b userpool.AttemptResult) int { return cmp.Compare(a.Attempt.DeliveryID, b.Attempt.DeliveryID) })
+	return s.inTx(ctx, "record attempts", func(tx *sql.Tx) error {
+		for _, r := range rs {
+			if err := s.recordAttempt(ctx, tx, r); err != nil && !errors.Is(err, userpool.ErrNotFound) {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (s *Store) checkResult(r userpool.AttemptResult) error {
+	switch r.Status {
 	case userpool.DeliveryPending, userpool.DeliveryDelivered, userpool.DeliveryFailed:
 	default:
-		return fmt.Errorf("sqlstore: record attempt: unknown status %q", status)
+		return fmt.Errorf("sqlstore: record attempt: unknown status %q", r.Status)
 	}
+	if r.Attempt == nil {
+		return errors.New("sqlstore: record attempt: no attempt")
+	}
+	return nil
+}
+
+// recordAttempt stores r's attempt and, while the claim is the attempt's
+// worker's, moves the delivery to r's state and releases the claim.
+func (s *Store) recordAttempt(ctx context.Context, tx *sql.Tx, r userpool.AttemptResult) error {
+	a, status, next := r.Attempt, r.Status, r.NextAttemptAt
 	if a.CreatedAt.IsZero() {
 		a.CreatedAt = s.now()
 	}
 	a.CreatedAt = s.d.norm(a.CreatedAt)
 	a.Duration = a.Duration.Truncate(time.Millisecond)
-	return s.inTx(ctx, "record attempt", func(tx *sql.Tx) error {
-		var claimedBy string
-		err := tx.QueryRowContext(ctx, s.d.q("SELECT pool_id, claimed_by FROM webhook_deliveries WHERE id = ?"+s.d.forUpdate), a.DeliveryID).Scan(&a.PoolID, &claimedBy)
-		if errors.Is(err, sql.ErrNoRows) {
-			return userpool.ErrNotFound
-		}
-		if err != nil {
-			return fmt.Errorf("sqlstore: record attempt: %w", err)
-		}
-		err = tx.QueryRowContext(ctx, s.d.q(`INSERT INTO webhook_attempts (delivery_id, pool_id, number, worker, status_code, error, duration_ms, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-			a.DeliveryID, a.PoolID, a.Number, a.Worker, a.StatusCode, a.Error, a.Duration.Milliseconds(), s.d.timeArg(a.CreatedAt)).Scan(&a.ID)
-		if err != nil {
-			return fmt.Errorf("sqlstore: record attempt: %w", err)
-		}
-		if claimedBy != a.Worker {
-			// The claim lapsed and another worker holds the delivery now: the
-			// attempt happened and is recorded, the state is theirs to set.
-			return nil
-		}
-		var finished any
-		if status != userpool.DeliveryPending {
-			finished = s.d.timeArg(a.CreatedAt)
-		}
-		nextArg := s.d.timeArg(s.d.norm(next))
-		if nextArg == nil {
-			nextArg = s.d.timeArg(a.CreatedAt) // the column is NOT NULL
-		}
-		_, err = tx.ExecContext(ctx, s.d.q(`UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_at = ?,
-			last_error = ?, finished_at = ?, claimed_by = '', claimed_until = NULL WHERE id = ?`),
-			string(status), a.Number, nextArg, a.Error, finished, a.DeliveryID)
-		if err != nil {
-			return fmt.Errorf("sqlstore: record attempt: %w", err)
-		}
+	var claimedBy string
+	err := tx.QueryRowContext(ctx, s.d.q("SELECT pool_id, claimed_by FROM webhook_deliveries WHERE id = ?"+s.d.forUpdate), a.DeliveryID).Scan(&a.PoolID, &claimedBy)
+	if errors.Is(err, sql.ErrNoRows) {
+		return userpool.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("sqlstore: record attempt: %w", err)
+	}
+	err = tx.QueryRowContext(ctx, s.d.q(`INSERT INTO webhook_attempts (delivery_id, pool_id, number, worker, status_code, error, duration_ms, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		a.DeliveryID, a.PoolID, a.Number, a.Worker, a.StatusCode, a.Error, a.Duration.Milliseconds(), s.d.timeArg(a.CreatedAt)).Scan(&a.ID)
+	if err != nil {
+		return fmt.Errorf("sqlstore: record attempt: %w", err)
+	}
+	if claimedBy != a.Worker {
+		// The claim lapsed and another worker holds the delivery now: the
+		// attempt happened and is recorded, the state is theirs to set.
 		return nil
-	})
+	}
+	var finished any
+	if status != userpool.DeliveryPending {
+		finished = s.d.timeArg(a.CreatedAt)
+	}
+	nextArg := s.d.timeArg(s.d.norm(next))
+	if nextArg == nil {
+		nextArg = s.d.timeArg(a.CreatedAt) // the column is NOT NULL
+	}
+	_, err = tx.ExecContext(ctx, s.d.q(`UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_at = ?,
+		last_error = ?, finished_at = ?, claimed_by = '', claimed_until = NULL WHERE id = ?`),
+		string(status), a.Number, nextArg, a.Error, finished, a.DeliveryID)
+	if err != nil {
+		return fmt.Errorf("sqlstore: record attempt: %w", err)
+	}
+	return nil
 }
 
 // GetDelivery returns the pool's delivery, or ErrNotFound.
@@ -365,5 +457,6 @@ func (s *Store) Redeliver(ctx context.Context, poolID, id string, now time.Time)
 	if len(out) == 0 {
 		return nil, userpool.ErrNotFound
 	}
+	s.added.fire()
 	return out[0], nil
 }

@@ -300,4 +300,21 @@ func testValueChangeRecords(t *testing.T, s userpool.Store) {
 	if got := values(); got["plan"] != `"pro"` {
 		t.Fatalf("a failed UpdateUser removed a value: %v", got)
 	}
+
+	// With a new user (a registration with its values): the user, its
+	// values and its event together, or none of them.
+	nu := &userpool.User{ID: "u2", PoolID: p.ID, Email: "new@example.com", CreatedAt: t0, UpdatedAt: t0}
+	checkErr(t, "CreateUser with a mistyped value", s.CreateUser(ctx(t), nu, event(p.ID, "user.registered"),
+		&userpool.ValueChange{PoolID: p.ID, UserID: nu.ID, Set: []*userpool.UserValue{{Key: "seats", DataType: userpool.TypeString, Value: `"many"`}}}),
+		userpool.ErrFieldTypeChanged)
+	_, err = s.GetUser(ctx(t), p.ID, nu.ID)
+	checkErr(t, "user of the aborted CreateUser", err, userpool.ErrUserNotFound)
+	checkNoErr(t, "CreateUser with values", s.CreateUser(ctx(t), nu, event(p.ID, "user.registered"),
+		&userpool.ValueChange{PoolID: p.ID, UserID: nu.ID, Set: []*userpool.UserValue{{Key: "seats", DataType: userpool.TypeNumber, Value: "5", UpdatedAt: t0}}}))
+	if vals, _ := s.ListUserValues(ctx(t), p.ID, nu.ID); len(vals) != 1 || vals[0].Value != "5" {
+		t.Fatalf("values of the new user: %+v", vals)
+	}
+	if n := deliveries(); n != 3 {
+		t.Fatalf("%d deliveries, want 3 (the aborted registration's event is not among them)", n)
+	}
 }

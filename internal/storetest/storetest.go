@@ -180,6 +180,8 @@ func Run(t *testing.T, open func(t *testing.T) userpool.Store) {
 		{"Webhooks/OutboxRollback", testOutboxRollback},
 		{"Webhooks/DeliveryLifecycle", testDeliveryLifecycle},
 		{"Race/ClaimDeliveries", testRaceClaimDeliveries},
+		{"Webhooks/NewDeliveriesAndRelease", testNewDeliveries},
+		{"Webhooks/RecordAttempts", testRecordAttempts},
 		{"Messages/Queue", testMessageQueue},
 		{"Race/ClaimMessages", testRaceClaimMessages},
 	}

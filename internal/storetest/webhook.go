@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -383,5 +384,134 @@ func testRaceClaimDeliveries(t *testing.T, s userpool.Store) {
 	}
 	if len(claimed) != 2*events {
 		t.Errorf("%d deliveries claimed, want %d", len(claimed), 2*events)
+	}
+}
+
+// testNewDeliveries: a write that commits due deliveries (an event that
+// fans out, through every method that takes records; a redelivery;
+// released claims) closes the channel taken before it, so a dispatcher
+// that found the outbox empty is woken at once; an event no subscription
+// listens to, and a write that is rolled back, do not.
+func testNewDeliveries(t *testing.T, s userpool.Store) {
+	p := newPool(t, s, "p1")
+	newSubscription(t, s, p.ID, "w", true, "user.login", "user.updated", "user.registered")
+	closed := func(ch <-chan struct{}) bool {
+		select {
+		case <-ch:
+			return true
+		default:
+			return false
+		}
+	}
+	ch := s.NewDeliveries()
+	checkNoErr(t, "WriteRecords unheard", s.WriteRecords(ctx(t), event(p.ID, "user.logout")))
+	if closed(ch) {
+		t.Error("an event nobody listens to woke the dispatcher")
+	}
+	u := &userpool.User{ID: "u1", PoolID: p.ID, Email: "a@example.com", CreatedAt: t0, UpdatedAt: t0}
+	checkNoErr(t, "CreateUser", s.CreateUser(ctx(t), u, event(p.ID, "user.registered")))
+	if !closed(ch) {
+		t.Fatal("CreateUser with a delivered event did not wake the dispatcher")
+	}
+	ch = s.NewDeliveries()
+	if closed(ch) {
+		t.Fatal("a fresh channel is closed already")
+	}
+	_, err := s.UpdateUser(ctx(t), p.ID, "u1", func(x *userpool.User) error { return errors.New("refused") }, event(p.ID, "user.updated"))
+	if err == nil || closed(ch) {
+		t.Fatalf("a rolled-back update (%v) woke the dispatcher", err)
+	}
+	_, err = s.UpdateUser(ctx(t), p.ID, "u1", func(x *userpool.User) error { x.Nickname = "n"; return nil }, event(p.ID, "user.updated"))
+	checkNoErr(t, "UpdateUser", err)
+	if !closed(ch) {
+		t.Fatal("UpdateUser with a delivered event did not wake the dispatcher")
+	}
+	ch = s.NewDeliveries()
+	checkNoErr(t, "WriteRecords", s.WriteRecords(ctx(t), event(p.ID, "user.login")))
+	if !closed(ch) {
+		t.Fatal("WriteRecords with a delivered event did not wake the dispatcher")
+	}
+
+	// Claims released are due at once, to any worker; a claim that has
+	// passed to another worker is not released.
+	const lease = time.Hour
+	got, err := s.ClaimDeliveries(ctx(t), "w1", t0, lease, 10)
+	checkNoErr(t, "ClaimDeliveries", err)
+	if len(got) != 3 {
+		t.Fatalf("claimed %d deliveries, want 3", len(got))
+	}
+	ch = s.NewDeliveries()
+	checkNoErr(t, "ReleaseDeliveries", s.ReleaseDeliveries(ctx(t), "w1", []string{got[0].ID, got[1].ID}))
+	if !closed(ch) {
+		t.Error("ReleaseDeliveries did not wake the dispatcher")
+	}
+	checkNoErr(t, "ReleaseDeliveries by another worker", s.ReleaseDeliveries(ctx(t), "w9", []string{got[2].ID}))
+	again, err := s.ClaimDeliveries(ctx(t), "w2", t0, lease, 10)
+	checkNoErr(t, "ClaimDeliveries after release", err)
+	if len(again) != 2 || again[0].ID == got[2].ID || again[1].ID == got[2].ID {
+		t.Fatalf("after release claimed %d deliveries, want the two released", len(again))
+	}
+
+	// A redelivery is due at once.
+	done := &userpool.DeliveryAttempt{DeliveryID: got[2].ID, Number: 1, Worker: "w1", StatusCode: 200, CreatedAt: t0}
+	checkNoErr(t, "RecordAttempt", s.RecordAttempt(ctx(t), done, userpool.DeliveryDelivered, time.Time{}))
+	ch = s.NewDeliveries()
+	_, err = s.Redeliver(ctx(t), p.ID, got[2].ID, t0)
+	checkNoErr(t, "Redeliver", err)
+	if !closed(ch) {
+		t.Error("Redeliver did not wake the dispatcher")
+	}
+}
+
+// testRecordAttempts: a batch of results is recorded as one
+// RecordAttempt each would: a delivered one finishes, a retry is due
+// later, one whose claim passed to another worker keeps that worker's
+// state, and one whose delivery is gone is skipped without failing the
+// others.
+func testRecordAttempts(t *testing.T, s userpool.Store) {
+	p := newPool(t, s, "p1")
+	newSubscription(t, s, p.ID, "w", true, "*")
+	checkNoErr(t, "WriteRecords", s.WriteRecords(ctx(t), event(p.ID, "a"), event(p.ID, "b"), event(p.ID, "c")))
+	const lease = time.Minute
+	got, err := s.ClaimDeliveries(ctx(t), "w1", t0, lease, 10)
+	checkNoErr(t, "ClaimDeliveries", err)
+	if len(got) != 3 {
+		t.Fatalf("claimed %d, want 3", len(got))
+	}
+	// The third's claim lapses and w2 takes it.
+	taken, err := s.ClaimDeliveries(ctx(t), "w2", t0.Add(lease), lease, 10)
+	checkNoErr(t, "ClaimDeliveries w2", err)
+	if len(taken) != 3 {
+		t.Fatalf("w2 claimed %d, want 3", len(taken))
+	}
+	// w2 records the first two itself before w1's late batch arrives; w1
+	// still holds none of them, so w1's results are history only.
+	at := t0.Add(lease + time.Second)
+	ok := userpool.AttemptResult{Attempt: &userpool.DeliveryAttempt{DeliveryID: got[0].ID, Number: 1, Worker: "w2", StatusCode: 204, CreatedAt: at}, Status: userpool.DeliveryDelivered}
+	retry := userpool.AttemptResult{Attempt: &userpool.DeliveryAttempt{DeliveryID: got[1].ID, Number: 1, Worker: "w2", StatusCode: 503, Error: "HTTP 503", CreatedAt: at}, Status: userpool.DeliveryPending, NextAttemptAt: at.Add(time.Hour)}
+	late := userpool.AttemptResult{Attempt: &userpool.DeliveryAttempt{DeliveryID: got[2].ID, Number: 1, Worker: "w1", StatusCode: 200, CreatedAt: at}, Status: userpool.DeliveryDelivered}
+	gone := userpool.AttemptResult{Attempt: &userpool.DeliveryAttempt{DeliveryID: "nope", Number: 1, Worker: "w2", CreatedAt: at}, Status: userpool.DeliveryDelivered}
+	checkNoErr(t, "RecordAttempts", s.RecordAttempts(ctx(t), []userpool.AttemptResult{late, gone, ok, retry}))
+	if ok.Attempt.ID == 0 || retry.Attempt.ID == 0 || late.Attempt.ID == 0 || gone.Attempt.ID != 0 {
+		t.Errorf("attempt ids: ok %d, retry %d, late %d, gone %d", ok.Attempt.ID, retry.Attempt.ID, late.Attempt.ID, gone.Attempt.ID)
+	}
+	d0, _ := s.GetDelivery(ctx(t), p.ID, got[0].ID)
+	d1, _ := s.GetDelivery(ctx(t), p.ID, got[1].ID)
+	d2, _ := s.GetDelivery(ctx(t), p.ID, got[2].ID)
+	if d0.Status != userpool.DeliveryDelivered || !d0.FinishedAt.Equal(at) || d0.ClaimedBy != "" {
+		t.Errorf("delivered: %+v", d0)
+	}
+	if d1.Status != userpool.DeliveryPending || !d1.NextAttemptAt.Equal(at.Add(time.Hour)) || d1.LastError != "HTTP 503" || d1.ClaimedBy != "" {
+		t.Errorf("retry: %+v", d1)
+	}
+	if d2.Status != userpool.DeliveryPending || d2.ClaimedBy != "w2" || d2.Attempts != 0 {
+		t.Errorf("a result of a lost claim moved the delivery: %+v", d2)
+	}
+	if as, _ := s.ListDeliveryAttempts(ctx(t), p.ID, got[2].ID); len(as) != 1 || as[0].Worker != "w1" {
+		t.Errorf("the late attempt was not kept: %+v", as)
+	}
+	err = s.RecordAttempts(ctx(t), []userpool.AttemptResult{{Attempt: ok.Attempt, Status: "bogus"}})
+	if err == nil {
+		t.Error("an unknown status was accepted")
 	}
 }

@@ -125,6 +125,14 @@ type DeliveryAttempt struct {
 	CreatedAt  time.Time
 }
 
+// AttemptResult is an attempt made and the state it moves its delivery
+// to: pending with NextAttemptAt for a retry, delivered or failed.
+type AttemptResult struct {
+	Attempt       *DeliveryAttempt
+	Status        DeliveryStatus
+	NextAttemptAt time.Time
+}
+
 // DeliveryFilter selects deliveries of one pool, newest first. Zero fields
 // do not filter; Limit defaults to 100 and is capped at 1000.
 type DeliveryFilter struct {
@@ -161,11 +169,25 @@ type WebhookStore interface {
 	// first. Concurrent claimers, on any replica, never get the same
 	// delivery while its claim holds.
 	ClaimDeliveries(ctx context.Context, worker string, now time.Time, lease time.Duration, limit int) ([]*Delivery, error)
+	// ReleaseDeliveries gives up worker's claims on the pending
+	// deliveries ids, which it claimed but will not attempt (at shutdown),
+	// so that any worker may claim them at once.
+	ReleaseDeliveries(ctx context.Context, worker string, ids []string) error
+	// NewDeliveries returns a channel closed once this store (this
+	// process) next commits deliveries due at once: an event that fanned
+	// out, a redelivery, released claims. Take it before claiming, wait on
+	// it when the claim found nothing. Other processes' writes do not
+	// close it; dispatchers poll for those.
+	NewDeliveries() <-chan struct{}
 	// RecordAttempt stores a (ID and CreatedAt filled) and, when the
 	// delivery is still claimed by a.Worker, moves it to status (pending
 	// with nextAttemptAt for a retry, delivered or failed) and releases the
 	// claim, in one transaction. A delivery that is gone gets ErrNotFound.
 	RecordAttempt(ctx context.Context, a *DeliveryAttempt, status DeliveryStatus, nextAttemptAt time.Time) error
+	// RecordAttempts records several results as RecordAttempt does, in
+	// one transaction; a result whose delivery is gone is skipped (its
+	// attempt keeps ID 0).
+	RecordAttempts(ctx context.Context, rs []AttemptResult) error
 	// GetDelivery returns the pool's delivery, or ErrNotFound.
 	GetDelivery(ctx context.Context, poolID, id string) (*Delivery, error)
 	// ListDeliveries returns the deliveries matching f, newest first.
