@@ -17,10 +17,11 @@ import (
 // hit at most an eighth of it) hits are counted here and flushed with the
 // next write, at the latest after limiterSync; past that every hit is
 // written. Answers are raised by the hits this replica allowed but the
-// store may not have seen yet, so a replica never lets through more than
-// the limit; with several replicas, each can hold back less than an eighth
-// of the limit, and racing flushes can refuse a few hits early rather than
-// admit late ones.
+// store may not have seen yet (a flush that answered while a write was
+// under way may have landed after it), so a replica never lets through
+// more than the limit; with several replicas, each can hold back less
+// than an eighth of the limit, and racing flushes can refuse a few hits
+// early rather than admit late ones.
 type limiter struct {
 	store userpool.Store
 
