@@ -17,10 +17,11 @@ import (
 // hit at most an eighth of it) hits are counted here and flushed with the
 // next write, at the latest after limiterSync; past that every hit is
 // written. Answers are raised by the hits this replica allowed but the
-// store may not have seen yet, so a replica never lets through more than
-// the limit; with several replicas, each can hold back less than an eighth
-// of the limit, and racing flushes can refuse a few hits early rather than
-// admit late ones.
+// store may not have seen yet (a flush that answered while a write was
+// under way may have landed after it), so a replica never lets through
+// more than the limit; with several replicas, each can hold back less
+// than an eighth of the limit, and racing flushes can refuse a few hits
+// early rather than admit late ones.
 type limiter struct {
 	store userpool.Store
 
@@ -48,8 +49,13 @@ type limitEntry struct {
 	// raised by them: a hit allowed here earlier must not free a place
 	// for a later one.
 	unflushed int64
-	end       time.Time // when the store's window ends
-	synced    time.Time // when count was read
+	// flushed counts the carried hits of writes that have answered. A
+	// write lands in the store before or after another one answers, and
+	// its own answer cannot tell which: so it is raised by every carried
+	// hit whose write answered while it was under way (see hit).
+	flushed int64
+	end     time.Time // when the store's window ends
+	synced  time.Time // when count was read
 }
 
 // estimate is what the shared counter holds at least, as far as this
@@ -81,6 +87,7 @@ func (l *limiter) hit(ctx context.Context, key string, limit int64, window time.
 	// Counted as under way before the write starts, so that hits counted
 	// here meanwhile see it in the estimate.
 	e.inflight += add
+	flushedBefore := e.flushed
 	l.mu.Unlock()
 
 	n, end, err := l.store.AddCounter(ctx, key, add, window, now)
@@ -96,6 +103,7 @@ func (l *limiter) hit(ctx context.Context, key string, limit int64, window time.
 		return 0, time.Time{}, err
 	}
 	e.unflushed -= carried // in the store now
+	e.flushed += carried
 	switch {
 	case end.After(e.end): // the first answer, or a new window
 		e.end, e.count = end, n
@@ -105,8 +113,11 @@ func (l *limiter) hit(ctx context.Context, key string, limit int64, window time.
 	}
 	e.synced = now
 	// This hit's count is the store's answer, raised by the hits allowed
-	// here that the store may not have seen yet.
-	return n + e.unflushed, end, nil
+	// here that the store may not have seen when this write landed: those
+	// still unflushed, and those carried by other writes that answered
+	// while this one was under way (they may have landed after it; when
+	// they landed before, they are counted twice, which refuses early).
+	return n + e.unflushed + (e.flushed - flushedBefore - carried), end, nil
 }
 
 // entry returns key's entry, making one (and room for it) when needed.

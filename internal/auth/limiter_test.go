@@ -223,3 +223,111 @@ func TestLimiterKeepsHitsOfAFailedWrite(t *testing.T) {
 		t.Fatalf("store %d, answer %d: want 11 hits counted", st.count["k"], n)
 	}
 }
+
+// gatedStore holds chosen writes (numbered in the order they reach it)
+// before they land and before they answer, so a test can order landings
+// and answers of concurrent writes exactly.
+type gatedStore struct {
+	countingStore
+	mu    sync.Mutex
+	calls int
+	gates map[int]*writeGate
+}
+
+type writeGate struct{ entered, land, landed, answer chan struct{} }
+
+func newWriteGate() *writeGate {
+	return &writeGate{make(chan struct{}), make(chan struct{}), make(chan struct{}), make(chan struct{})}
+}
+
+func (c *gatedStore) AddCounter(ctx context.Context, key string, n int64, window time.Duration, now time.Time) (int64, time.Time, error) {
+	c.mu.Lock()
+	g := c.gates[c.calls]
+	c.calls++
+	c.mu.Unlock()
+	if g == nil {
+		return c.countingStore.AddCounter(ctx, key, n, window, now)
+	}
+	close(g.entered)
+	<-g.land
+	a, b, err := c.countingStore.AddCounter(ctx, key, n, window, now)
+	close(g.landed)
+	<-g.answer
+	return a, b, err
+}
+
+// TestLimiterFlushAnsweredFirstStillCounts: a write W lands before a flush
+// F that carries hits this replica already let through, but F answers
+// first. W's answer from the store does not include F's hits, and F's
+// answer took them off the hits "not yet in the store", so W must still
+// be raised by them, or the replica admits more than the limit.
+func TestLimiterFlushAnsweredFirstStillCounts(t *testing.T) {
+	const limit = 1000
+	st := &gatedStore{gates: map[int]*writeGate{1: newWriteGate(), 878: newWriteGate()}}
+	l := &limiter{store: st}
+	ctx := context.Background()
+	admitted := 0
+	hit := func(now time.Time) int64 {
+		n, _, err := l.hit(ctx, "k", limit, time.Minute, now)
+		if err != nil {
+			t.Error(err)
+		}
+		if n <= limit {
+			admitted++
+		}
+		return n
+	}
+	// Write 0, then 123 hits counted here (an eighth of the limit).
+	for range 124 {
+		hit(tl0)
+	}
+	if st.writes != 1 {
+		t.Fatalf("%d writes for the first 124 hits, want 1", st.writes)
+	}
+	t1 := tl0.Add(limiterSync)
+	type answer struct {
+		n        int64
+		admitted bool
+	}
+	async := func() chan answer {
+		ch := make(chan answer, 1)
+		go func() {
+			n, _, err := l.hit(ctx, "k", limit, time.Minute, t1)
+			if err != nil {
+				t.Error(err)
+			}
+			ch <- answer{n, n <= limit}
+		}()
+		return ch
+	}
+	// Write 1 is the flush F: it carries the 123 hits and its own, and
+	// is held before it lands.
+	f, fg := async(), st.gates[1]
+	<-fg.entered
+	// Writes 2..877 land and answer in turn (store 2..877).
+	for range 876 {
+		hit(t1)
+	}
+	// Write 878 (W) lands at 878, then waits to answer.
+	w, wgate := async(), st.gates[878]
+	close(wgate.land)
+	<-wgate.landed
+	// F lands after W (store 1002) but answers before it.
+	close(fg.land)
+	<-fg.landed
+	close(fg.answer)
+	fa := <-f
+	close(wgate.answer)
+	wa := <-w
+	for _, a := range []answer{fa, wa} {
+		if a.admitted {
+			admitted++
+		}
+	}
+	if st.count["k"] != 1002 {
+		t.Fatalf("store counted %d hits, want 1002", st.count["k"])
+	}
+	if admitted > limit {
+		t.Fatalf("%d admitted against a limit of %d (W answered %d, F %d): W's answer left out F's hits", admitted, limit, wa.n, fa.n)
+	}
+}
