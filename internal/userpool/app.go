@@ -465,17 +465,23 @@ func ValidateRedirectURI(t AppType, s string) error {
 // loopback host matches a registered loopback URI of the same host, path
 // and query whatever the port of either (RFC 8252 §7.3).
 func MatchRedirectURI(a *App, uri string) bool {
+	if a == nil {
+		return false
+	}
 	return matchURI(a, a.RedirectURIs, uri)
 }
 
 // MatchPostLogoutRedirectURI is MatchRedirectURI for the app's
 // post-logout redirect URIs.
 func MatchPostLogoutRedirectURI(a *App, uri string) bool {
+	if a == nil {
+		return false
+	}
 	return matchURI(a, a.PostLogoutRedirectURIs, uri)
 }
 
 func matchURI(a *App, registered []string, uri string) bool {
-	if a == nil || uri == "" || a.Type == AppMachine {
+	if uri == "" || a.Type == AppMachine {
 		return false
 	}
 	if slices.Contains(registered, uri) {
