@@ -57,7 +57,7 @@ var StandardScopes = []string{ScopeOpenID, ScopeProfile, ScopeEmail, ScopePhone,
 const (
 	MaxAppNameRunes    = 100
 	MaxAppRedirectURIs = 20   // per list (redirect, post-logout)
-	MaxAppURIBytes     = 2000 // per URI
+	MaxAppURIBytes     = 1000 // per URI (two full lists fit in a 64 KiB body)
 	MaxAppScopes       = 50
 	MaxAppScopeBytes   = 64
 
