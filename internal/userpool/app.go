@@ -163,8 +163,10 @@ func ValidateApp(a *App) error {
 	switch {
 	case name == "":
 		return appInvalid("invalid_name", "name is required")
-	case !utf8.ValidString(a.Name) || strings.ContainsFunc(a.Name, unicode.IsControl):
-		return appInvalid("invalid_name", "name must be UTF-8 text without control characters")
+	case !utf8.ValidString(a.Name) || strings.ContainsFunc(a.Name, isControlOrFormat):
+		// Format characters (U+202E RIGHT-TO-LEFT OVERRIDE, zero-width
+		// joiners) would let a name on a consent page read as another.
+		return appInvalid("invalid_name", "name must be UTF-8 text without control or format characters")
 	case utf8.RuneCountInString(a.Name) > MaxAppNameRunes:
 		return appInvalid("invalid_name", "name must be at most %d characters", MaxAppNameRunes)
 	case name != a.Name:
@@ -222,6 +224,8 @@ func ValidateApp(a *App) error {
 	}
 	return nil
 }
+
+func isControlOrFormat(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }
 
 func fmtTTL(d time.Duration) string {
 	if d >= 24*time.Hour && d%(24*time.Hour) == 0 {

@@ -226,6 +226,8 @@ func TestValidateApp(t *testing.T) {
 		{"long name", "invalid_name", func(a *App) { a.Name = strings.Repeat("名", MaxAppNameRunes+1) }},
 		{"control in name", "invalid_name", func(a *App) { a.Name = "Sh\x00op" }},
 		{"newline in name", "invalid_name", func(a *App) { a.Name = "Sh\nop" }},
+		{"right-to-left override in name", "invalid_name", func(a *App) { a.Name = "Shop\u202egoogle" }},
+		{"zero-width joiner in name", "invalid_name", func(a *App) { a.Name = "Sh\u200dop" }},
 		{"invalid UTF-8 name", "invalid_name", func(a *App) { a.Name = "Sh\xffop" }},
 		{"unknown type", "invalid_app_type", func(a *App) { a.Type = "server" }},
 		{"empty type", "invalid_app_type", func(a *App) { a.Type = "" }},
