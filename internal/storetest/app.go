@@ -147,8 +147,7 @@ func testApps(t *testing.T, s userpool.Store) {
 	if list, _ := s.ListApps(ctx(t), p.ID); len(list) != 1 {
 		t.Errorf("%d apps after delete", len(list))
 	}
-	// The id of a deleted app may not come back in another pool by accident:
-	// it is free again, since nothing refers to it.
+	// A deleted app's id is free again (nothing refers to it).
 	checkNoErr(t, "CreateApp with a deleted app's id", s.CreateApp(ctx(t), &userpool.App{ID: "a2", PoolID: other.ID, Name: "n", Type: userpool.AppNative,
 		AccessTokenTTL: time.Minute, IDTokenTTL: time.Minute, RefreshTokenTTL: time.Hour}))
 }

@@ -271,6 +271,11 @@ func TestValidateApp(t *testing.T) {
 			t.Errorf("%s: %v, want a 1003 %s", tc.name, err, tc.reason)
 		}
 	}
+	a = good()
+	a.RefreshTokenTTL = time.Minute
+	if err := ValidateApp(a); err == nil || !strings.Contains(err.Error(), "between 1h and 8760h") {
+		t.Errorf("refresh TTL message: %v", err)
+	}
 	custom := good()
 	custom.Scopes = []string{"orders:read", "api.write", "A_b-1", "openid", "offline_access", "phone", "address"}
 	if err := ValidateApp(custom); err != nil {
