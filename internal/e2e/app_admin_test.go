@@ -283,7 +283,7 @@ func TestAppAdminBadInput(t *testing.T) {
 			{"bidi override in name", "POST", apps, `{"name": "Shop\u202eelgooG", "type": "web"}`, 400, 1003, "invalid_name"},
 			{"huge name", "POST", apps, `{"name": "` + strings.Repeat("n", 101) + `", "type": "web"}`, 400, 1003, "invalid_name"},
 			{"markup in name is text", "POST", apps, `{"name": "<script>alert(1)</script>", "type": "spa"}`, 201, 0, ""}, // stored as text; pages escape it
-			{"prefix-style URI", "POST", apps, create(`"redirectUris": ["https://shop.example.com/*"]`), 201, 0, ""}, // '*' is a path character, matched exactly: harmless
+			{"prefix-style URI", "POST", apps, create(`"redirectUris": ["https://shop.example.com/*"]`), 201, 0, ""},     // '*' is a path character, matched exactly: harmless
 			{"wildcard host", "POST", apps, create(`"redirectUris": ["https://*.example.com/cb"]`), 400, 1003, "invalid_redirect_uri"},
 			{"javascript URI", "POST", apps, create(`"redirectUris": ["javascript:alert(document.cookie)"]`), 400, 1003, "invalid_redirect_uri"},
 			{"javascript URI for native", "POST", apps, `{"name": "X", "type": "native", "redirectUris": ["javascript://x/%0aalert(1)"]}`, 400, 1003, "invalid_redirect_uri"},
