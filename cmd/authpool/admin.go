@@ -47,6 +47,10 @@ type adminFlags struct {
 	order                               int
 	disabled, rotateSecret              bool
 	env, unsetEnv                       multiFlag
+	// applications
+	redirectURIs, logoutURIs, scopes string
+	accessTTL, idTTL, refreshTTL     string
+	firstParty                       bool
 }
 
 // multiFlag is a flag that may be given several times.
@@ -62,7 +66,7 @@ func (f *adminFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.json, "json", false, "print JSON instead of a table")
 	fs.StringVar(&f.label, "label", "", "field label")
 	fs.StringVar(&f.description, "description", "", "field description")
-	fs.StringVar(&f.dataType, "type", "", "field data type")
+	fs.StringVar(&f.dataType, "type", "", "field data type, or application type: web, spa, native, machine")
 	fs.StringVar(&f.search, "search", "", "substring of email, username or phone")
 	fs.IntVar(&f.offset, "offset", 0, "users to skip")
 	fs.IntVar(&f.limit, "limit", 0, "most rows to return")
@@ -95,6 +99,13 @@ func (f *adminFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.webhook, "webhook", "", "webhook subscription id")
 	fs.StringVar(&f.eventID, "event-id", "", "event id (webhook-id, msg_...)")
 	fs.StringVar(&f.status, "status", "", "delivery status: pending, delivered or failed")
+	fs.StringVar(&f.redirectURIs, "redirect-uris", "", "comma-separated redirect URIs of an application")
+	fs.StringVar(&f.logoutURIs, "logout-uris", "", "comma-separated post-logout redirect URIs of an application")
+	fs.StringVar(&f.scopes, "scopes", "", "comma-separated scopes an application may ask for")
+	fs.BoolVar(&f.firstParty, "first-party", false, "the application is the pool owner's own: no consent page")
+	fs.StringVar(&f.accessTTL, "access-ttl", "", "access token lifetime, e.g. 15m (empty: 1h)")
+	fs.StringVar(&f.idTTL, "id-ttl", "", "ID token lifetime (empty: 1h)")
+	fs.StringVar(&f.refreshTTL, "refresh-ttl", "", "refresh token lifetime (empty: 720h)")
 }
 
 // commonFlags apply to every subcommand.

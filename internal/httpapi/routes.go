@@ -106,5 +106,12 @@ func (s *Server) adminRoutes() []route {
 		{http.MethodGet, pool + "/deliveries", s.admin(s.adminListDeliveries), false},
 		{http.MethodGet, pool + "/deliveries/{deliveryId}", s.admin(s.adminGetDelivery), false},
 		{http.MethodPost, pool + "/deliveries/{deliveryId}/redeliver", s.admin(s.adminRedeliver), false},
+
+		{http.MethodGet, pool + "/apps", s.admin(s.adminListApps), false},
+		{http.MethodPost, pool + "/apps", s.admin(s.adminCreateApp), false},
+		{http.MethodGet, pool + "/apps/{appId}", s.admin(s.adminGetApp), false},
+		{http.MethodPatch, pool + "/apps/{appId}", s.admin(s.adminUpdateApp), false},
+		{http.MethodDelete, pool + "/apps/{appId}", s.admin(s.adminDeleteApp), false},
+		{http.MethodPost, pool + "/apps/{appId}/secret", s.admin(s.adminRotateAppSecret), false},
 	}
 }

@@ -186,6 +186,10 @@ func (s *Server) SettleMessages(ctx context.Context) error { return s.courier.Se
 // Handler is the whole HTTP surface.
 func (s *Server) Handler() http.Handler { return s.handler }
 
+// Admin is the administration use cases the server runs (its
+// VerifyAppSecret authenticates OAuth clients).
+func (s *Server) Admin() *admin.Service { return s.admin }
+
 // DefaultPoolID is the id of the default user pool.
 func (s *Server) DefaultPoolID() string { return s.poolID }
 

@@ -184,6 +184,8 @@ func Run(t *testing.T, open func(t *testing.T) userpool.Store) {
 		{"Webhooks/RecordAttempts", testRecordAttempts},
 		{"Messages/Queue", testMessageQueue},
 		{"Race/ClaimMessages", testRaceClaimMessages},
+		{"Apps/CRUDAndIsolation", testApps},
+		{"Apps/Secret", testAppSecret},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -119,4 +119,6 @@ type Store interface {
 	WebhookStore
 	// The queue of messages to send; see message.go.
 	MessageStore
+	// Applications (OAuth clients); see app.go.
+	AppStore
 }
