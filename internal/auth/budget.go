@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -10,9 +11,9 @@ import (
 // The per-account budget of password checks in flight.
 //
 // A password login takes a charge against its account before its password
-// is checked: the charge counter ("lf:chg:<pool>:<account>") counts the
-// checks under way, and a charge is granted only while charges plus the
-// failures already counted stay within LoginFailureThreshold. A failure is
+// is checked: the charge counters count the checks under way, and a charge
+// is granted only while charges plus the failures already counted stay
+// within LoginFailureThreshold. A failure is
 // counted before its charge is released, and a charge is taken before the
 // failures are read, so a parallel burst of guesses, on any number of
 // replicas, gets at most threshold password checks (see grant).
@@ -37,6 +38,18 @@ import (
 // for attempts resolved on other replicas. Per account, only one waiter
 // of a replica (the one holding the turn) watches the store; the others
 // queue behind it, so a burst costs one read per poll, not one per waiter.
+//
+// The charges are counted per window of time (chargeWindow, aligned to
+// the epoch): a charge taken in window i adds one to the key
+// "lf:chg:<pool>:<account>:<i>" and is given back to that same key, and
+// the charges held are those of the current window and the one before.
+// So a window ending never forgets a charge still held (a charge counts
+// for at least chargeWindow, far longer than a password check), and a
+// give-back never takes a place from a later window's count. (One counter
+// that restarted when its window ended did both: at the window's edge a
+// burst got up to twice the threshold of checks, issue 10 review finding
+// 2.) A charge whose give-back was lost, because a replica died in
+// mid-check, holds its place for at most two windows.
 
 const (
 	// loginStall ends a wait in which no check of the account resolved
@@ -49,15 +62,43 @@ const (
 	// loginPoll is how often a waiter reads the store for attempts
 	// resolved on other replicas.
 	loginPoll = 25 * time.Millisecond
-	// chargeWindow is the life of the charge counter's window. A charge
-	// lives for one password check; the window only bounds how long the
-	// charges of a replica that died in mid-check hold a place.
+	// chargeWindow is the length of a charge counter's window. A charge
+	// lives for one password check (the wait for a place comes before
+	// it), which must take less than chargeWindow: a charge still held
+	// two windows after it was taken no longer counts. The window also
+	// bounds how long the charges of a replica that died in mid-check
+	// hold a place (at most two windows).
 	chargeWindow = time.Minute
 )
 
+// chargeKey names the account's budget: its waiters, and the prefix of
+// its charge counters.
 func chargeKey(poolID, acct string) string { return "lf:chg:" + poolID + ":" + acct }
 
 func (g *loginGuard) chargeKey() string { return chargeKey(g.poolID, g.acct) }
+
+// chargeWindowAt is the index of the charge window holding t.
+func chargeWindowAt(t time.Time) int64 { return t.UnixNano() / int64(chargeWindow) }
+
+// windowKey is the charge counter of window i.
+func (g *loginGuard) windowKey(i int64) string {
+	return g.chargeKey() + ":" + strconv.FormatInt(i, 10)
+}
+
+// charges reads the charges held at now: those of now's window and of
+// the one before.
+func (g *loginGuard) charges(ctx context.Context, now time.Time) (int64, error) {
+	i := chargeWindowAt(now)
+	var n int64
+	for _, w := range []int64{i - 1, i} {
+		c, _, err := g.s.store.GetCounter(ctx, g.windowKey(w), now)
+		if err != nil {
+			return 0, err
+		}
+		n += c
+	}
+	return n, nil
+}
 
 // reserve gives the attempt a place in its account's budget, waiting for
 // one when checks in flight hold it. On return either g.charged is set, or
@@ -153,11 +194,20 @@ func (g *loginGuard) reserve(ctx context.Context) error {
 func (g *loginGuard) grant(ctx context.Context) (bool, error) {
 	limit := int64(g.set.LoginFailureThreshold)
 	now := g.s.now()
-	n, _, err := g.s.store.IncrCounter(ctx, g.chargeKey(), chargeWindow, now)
+	i := chargeWindowAt(now)
+	// The counter lives two windows from its first charge, so it is still
+	// there (never restarted) while window i+1 reads it as the one before.
+	n, _, err := g.s.store.IncrCounter(ctx, g.windowKey(i), 2*chargeWindow, now)
 	if err != nil {
 		return false, err
 	}
-	f, _, err := g.s.store.GetCounter(ctx, g.acctFailKey(), now)
+	g.chargeWin = i
+	prev, _, err := g.s.store.GetCounter(ctx, g.windowKey(i-1), now)
+	n += prev
+	var f int64
+	if err == nil {
+		f, _, err = g.s.store.GetCounter(ctx, g.acctFailKey(), now)
+	}
 	if err == nil && n+f <= limit {
 		g.charged, g.acctFails = true, f
 		return true, nil
@@ -185,7 +235,7 @@ func (g *loginGuard) room(ctx context.Context) (bool, int64, error) {
 		g.acctFails, g.overBudget = f, true
 		return false, 0, nil
 	}
-	n, _, err := g.s.store.GetCounter(ctx, g.chargeKey(), now)
+	n, err := g.charges(ctx, now)
 	if err != nil {
 		return false, 0, err
 	}
@@ -208,13 +258,13 @@ func (g *loginGuard) release(ctx context.Context) {
 	g.s.waits.resolved(g.chargeKey())
 }
 
-// giveBack takes one charge off the counter. It must happen even when the
-// client has gone away: a lost give-back holds a place until the window
-// ends.
+// giveBack takes the attempt's charge off the counter of the window it
+// was taken in (grant). It must happen even when the client has gone
+// away: a lost give-back holds a place until that counter ends.
 func (g *loginGuard) giveBack(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if err := g.s.store.DecrCounter(ctx, g.chargeKey(), g.s.now()); err != nil {
+	if err := g.s.store.DecrCounter(ctx, g.windowKey(g.chargeWin), g.s.now()); err != nil {
 		g.s.log.LogAttrs(ctx, slog.LevelWarn, "giving back a login charge failed", slog.String("error", err.Error()))
 	}
 }

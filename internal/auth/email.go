@@ -80,7 +80,7 @@ func (s *Service) SendEmail(ctx context.Context, m Meta, email, sceneName string
 	needsAccount := scene != SceneChangeEmail
 	if needsAccount && !set.UniformLoginError {
 		// The answer tells (2004), so looking costs no secrecy here.
-		if _, err := s.store.GetUserByEmail(ctx, pool.ID, email); err != nil {
+		if _, err := s.store.GetUserByEmail(ctx, pool.ID, given); err != nil {
 			return err
 		}
 	}
@@ -107,11 +107,15 @@ func (s *Service) SendEmail(ctx context.Context, m Meta, email, sceneName string
 // ResetPasswordByEmailCode sets a new password for the user of email,
 // proven by a RESET_PASSWORD code, and ends every session of that user.
 func (s *Service) ResetPasswordByEmailCode(ctx context.Context, m Meta, email, code, newPw string) error {
-	email, err := normalizeEmail(email)
+	spelled, email, err := spellingAndKey(email)
 	if err != nil {
 		return err
 	}
-	return s.resetPassword(ctx, m, newPw, emailPurpose(SceneResetPassword), email, code, s.store.GetUserByEmail, func(u *userpool.User) {
+	// The code goes by the key, the lookup by the spelling.
+	lookup := func(ctx context.Context, poolID, _ string) (*userpool.User, error) {
+		return s.store.GetUserByEmail(ctx, poolID, spelled)
+	}
+	return s.resetPassword(ctx, m, newPw, emailPurpose(SceneResetPassword), email, code, lookup, func(u *userpool.User) {
 		if userpool.EmailKey(u.Email) == email {
 			u.EmailVerified = true
 		}
@@ -173,7 +177,7 @@ func (s *Service) resetPassword(ctx context.Context, m Meta, newPw, purpose, tar
 // VerifyEmail marks the address of a user verified, proven by a
 // VERIFY_EMAIL code (typed in, or from the mail's link).
 func (s *Service) VerifyEmail(ctx context.Context, m Meta, email, code string) error {
-	email, err := normalizeEmail(email)
+	spelled, email, err := spellingAndKey(email)
 	if err != nil {
 		return err
 	}
@@ -184,7 +188,7 @@ func (s *Service) VerifyEmail(ctx context.Context, m Meta, email, code string) e
 	if err := s.checkCode(ctx, pool.Settings, pool.ID, emailPurpose(SceneVerifyEmail), email, code, true); err != nil {
 		return err
 	}
-	u, err := s.store.GetUserByEmail(ctx, pool.ID, email)
+	u, err := s.store.GetUserByEmail(ctx, pool.ID, spelled)
 	if err != nil {
 		return err
 	}

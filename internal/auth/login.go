@@ -39,12 +39,12 @@ func attrUser(u *userpool.User) []slog.Attr {
 // LoginByEmail logs in with email and password.
 func (s *Service) LoginByEmail(ctx context.Context, m Meta, email, pw string, opts LoginOptions) (*Result, error) {
 	given := strings.TrimSpace(email)
-	email, err := normalizeEmail(email)
+	spelled, key, err := spellingAndKey(email)
 	if err != nil {
 		return nil, err
 	}
-	m.flow = flow{method: methodEmail, identifier: email, params: opts.Context}
-	res, err := s.loginPassword(ctx, m, pw, opts, s.store.GetUserByEmail, methodEmail, email, func() *userpool.User {
+	m.flow = flow{method: methodEmail, identifier: key, params: opts.Context}
+	res, err := s.loginPassword(ctx, m, pw, opts, s.store.GetUserByEmail, methodEmail, spelled, key, func() *userpool.User {
 		return &userpool.User{Email: given} // checked as a new address by register
 	})
 	return res, s.loginFailed(ctx, m, err)
@@ -57,9 +57,10 @@ func (s *Service) LoginByUsername(ctx context.Context, m Meta, username, pw stri
 		return nil, err
 	}
 	m.flow = flow{method: methodUsername, identifier: username, params: opts.Context}
-	// ident is the key: the attempts at an unknown name are counted
-	// together for all its spellings.
-	res, err := s.loginPassword(ctx, m, pw, opts, s.store.GetUserByUsername, methodUsername, userpool.UsernameKey(username), func() *userpool.User {
+	// The store looks the name up by its spelling (a row not keyed yet is
+	// found by it); the guard counts by the key: the attempts at an
+	// unknown name are counted together for all its spellings.
+	res, err := s.loginPassword(ctx, m, pw, opts, s.store.GetUserByUsername, methodUsername, username, userpool.UsernameKey(username), func() *userpool.User {
 		return &userpool.User{Profile: userpool.Profile{Username: username}} // checked as a new name by register
 	})
 	return res, s.loginFailed(ctx, m, err)
@@ -72,7 +73,13 @@ type lookupFunc func(ctx context.Context, poolID, v string) (*userpool.User, err
 // else), then the lockout and CAPTCHA demand of protect.go (before the
 // password is checked), and records the outcome. An unknown account costs
 // one dummy hash so that response time does not tell which accounts exist.
-func (s *Service) loginPassword(ctx context.Context, m Meta, pw string, opts LoginOptions, lookup lookupFunc, method, ident string, blank func() *userpool.User) (*Result, error) {
+//
+// spelled is the identifier as given, which lookup gets: the store finds a
+// row by its key, or one not keyed yet (written by an older replica during
+// a rolling upgrade) by its spelling, which the key would not match. ident
+// is the identifier's key, which names an unknown account in the guard's
+// counters.
+func (s *Service) loginPassword(ctx context.Context, m Meta, pw string, opts LoginOptions, lookup lookupFunc, method, spelled, ident string, blank func() *userpool.User) (*Result, error) {
 	if err := s.rateLimit(ctx, m, classLogin); err != nil {
 		return nil, err
 	}
@@ -90,7 +97,7 @@ func (s *Service) loginPassword(ctx context.Context, m Meta, pw string, opts Log
 	if err != nil {
 		return nil, err
 	}
-	u, err := lookup(ctx, poolID, ident)
+	u, err := lookup(ctx, poolID, spelled)
 	if err != nil && !isNotFound(err) {
 		return nil, err
 	}
@@ -115,7 +122,7 @@ func (s *Service) loginPassword(ctx context.Context, m Meta, pw string, opts Log
 			return nil, rerr
 		}
 		// A concurrent auto-register won the race: log in to its account.
-		if u, err = lookup(ctx, poolID, ident); err != nil {
+		if u, err = lookup(ctx, poolID, spelled); err != nil {
 			return nil, err
 		}
 	}

@@ -102,7 +102,13 @@ func (h messenger) Send(ctx context.Context, job *userpool.MessageJob, plain []b
 	if msg.Channel == "sms" {
 		u, err = s.store.GetUserByPhone(ctx, job.PoolID, msg.To)
 	} else {
-		u, err = s.store.GetUserByEmail(ctx, job.PoolID, msg.To)
+		// By the spelling when there is one: the store finds a row not
+		// keyed yet (an older replica's) by it, not by the key.
+		addr := msg.To
+		if msg.Address != "" {
+			addr = msg.Address
+		}
+		u, err = s.store.GetUserByEmail(ctx, job.PoolID, addr)
 	}
 	switch {
 	case isNotFound(err):

@@ -188,7 +188,7 @@ func (s *Service) LoginByPhonePassword(ctx context.Context, m Meta, phone, pw st
 		return nil, err
 	}
 	m.flow = flow{method: methodPhone, identifier: phone, params: opts.Context}
-	res, err := s.loginPassword(ctx, m, pw, opts, s.store.GetUserByPhone, methodPhone, phone, nil)
+	res, err := s.loginPassword(ctx, m, pw, opts, s.store.GetUserByPhone, methodPhone, phone, phone, nil)
 	return res, s.loginFailed(ctx, m, err)
 }
 

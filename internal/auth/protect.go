@@ -56,6 +56,9 @@ type loginGuard struct {
 	// charged says this attempt holds a place in its account's budget of
 	// password checks (budget.go); release gives it back.
 	charged bool
+	// chargeWin is the charge window the attempt's charge was counted in
+	// (budget.go): its give-back goes to that window's counter.
+	chargeWin int64
 	// overBudget says no place could be had: the account's failures
 	// reached the threshold, or the wait for a place ended.
 	overBudget bool

@@ -44,6 +44,18 @@ func checkEmail(email string) (string, int, error) {
 	return email, at, nil
 }
 
+// spellingAndKey validates an address and returns it as given (trimmed),
+// which the store's lookups take (GetUserByEmail finds a row not keyed yet
+// by its spelling), and its comparison key, which codes, limits and
+// counters go by.
+func spellingAndKey(email string) (spelled, key string, err error) {
+	spelled, _, err = checkEmail(email)
+	if err != nil {
+		return "", "", err
+	}
+	return spelled, userpool.EmailKey(spelled), nil
+}
+
 // normalizeEmail validates an address and returns its comparison key
 // (userpool.EmailKey), which every lookup, code and sending limit goes by.
 // It applies no rule for new addresses (newEmail does), so an account

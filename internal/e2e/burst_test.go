@@ -278,19 +278,26 @@ func authingLoginCode(url string, hdr http.Header, ip string, body []byte) (int,
 // TestLoginWaitIsBounded: places held by checks that never resolve (a
 // replica that died in mid-check) make a login wait at most the bound, and
 // then the CAPTCHA applies, as it would over the threshold. The places
-// are freed when the charge counter's window ends.
+// are freed when the charge counter ends, two charge windows (1 min
+// each) after it was first charged.
 func TestLoginWaitIsBounded(t *testing.T) {
 	eachBackend(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
 		rs := replicas(t, dbURL)
 		u := must[*client.User](t)(rs[0].client().RegisterByEmail(ctx, "stuck@example.com", "passw0rd!", nil, nil))
 		st := rs[0].Srv.Store()
+		now := rs[0].Clock.Now()
+		key := fmt.Sprintf("lf:chg:%s:u:%s:%d", rs[0].Srv.DefaultPoolID(), u.ID, now.UnixNano()/int64(time.Minute))
 		for range 3 {
-			if _, _, err := st.IncrCounter(ctx, "lf:chg:"+rs[0].Srv.DefaultPoolID()+":u:"+u.ID, time.Minute, rs[0].Clock.Now()); err != nil {
+			if _, _, err := st.IncrCounter(ctx, key, 2*time.Minute, now); err != nil {
 				t.Fatal(err)
 			}
 		}
 		_, err := rs[1].from("10.9.0.1", "stuck@example.com", "passw0rd!", nil)
+		wantCode(t, err, 2000)
+		// Still held in the next window (as charges of checks in flight).
+		rs[0].Clock.Advance(time.Minute)
+		_, err = rs[1].from("10.9.0.1", "stuck@example.com", "passw0rd!", nil)
 		wantCode(t, err, 2000)
 		rs[0].Clock.Advance(time.Minute)
 		must[*client.User](t)(rs[1].from("10.9.0.1", "stuck@example.com", "passw0rd!", nil))
