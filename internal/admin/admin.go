@@ -106,7 +106,7 @@ func (a *Service) GenerateKeyIfNone(ctx context.Context) (string, error) {
 
 // ResetKey replaces every stored administrator key with a new one and
 // returns it; the old keys stop working at once on every replica (CheckKey
-// reads the store). It is recorded in the default pool's audit log, with
+// reads the store; for an address past the key throttle, within a second). It is recorded in the default pool's audit log, with
 // by naming who asked (the command line's operator). It works on the store
 // alone, so an operator on the machine can recover a lost key without one.
 func ResetKey(ctx context.Context, store userpool.Store, now time.Time, by string) (string, error) {

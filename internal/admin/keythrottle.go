@@ -36,13 +36,47 @@ const (
 	// throttleMemory bounds the addresses this replica remembers as
 	// throttled; past it, failures are counted in the store only.
 	throttleMemory = 10_000
+
+	// keyCacheAge is how long the stored keys' hashes read for a throttled
+	// address are used again, for all throttled addresses together.
+	keyCacheAge = time.Second
 )
 
 // keyThrottle remembers, per replica, which addresses are throttled until
-// when, so that a flood of wrong keys past the limit costs no store write.
+// when, so that a flood of wrong keys past the limit costs no store write;
+// and the stored keys' hashes, so that it costs (nearly) no store read.
 type keyThrottle struct {
 	mu    sync.Mutex
 	until map[string]time.Time
+
+	keys keyCache
+}
+
+// keyCache holds the stored keys' hashes as read at a time. Only keys
+// presented from a throttled address are judged by it: a key stored or
+// replaced on another replica counts for them within keyCacheAge, for
+// every other address at once.
+type keyCache struct {
+	mu     sync.Mutex
+	hashes [][]byte
+	read   time.Time
+	valid  bool
+}
+
+// get returns the hashes, read again through load when older than
+// keyCacheAge. Callers wait for one read rather than each making one.
+func (c *keyCache) get(now time.Time, load func() ([][]byte, error)) ([][]byte, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.valid && !now.Before(c.read) && now.Sub(c.read) < keyCacheAge {
+		return c.hashes, nil
+	}
+	hashes, err := load()
+	if err != nil {
+		return nil, err
+	}
+	c.hashes, c.read, c.valid = hashes, now, true
+	return hashes, nil
 }
 
 func (t *keyThrottle) get(ip string, now time.Time) (time.Time, bool) {
@@ -78,47 +112,66 @@ func (t *keyThrottle) set(ip string, until, now time.Time) {
 // CheckKey accepts presented when it is an administrator key, comparing
 // hashes in constant time; a wrong key counts against the allowance of
 // the caller's address m.ClientIP (see KeyFailureLimit). An empty key is
-// not a guess: it is refused without being counted.
+// not a guess: it is refused without being counted. The throttle is
+// looked at first: a throttled address's key is compared with hashes at
+// most keyCacheAge old, so that its flood costs no store work, while its
+// right key is still accepted.
 func (a *Service) CheckKey(ctx context.Context, m auth.Meta, presented string) error {
 	if presented == "" {
 		return errAdminKeyRequired
 	}
-	ok, err := a.keyMatches(ctx, presented)
+	now := a.now()
+	if until, throttled := a.throttle.get(auth.IPKey(m.ClientIP), now); throttled {
+		hashes, err := a.throttle.keys.get(now, func() ([][]byte, error) { return a.keyHashes(ctx) })
+		if err != nil {
+			return err
+		}
+		if matchesAny(presented, hashes) {
+			return nil
+		}
+		return keyThrottled(until.Sub(now))
+	}
+	hashes, err := a.keyHashes(ctx)
 	if err != nil {
 		return err
 	}
-	if ok {
+	if matchesAny(presented, hashes) {
 		return nil
 	}
 	return a.keyFailure(ctx, m)
 }
 
-// keyMatches compares presented with the accepted keys' hashes in constant
-// time. Unless a key is configured, the stored keys are read on every
-// check (a table of one row; administration requests are few), so that a
-// key stored by another replica, or replaced by `authpool admin
-// reset-key`, counts at once.
-func (a *Service) keyMatches(ctx context.Context, presented string) (bool, error) {
-	h := hashKey(presented)
+// keyHashes returns the accepted keys' hashes. Unless a key is
+// configured, the stored keys are read on every call (a table of one row;
+// administration requests are few), so that a key stored by another
+// replica, or replaced by `authpool admin reset-key`, counts at once.
+func (a *Service) keyHashes(ctx context.Context) ([][]byte, error) {
 	a.mu.RLock()
 	configured := a.configured
 	a.mu.RUnlock()
-	hashes := [][]byte{configured}
-	if configured == nil {
-		stored, err := a.store.AdminKeys(ctx)
-		if err != nil {
-			return false, err
-		}
-		hashes = hashes[:0]
-		for _, k := range stored {
-			hashes = append(hashes, k.Hash)
-		}
+	if configured != nil {
+		return [][]byte{configured}, nil
 	}
+	stored, err := a.store.AdminKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	hashes := make([][]byte, 0, len(stored))
+	for _, k := range stored {
+		hashes = append(hashes, k.Hash)
+	}
+	return hashes, nil
+}
+
+// matchesAny compares presented's hash with every one of hashes in
+// constant time.
+func matchesAny(presented string, hashes [][]byte) bool {
+	h := hashKey(presented)
 	ok := 0
 	for _, k := range hashes {
 		ok |= subtle.ConstantTimeCompare(h, k)
 	}
-	return ok == 1, nil
+	return ok == 1
 }
 
 // keyFailure counts a wrong key of m's address and returns its refusal:

@@ -51,15 +51,34 @@ func identifierProblem(s string) string {
 // domainProblem is identifierProblem for an email address's domain
 // (lower-cased): an internationalised one must be valid IDNA for
 // registration (which refuses invisible and unmapped characters), and each
-// label must keep to the script rule.
+// label must keep to the script rule. A label in punycode ("xn--") is one
+// the key (userpool.EmailKey) treats as its Unicode form, so it is decoded
+// and held to the same rules; one that does not decode, or that is not
+// the canonical encoding of what it decodes to, is refused.
 func domainProblem(domain string) string {
+	const invalid = "domain is not a valid internationalised domain name"
+	labels := strings.Split(domain, ".")
+	for i, label := range labels {
+		if !strings.HasPrefix(label, "xn--") {
+			continue
+		}
+		u, err := idna.Registration.ToUnicode(label)
+		if err != nil {
+			return invalid
+		}
+		if back, err := idna.Registration.ToASCII(u); err != nil || back != label {
+			return invalid
+		}
+		labels[i] = u
+	}
+	domain = strings.Join(labels, ".")
 	if isASCII(domain) {
 		return ""
 	}
 	if _, err := idna.Registration.ToASCII(domain); err != nil {
-		return "domain is not a valid internationalised domain name"
+		return invalid
 	}
-	for label := range strings.SplitSeq(domain, ".") {
+	for _, label := range labels {
 		if !singleScript(label) {
 			return "domain must not mix letters of different scripts within a label"
 		}

@@ -85,7 +85,9 @@ func (s *Service) Messenger() courier.Handler { return messenger{s} }
 
 type messenger struct{ s *Service }
 
-// Send decides and sends one queued code. A code nobody may receive (no
+// Send decides and sends one queued code. A code no longer stored (a
+// later request replaced it while the job waited for a retry) is dropped
+// unsent and unreported. A code nobody may receive (no
 // account for a RESET_PASSWORD or VERIFY_EMAIL address) is dropped and its
 // stored hash deleted, as if it had never been asked for.
 func (h messenger) Send(ctx context.Context, job *userpool.MessageJob, plain []byte) ([]userpool.Record, error) {
@@ -96,6 +98,17 @@ func (h messenger) Send(ctx context.Context, job *userpool.MessageJob, plain []b
 	}
 	if !s.now().Before(msg.ExpiresAt) {
 		return nil, courier.Permanent(errExpiredUnsent)
+	}
+	switch current, err := s.stillStored(ctx, job.PoolID, msg); {
+	case err != nil:
+		return nil, err
+	case !current:
+		// A later request replaced (or a use spent) this code while the
+		// job waited for a retry: sent now, it would arrive dead and use
+		// up attempts. Nobody is owed it, so it is not a failure either.
+		s.log.LogAttrs(ctx, slog.LevelInfo, "queued verification code no longer stored; dropped unsent",
+			slog.String("pool_id", job.PoolID), slog.String("purpose", msg.Purpose))
+		return nil, nil
 	}
 	var u *userpool.User
 	var err error
@@ -211,6 +224,21 @@ func (h messenger) GiveUp(ctx context.Context, job *userpool.MessageJob, plain [
 			ClientIP: msg.ClientIP, UserAgent: msg.UserAgent,
 		}),
 	}
+}
+
+// stillStored reports whether msg's code is the one stored for its pool,
+// purpose and target. It reads under UseCode and spends nothing.
+func (s *Service) stillStored(ctx context.Context, poolID string, msg message) (bool, error) {
+	h := s.codeHash(poolID, msg.Purpose, msg.To, msg.Code)
+	current := false
+	err := s.store.UseCode(ctx, poolID, msg.Purpose, msg.To, func(c *userpool.VerificationCode) bool {
+		current = subtle.ConstantTimeCompare(c.Hash, h) == 1
+		return false
+	})
+	if err != nil && !errors.Is(err, userpool.ErrCodeNotFound) {
+		return false, err
+	}
+	return current, nil
 }
 
 // takeBack deletes the stored hash of msg's code, if it is still that

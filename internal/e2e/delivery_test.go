@@ -29,11 +29,14 @@ import (
 
 // mailbox is a real SMTP server (go-smtp) on 127.0.0.1:0 that requires
 // AUTH PLAIN and keeps every message it accepts. Recipients starting with
-// "reject" are refused, as a server refuses an unknown mailbox.
+// "reject" are refused, as a server refuses an unknown mailbox; while
+// busy is above zero, each recipient is answered 451 (try again later)
+// and busy goes down by one.
 type mailbox struct {
 	user, pass string
 	mu         sync.Mutex
 	msgs       map[string][][]byte // recipient -> raw messages
+	busy       int
 }
 
 type mailSession struct {
@@ -66,6 +69,15 @@ func (s *mailSession) Mail(string, *smtp.MailOptions) error {
 func (s *mailSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if strings.HasPrefix(to, "reject") {
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such mailbox"}
+	}
+	s.box.mu.Lock()
+	busy := s.box.busy > 0
+	if busy {
+		s.box.busy--
+	}
+	s.box.mu.Unlock()
+	if busy {
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
 	}
 	s.to = append(s.to, to)
 	return nil

@@ -141,6 +141,13 @@ func TestLookalikeEmails(t *testing.T) {
 			"\u0430lice.smith@example.com",  // Cyrillic а
 			"alice.smith@ex\u0430mple.com",  // Cyrillic а in the domain
 			"alice@exa\u200bmple.com",       // zero-width space in the domain
+			// The same rules hold for a domain spelled in punycode.
+			"alice@xn--pple-43d.com",             // "аpple.com", Cyrillic а
+			"alice@XN--PPLE-43D.COM",             // the same, upper case
+			"alice@mail.xn--pple-43d.com",        // in any label
+			"alice@xn--zzzzzzzzzzzzzzzzz.com",    // not punycode at all
+			"alice@xn--abc-.com",                 // punycode for plain "abc"
+			"alice@xn--exa-lza.xn--pple-43d.com", // two labels, one refused
 		} {
 			_, err := c.RegisterByEmail(ctx, addr, pw, nil, nil)
 			if err == nil {
@@ -149,6 +156,11 @@ func TestLookalikeEmails(t *testing.T) {
 			}
 			wantCode(t, err, 2003)
 		}
+
+		// A valid punycode domain is the same domain as its Unicode form.
+		must[*client.User](t)(c.RegisterByEmail(ctx, "bob@xn--bcher-kva.example", pw, nil, nil))
+		_, err := c.RegisterByEmail(ctx, "bob@bücher.example", pw, nil, nil)
+		wantCode(t, err, 2026)
 
 		// Login by another spelling; the profile keeps the first spelling.
 		lc := in.client()
@@ -168,10 +180,12 @@ func TestLookalikeEmails(t *testing.T) {
 		must[*client.User](t)(in.client().LoginByEmail(ctx, "Alice.Smith@example.com", "n3w-lookalike-passw0rd", nil))
 
 		// An administrator's new user is held to the same rules.
-		_, err := in.admin().CreateUser(ctx, in.Srv.DefaultPoolID(), client.CreateUserRequest{Email: "ALICE.SMITH@example.com"})
+		_, err = in.admin().CreateUser(ctx, in.Srv.DefaultPoolID(), client.CreateUserRequest{Email: "ALICE.SMITH@example.com"})
 		wantCode(t, err, 2026)
 		_, err = in.admin().CreateUser(ctx, in.Srv.DefaultPoolID(), client.CreateUserRequest{Username: "\u0430dmin"})
 		wantCode(t, err, 1003)
+		_, err = in.admin().CreateUser(ctx, in.Srv.DefaultPoolID(), client.CreateUserRequest{Email: "alice@xn--pple-43d.com"})
+		wantCode(t, err, 2003)
 	})
 }
 

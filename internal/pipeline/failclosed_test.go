@@ -110,6 +110,14 @@ func TestHostileHTTPAnswersFailClosed(t *testing.T) {
 		{`{"user": {}} trailing`, failed},
 		{`[]`, failed},
 		{`"ok"`, failed},
+		// A repeated member is read last-wins by encoding/json (and
+		// case-insensitively), so it could turn a refusal into silence.
+		{`{"error": "registration closed", "error": null}`, failed},
+		{`{"error": "registration closed", "Error": null}`, failed},
+		{`{"error": null, "error": "no"}`, failed},
+		{`{"user": {"nickname": "a"}, "user": null}`, failed},
+		{`{"user": {}, "USER": {}}`, failed},
+		{`{"user": {"nickname": "a"}, "uſer": null}`, failed}, // "ſ" folds with "s"
 	}
 	for _, tc := range tests {
 		t.Run(tc.body, func(t *testing.T) {

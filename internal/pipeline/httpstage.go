@@ -9,7 +9,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/authpool/authpool/internal/userpool"
 )
@@ -72,6 +74,9 @@ func (r *Runner) runHTTP(ctx context.Context, p *userpool.Pipeline, stage userpo
 	// The answer is read strictly: exactly one JSON object, and an "error"
 	// member refuses whatever its text (an empty one gets a generic
 	// message), so that no answer meaning "no" can be read as "yes".
+	if repeatedMember(raw) {
+		return fail(`the pipeline's answer repeats a member; it must be {"user": {...}} or {"error": "message"}`)
+	}
 	var ans struct {
 		User  map[string]any   `json:"user"`
 		Error *json.RawMessage `json:"error"`
@@ -99,4 +104,48 @@ func (r *Runner) runHTTP(ctx context.Context, p *userpool.Pipeline, stage userpo
 		return fail("read the pipeline's answer: %v", err)
 	}
 	return Trial{Outcome: userpool.PipelineAccepted}, returned
+}
+
+// repeatedMember reports whether raw is a JSON object naming a member
+// twice. encoding/json keeps the last of repeated members and matches
+// names without regard to case, so {"error": "no", "Error": null} would
+// read as no refusal at all: names are compared as the decoder compares
+// them. Anything that is not an object is left to the strict decode.
+func repeatedMember(raw []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return false
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		name, ok := tok.(string)
+		if err != nil || !ok {
+			return false
+		}
+		key := foldName(name)
+		if seen[key] {
+			return true
+		}
+		seen[key] = true
+		if err := dec.Decode(new(json.RawMessage)); err != nil {
+			return false
+		}
+	}
+	return false
+}
+
+// foldName maps every letter to the least of its case-folding orbit, so
+// that two names encoding/json would match fold to the same string (it
+// also folds "ſ" with "s" and the Kelvin sign with "k").
+func foldName(name string) string {
+	var b strings.Builder
+	for _, r := range name {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		b.WriteRune(least)
+	}
+	return b.String()
 }
