@@ -6,6 +6,9 @@ import "time"
 const (
 	CodeAdminUnauthorized = 1401 // admin_key_required, admin_key_invalid
 	CodePoolExists        = 1409 // pool_exists
+	// CodeKeyRotationPending (key_rotation_pending, HTTP 409): a new
+	// signing key is already waiting for its lead time to pass.
+	CodeKeyRotationPending = 1410
 )
 
 // Pool is a user pool. Settings maps each setting's name (as in
