@@ -143,3 +143,23 @@ type AuditEvent struct {
 type AuditList struct {
 	Events []AuditEvent `json:"events"`
 }
+
+// SigningKey describes a token signing key; its private half is never
+// shown. State is next (published, not signing yet), current (signs new
+// tokens), previous (signs no more, published until its tokens expire)
+// or retired (no longer published).
+type SigningKey struct {
+	Kid       string    `json:"kid"`
+	Algorithm string    `json:"algorithm"`
+	State     string    `json:"state"`
+	CreatedAt time.Time `json:"createdAt"`
+	SignsFrom time.Time `json:"signsFrom"`
+	// RetiresAt is when a previous key leaves the JWKS, or when a retired
+	// one left it; absent for next and current keys.
+	RetiresAt *time.Time `json:"retiresAt,omitempty"`
+}
+
+// SigningKeyList answers GET /api/v1/admin/keys, oldest key first.
+type SigningKeyList struct {
+	Keys []SigningKey `json:"keys"`
+}

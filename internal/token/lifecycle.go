@@ -54,8 +54,9 @@ type Lifecycle struct {
 }
 
 // ErrRotationPending is Rotate's answer while a rotated-in key waits for
-// its lead time.
-var ErrRotationPending = errors.New("token: a new signing key is already waiting to sign")
+// its lead time (code 1410).
+var ErrRotationPending = userpool.Errorf(userpool.CodeKeyRotationPending, "key_rotation_pending",
+	"a new signing key is already waiting for its lead time; rotate again once it signs")
 
 // keyState is one snapshot of the stored keys with the view of them at
 // one time: which key signs, which are published. It is immutable.
