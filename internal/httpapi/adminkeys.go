@@ -29,9 +29,16 @@ func (s *Server) adminListKeys(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// adminRotateKey takes no body: the lead time and the key's kind are the
-// server's configuration.
+// adminRotateKey takes no body, or an empty object: the lead time and the
+// key's kind are the server's configuration, and a body that tries to say
+// otherwise is refused rather than ignored.
 func (s *Server) adminRotateKey(w http.ResponseWriter, r *http.Request) error {
+	if r.ContentLength != 0 {
+		var in struct{}
+		if err := decode(w, r, &in); err != nil {
+			return err
+		}
+	}
 	k, err := s.Admin.RotateSigningKey(r.Context(), s.adminMeta(r))
 	if err != nil {
 		return err
