@@ -406,3 +406,15 @@ func (m *Manager) Maintain(ctx context.Context) (rotated bool, err error) {
 	_, err = m.reload(ctx, now)
 	return rotated, err
 }
+
+// SigningKeyFor returns the current signing key for a token that expires
+// at exp, after recording that expiry as Issue does, so that the key stays
+// published until the token has expired. It is for signers other than
+// Issue (the OpenID provider's); they must name the key by its kid.
+func (m *Manager) SigningKeyFor(ctx context.Context, exp time.Time) (kid string, key *rsa.PrivateKey, err error) {
+	st, err := m.signingKey(ctx, exp)
+	if err != nil {
+		return "", nil, err
+	}
+	return st.current.ID, st.signKey, nil
+}

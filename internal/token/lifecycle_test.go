@@ -282,3 +282,29 @@ func must[T any](v T, err error) func(testing.TB) T {
 		return v
 	}
 }
+
+// TestSigningKeyForRecordsExpiry: a token signed outside Issue through
+// SigningKeyFor keeps its key published until it expires.
+func TestSigningKeyForRecordsExpiry(t *testing.T) {
+	t.Parallel()
+	store := &memKeys{keys: []*userpool.SigningKey{testKey(t, 0)}}
+	clock := &fakeClock{t: t0}
+	m := must(NewManager(context.Background(), store, issuer, clock.Now, Lifecycle{}))(t)
+	exp := t0.Add(48 * time.Hour)
+	kid, key, err := m.SigningKeyFor(context.Background(), exp)
+	if err != nil || kid != testKey(t, 0).ID || key == nil {
+		t.Fatalf("SigningKeyFor = %q, %v, %v", kid, key, err)
+	}
+	info, err := m.Rotate(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Set(info.SignsFrom)
+	infos, err := m.Keys(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if infos[0].State != userpool.KeyPrevious || infos[0].RetiresAt.Before(exp.Add(RetireGrace)) {
+		t.Fatalf("old key %+v; want previous, retiring after %v", infos[0], exp.Add(RetireGrace))
+	}
+}
