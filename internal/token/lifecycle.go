@@ -378,7 +378,9 @@ func (m *Manager) Maintain(ctx context.Context) (rotated bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	if every := m.lc.RotateEvery; every > 0 && !now.Before(st.current.SignsFrom.Add(every)) {
+	order := st.signOrder()
+	waiting := order[len(order)-1].SignsFrom.After(now) // a key waits to sign: nothing to do
+	if every := m.lc.RotateEvery; every > 0 && !waiting && !now.Before(st.current.SignsFrom.Add(every)) {
 		k, err := generateKey(now)
 		if err != nil {
 			return false, err

@@ -252,6 +252,18 @@ func TestAutomaticRotationOnce(t *testing.T) {
 	if n != 1 || len(store.keys) != 2 {
 		t.Fatalf("%d replicas rotated, %d keys stored; want 1 and 2", n, len(store.keys))
 	}
+	// While the new key waits, no replica even tries (a key generation
+	// each round would be wasted work).
+	clock.Set(t0.Add(24*time.Hour + 30*time.Minute))
+	before := store.rotations.Load()
+	for _, m := range ms {
+		if r, err := m.Maintain(context.Background()); err != nil || r {
+			t.Fatalf("Maintain while the new key waits: rotated %v, %v", r, err)
+		}
+	}
+	if n := store.rotations.Load() - before; n != 0 {
+		t.Fatalf("%d rotation attempts while a key waits; want 0", n)
+	}
 	// The new key signs from 25h; the next rotation is due at 49h.
 	clock.Set(t0.Add(49*time.Hour - time.Second))
 	if r, err := ms[0].Maintain(context.Background()); err != nil || r {

@@ -28,10 +28,11 @@ import (
 // AddSigningKeyIfNone adds only to an empty set. It counts calls so tests
 // can prove verification never reaches the store.
 type memKeys struct {
-	mu    sync.Mutex
-	keys  []*userpool.SigningKey
-	calls atomic.Int32
-	err   error
+	mu        sync.Mutex
+	keys      []*userpool.SigningKey
+	calls     atomic.Int32
+	rotations atomic.Int32 // RotateSigningKey calls
+	err       error
 }
 
 func (s *memKeys) SigningKeys(context.Context) ([]*userpool.SigningKey, error) {
@@ -59,6 +60,7 @@ func (s *memKeys) AddSigningKeyIfNone(_ context.Context, k *userpool.SigningKey)
 
 func (s *memKeys) RotateSigningKey(_ context.Context, k *userpool.SigningKey, latest time.Time) ([]*userpool.SigningKey, bool, error) {
 	s.calls.Add(1)
+	s.rotations.Add(1)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err != nil {
