@@ -6,6 +6,9 @@ import "time"
 const (
 	CodeAdminUnauthorized = 1401 // admin_key_required, admin_key_invalid
 	CodePoolExists        = 1409 // pool_exists
+	// CodeKeyRotationPending (key_rotation_pending, HTTP 409): a new
+	// signing key is already waiting for its lead time to pass.
+	CodeKeyRotationPending = 1410
 )
 
 // Pool is a user pool. Settings maps each setting's name (as in
@@ -139,4 +142,24 @@ type AuditEvent struct {
 // AuditList answers GET .../audit, newest first.
 type AuditList struct {
 	Events []AuditEvent `json:"events"`
+}
+
+// SigningKey describes a token signing key; its private half is never
+// shown. State is next (published, not signing yet), current (signs new
+// tokens), previous (signs no more, published until its tokens expire)
+// or retired (no longer published).
+type SigningKey struct {
+	Kid       string    `json:"kid"`
+	Algorithm string    `json:"algorithm"`
+	State     string    `json:"state"`
+	CreatedAt time.Time `json:"createdAt"`
+	SignsFrom time.Time `json:"signsFrom"`
+	// RetiresAt is when a previous key leaves the JWKS, or when a retired
+	// one left it; absent for next and current keys.
+	RetiresAt *time.Time `json:"retiresAt,omitempty"`
+}
+
+// SigningKeyList answers GET /api/v1/admin/keys, oldest key first.
+type SigningKeyList struct {
+	Keys []SigningKey `json:"keys"`
 }

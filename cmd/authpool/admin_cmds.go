@@ -16,11 +16,12 @@ import (
 
 // adminCmds lists every `authpool admin` subcommand; the help text is
 // built from it.
-var adminCmds = slices.Concat(coreCmds, hookCmds, appCmds, keyCmds)
+var adminCmds = slices.Concat(coreCmds, hookCmds, appCmds, signingKeyCmds, keyCmds)
 
 // coreCmds manage pools, fields, users, sessions and the audit log;
 // hookCmds (admin_hooks.go) pipelines and webhooks; appCmds
-// (admin_apps.go) applications (OAuth clients); keyCmds
+// (admin_apps.go) applications (OAuth clients); signingKeyCmds
+// (admin_signingkeys.go) the token signing keys; keyCmds
 // (admin_key.go) the administrator key.
 var coreCmds = []adminCmd{
 	{group: "pools", help: "list user pools", run: poolsList},

@@ -42,6 +42,8 @@ type Service struct {
 	configured []byte // SHA-256 of the configured administrator key, if any
 
 	throttle keyThrottle // addresses past KeyFailureLimit (keythrottle.go)
+
+	keys SigningKeys // the token signing keys (signingkey.go)
 }
 
 // New returns the administration use cases over store, sharing the
@@ -59,6 +61,7 @@ var (
 	errAdminKeyInvalid  = userpool.Errorf(userpool.CodeAdminUnauthorized, "admin_key_invalid", "the administrator key is wrong")
 	errPoolExists       = userpool.Errorf(userpool.CodePoolExists, "pool_exists", "a user pool with this id already exists")
 	errSessionNotFound  = userpool.Errorf(userpool.CodeNotFound, "session_not_found", "the user has no such session")
+	errNoSigningKeys    = errors.New("admin: no signing key set given (UseSigningKeys)")
 )
 
 // adminKeyPrefix marks generated keys, so that one found in a file or a

@@ -46,7 +46,7 @@ func TestThrottledKeyFloodSparesStore(t *testing.T) {
 			now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 			clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 			advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
-			tokens, err := token.NewManager(ctx, st, "authpool", clock)
+			tokens, err := token.NewManager(ctx, st, "authpool", clock, token.Lifecycle{LeadTime: time.Hour})
 			if err != nil {
 				t.Fatal(err)
 			}

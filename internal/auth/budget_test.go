@@ -108,7 +108,7 @@ func newReplica(t *testing.T, url string, gate *checkGate, clk *testClock) *auth
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	tokens, err := token.NewManager(ctx, st, "https://test", nil)
+	tokens, err := token.NewManager(ctx, st, "https://test", nil, token.Lifecycle{LeadTime: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -231,7 +231,7 @@ func (s *Service) completeLoginVia(ctx context.Context, m Meta, set userpool.Poo
 	}
 	// The session is written with the login's user update, below: one
 	// transaction, and no session at all when the update refuses.
-	sess, res, err := s.newSession(m, set, u)
+	sess, res, err := s.newSession(ctx, m, set, u)
 	if err != nil {
 		return nil, err
 	}
@@ -275,7 +275,7 @@ func (s *Service) completeLoginVia(ctx context.Context, m Meta, set userpool.Poo
 // issue creates a session for u and a token for it, without login side
 // effects.
 func (s *Service) issue(ctx context.Context, m Meta, set userpool.PoolSettings, u *userpool.User) (*Result, error) {
-	sess, res, err := s.newSession(m, set, u)
+	sess, res, err := s.newSession(ctx, m, set, u)
 	if err != nil {
 		return nil, err
 	}
@@ -287,13 +287,13 @@ func (s *Service) issue(ctx context.Context, m Meta, set userpool.PoolSettings, 
 
 // newSession makes (but does not store) a session for u and signs its
 // token.
-func (s *Service) newSession(m Meta, set userpool.PoolSettings, u *userpool.User) (*userpool.Session, *Result, error) {
+func (s *Service) newSession(ctx context.Context, m Meta, set userpool.PoolSettings, u *userpool.User) (*userpool.Session, *Result, error) {
 	now := s.now().UTC()
 	sess := &userpool.Session{
 		ID: newID(), PoolID: u.PoolID, UserID: u.ID, CreatedAt: now,
 		ExpiresAt: now.Add(set.TokenTTL), ClientIP: m.ClientIP, UserAgent: truncate(m.UserAgent, 512),
 	}
-	tok, err := s.tokens.Issue(token.Claims{
+	tok, err := s.tokens.Issue(ctx, token.Claims{
 		Subject: u.ID, SessionID: sess.ID, PoolID: u.PoolID, Issuer: s.cfg.Issuer,
 		IssuedAt: now, ExpiresAt: sess.ExpiresAt,
 	})

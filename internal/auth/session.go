@@ -28,7 +28,7 @@ func (s *Service) verify(ctx context.Context, m Meta, tok string) (*Principal, e
 	if tok == "" {
 		return nil, errNotLoggedIn
 	}
-	claims, err := s.tokens.Verify(tok)
+	claims, err := s.tokens.Verify(ctx, tok)
 	switch {
 	case errors.Is(err, token.ErrExpired):
 		return nil, errTokenExpired
@@ -135,7 +135,7 @@ func (s *Service) RefreshToken(ctx context.Context, m Meta, tok string) (*Result
 	if err != nil {
 		return nil, err
 	}
-	newTok, err := s.tokens.Issue(token.Claims{
+	newTok, err := s.tokens.Issue(ctx, token.Claims{
 		Subject: u.ID, SessionID: sess.ID, PoolID: u.PoolID, Issuer: s.cfg.Issuer,
 		IssuedAt: now, ExpiresAt: sess.ExpiresAt,
 	})

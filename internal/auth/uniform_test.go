@@ -116,7 +116,7 @@ func TestSendCodeSameWorkForEveryTarget(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { st.Close() })
-			tokens, err := token.NewManager(ctx, st, "https://test", nil)
+			tokens, err := token.NewManager(ctx, st, "https://test", nil, token.Lifecycle{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -82,6 +82,12 @@ type Config struct {
 	RateLimitGraphQL Rate `json:"rateLimitGraphQL"`
 	// AuditRetention is how long audit events are kept; 0 keeps them.
 	AuditRetention Duration `json:"auditRetention"`
+	// SigningKeyLeadTime is how long a rotated-in signing key is published
+	// (JWKS) before it signs, so that relying parties' caches have it.
+	SigningKeyLeadTime Duration `json:"signingKeyLeadTime"`
+	// SigningKeyRotation, when not 0, rotates the signing key once the
+	// current one has signed this long.
+	SigningKeyRotation Duration `json:"signingKeyRotation"`
 
 	// PipelineTimeout limits a run of a pipeline that sets no limit itself.
 	PipelineTimeout Duration `json:"pipelineTimeout"`
@@ -219,6 +225,7 @@ func Default() Config {
 		// As many as token checks, the most frequent document a backend sends.
 		RateLimitGraphQL:    Rate{Max: 6000, Window: time.Minute},
 		AuditRetention:      Duration(90 * 24 * time.Hour),
+		SigningKeyLeadTime:  Duration(time.Hour),
 		PipelineTimeout:     Duration(3 * time.Second),
 		PipelineMemoryMiB:   128,
 		WebhookWorkers:      4,
@@ -347,6 +354,8 @@ func Load(getenv func(string) string) (Config, error) {
 	rate("AUTHPOOL_RATE_LIMIT_TOKEN_CHECK", &c.RateLimitTokenCheck)
 	rate("AUTHPOOL_RATE_LIMIT_GRAPHQL", &c.RateLimitGraphQL)
 	dur("AUTHPOOL_AUDIT_RETENTION", &c.AuditRetention)
+	dur("AUTHPOOL_SIGNING_KEY_LEAD_TIME", &c.SigningKeyLeadTime)
+	dur("AUTHPOOL_SIGNING_KEY_ROTATION", &c.SigningKeyRotation)
 	return c, errors.Join(errs...)
 }
 
@@ -472,6 +481,14 @@ func (c Config) Validate() error {
 	}
 	if c.AuditRetention < 0 {
 		bad("auditRetention (AUTHPOOL_AUDIT_RETENTION) must not be negative (0 keeps events forever)")
+	}
+	// 5m is token.MinLeadTime: every replica rereads the keys each minute
+	// and must have the new key before any signs with it.
+	if c.SigningKeyLeadTime < Duration(5*time.Minute) {
+		bad("signingKeyLeadTime (AUTHPOOL_SIGNING_KEY_LEAD_TIME) must be at least 5m")
+	}
+	if c.SigningKeyRotation != 0 && (c.SigningKeyRotation < Duration(time.Hour) || c.SigningKeyRotation < c.SigningKeyLeadTime) {
+		bad("signingKeyRotation (AUTHPOOL_SIGNING_KEY_ROTATION) must be 0 (off) or at least 1h and at least the lead time")
 	}
 	if c.PipelineTimeout <= 0 || c.PipelineTimeout > Duration(30*time.Second) {
 		bad("pipelineTimeout (AUTHPOOL_PIPELINE_TIMEOUT) must be between 1ms and 30s")

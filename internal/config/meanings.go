@@ -42,6 +42,8 @@ var meanings = map[string]string{
 	"AUTHPOOL_RATE_LIMIT_REGISTER":       "registrations per client IP: N/window or off",
 	"AUTHPOOL_RATE_LIMIT_TOKEN_CHECK":    "token checks per client IP: N/window or off",
 	"AUTHPOOL_SECRET":                    "root of the HMAC keys (>= 32 bytes, same on every replica); unset: random keys kept in the store",
+	"AUTHPOOL_SIGNING_KEY_LEAD_TIME":     "how long a rotated-in signing key is published (JWKS) before it signs; at least 5m (default 1h)",
+	"AUTHPOOL_SIGNING_KEY_ROTATION":      "rotate the token signing key once the current one has signed this long; 0: only by hand (default)",
 	"AUTHPOOL_SHUTDOWN_TIMEOUT":          "how long SIGINT/SIGTERM waits for requests in flight",
 	"AUTHPOOL_SMS":                       "console (SMS written to the log: development only), http or twilio",
 	"AUTHPOOL_SMS_CODE_TTL":              "validity of SMS codes (default pool's first setting)",

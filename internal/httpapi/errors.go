@@ -94,7 +94,7 @@ func udfAdminStatus(c userpool.Code) (int, bool) {
 		return http.StatusUnauthorized, true
 	case userpool.CodeUnknownField:
 		return http.StatusNotFound, true
-	case userpool.CodeFieldExists, userpool.CodeFieldInUse, userpool.CodePoolExists:
+	case userpool.CodeFieldExists, userpool.CodeFieldInUse, userpool.CodePoolExists, userpool.CodeKeyRotationPending:
 		return http.StatusConflict, true
 	case userpool.CodeFieldTypeMismatch:
 		return http.StatusBadRequest, true

@@ -44,7 +44,7 @@ func fuzzHandler(f *testing.F) http.Handler {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { st.Close() })
-	tokens, err := token.NewManager(ctx, st, "authpool", nil)
+	tokens, err := token.NewManager(ctx, st, "authpool", nil, token.Lifecycle{})
 	if err != nil {
 		f.Fatal(err)
 	}

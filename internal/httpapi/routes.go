@@ -67,6 +67,10 @@ func (s *Server) adminRoutes() []route {
 		{http.MethodGet, pool, s.admin(s.adminGetPool), false},
 		{http.MethodPatch, pool, s.admin(s.adminUpdatePool), false},
 
+		// Token signing keys belong to no pool.
+		{http.MethodGet, "/api/v1/admin/keys", s.admin(s.adminListKeys), false},
+		{http.MethodPost, "/api/v1/admin/keys/rotate", s.admin(s.adminRotateKey), false},
+
 		{http.MethodGet, pool + "/fields", s.admin(s.adminListFields), false},
 		{http.MethodPost, pool + "/fields", s.admin(s.adminDefineField), false},
 		{http.MethodGet, pool + "/fields/{key}", s.admin(s.adminGetField), false},

@@ -22,7 +22,7 @@ type Deps struct {
 	// Admin serves the administration API (routes under /api/v1/admin/).
 	Admin *admin.Service
 	// JWKS returns the public signing keys as a JWKS document.
-	JWKS func() []byte
+	JWKS func(context.Context) []byte
 	// Ready reports whether the store is reachable.
 	Ready func(ctx context.Context) error
 	Log   *slog.Logger

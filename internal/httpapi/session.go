@@ -68,6 +68,6 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) jwks(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "public, max-age=300")
-	_, err := w.Write(s.JWKS())
+	_, err := w.Write(s.JWKS(r.Context()))
 	return err
 }

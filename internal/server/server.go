@@ -82,7 +82,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		return nil, err
 	}
 	warnKeyCollisions(ctx, st, log)
-	tokens, err := token.NewManager(ctx, st, cfg.Issuer, now)
+	tokens, err := token.NewManager(ctx, st, cfg.Issuer, now, token.Lifecycle{
+		LeadTime: time.Duration(cfg.SigningKeyLeadTime), RotateEvery: time.Duration(cfg.SigningKeyRotation),
+	})
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -122,6 +124,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		return nil, err
 	}
 	adm := admin.New(svc, st, now, log)
+	adm.UseSigningKeys(tokens)
 	if cfg.AdminKey != "" {
 		adm.UseConfiguredKey(cfg.AdminKey)
 	}
@@ -211,6 +214,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	go s.janitor(ctx)
+	go s.keyKeeper(ctx)
 	// The webhook workers stop claiming when ctx ends; Serve waits for the
 	// attempts in flight so that their results are recorded before the
 	// store closes. What is not delivered stays in the outbox for the next
@@ -263,6 +267,36 @@ func (s *Server) janitor(ctx context.Context) {
 		case <-t.C:
 			s.Purge(ctx)
 		}
+	}
+}
+
+// keyKeeper keeps the signing keys current every token.RefreshInterval:
+// it rereads them (so an idle replica publishes a key another rotated in
+// within that bound), rotates when automatic rotation is due, and retires
+// keys whose tokens have expired. Every replica runs one; the store makes
+// simultaneous rounds safe (one rotation stored).
+func (s *Server) keyKeeper(ctx context.Context) {
+	t := time.NewTicker(token.RefreshInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.MaintainKeys(ctx)
+		}
+	}
+}
+
+// MaintainKeys runs one round of the key keeper.
+func (s *Server) MaintainKeys(ctx context.Context) {
+	rotated, err := s.tokens.Maintain(ctx)
+	if err != nil && ctx.Err() == nil {
+		s.log.Warn("signing key upkeep failed", slog.String("error", err.Error()))
+	}
+	if rotated {
+		s.log.Info("signing key rotated automatically; the new key signs after the lead time",
+			slog.Duration("leadTime", time.Duration(s.cfg.SigningKeyLeadTime)))
 	}
 }
 

@@ -78,6 +78,7 @@ func testSigningKeys(t *testing.T, s userpool.Store) {
 
 	keys, err = s.AddSigningKeyIfNone(ctx(t), k1)
 	checkNoErr(t, "AddSigningKeyIfNone k1", err)
+	k1.SignsFrom = t0 // filled in from CreatedAt
 	checkEqual(t, "keys after adding k1", []*userpool.SigningKey{k1}, keys)
 	keys, err = s.AddSigningKeyIfNone(ctx(t), k2)
 	checkNoErr(t, "AddSigningKeyIfNone k2", err)

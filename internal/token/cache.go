@@ -34,3 +34,10 @@ func (c *verifiedCache) put(tok string, cl Claims) {
 	}
 	c.m[tok] = cl
 }
+
+// clear forgets every entry.
+func (c *verifiedCache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m = nil
+}

@@ -1,6 +1,7 @@
 package token
 
 import (
+	"context"
 	"errors"
 	"strconv"
 	"testing"
@@ -23,7 +24,7 @@ func TestVerifiedCacheIsBounded(t *testing.T) {
 func TestCachedTokenStillExpires(t *testing.T) {
 	m, clock := newTestManager(t, 0)
 	tok := mustIssue(t, m, sampleClaims())
-	if _, err := m.Verify(tok); err != nil {
+	if _, err := m.Verify(context.Background(), tok); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := m.verified.get(tok); !ok {
@@ -31,11 +32,11 @@ func TestCachedTokenStillExpires(t *testing.T) {
 	}
 	b := []byte(tok)
 	b[len(b)-3] ^= 1
-	if _, err := m.Verify(string(b)); !errors.Is(err, ErrInvalid) {
+	if _, err := m.Verify(context.Background(), string(b)); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("changed cached token: %v; want ErrInvalid", err)
 	}
 	clock.Set(t0.Add(time.Hour))
-	if _, err := m.Verify(tok); !errors.Is(err, ErrExpired) {
+	if _, err := m.Verify(context.Background(), tok); !errors.Is(err, ErrExpired) {
 		t.Fatalf("cached token after expiry: %v; want ErrExpired", err)
 	}
 }

@@ -37,6 +37,7 @@ func generateKey(now time.Time) (*userpool.SigningKey, error) {
 		Algorithm:  alg,
 		PrivatePEM: pemBytes,
 		CreatedAt:  now.UTC(),
+		SignsFrom:  now.UTC(),
 	}, nil
 }
 

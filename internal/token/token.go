@@ -3,8 +3,13 @@
 //
 // Keys live in the store so that every replica signs and verifies with the
 // same ones; the first replica to start generates a key and the others adopt
-// it. Keys are parsed once, at construction: verification runs on every
-// authenticated request and never touches the store.
+// it. A key has a lifecycle by time (lifecycle.go, docs/OIDC.md "Signing
+// keys"): a rotated-in key is published at once and signs only after a lead
+// time; the key before it then stops signing and stays published until the
+// tokens it signed have expired, then is retired. Every replica reads the
+// keys again at least every RefreshInterval and derives the same states
+// from the stored times, so all agree on the signing key. Verification
+// works on the keys in memory and touches the store only for that reread.
 //
 // A valid token only proves that authpool issued it for a session; whether
 // that session is still alive (not logged out) is the caller's check.
@@ -13,9 +18,10 @@ package token
 import (
 	"bytes"
 	"context"
-	"crypto/rsa"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -30,8 +36,8 @@ var (
 	// passed its expiry.
 	ErrExpired = errors.New("token: expired")
 	// ErrInvalid means the token is not one authpool would accept: malformed,
-	// not signed by one of its keys with RS256, for another issuer, or
-	// missing a required claim.
+	// not signed by one of its published keys with RS256, for another
+	// issuer, or missing a required claim.
 	ErrInvalid = errors.New("token: invalid")
 )
 
@@ -53,42 +59,56 @@ type Claims struct {
 type KeyStore interface {
 	SigningKeys(ctx context.Context) ([]*userpool.SigningKey, error)
 	AddSigningKeyIfNone(ctx context.Context, k *userpool.SigningKey) ([]*userpool.SigningKey, error)
+	RotateSigningKey(ctx context.Context, k *userpool.SigningKey, latest time.Time) ([]*userpool.SigningKey, bool, error)
+	NoteSigningKeyExpiry(ctx context.Context, id string, exp time.Time) error
+	RetireSigningKey(ctx context.Context, id string, at, lastExpiryBy time.Time) (bool, error)
+	DeleteRetiredSigningKeys(ctx context.Context, before time.Time) (int, error)
 }
 
-// Manager issues and verifies tokens. It is immutable after NewManager and
-// safe for concurrent use.
+// Manager issues and verifies tokens and keeps the signing keys current.
+// It is safe for concurrent use.
 type Manager struct {
 	issuer string
 	now    func() time.Time
 	parser *jwt.Parser
+	ks     KeyStore
+	lc     Lifecycle
 
-	signKID string
-	signKey *rsa.PrivateKey
-	keys    map[string]*rsa.PublicKey // by kid; every stored key verifies
-
-	jwks      []byte
-	publicPEM string
+	cur       atomic.Pointer[keyState]
+	refreshMu sync.Mutex
+	lastTry   atomic.Pointer[time.Time]
+	marks     expiryMarks
 
 	// verified remembers tokens whose signature and shape were checked, so
 	// that the same token checked again (every request of a session) costs
 	// a map lookup instead of an RSA verification. Only expiry depends on
 	// time and is checked on every hit; the bytes of a token cannot change
-	// their signature's validity, and keys are never removed while the
-	// process runs.
+	// their signature's validity, and the cache is emptied when a key
+	// leaves the published set.
 	verified verifiedCache
 }
 
 // NewManager loads the signing keys from ks, generating and storing an
-// RSA-2048 key when there is none. It uses the keys the store returns rather
-// than the one it generated, so replicas starting at once agree on one key.
-// The newest key signs; all keys verify. now is the clock for issuing and
-// for expiry (time.Now when nil).
-func NewManager(ctx context.Context, ks KeyStore, issuer string, now func() time.Time) (*Manager, error) {
+// RSA-2048 key when there is none (it signs at once: nobody can have
+// cached an older one). It uses the keys the store returns rather than the
+// one it generated, so replicas starting at once agree on one key. now is
+// the clock for issuing, for expiry and for the key lifecycle (time.Now
+// when nil); lc configures rotation (zero: the defaults).
+func NewManager(ctx context.Context, ks KeyStore, issuer string, now func() time.Time, lc Lifecycle) (*Manager, error) {
 	if issuer == "" {
 		return nil, errors.New("token: empty issuer")
 	}
 	if now == nil {
 		now = time.Now
+	}
+	if lc.LeadTime == 0 {
+		lc.LeadTime = DefaultLeadTime
+	}
+	if lc.LeadTime < MinLeadTime {
+		return nil, fmt.Errorf("token: lead time %v is shorter than %v", lc.LeadTime, MinLeadTime)
+	}
+	if lc.RotateEvery < 0 {
+		return nil, fmt.Errorf("token: negative rotation interval %v", lc.RotateEvery)
 	}
 	stored, err := ks.SigningKeys(ctx)
 	if err != nil {
@@ -99,6 +119,7 @@ func NewManager(ctx context.Context, ks KeyStore, issuer string, now func() time
 		if err != nil {
 			return nil, err
 		}
+		k.SignsFrom = k.CreatedAt
 		if stored, err = ks.AddSigningKeyIfNone(ctx, k); err != nil {
 			return nil, fmt.Errorf("token: store signing key: %w", err)
 		}
@@ -106,11 +127,11 @@ func NewManager(ctx context.Context, ks KeyStore, issuer string, now func() time
 			return nil, errors.New("token: store returned no signing key after adding one")
 		}
 	}
-
 	m := &Manager{
 		issuer: issuer,
 		now:    now,
-		keys:   make(map[string]*rsa.PublicKey, len(stored)),
+		ks:     ks,
+		lc:     lc,
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{alg}),
 			jwt.WithStrictDecoding(),
@@ -119,39 +140,16 @@ func NewManager(ctx context.Context, ks KeyStore, issuer string, now func() time
 			jwt.WithoutClaimsValidation(),
 		),
 	}
-	var newest *userpool.SigningKey
-	ids := make([]string, 0, len(stored))
-	for _, k := range stored {
-		priv, err := parseKey(k)
-		if err != nil {
-			return nil, fmt.Errorf("token: signing key %q: %w", k.ID, err)
-		}
-		if _, dup := m.keys[k.ID]; dup {
-			return nil, fmt.Errorf("token: two signing keys with kid %q", k.ID)
-		}
-		m.keys[k.ID] = &priv.PublicKey
-		// The store lists oldest first; on equal times the later one wins.
-		if newest == nil || !k.CreatedAt.Before(newest.CreatedAt) {
-			newest, m.signKey = k, priv
-		}
-		ids = append(ids, k.ID)
+	t := now()
+	st, err := parseState(stored, t)
+	if err != nil {
+		return nil, err
 	}
-	m.signKID = newest.ID
-
-	// The signing key goes first in the JWKS: clients that naively take the
-	// first key then pick the one in use.
-	order := []string{m.signKID}
-	for _, id := range ids {
-		if id != m.signKID {
-			order = append(order, id)
-		}
+	v, err := st.at(t, m.marks.get)
+	if err != nil {
+		return nil, err
 	}
-	if m.jwks, err = jwks(order, m.keys); err != nil {
-		return nil, fmt.Errorf("token: render JWKS: %w", err)
-	}
-	if m.publicPEM, err = publicPEM(&m.signKey.PublicKey); err != nil {
-		return nil, fmt.Errorf("token: render public key: %w", err)
-	}
+	m.cur.Store(v)
 	return m, nil
 }
 
@@ -171,10 +169,12 @@ type payloadData struct {
 	UserPoolID string `json:"userPoolId"`
 }
 
-// Issue signs c with the newest key. Subject, SessionID and ExpiresAt are
-// required; Issuer defaults to the manager's and may not differ from it;
-// IssuedAt defaults to now. A token Verify would reject is an error here.
-func (m *Manager) Issue(c Claims) (string, error) {
+// Issue signs c with the current key. Subject, SessionID and ExpiresAt
+// are required; Issuer defaults to the manager's and may not differ from
+// it; IssuedAt defaults to now. A token Verify would reject is an error
+// here. The store is written when the token expires after the key's
+// recorded last expiry (about once per ten minutes per replica).
+func (m *Manager) Issue(ctx context.Context, c Claims) (string, error) {
 	if c.Subject == "" || c.SessionID == "" {
 		return "", errors.New("token: issue: subject and session id are required")
 	}
@@ -189,6 +189,10 @@ func (m *Manager) Issue(c Claims) (string, error) {
 	if !c.ExpiresAt.After(c.IssuedAt) {
 		return "", errors.New("token: issue: expiry must be after issue time")
 	}
+	st, err := m.signingKey(ctx, c.ExpiresAt)
+	if err != nil {
+		return "", err
+	}
 	t := jwt.NewWithClaims(jwt.SigningMethodRS256, payload{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Subject:   c.Subject,
@@ -201,8 +205,8 @@ func (m *Manager) Issue(c Claims) (string, error) {
 		UserPoolID: c.PoolID,
 		Data:       &payloadData{ID: c.Subject, UserPoolID: c.PoolID},
 	})
-	t.Header["kid"] = m.signKID
-	s, err := t.SignedString(m.signKey)
+	t.Header["kid"] = st.current.ID
+	s, err := t.SignedString(st.signKey)
 	if err != nil {
 		return "", fmt.Errorf("token: sign: %w", err)
 	}
@@ -213,11 +217,12 @@ func (m *Manager) Issue(c Claims) (string, error) {
 // of ErrInvalid and ErrExpired with errors.Is. On ErrExpired the claims are
 // returned too, for messages only: the token proves nothing any more. A
 // token is expired from the second of its "exp" on (RFC 7519), by the
-// manager's clock.
-func (m *Manager) Verify(tokenString string) (Claims, error) {
+// manager's clock. Any published key verifies (the token's kid names it).
+func (m *Manager) Verify(ctx context.Context, tokenString string) (Claims, error) {
 	if len(tokenString) > maxTokenLen {
 		return Claims{}, fmt.Errorf("%w: longer than %d bytes", ErrInvalid, maxTokenLen)
 	}
+	st := m.state(ctx)
 	if c, ok := m.verified.get(tokenString); ok {
 		if !m.now().Before(c.ExpiresAt) {
 			return c, ErrExpired
@@ -225,7 +230,7 @@ func (m *Manager) Verify(tokenString string) (Claims, error) {
 		return c, nil
 	}
 	var p payload
-	if _, err := m.parser.ParseWithClaims(tokenString, &p, m.verificationKey); err != nil {
+	if _, err := m.parser.ParseWithClaims(tokenString, &p, st.verificationKey); err != nil {
 		return Claims{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	// The signature is ours from here on; the checks below refuse tokens
@@ -264,7 +269,7 @@ func (m *Manager) Verify(tokenString string) (Claims, error) {
 // kid, and only for RS256, whatever the parser's own method check says.
 // Returning an *rsa.PublicKey also defeats HS256 key confusion, as the HMAC
 // verifier accepts only []byte keys.
-func (m *Manager) verificationKey(t *jwt.Token) (any, error) {
+func (st *keyState) verificationKey(t *jwt.Token) (any, error) {
 	if t.Method != jwt.SigningMethodRS256 {
 		return nil, fmt.Errorf("algorithm %v not accepted", t.Header["alg"])
 	}
@@ -273,17 +278,17 @@ func (m *Manager) verificationKey(t *jwt.Token) (any, error) {
 		return nil, errors.New("critical header extensions not supported")
 	}
 	kid, _ := t.Header["kid"].(string)
-	pub, ok := m.keys[kid]
+	pub, ok := st.published[kid]
 	if !ok {
 		return nil, errors.New("unknown kid")
 	}
 	return pub, nil
 }
 
-// JWKS returns the public verification keys as a JWK Set document
+// JWKS returns the published verification keys as a JWK Set document
 // ({"keys":[...]}), signing key first. The caller may keep or change the
 // returned slice.
-func (m *Manager) JWKS() []byte { return bytes.Clone(m.jwks) }
+func (m *Manager) JWKS(ctx context.Context) []byte { return bytes.Clone(m.state(ctx).jwks) }
 
 // PublicKeyPEM returns the signing key's public half as an SPKI PEM block.
-func (m *Manager) PublicKeyPEM() string { return m.publicPEM }
+func (m *Manager) PublicKeyPEM(ctx context.Context) string { return m.state(ctx).publicPEM }

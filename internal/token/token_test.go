@@ -12,6 +12,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"math/big"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,10 +28,11 @@ import (
 // AddSigningKeyIfNone adds only to an empty set. It counts calls so tests
 // can prove verification never reaches the store.
 type memKeys struct {
-	mu    sync.Mutex
-	keys  []*userpool.SigningKey
-	calls atomic.Int32
-	err   error
+	mu        sync.Mutex
+	keys      []*userpool.SigningKey
+	calls     atomic.Int32
+	rotations atomic.Int32 // RotateSigningKey calls
+	err       error
 }
 
 func (s *memKeys) SigningKeys(context.Context) ([]*userpool.SigningKey, error) {
@@ -54,6 +56,83 @@ func (s *memKeys) AddSigningKeyIfNone(_ context.Context, k *userpool.SigningKey)
 		s.keys = append(s.keys, k)
 	}
 	return append([]*userpool.SigningKey(nil), s.keys...), nil
+}
+
+func (s *memKeys) RotateSigningKey(_ context.Context, k *userpool.SigningKey, latest time.Time) ([]*userpool.SigningKey, bool, error) {
+	s.calls.Add(1)
+	s.rotations.Add(1)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return nil, false, s.err
+	}
+	for _, o := range s.keys {
+		if o.RetiredAt.IsZero() && o.SignsFrom.After(latest) {
+			return append([]*userpool.SigningKey(nil), s.keys...), false, nil
+		}
+	}
+	s.keys = append(s.keys, k)
+	return append([]*userpool.SigningKey(nil), s.keys...), true, nil
+}
+
+// find returns the stored key with id (the store's copy, to change under
+// s.mu: callers got copies of the slice but share the keys, as the tests
+// built them).
+func (s *memKeys) find(id string) *userpool.SigningKey {
+	for i, k := range s.keys {
+		if k.ID == id {
+			c := *k
+			s.keys[i] = &c
+			return &c
+		}
+	}
+	return nil
+}
+
+func (s *memKeys) NoteSigningKeyExpiry(_ context.Context, id string, exp time.Time) error {
+	s.calls.Add(1)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return s.err
+	}
+	k := s.find(id)
+	if k == nil || !k.RetiredAt.IsZero() {
+		return userpool.ErrNotFound
+	}
+	if exp.After(k.LastExpiry) {
+		k.LastExpiry = exp
+	}
+	return nil
+}
+
+func (s *memKeys) RetireSigningKey(_ context.Context, id string, at, by time.Time) (bool, error) {
+	s.calls.Add(1)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return false, s.err
+	}
+	k := s.find(id)
+	if k == nil || !k.RetiredAt.IsZero() || k.LastExpiry.After(by) {
+		return false, nil
+	}
+	k.RetiredAt, k.PrivatePEM = at, nil
+	return true, nil
+}
+
+func (s *memKeys) DeleteRetiredSigningKeys(_ context.Context, before time.Time) (int, error) {
+	s.calls.Add(1)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return 0, s.err
+	}
+	n := len(s.keys)
+	s.keys = slices.DeleteFunc(s.keys, func(k *userpool.SigningKey) bool {
+		return !k.RetiredAt.IsZero() && k.RetiredAt.Before(before)
+	})
+	return n - len(s.keys), nil
 }
 
 // fakeClock is an injected clock tests move by hand.
@@ -106,7 +185,7 @@ func testKey(t testing.TB, i int) *userpool.SigningKey {
 func newTestManager(t testing.TB, i int) (*Manager, *fakeClock) {
 	t.Helper()
 	clock := &fakeClock{t: t0}
-	m, err := NewManager(context.Background(), &memKeys{keys: []*userpool.SigningKey{testKey(t, i)}}, issuer, clock.Now)
+	m, err := NewManager(context.Background(), &memKeys{keys: []*userpool.SigningKey{testKey(t, i)}}, issuer, clock.Now, Lifecycle{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +201,7 @@ func sampleClaims() Claims {
 
 func mustIssue(t testing.TB, m *Manager, c Claims) string {
 	t.Helper()
-	tok, err := m.Issue(c)
+	tok, err := m.Issue(context.Background(), c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +248,7 @@ func sign(t *testing.T, priv *rsa.PrivateKey, header map[string]any, claims jwt.
 
 func wantInvalid(t *testing.T, m *Manager, tok string) {
 	t.Helper()
-	c, err := m.Verify(tok)
+	c, err := m.Verify(context.Background(), tok)
 	if !errors.Is(err, ErrInvalid) || errors.Is(err, ErrExpired) {
 		t.Fatalf("Verify = %v; want ErrInvalid only", err)
 	}
@@ -185,7 +264,7 @@ func TestIssueVerifyRoundTrip(t *testing.T) {
 	in.IssuedAt = t0.Add(400 * time.Millisecond) // sub-second parts are dropped
 	tok := mustIssue(t, m, in)
 
-	got, err := m.Verify(tok)
+	got, err := m.Verify(context.Background(), tok)
 	if err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
@@ -218,7 +297,7 @@ func TestIssueDefaultsAndRejects(t *testing.T) {
 	t.Parallel()
 	m, clock := newTestManager(t, 0)
 	clock.Set(t0.Add(time.Minute))
-	c, err := m.Verify(mustIssue(t, m, Claims{Subject: "u", SessionID: "s", PoolID: "p", ExpiresAt: t0.Add(time.Hour)}))
+	c, err := m.Verify(context.Background(), mustIssue(t, m, Claims{Subject: "u", SessionID: "s", PoolID: "p", ExpiresAt: t0.Add(time.Hour)}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +315,7 @@ func TestIssueDefaultsAndRejects(t *testing.T) {
 	for name, change := range bad {
 		c := sampleClaims()
 		change(&c)
-		if tok, err := m.Issue(c); err == nil {
+		if tok, err := m.Issue(context.Background(), c); err == nil {
 			t.Errorf("%s: Issue = %q, nil; want an error", name, tok)
 		}
 	}
@@ -248,12 +327,12 @@ func TestVerifyExpired(t *testing.T) {
 	tok := mustIssue(t, m, sampleClaims())
 
 	clock.Set(t0.Add(time.Hour - time.Second))
-	if _, err := m.Verify(tok); err != nil {
+	if _, err := m.Verify(context.Background(), tok); err != nil {
 		t.Fatalf("one second before expiry: %v", err)
 	}
 	for _, now := range []time.Time{t0.Add(time.Hour), t0.Add(48 * time.Hour)} {
 		clock.Set(now)
-		c, err := m.Verify(tok)
+		c, err := m.Verify(context.Background(), tok)
 		if !errors.Is(err, ErrExpired) || errors.Is(err, ErrInvalid) {
 			t.Fatalf("at %v: Verify = %v; want ErrExpired only", now, err)
 		}
@@ -340,7 +419,7 @@ func TestVerifyAlgorithmForgeries(t *testing.T) {
 	}
 	// Control: the same claims signed properly are accepted, so every
 	// rejection below is due to the algorithm alone.
-	if _, err := m.Verify(sign(t, priv, map[string]any{"kid": kid}, claims)); err != nil {
+	if _, err := m.Verify(context.Background(), sign(t, priv, map[string]any{"kid": kid}, claims)); err != nil {
 		t.Fatalf("control token rejected: %v", err)
 	}
 
@@ -364,9 +443,9 @@ func TestVerifyAlgorithmForgeries(t *testing.T) {
 		"none":                       none,
 		"none with signature":        withSig(none, strings.Split(sign(t, priv, map[string]any{"kid": kid}, claims), ".")[2]),
 		"NONE upper case":            headerAlg(t, none, "NONE"),
-		"HS256 with public PEM":      forge(jwt.SigningMethodHS256, []byte(m.PublicKeyPEM())),
+		"HS256 with public PEM":      forge(jwt.SigningMethodHS256, []byte(m.PublicKeyPEM(context.Background()))),
 		"HS256 with public DER":      forge(jwt.SigningMethodHS256, spki),
-		"HS256 with JWKS":            forge(jwt.SigningMethodHS256, m.JWKS()),
+		"HS256 with JWKS":            forge(jwt.SigningMethodHS256, m.JWKS(context.Background())),
 		"RS512 with our private key": forge(jwt.SigningMethodRS512, priv),
 		"PS256 with our private key": forge(jwt.SigningMethodPS256, priv),
 		"alg missing":                headerAlg(t, sign(t, priv, map[string]any{"kid": kid}, claims), ""),
@@ -440,7 +519,7 @@ func TestVerifyClaims(t *testing.T) {
 			c := base()
 			tt.change(c)
 			tok := sign(t, priv, header, c)
-			_, err := m.Verify(tok)
+			_, err := m.Verify(context.Background(), tok)
 			switch {
 			case tt.want == nil && err != nil:
 				t.Fatalf("Verify = %v; want success", err)
@@ -464,7 +543,7 @@ func TestManagersShareKeyStore(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range replicas {
 		wg.Go(func() {
-			managers[i], errs[i] = NewManager(context.Background(), store, issuer, func() time.Time { return t0 })
+			managers[i], errs[i] = NewManager(context.Background(), store, issuer, func() time.Time { return t0 }, Lifecycle{})
 		})
 	}
 	wg.Wait()
@@ -482,41 +561,46 @@ func TestManagersShareKeyStore(t *testing.T) {
 			t.Errorf("replica %d signs with kid %v; want the stored %q", i, kid, store.keys[0].ID)
 		}
 		for j, verifying := range managers {
-			if _, err := verifying.Verify(tok); err != nil {
+			if _, err := verifying.Verify(context.Background(), tok); err != nil {
 				t.Errorf("replica %d rejects replica %d's token: %v", j, i, err)
 			}
 		}
 	}
 	// A manager started later loads the stored key instead of making one.
-	later, err := NewManager(context.Background(), store, issuer, func() time.Time { return t0 })
+	later, err := NewManager(context.Background(), store, issuer, func() time.Time { return t0 }, Lifecycle{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := later.Verify(mustIssue(t, managers[0], sampleClaims())); err != nil || len(store.keys) != 1 {
+	if _, err := later.Verify(context.Background(), mustIssue(t, managers[0], sampleClaims())); err != nil || len(store.keys) != 1 {
 		t.Fatalf("later replica: %v, %d keys", err, len(store.keys))
 	}
 }
 
+// TestNewestKeySignsAllVerify: of keys that all began signing, the last
+// one signs; the others verify while the tokens they signed may live.
 func TestNewestKeySignsAllVerify(t *testing.T) {
 	t.Parallel()
-	old, mid, newest := testKey(t, 0), testKey(t, 1), testKey(t, 2)
-	// Out of order on purpose: the newest is chosen by CreatedAt.
-	store := &memKeys{keys: []*userpool.SigningKey{old, newest, mid}}
-	m, err := NewManager(context.Background(), store, issuer, func() time.Time { return t0 })
+	old, mid, newest := *testKey(t, 0), *testKey(t, 1), *testKey(t, 2)
+	old.LastExpiry, mid.LastExpiry = t0.Add(3*time.Hour), t0.Add(3*time.Hour)
+	// Out of order on purpose: the signing key is chosen by SignsFrom.
+	store := &memKeys{keys: []*userpool.SigningKey{&old, &newest, &mid}}
+	m, err := NewManager(context.Background(), store, issuer, func() time.Time { return t0.Add(2 * time.Hour) }, Lifecycle{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if kid := segment(t, mustIssue(t, m, sampleClaims()), 0)["kid"]; kid != newest.ID {
 		t.Fatalf("signs with %v; want the newest key %q", kid, newest.ID)
 	}
+	long := sampleClaims()
+	long.ExpiresAt = t0.Add(3 * time.Hour)
 	for i := range 3 {
 		before, _ := newTestManager(t, i)
-		if _, err := m.Verify(mustIssue(t, before, sampleClaims())); err != nil {
+		if _, err := m.Verify(context.Background(), mustIssue(t, before, long)); err != nil {
 			t.Errorf("token signed by key %d rejected: %v", i, err)
 		}
 	}
 	var set struct{ Keys []jwk }
-	if err := json.Unmarshal(m.JWKS(), &set); err != nil {
+	if err := json.Unmarshal(m.JWKS(context.Background()), &set); err != nil {
 		t.Fatal(err)
 	}
 	if len(set.Keys) != 3 || set.Keys[0].Kid != newest.ID {
@@ -527,20 +611,20 @@ func TestNewestKeySignsAllVerify(t *testing.T) {
 func TestVerifyDoesNotTouchStore(t *testing.T) {
 	t.Parallel()
 	store := &memKeys{keys: []*userpool.SigningKey{testKey(t, 0)}}
-	m, err := NewManager(context.Background(), store, issuer, func() time.Time { return t0 })
+	m, err := NewManager(context.Background(), store, issuer, func() time.Time { return t0 }, Lifecycle{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := store.calls.Load()
 	tok := mustIssue(t, m, sampleClaims())
+	before := store.calls.Load()
 	for range 10 {
-		if _, err := m.Verify(tok); err != nil {
+		if _, err := m.Verify(context.Background(), tok); err != nil {
 			t.Fatal(err)
 		}
 	}
-	_, _ = m.Verify("a.b.c")
+	_, _ = m.Verify(context.Background(), "a.b.c")
 	if got := store.calls.Load(); got != before {
-		t.Fatalf("store called %d times by Issue/Verify; want 0", got-before)
+		t.Fatalf("store called %d times by Verify within the refresh interval; want 0", got-before)
 	}
 }
 
@@ -552,7 +636,7 @@ func TestJWKS(t *testing.T) {
 	var set struct {
 		Keys []map[string]string `json:"keys"`
 	}
-	if err := json.Unmarshal(m.JWKS(), &set); err != nil {
+	if err := json.Unmarshal(m.JWKS(context.Background()), &set); err != nil {
 		t.Fatalf("JWKS is not JSON: %v", err)
 	}
 	if len(set.Keys) != 1 {
@@ -589,9 +673,9 @@ func TestJWKS(t *testing.T) {
 	}
 
 	// The cached document cannot be changed through the returned slice.
-	b := m.JWKS()
+	b := m.JWKS(context.Background())
 	b[0] = 'X'
-	if m.JWKS()[0] != '{' {
+	if m.JWKS(context.Background())[0] != '{' {
 		t.Fatal("JWKS returns the cached slice itself")
 	}
 }
@@ -599,9 +683,9 @@ func TestJWKS(t *testing.T) {
 func TestPublicKeyPEM(t *testing.T) {
 	t.Parallel()
 	m, _ := newTestManager(t, 0)
-	block, rest := pem.Decode([]byte(m.PublicKeyPEM()))
+	block, rest := pem.Decode([]byte(m.PublicKeyPEM(context.Background())))
 	if block == nil || block.Type != "PUBLIC KEY" || len(rest) != 0 {
-		t.Fatalf("PublicKeyPEM = %q; want one SPKI PUBLIC KEY block", m.PublicKeyPEM())
+		t.Fatalf("PublicKeyPEM = %q; want one SPKI PUBLIC KEY block", m.PublicKeyPEM(context.Background()))
 	}
 	key, err := x509.ParsePKIXPublicKey(block.Bytes)
 	if err != nil {
@@ -675,7 +759,7 @@ func TestNewManagerRejects(t *testing.T) {
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
-			if m, err := NewManager(context.Background(), tt.store, tt.issuer, nil); err == nil {
+			if m, err := NewManager(context.Background(), tt.store, tt.issuer, nil, Lifecycle{}); err == nil {
 				t.Fatalf("NewManager = %v, nil; want an error", m)
 			}
 		})
@@ -695,7 +779,7 @@ func BenchmarkIssue(b *testing.B) {
 	m, _ := newTestManager(b, 0)
 	c := sampleClaims()
 	for b.Loop() {
-		if _, err := m.Issue(c); err != nil {
+		if _, err := m.Issue(context.Background(), c); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -705,7 +789,7 @@ func BenchmarkVerify(b *testing.B) {
 	m, _ := newTestManager(b, 0)
 	tok := mustIssue(b, m, sampleClaims())
 	for b.Loop() {
-		if _, err := m.Verify(tok); err != nil {
+		if _, err := m.Verify(context.Background(), tok); err != nil {
 			b.Fatal(err)
 		}
 	}

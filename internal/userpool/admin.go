@@ -9,6 +9,9 @@ import (
 const (
 	CodeAdminUnauthorized Code = 1401
 	CodePoolExists        Code = 1409
+	// CodeKeyRotationPending: a new signing key waits for its lead time,
+	// so another rotation is refused until it signs.
+	CodeKeyRotationPending Code = 1410
 )
 
 // UserQuery selects users of one pool for the administrator.

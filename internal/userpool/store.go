@@ -69,6 +69,22 @@ type Store interface {
 	// the keys that exist afterwards, so that replicas starting together
 	// agree on one key.
 	AddSigningKeyIfNone(ctx context.Context, k *SigningKey) ([]*SigningKey, error)
+	// RotateSigningKey stores k only when no key that is not retired has
+	// SignsFrom after latest, and returns the keys that exist afterwards and
+	// whether k was stored. The check and the insert are atomic across
+	// replicas, so replicas rotating together store exactly one key.
+	RotateSigningKey(ctx context.Context, k *SigningKey, latest time.Time) ([]*SigningKey, bool, error)
+	// NoteSigningKeyExpiry raises the LastExpiry of key id to exp unless it
+	// is already later. It returns ErrNotFound when the key is missing or
+	// retired: it must not sign any more.
+	NoteSigningKeyExpiry(ctx context.Context, id string, exp time.Time) error
+	// RetireSigningKey marks key id retired at at and erases its private
+	// key, only when it is not retired yet and its LastExpiry is not after
+	// lastExpiryBy; it says whether it did.
+	RetireSigningKey(ctx context.Context, id string, at, lastExpiryBy time.Time) (bool, error)
+	// DeleteRetiredSigningKeys deletes the keys retired before before and
+	// reports how many.
+	DeleteRetiredSigningKeys(ctx context.Context, before time.Time) (int, error)
 
 	// GetTransportKey returns the key stored for purpose, or ErrNotFound.
 	GetTransportKey(ctx context.Context, purpose string) (*TransportKey, error)

@@ -87,12 +87,53 @@ type Pool struct {
 }
 
 // SigningKey is a token signing key, stored so that every replica signs and
-// verifies with the same keys.
+// verifies with the same keys. Its state follows from its times (package
+// token decides): published (JWKS) from CreatedAt, signing from SignsFrom
+// until a later key starts signing, retired (unpublished, its private key
+// erased) at RetiredAt.
 type SigningKey struct {
 	ID         string // the JWT "kid"
 	Algorithm  string // e.g. "RS256"
-	PrivatePEM []byte // PKCS#8 PEM
+	PrivatePEM []byte // PKCS#8 PEM; empty once retired
 	CreatedAt  time.Time
+	// SignsFrom is when the key starts signing; stores set it to CreatedAt
+	// when zero.
+	SignsFrom time.Time
+	// LastExpiry is at or after the expiry of every token the key signed
+	// (zero while it signed none): it must stay published until then.
+	LastExpiry time.Time
+	// RetiredAt is when the key was retired; zero while it is published.
+	RetiredAt time.Time
+}
+
+// SigningKeyState is where a signing key is in its lifecycle.
+type SigningKeyState string
+
+// The states of a signing key, in the order a key passes through them.
+const (
+	// KeyNext is published but not signing yet (its lead time runs).
+	KeyNext SigningKeyState = "next"
+	// KeyCurrent signs new tokens.
+	KeyCurrent SigningKeyState = "current"
+	// KeyPrevious signs no more but stays published until the tokens it
+	// signed have expired.
+	KeyPrevious SigningKeyState = "previous"
+	// KeyRetired is no longer published and verifies nothing.
+	KeyRetired SigningKeyState = "retired"
+)
+
+// SigningKeyInfo is what may be shown of a signing key: never its private
+// half.
+type SigningKeyInfo struct {
+	ID        string
+	Algorithm string
+	State     SigningKeyState
+	CreatedAt time.Time
+	SignsFrom time.Time
+	// RetiresAt is when the key leaves (or left) the JWKS: the planned time
+	// for a previous key, the actual one for a retired key, zero for a next
+	// or current key.
+	RetiresAt time.Time
 }
 
 // TransportKey is a private key a transport keeps in the store, one per
