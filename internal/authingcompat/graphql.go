@@ -45,6 +45,13 @@ type call struct {
 	resolved    atomic.Int64
 	answerBytes atomic.Int64
 	overBudget  atomic.Bool
+	// introspected counts the introspection fields (__schema, __type)
+	// the engine resolved, introspectedTwice is set past
+	// maxIntrospection, and ranBusiness once it resolved any field that
+	// is not introspection (fieldBudget, limits.go).
+	introspected      atomic.Int32
+	introspectedTwice atomic.Bool
+	ranBusiness       atomic.Bool
 }
 
 type callKey struct{}
@@ -130,13 +137,20 @@ func (s *Server) graphql(w http.ResponseWriter, r *http.Request) {
 	}
 	c := &call{r: r, bearer: httpapi.Bearer(r)}
 	resp := s.schema.Exec(context.WithValue(r.Context(), callKey{}, c), req.Query, req.OperationName, req.Variables)
+	if c.introspectedTwice.Load() {
+		// The reader of cost.go saw at most one: it misread the document.
+		s.refuse(w, r, errIntrospectionTwice)
+		return
+	}
 	if c.overBudget.Load() || len(resp.Data) > maxAnswerBytes {
 		s.refuse(w, r, errAnswerTooLarge)
 		return
 	}
-	if cacheable && cost.introspectionOnly && len(resp.Errors) == 0 && len(resp.Data) > 0 {
+	if cacheable && cost.introspectionOnly && len(resp.Errors) == 0 && c.cacheable(resp.Data) {
 		// The whole body is kept, encoded once: a hit writes bytes. This
 		// answer goes the usual way, so that tests compare the two.
+		// Whether it may be kept is what the engine ran (c.cacheable), not
+		// only what the document looked like before it ran.
 		if body, err := encodeJSON(gqlResponse{Data: resp.Data}); err == nil {
 			s.answers.put(key, body)
 		}
