@@ -72,7 +72,6 @@ func (fieldBudget) TraceQuery(ctx context.Context, _ string, _ string, _ map[str
 	return ctx, func([]*gqlerrors.QueryError) {}
 }
 
-//
 // It also records what the engine really ran, whatever the reader of
 // cost.go saw in the document: the introspection fields it resolved
 // (past maxIntrospection, it stops the request as above and the answer is
