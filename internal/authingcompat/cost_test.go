@@ -108,6 +108,7 @@ func TestParseDocument(t *testing.T) {
 		// to the end of the document.
 		`{ user(id: """escaped \""" quotes""") { id } }`, `{ user(id: """a\\""") { id } }`,
 		`{ user(id: """open) { id } }`, "{ user(id: \"a\\\nb\") { id } }",
+		`{ user(id: "\700") { id } }`, `{ user(id: "\x41") { id } }`, `{ user(id: "\U00000041") { id } }`,
 		"{ user { " + strings.Repeat("... on User { ", maxNesting) + "id" + strings.Repeat(" }", maxNesting) + " } }",
 	}
 	for _, doc := range bad {

@@ -361,8 +361,8 @@ func (r *docReader) number() {
 // then by limits.go, if the engine would accept the document), as is a
 // block string left open, which the engine reads to the end of the
 // document. A regular string ends at the first " not escaped by a
-// backslash, as in text/scanner; a backslash before a line end or the end
-// of the document is refused (text/scanner refuses it too).
+// backslash, as in text/scanner; a backslash before anything but one of
+// GraphQL's escapes is refused.
 func (r *docReader) str() {
 	s := r.src
 	if len(s)-r.pos >= 3 && s[r.pos:r.pos+3] == `"""` {
@@ -381,7 +381,10 @@ func (r *docReader) str() {
 			r.pos++
 			return
 		case '\\':
-			if r.pos+1 >= len(s) || s[r.pos+1] == '\n' || s[r.pos+1] == '\r' {
+			// GraphQL's escapes only (\u{...} and \uXXXX go on as plain
+			// text). The engine hands Go's escapes (\x41, \101, \U...) to
+			// strconv.Unquote, which panics on some (\700).
+			if r.pos+1 >= len(s) || !strings.ContainsRune(`"\/bfnrtu`, rune(s[r.pos+1])) {
 				r.fail()
 			}
 			r.pos += 2

@@ -167,10 +167,24 @@ func (s *Server) measure(query string) (docCost, []*gqlerrors.QueryError) {
 	if err == nil {
 		return doc.measure(maxSelections), nil
 	}
-	if qerrs := s.schema.Validate(query); len(qerrs) > 0 {
+	unreadable := []*gqlerrors.QueryError{{Message: errUnreadable.Message, Err: errUnreadable}}
+	if qerrs, ok := validate(s.schema, query); !ok {
+		return docCost{}, unreadable
+	} else if len(qerrs) > 0 {
 		return docCost{}, qerrs
 	}
-	return docCost{}, []*gqlerrors.QueryError{{Message: errUnreadable.Message, Err: errUnreadable}}
+	return docCost{}, unreadable
+}
+
+// validate is the engine's validation, which panics on some strings it
+// reads but cannot unquote (a description "\700"): ok is false then.
+func validate(s *graphql.Schema, query string) (qerrs []*gqlerrors.QueryError, ok bool) {
+	defer func() {
+		if recover() != nil {
+			qerrs, ok = nil, false
+		}
+	}()
+	return s.Validate(query), true
 }
 
 // writeQueryErrors answers data (null when empty) with the engine's errors

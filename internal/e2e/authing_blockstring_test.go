@@ -61,3 +61,23 @@ func TestAuthingBlockStringCachedUser(t *testing.T) {
 		}
 	})
 }
+
+// TestAuthingGoEscapes: escapes GraphQL does not have but the engine's
+// Go lexer reads (\700, \x41) made the engine panic on strconv.Unquote:
+// HTTP 500 and code 1000 with an ERROR line. They are the client's error.
+func TestAuthingGoEscapes(t *testing.T) {
+	in := start(t, testConfig(sqliteURL(t)), nil)
+	c := in.authing(t)
+	for _, doc := range []string{
+		`"\7000"`,
+		`"\700" query { user { id } }`,
+		`{ user(id: "\700") { id } }`,
+		`query ($a: String = "\700") { user(id: $a) { id } }`,
+		`{ user(id: "\x41") { id } }`,
+	} {
+		c.gql(doc, nil, "").wantCode(t, 1001)
+	}
+	if lines := in.Outbox.errorLines(); len(lines) > 0 {
+		t.Errorf("client errors were logged as ERROR: %q", lines)
+	}
+}
