@@ -3,8 +3,8 @@ package authingcompat
 // docCost is what one document asks of the server, measured before it
 // runs: for its largest operation, the selections it expands to and its
 // introspection fields; and whether every operation asks for nothing but
-// introspection (its answer is then the same for every caller, and
-// cacheable).
+// introspection (its answer may then be cached, if the engine too ran
+// nothing else: call.cacheable, limits.go).
 type docCost struct {
 	selections        int
 	introspection     int

@@ -3,6 +3,7 @@ package authingcompat
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // document is what the limits of limits.go need of a GraphQL document:
@@ -346,23 +347,32 @@ func (r *docReader) number() {
 	}
 }
 
-// str skips a string or block string; what it holds does not matter here.
+// str skips a string or block string, where the engine's lexer does: a
+// reader that ends them elsewhere sees string content where the engine
+// runs selections (docs/SECURITY.md, "GraphQL limits"). What they hold
+// does not matter here.
+//
+// The engine (graph-gophers/graphql-go v1.11.0, internal/common/lexer.go,
+// consumeTripleQuoteComment) ends a block string at the first """ whatever
+// precedes it: it knows no \""" escape, which the GraphQL spec has. Its own
+// escape rewriter (internal/common/norm), run first when the document
+// holds \u, does read \""" as an escape. So a block string whose end is
+// preceded by a backslash is read three ways; it is refused here (and
+// then by limits.go, if the engine would accept the document), as is a
+// block string left open, which the engine reads to the end of the
+// document. A regular string ends at the first " not escaped by a
+// backslash, as in text/scanner; a backslash before anything but one of
+// GraphQL's escapes is refused.
 func (r *docReader) str() {
 	s := r.src
 	if len(s)-r.pos >= 3 && s[r.pos:r.pos+3] == `"""` {
 		r.pos += 3
-		for r.pos < len(s) {
-			switch {
-			case len(s)-r.pos >= 4 && s[r.pos:r.pos+4] == `\"""`:
-				r.pos += 4
-			case len(s)-r.pos >= 3 && s[r.pos:r.pos+3] == `"""`:
-				r.pos += 3
-				return
-			default:
-				r.pos++
-			}
+		end := strings.Index(s[r.pos:], `"""`)
+		if end < 0 || end > 0 && s[r.pos+end-1] == '\\' {
+			r.fail()
 		}
-		r.fail()
+		r.pos += end + 3
+		return
 	}
 	r.pos++
 	for r.pos < len(s) {
@@ -371,6 +381,12 @@ func (r *docReader) str() {
 			r.pos++
 			return
 		case '\\':
+			// GraphQL's escapes only (\u{...} and \uXXXX go on as plain
+			// text). The engine hands Go's escapes (\x41, \101, \U...) to
+			// strconv.Unquote, which panics on some (\700).
+			if r.pos+1 >= len(s) || !strings.ContainsRune(`"\/bfnrtu`, rune(s[r.pos+1])) {
+				r.fail()
+			}
 			r.pos += 2
 		case '\n', '\r':
 			r.fail()

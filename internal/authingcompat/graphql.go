@@ -45,6 +45,13 @@ type call struct {
 	resolved    atomic.Int64
 	answerBytes atomic.Int64
 	overBudget  atomic.Bool
+	// introspected counts the introspection fields (__schema, __type)
+	// the engine resolved, introspectedTwice is set past
+	// maxIntrospection, and ranBusiness once it resolved any field that
+	// is not introspection (fieldBudget, limits.go).
+	introspected      atomic.Int32
+	introspectedTwice atomic.Bool
+	ranBusiness       atomic.Bool
 }
 
 type callKey struct{}
@@ -130,13 +137,20 @@ func (s *Server) graphql(w http.ResponseWriter, r *http.Request) {
 	}
 	c := &call{r: r, bearer: httpapi.Bearer(r)}
 	resp := s.schema.Exec(context.WithValue(r.Context(), callKey{}, c), req.Query, req.OperationName, req.Variables)
+	if c.introspectedTwice.Load() {
+		// The reader of cost.go saw at most one: it misread the document.
+		s.refuse(w, r, errIntrospectionTwice)
+		return
+	}
 	if c.overBudget.Load() || len(resp.Data) > maxAnswerBytes {
 		s.refuse(w, r, errAnswerTooLarge)
 		return
 	}
-	if cacheable && cost.introspectionOnly && len(resp.Errors) == 0 && len(resp.Data) > 0 {
+	if cacheable && cost.introspectionOnly && len(resp.Errors) == 0 && c.cacheable(resp.Data) {
 		// The whole body is kept, encoded once: a hit writes bytes. This
 		// answer goes the usual way, so that tests compare the two.
+		// Whether it may be kept is what the engine ran (c.cacheable), not
+		// only what the document looked like before it ran.
 		if body, err := encodeJSON(gqlResponse{Data: resp.Data}); err == nil {
 			s.answers.put(key, body)
 		}
@@ -153,10 +167,24 @@ func (s *Server) measure(query string) (docCost, []*gqlerrors.QueryError) {
 	if err == nil {
 		return doc.measure(maxSelections), nil
 	}
-	if qerrs := s.schema.Validate(query); len(qerrs) > 0 {
+	unreadable := []*gqlerrors.QueryError{{Message: errUnreadable.Message, Err: errUnreadable}}
+	if qerrs, ok := validate(s.schema, query); !ok {
+		return docCost{}, unreadable
+	} else if len(qerrs) > 0 {
 		return docCost{}, qerrs
 	}
-	return docCost{}, []*gqlerrors.QueryError{{Message: errUnreadable.Message, Err: errUnreadable}}
+	return docCost{}, unreadable
+}
+
+// validate is the engine's validation, which panics on some strings it
+// reads but cannot unquote (a description "\700"): ok is false then.
+func validate(s *graphql.Schema, query string) (qerrs []*gqlerrors.QueryError, ok bool) {
+	defer func() {
+		if recover() != nil {
+			qerrs, ok = nil, false
+		}
+	}()
+	return s.Validate(query), true
 }
 
 // writeQueryErrors answers data (null when empty) with the engine's errors

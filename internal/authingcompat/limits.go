@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
+	"strings"
 	"sync"
 
 	gqlerrors "github.com/graph-gophers/graphql-go/errors"
@@ -71,12 +72,57 @@ func (fieldBudget) TraceQuery(ctx context.Context, _ string, _ string, _ map[str
 	return ctx, func([]*gqlerrors.QueryError) {}
 }
 
-func (fieldBudget) TraceField(ctx context.Context, _, _, _ string, _ bool, _ map[string]any) (context.Context, tracer.FieldFinishFunc) {
-	if c, ok := ctx.Value(callKey{}).(*call); ok && c.resolved.Add(1) > maxResolvedFields {
+// It also records what the engine really ran, whatever the reader of
+// cost.go saw in the document: the introspection fields it resolved
+// (past maxIntrospection, it stops the request as above and the answer is
+// refused) and whether it resolved any field that is not introspection
+// (then the answer may depend on the caller, and is never cached).
+func (fieldBudget) TraceField(ctx context.Context, _, typeName, fieldName string, _ bool, _ map[string]any) (context.Context, tracer.FieldFinishFunc) {
+	c, ok := ctx.Value(callKey{}).(*call)
+	if !ok {
+		return ctx, func(*gqlerrors.QueryError) {}
+	}
+	switch {
+	case isIntrospectionRoot(fieldName) && typeName == "":
+		// The engine's meta fields __schema and __type have no type name.
+		if c.introspected.Add(1) > maxIntrospection {
+			c.introspectedTwice.Store(true)
+			return stopped, func(*gqlerrors.QueryError) {}
+		}
+	case !strings.HasPrefix(fieldName, "__") && !strings.HasPrefix(typeName, "__"):
+		// Names starting with __ are reserved to introspection (its
+		// fields, and the fields of its types __Schema, __Type, ...).
+		c.ranBusiness.Store(true)
+	}
+	if c.resolved.Add(1) > maxResolvedFields {
 		c.overBudget.Store(true)
 		return stopped, func(*gqlerrors.QueryError) {}
 	}
 	return ctx, func(*gqlerrors.QueryError) {}
+}
+
+func isIntrospectionRoot(name string) bool { return name == "__schema" || name == "__type" }
+
+// cacheable tells whether the answer of a request that ran as c may be
+// kept in the introspection cache and served to anyone: only when the
+// engine resolved nothing but introspection (TraceField) and every key of
+// data is an introspection field, so that the answer is the schema's and
+// no caller's. Both are what the engine did, not what a reader of the
+// document expected: a document misread before it ran is never cached.
+func (c *call) cacheable(data json.RawMessage) bool {
+	if c.ranBusiness.Load() || c.overBudget.Load() || c.introspectedTwice.Load() {
+		return false
+	}
+	var root map[string]json.RawMessage
+	if err := json.Unmarshal(data, &root); err != nil || len(root) == 0 {
+		return false
+	}
+	for k := range root {
+		if !isIntrospectionRoot(k) && k != "__typename" {
+			return false
+		}
+	}
+	return true
 }
 
 // charge counts n bytes of user-defined values into the answer of c's
