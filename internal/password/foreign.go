@@ -26,7 +26,7 @@ type Verifier interface {
 // unusable as a broken one.
 var (
 	ErrUnknownFormat = fmt.Errorf("%w: unknown format", ErrMalformed)
-	ErrCostLimit     = fmt.Errorf("%w: parameters beyond the cost limits", ErrMalformed)
+	ErrCostLimit     = fmt.Errorf("%w: over the cost limits", ErrMalformed)
 )
 
 // MaxHashLen bounds a stored hash of any format; Keycloak's credential JSON
