@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // A Verifier checks passwords against one stored hash in a format other
@@ -70,6 +71,18 @@ const (
 func Parse(hash string) (Verifier, error) {
 	if len(hash) > MaxHashLen {
 		return nil, fmt.Errorf("%w: longer than %d bytes", ErrMalformed, MaxHashLen)
+	}
+	// A stored hash is text: no NUL (PostgreSQL's text refuses it), no
+	// other control character, valid UTF-8. Only the JSON forms may hold
+	// the whitespace of pretty-printing.
+	if !utf8.ValidString(hash) {
+		return nil, fmt.Errorf("%w: not UTF-8", ErrMalformed)
+	}
+	isJSON := strings.HasPrefix(hash, "{")
+	for _, r := range hash {
+		if (r < 0x20 || r == 0x7f) && !(isJSON && (r == '\n' || r == '\r' || r == '\t')) {
+			return nil, fmt.Errorf("%w: control character", ErrMalformed)
+		}
 	}
 	switch {
 	case strings.HasPrefix(hash, "$argon2id$"), strings.HasPrefix(hash, "$argon2i$"):

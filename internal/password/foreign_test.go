@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 	"testing/synctest"
+	"unicode/utf8"
 )
 
 // foreignVectors are hashes made by other systems' reference
@@ -63,6 +64,7 @@ var foreignVectors = []struct {
 	{"legacy sha1 salted default pattern", `{"algorithm":"sha1","hash":"e329d4054aff39056c09041993fe859a861d272f","salt":"NaCl"}`, "password", "legacy-sha1"},
 	{"legacy sha256 salt first", `{"algorithm":"sha256","hash":"0cb6cf62a0ea25a7a8a32f892702032bbf790b47d99d9b023b0827bb921af90a","salt":"mysalt","pattern":"@salt@password"}`, "password", "legacy-sha256"},
 	{"legacy sha256 literal pattern", `{"algorithm":"sha256","hash":"cfd2a0482d7dd7d79de89ce45ce386e5a69bf8c32caf5b1a7574edd544b7a677","salt":"mysalt","pattern":"@password{@salt}"}`, "password", "legacy-sha256"},
+	{"legacy md5 pretty-printed", "{\n\t\"algorithm\": \"md5\",\r\n\t\"hash\": \"5f4dcc3b5aa765d61d8327deb882cf99\"\n}", "password", "legacy-md5"},
 	{"legacy sha512 base64", `{"algorithm":"sha512","hash":"sQnzu7wkTrgkQZF+0G1hi5AI3Qmzvv0bXgc5THBqi7mAsdd4Xll27ASbRt9fEyavWi6m0QP9B8lThf+rDKy8hg=="}`, "password", "legacy-sha512"},
 }
 
@@ -168,6 +170,11 @@ func TestParseRefusesMalformed(t *testing.T) {
 		{"legacy NUL in pattern", `{"algorithm":"md5","hash":"5f4dcc3b5aa765d61d8327deb882cf99","salt":"s","pattern":"\u0000salt@password@salt"}`, ErrMalformed},
 		{"legacy pattern too long", `{"algorithm":"md5","hash":"5f4dcc3b5aa765d61d8327deb882cf99","pattern":"@password` + strings.Repeat("x", 200) + `"}`, ErrMalformed},
 		{"legacy salt too long", `{"algorithm":"md5","hash":"5f4dcc3b5aa765d61d8327deb882cf99","salt":"` + strings.Repeat("s", 257) + `"}`, ErrMalformed},
+		{"NUL in a Django salt", "pbkdf2_sha256$870000$sea\x00salt$wJSpLMQRQz0Dhj/pFpbyjMj71B2gUYp6HJS5AU+32Ac=", ErrMalformed},
+		{"newline in a Django salt", "pbkdf2_sha256$870000$sea\nsalt$wJSpLMQRQz0Dhj/pFpbyjMj71B2gUYp6HJS5AU+32Ac=", ErrMalformed},
+		{"DEL in bcrypt", "$2a$10$XajjQvNhvvRt5GSeFk1xFeyqRrsxkhBkUiQeg0dt.wU1qD4aFDcg\x7f", ErrMalformed},
+		{"invalid UTF-8", "pbkdf2_sha256$870000$sea\xffsalt$wJSpLMQRQz0Dhj/pFpbyjMj71B2gUYp6HJS5AU+32Ac=", ErrMalformed},
+		{"NUL in legacy JSON", "{\"algorithm\":\"md5\",\"hash\":\"5f4dcc3b5aa765d61d8327deb882cf99\"}\x00", ErrMalformed},
 		{"legacy array", `["md5","5f4dcc3b5aa765d61d8327deb882cf99"]`, ErrUnknownFormat},
 	}
 	for _, tt := range tests {
@@ -283,7 +290,7 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		if len(s) > MaxHashLen || v.Algorithm() == "" {
+		if len(s) > MaxHashLen || v.Algorithm() == "" || !utf8.ValidString(s) || strings.ContainsRune(s, 0) {
 			t.Fatalf("accepted %d bytes as %q", len(s), v.Algorithm())
 		}
 		switch x := v.(type) {
