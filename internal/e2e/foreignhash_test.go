@@ -76,8 +76,8 @@ func TestAdminCreateUserWithForeignHash(t *testing.T) {
 }
 
 // TestForeignHashKeptWhenLoginRefused: a right password that does not
-// end in a login (a blocked account) does not replace the imported hash,
-// which then still works once the account is unblocked.
+// end in a login (a blocked account, a post-authentication pipeline's
+// refusal) does not replace the imported hash, which then still works.
 func TestForeignHashKeptWhenLoginRefused(t *testing.T) {
 	eachBackend(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
@@ -93,7 +93,24 @@ func TestForeignHashKeptWhenLoginRefused(t *testing.T) {
 			t.Fatalf("blocked login changed the hash: %v, %q", err, su.PasswordHash)
 		}
 		must[*client.User](t)(mc.UnblockUser(ctx, "default", u.ID))
+
+		// A post-authentication pipeline refuses after the password was
+		// checked: the replacement rides in the login's own write, so a
+		// refused login leaves the imported hash too.
+		gate := addPipeline(t, in, client.StagePostAuthentication, 0, `async function pipe(user, context, callback) {
+			callback(new Error("not today")) }`)
+		_, err = c.LoginByUsername(ctx, "blocked-import", v.password, nil)
+		wantCode(t, err, 1020)
+		su, err = in.Srv.Store().GetUser(ctx, in.Srv.DefaultPoolID(), u.ID)
+		if err != nil || su.PasswordHash != v.hash {
+			t.Fatalf("a login refused by a pipeline changed the hash: %v, %q", err, su.PasswordHash)
+		}
+		must[*client.Pipeline](t)(mc.EnablePipeline(ctx, "default", gate.ID, false))
 		must[*client.User](t)(c.LoginByUsername(ctx, "blocked-import", v.password, nil))
+		su, err = in.Srv.Store().GetUser(ctx, in.Srv.DefaultPoolID(), u.ID)
+		if err != nil || !strings.HasPrefix(su.PasswordHash, "$argon2id$") {
+			t.Fatalf("after the login the hash is %q (%v)", su.PasswordHash, err)
+		}
 	})
 }
 

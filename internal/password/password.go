@@ -4,7 +4,10 @@
 //
 // Hashes are PHC strings ("$argon2id$v=19$m=...,t=...,p=...$salt$hash"),
 // the format other argon2 libraries read, so a pool can be exported or
-// imported without resetting passwords.
+// imported without resetting passwords. Hashes imported from other systems
+// (bcrypt, argon2i, scrypt, Firebase scrypt, PBKDF2, Django, Keycloak,
+// legacy digests; one file per format, recognised by Parse within cost
+// limits) verify too, and always ask to be replaced.
 //
 // argon2id is deliberately expensive in memory: every computation holds
 // Params.Memory KiB for its whole duration. A Hasher therefore runs at most
