@@ -83,12 +83,18 @@ type UserList struct {
 
 // CreateUserRequest creates a user as an administrator: at least one of
 // Email, Username and Phone; Password is optional (without it the user
-// cannot log in by password) and follows the pool's policy.
+// cannot log in by password) and follows the pool's policy. PasswordHash,
+// instead of Password, brings a hash from another system (bcrypt, argon2,
+// scrypt, Firebase scrypt, PBKDF2, Django, Keycloak, legacy digests; see
+// docs/MIGRATION.md): it is checked for format and cost limits, verified
+// at login, and replaced by the pool's own hash at the first successful
+// login.
 type CreateUserRequest struct {
 	Email         string         `json:"email,omitempty"`
 	Username      string         `json:"username,omitempty"`
 	Phone         string         `json:"phone,omitempty"`
 	Password      string         `json:"password,omitempty"`
+	PasswordHash  string         `json:"passwordHash,omitempty"`
 	Profile       *Profile       `json:"profile,omitempty"`
 	EmailVerified bool           `json:"emailVerified,omitempty"`
 	PhoneVerified bool           `json:"phoneVerified,omitempty"`

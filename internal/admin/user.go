@@ -9,6 +9,7 @@ import (
 
 	"github.com/authpool/authpool/api"
 	"github.com/authpool/authpool/internal/auth"
+	"github.com/authpool/authpool/internal/password"
 	"github.com/authpool/authpool/internal/userpool"
 )
 
@@ -16,7 +17,11 @@ import (
 type NewUser struct {
 	Email, Username, Phone string
 	// Password may be empty: the user then cannot log in by password.
-	Password                     string
+	Password string
+	// PasswordHash, instead of Password, is a hash made by another system
+	// in a format password.Parse accepts; it is stored as given and
+	// replaced at the first successful login.
+	PasswordHash                 string
 	Profile                      userpool.Profile
 	EmailVerified, PhoneVerified bool
 	CustomData                   map[string]json.RawMessage
@@ -82,10 +87,21 @@ func (a *Service) CreateUser(ctx context.Context, m auth.Meta, nu NewUser) (*aut
 	if u.Email == "" && u.Username == "" && u.Phone == "" {
 		return nil, invalid("missing_field", "a user needs an email, a username or a phone number")
 	}
+	if nu.Password != "" && nu.PasswordHash != "" {
+		return nil, invalid("invalid_password_hash", "give password or passwordHash, not both")
+	}
 	if nu.Password != "" {
 		if err := a.auth.CheckPassword(pool.Settings, nu.Password); err != nil {
 			return nil, err
 		}
+	}
+	if nu.PasswordHash != "" {
+		// The pool's password policy cannot be checked on a hash: the
+		// password was accepted by the system it comes from.
+		if err := password.Check(nu.PasswordHash); err != nil {
+			return nil, invalid("invalid_password_hash", "passwordHash is refused: %s", strings.TrimPrefix(err.Error(), "password: malformed hash: "))
+		}
+		u.PasswordHash = nu.PasswordHash
 	}
 	custom, err := a.auth.ParseCustomData(ctx, pool.ID, nu.CustomData)
 	if err != nil {

@@ -164,23 +164,16 @@ func (s *Service) loginProven(ctx context.Context, m Meta, pool *userpool.Pool, 
 		g.audit(ctx, userpool.AuditLoginFailure, "user_blocked")
 		return nil, errBlocked
 	}
+	// Parameters changed since this hash was made, or it was imported in
+	// a foreign format: upgrade it now that we know the password, in the
+	// login's own write (so an imported hash is gone once a login
+	// succeeds). Failing to hash must not fail the login.
+	var rehashTo string
 	if rehash {
-		// Parameters changed since this hash was made: upgrade it now that
-		// we know the password. A failure here must not fail the login.
 		if h, herr := s.hasher.Hash(ctx, pw); herr == nil {
-			old := u.PasswordHash
-			if nu, uerr := s.store.UpdateUser(ctx, u.PoolID, u.ID, func(x *userpool.User) error {
-				if x.PasswordHash == old {
-					x.PasswordHash = h
-				}
-				return nil
-			}); uerr != nil {
-				s.log.LogAttrs(ctx, slog.LevelWarn, "password rehash failed", slog.String("user_id", u.ID), slog.String("error", uerr.Error()))
-			} else {
-				// Ours, or a concurrent login's rehash of the same
-				// password (checked again below when it differs).
-				u = nu
-			}
+			rehashTo = h
+		} else {
+			s.log.LogAttrs(ctx, slog.LevelWarn, "password rehash failed", slog.String("user_id", u.ID), slog.String("error", herr.Error()))
 		}
 	}
 	if err := s.setCustomData(ctx, u, opts.CustomData, custom); err != nil {
@@ -188,7 +181,7 @@ func (s *Service) loginProven(ctx context.Context, m Meta, pool *userpool.Pool, 
 	}
 	// The failure counts a right password clears are cleared in the
 	// login's own write.
-	res, err := s.completeLoginVia(ctx, m, pool.Settings, u, false, method, g.resets()...)
+	res, err := s.completeLoginVia(ctx, m, pool.Settings, u, false, method, rehashTo, g.resets()...)
 	if !errors.Is(err, errCredentialsChanged) {
 		return res, err
 	}
@@ -200,11 +193,14 @@ func (s *Service) loginProven(ctx context.Context, m Meta, pool *userpool.Pool, 
 	if gerr != nil {
 		return nil, gerr
 	}
-	ok, _, verr := s.hasher.Verify(ctx, pw, nu.PasswordHash)
+	ok, again, verr := s.hasher.Verify(ctx, pw, nu.PasswordHash)
 	if verr != nil || !ok {
 		return nil, err
 	}
-	return s.completeLoginVia(ctx, m, pool.Settings, nu, false, method, g.resets()...)
+	if !again {
+		rehashTo = ""
+	}
+	return s.completeLoginVia(ctx, m, pool.Settings, nu, false, method, rehashTo, g.resets()...)
 }
 
 var (
@@ -219,12 +215,14 @@ var (
 // user.login webhook event and the login.success audit event in the same
 // write.
 func (s *Service) completeLogin(ctx context.Context, m Meta, set userpool.PoolSettings, u *userpool.User, newly bool) (*Result, error) {
-	return s.completeLoginVia(ctx, m, set, u, newly, m.flow.method)
+	return s.completeLoginVia(ctx, m, set, u, newly, m.flow.method, "")
 }
 
 // completeLoginVia is completeLogin that also records the login method.
-// extra records (the login's counter resets) go in the login's write.
-func (s *Service) completeLoginVia(ctx context.Context, m Meta, set userpool.PoolSettings, u *userpool.User, newly bool, method string, extra ...userpool.Record) (*Result, error) {
+// A non-empty rehashTo replaces the password hash the login was proven
+// with; extra records (the login's counter resets) go in the login's
+// write.
+func (s *Service) completeLoginVia(ctx context.Context, m Meta, set userpool.PoolSettings, u *userpool.User, newly bool, method, rehashTo string, extra ...userpool.Record) (*Result, error) {
 	changes, recs, err := s.postAuthentication(ctx, m, u)
 	if err != nil {
 		return nil, err
@@ -252,6 +250,9 @@ func (s *Service) completeLoginVia(ctx context.Context, m Meta, set userpool.Poo
 			return errBlocked
 		case x.PasswordHash != u.PasswordHash:
 			return errCredentialsChanged
+		}
+		if rehashTo != "" {
+			x.PasswordHash = rehashTo
 		}
 		if err := applyChanges(&x.Profile, changes); err != nil {
 			return err

@@ -152,7 +152,7 @@ func (s *Service) register(ctx context.Context, m Meta, method string, u *userpo
 		if err := s.preAuthentication(ctx, &m, poolID); err != nil {
 			return nil, err
 		}
-		return s.completeLoginVia(ctx, m, pool.Settings, u, false, method)
+		return s.completeLoginVia(ctx, m, pool.Settings, u, false, method, "")
 	case opts.GenerateToken:
 		res, err := s.issue(ctx, m, pool.Settings, u)
 		return s.withCustomData(ctx, res, err)

@@ -72,7 +72,7 @@ func (s *Server) adminCreateUser(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	res, err := s.Admin.CreateUser(r.Context(), s.adminMeta(r), admin.NewUser{
-		Email: in.Email, Username: in.Username, Phone: in.Phone, Password: in.Password,
+		Email: in.Email, Username: in.Username, Phone: in.Phone, Password: in.Password, PasswordHash: in.PasswordHash,
 		Profile: toProfile(in.Profile), EmailVerified: in.EmailVerified, PhoneVerified: in.PhoneVerified,
 		CustomData: custom,
 	})

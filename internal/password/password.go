@@ -4,7 +4,10 @@
 //
 // Hashes are PHC strings ("$argon2id$v=19$m=...,t=...,p=...$salt$hash"),
 // the format other argon2 libraries read, so a pool can be exported or
-// imported without resetting passwords.
+// imported without resetting passwords. Hashes imported from other systems
+// (bcrypt, argon2i, scrypt, Firebase scrypt, PBKDF2, Django, Keycloak,
+// legacy digests; one file per format, recognised by Parse within cost
+// limits) verify too, and always ask to be replaced.
 //
 // argon2id is deliberately expensive in memory: every computation holds
 // Params.Memory KiB for its whole duration. A Hasher therefore runs at most
@@ -84,9 +87,9 @@ func (p Params) Validate() error {
 	return nil
 }
 
-// ErrMalformed is returned (wrapped) by Verify when the stored string is not
-// an argon2id PHC string this package accepts.
-var ErrMalformed = errors.New("password: malformed argon2id hash")
+// ErrMalformed is returned (wrapped) by Verify and Parse when the stored
+// string is not a hash this package accepts.
+var ErrMalformed = errors.New("password: malformed hash")
 
 // Hasher hashes and verifies passwords with fixed parameters. It is safe for
 // concurrent use; at most the concurrency given to New computations run at
@@ -142,13 +145,26 @@ func (h *Hasher) Hash(ctx context.Context, plain string) (string, error) {
 	return encode(h.params, salt, key), nil
 }
 
-// Verify reports whether plain matches the PHC string encoded, and, when it
-// does, whether encoded was made with parameters other than the hasher's and
-// should be replaced by a fresh Hash of plain. A wrong password is ok=false
+// Verify reports whether plain matches the stored hash encoded, and, when it
+// does, whether encoded was made with parameters other than the hasher's, or
+// in a foreign format Parse accepts, and should be replaced by a fresh Hash
+// of plain. A wrong password is ok=false
 // with a nil error; err is set only for an unusable stored string
 // (wrapping ErrMalformed) or when ctx ends while waiting for a slot.
 func (h *Hasher) Verify(ctx context.Context, plain, encoded string) (ok, needsRehash bool, err error) {
 	// Parse before taking a slot: a broken string should not wait in line.
+	if !strings.HasPrefix(encoded, "$argon2id$") {
+		// A foreign hash (imported): verified with its own algorithm under
+		// the same slots, and always replaced once the password is known.
+		v, err := Parse(encoded)
+		if err != nil {
+			return false, false, err
+		}
+		if ok, err = h.verifyForeign(ctx, v, plain); err != nil || !ok {
+			return false, false, err
+		}
+		return true, true, nil
+	}
 	p, salt, want, err := decode(encoded)
 	if err != nil {
 		return false, false, err
@@ -188,6 +204,21 @@ func (h *Hasher) compute(ctx context.Context, plain, salt []byte, p Params) ([]b
 	return h.derive(plain, salt, p.Time, p.Memory, p.Threads, p.KeyLen), nil
 }
 
+// verifyForeign runs one foreign verification under the semaphore, like
+// compute: imported hashes share the concurrency bound.
+func (h *Hasher) verifyForeign(ctx context.Context, v Verifier, plain string) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	select {
+	case h.sem <- struct{}{}:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	defer func() { <-h.sem }()
+	return v.match([]byte(plain)), nil
+}
+
 // b64 is the PHC encoding: standard alphabet, no padding.
 var b64 = base64.RawStdEncoding
 
@@ -212,6 +243,12 @@ func encode(p Params, salt, key []byte) string {
 // The returned Params carry the stored salt and key lengths, so comparing
 // them with the hasher's also detects a change of output sizes.
 func decode(s string) (Params, []byte, []byte, error) {
+	return decodeVariant(s, "argon2id")
+}
+
+// decodeVariant is decode for the argon2 variant named ("argon2id" or
+// "argon2i"), with the same grammar and bounds.
+func decodeVariant(s, variant string) (Params, []byte, []byte, error) {
 	fail := func(why string) (Params, []byte, []byte, error) {
 		return Params{}, nil, nil, fmt.Errorf("%w: %s", ErrMalformed, why)
 	}
@@ -220,8 +257,8 @@ func decode(s string) (Params, []byte, []byte, error) {
 	if len(parts) != 6 || parts[0] != "" {
 		return fail("wrong number of fields")
 	}
-	if parts[1] != "argon2id" {
-		return fail("not argon2id")
+	if parts[1] != variant {
+		return fail("not " + variant)
 	}
 	if parts[2] != "v="+strconv.Itoa(argon2.Version) {
 		return fail("unsupported version")

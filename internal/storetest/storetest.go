@@ -132,6 +132,7 @@ func Run(t *testing.T, open func(t *testing.T) userpool.Store) {
 		{"Users/UpdateToTakenValue", testUpdateToTakenValue},
 		{"Users/UpdateMissing", testUpdateMissingUser},
 		{"Users/Delete", testDeleteUser},
+		{"Users/ForeignPasswordHash", testForeignPasswordHash},
 		{"Sessions/CreateAndGet", testCreateAndGetSession},
 		{"Sessions/Extend", testExtendSession},
 		{"Sessions/ExpiredCannotBeExtended", testExpiredSessionNotExtended},

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -283,4 +284,45 @@ func testDeleteUser(t *testing.T, s userpool.Store) {
 	checkEqual(t, "other user", other, got)
 	// The deleted user's email, username and phone are free again.
 	newUser(t, s, p.ID, "u3", "jack@example.com", "jack", "+15550106")
+}
+
+// testForeignPasswordHash: password hashes imported from other systems
+// are longer and richer than argon2id strings (Keycloak's credential JSON
+// with quotes and backslashes, non-ASCII salts, up to 2048 bytes); they
+// come back byte for byte, and the update that replaces one at login
+// leaves no trace of it.
+func testForeignPasswordHash(t *testing.T, s userpool.Store) {
+	p := newPool(t, s, "p1")
+	long := "{\"algorithm\":\"md5\",\"salt\":\"" + strings.Repeat("sél\\\"$'%_", 180) + "\"}"
+	long += strings.Repeat(" ", 2048-len(long))
+	hashes := []string{
+		`{"type": "password", "secretData": "{\"value\": \"ldrCG5rCCXfcJamXcYfhvkLwHLeJYAEor0xe67MaBcY3Bca/6lTXJZg/8Zzv2VA1SkTqrof+sCCX86MSP61cpQ==\", \"salt\": \"AAECAwQFBgcICQoLDA0ODw==\"}", "credentialData": "{\"hashIterations\": 27500, \"algorithm\": \"pbkdf2-sha256\"}"}`,
+		"pbkdf2_sha256$870000$sél-ünïcode$wJSpLMQRQz0Dhj/pFpbyjMj71B2gUYp6HJS5AU+32Ac=",
+		"{\n\t\"algorithm\": \"sha256\",\r\n\t\"salt\": \"'; DROP TABLE users; --\"\n}",
+		long,
+	}
+	for i, h := range hashes {
+		id := fmt.Sprintf("u%d", i)
+		u := &userpool.User{ID: id, PoolID: p.ID, Profile: userpool.Profile{Username: id}, PasswordHash: h, SignedUp: t0, CreatedAt: t0, UpdatedAt: t0}
+		checkNoErr(t, "CreateUser", s.CreateUser(ctx(t), u))
+		got, err := s.GetUser(ctx(t), p.ID, id)
+		checkNoErr(t, "GetUser", err)
+		if got.PasswordHash != h {
+			t.Errorf("hash %d came back as %q", i, got.PasswordHash)
+		}
+		const argon = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$bQk8UB/VmZZF4Oo79iDXuL5/0ttZwg2f/5U52iv1cDc"
+		up, err := s.UpdateUser(ctx(t), p.ID, id, func(x *userpool.User) error {
+			if x.PasswordHash != h {
+				t.Errorf("UpdateUser read hash %d as %q", i, x.PasswordHash)
+			}
+			x.PasswordHash = argon
+			return nil
+		})
+		checkNoErr(t, "UpdateUser", err)
+		got, err = s.GetUser(ctx(t), p.ID, id)
+		checkNoErr(t, "GetUser after update", err)
+		if up.PasswordHash != argon || got.PasswordHash != argon {
+			t.Errorf("replaced hash %d reads %q / %q", i, up.PasswordHash, got.PasswordHash)
+		}
+	}
 }

@@ -43,7 +43,9 @@ type User struct {
 	Phone         string
 	PhoneVerified bool
 	// PasswordHash is a PHC string ("$argon2id$..."), or "" when the user
-	// has no password (registered by phone code, for example).
+	// has no password (registered by phone code, for example), or a hash
+	// imported from another system in a format password.Parse accepts,
+	// until the user's next successful login replaces it.
 	PasswordHash string
 	Profile
 	LoginsCount int
