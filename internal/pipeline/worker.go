@@ -131,8 +131,9 @@ func readFrame(r *bufio.Reader) (*frame, error) {
 	return f, json.Unmarshal(b, f)
 }
 
-// retireAbove is the memory a worker may keep between runs; above it the
-// worker exits after its answer (a fresh one holds a few MiB).
+// retireAbove is the memory a worker may keep between runs; above it, or
+// after a failed run, the worker exits after its answer (a fresh one holds
+// a few MiB).
 const retireAbove = 48 << 20
 
 // serveWorker is a worker's life: jobs in, answers out, until stdin ends.
@@ -173,7 +174,14 @@ func serveWorker(in io.Reader, out io.Writer, limit int64) int {
 		// answer between two samples. Its answer does not count then.
 		checkMemory(uint64(limit))
 		mem := heldMemory()
-		res := &jobResult{Outcome: tr.Outcome, Message: tr.Message, Output: tr.Output, Returned: returned, Memory: mem, Retire: mem > retireAbove}
+		// A failed run (a throw, an interrupt at the time limit, a bound)
+		// may have been a bomb: the worker retires rather than keep what it
+		// touched (the runtime returns freed pages to the system lazily, and
+		// the race detector's shadow memory never), so memory is back after
+		// the run. Failures are rare; the pool starts a replacement ahead of
+		// need.
+		retire := mem > retireAbove || tr.Outcome == userpool.PipelineFailed
+		res := &jobResult{Outcome: tr.Outcome, Message: tr.Message, Output: tr.Output, Returned: returned, Memory: mem, Retire: retire}
 		if err := writeFrame(w, &frame{Done: res}); err != nil {
 			fmt.Fprintf(os.Stderr, "pipeline worker: answer: %v\n", err)
 			return 2
