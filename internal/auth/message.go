@@ -110,18 +110,19 @@ func (h messenger) Send(ctx context.Context, job *userpool.MessageJob, plain []b
 			slog.String("pool_id", job.PoolID), slog.String("purpose", msg.Purpose))
 		return nil, nil
 	}
+	// The address as given: the account lookup goes by it (the store finds
+	// a row not keyed yet, an older replica's, by the spelling, not by the
+	// key), and without an account the message goes to it.
+	given := msg.To
+	if msg.Channel != "sms" && msg.Address != "" {
+		given = msg.Address
+	}
 	var u *userpool.User
 	var err error
 	if msg.Channel == "sms" {
-		u, err = s.store.GetUserByPhone(ctx, job.PoolID, msg.To)
+		u, err = s.store.GetUserByPhone(ctx, job.PoolID, given)
 	} else {
-		// By the spelling when there is one: the store finds a row not
-		// keyed yet (an older replica's) by it, not by the key.
-		addr := msg.To
-		if msg.Address != "" {
-			addr = msg.Address
-		}
-		u, err = s.store.GetUserByEmail(ctx, job.PoolID, addr)
+		u, err = s.store.GetUserByEmail(ctx, job.PoolID, given)
 	}
 	switch {
 	case isNotFound(err):
@@ -133,10 +134,7 @@ func (h messenger) Send(ctx context.Context, job *userpool.MessageJob, plain []b
 		s.takeBack(ctx, job.PoolID, msg)
 		return nil, nil
 	}
-	locale, rcpt := "", msg.To
-	if msg.Channel != "sms" && msg.Address != "" {
-		rcpt = msg.Address
-	}
+	locale, rcpt := "", given
 	if u != nil {
 		locale = u.Locale
 		if msg.Channel != "sms" && u.Email != "" {
