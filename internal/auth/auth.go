@@ -17,8 +17,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/authpool/authpool/internal/courier"
-	"github.com/authpool/authpool/internal/notify"
 	"github.com/authpool/authpool/internal/metrics"
+	"github.com/authpool/authpool/internal/notify"
 	"github.com/authpool/authpool/internal/password"
 	"github.com/authpool/authpool/internal/token"
 	"github.com/authpool/authpool/internal/userpool"

@@ -130,9 +130,9 @@ func (l *limiter) hit(ctx context.Context, key string, limit int64, window time.
 // reported.
 func (l *limiter) flush(ctx context.Context, now time.Time) (int64, error) {
 	type job struct {
-		key   string
-		e     *limitEntry
-		n     int64
+		key    string
+		e      *limitEntry
+		n      int64
 		window time.Duration
 	}
 	l.mu.Lock()
