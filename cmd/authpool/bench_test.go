@@ -152,8 +152,10 @@ func TestBenchBounds(t *testing.T) {
 		edit func(*benchOptions)
 		ok   bool
 	}{
-		"least":            {func(o *benchOptions) {}, true},
-		"most":             {func(o *benchOptions) { o.duration, o.concurrency, o.users = benchMaxDuration, benchMaxConcurrency, benchMaxUsers }, true},
+		"least": {func(o *benchOptions) {}, true},
+		"most": {func(o *benchOptions) {
+			o.duration, o.concurrency, o.users = benchMaxDuration, benchMaxConcurrency, benchMaxUsers
+		}, true},
 		"duration short":   {func(o *benchOptions) { o.duration = time.Second - 1 }, false},
 		"duration long":    {func(o *benchOptions) { o.duration = benchMaxDuration + 1 }, false},
 		"no clients":       {func(o *benchOptions) { o.concurrency = 0 }, false},
