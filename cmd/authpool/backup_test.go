@@ -83,6 +83,9 @@ func TestBackupWhileWritingAndRestore(t *testing.T) {
 	if !strings.Contains(bout.String(), "backup written to "+backupFile) {
 		t.Fatalf("backup output: %s", bout.String())
 	}
+	if fi, err := os.Stat(backupFile); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("the backup file's mode: %v %v (want 0600: it holds every secret of the database)", fi.Mode(), err)
+	}
 
 	// Refuses to replace the file unless told to.
 	err = run(ctx, []string{"backup", "-o", backupFile}, getenv, io.Discard, io.Discard)

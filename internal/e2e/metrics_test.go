@@ -68,6 +68,8 @@ func TestMetrics(t *testing.T) {
 		// Paths a client makes up must not become labels.
 		http.Get(in.URL + "/no/such/route/metrics-probe-7f3a")
 		in.admin().GetUser(ctx, "default", "no-such-user-metrics-probe-9c1d")
+		must0(t, c.SendEmail(ctx, "metrics@example.com", client.EmailSceneVerifyEmail))
+		in.settle(t)
 		rc.waitEvents(t, 1)
 		// The attempt is counted once its result is in; wait for it.
 		waitFor(t, "a delivered attempt in the metrics", func() bool {
@@ -83,6 +85,7 @@ func TestMetrics(t *testing.T) {
 			`authpool_pipeline_run_duration_seconds_count{kind="script",outcome="accepted",stage="post-authentication"}`,
 			`authpool_webhook_attempt_duration_seconds_count{result="delivered"}`,
 			`authpool_password_hash_wait_seconds_count`,
+			`authpool_code_sends_total{channel="email",outcome="sent"}`,
 		}
 		for _, k := range grew {
 			if after[k] <= before[k] {

@@ -80,6 +80,11 @@ func BackupSQLite(ctx context.Context, databaseURL, out string, overwrite bool) 
 	if err := quickCheck(ctx, tmpName); err != nil {
 		return err
 	}
+	// The copy holds every secret the database holds: readable by the
+	// owner only, whatever the umask.
+	if err := os.Chmod(tmpName, 0o600); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
 	if overwrite {
 		return os.Rename(tmpName, out)
 	}
