@@ -297,6 +297,7 @@ func (s *Service) VerifyMFA(ctx context.Context, m Meta, tok, kind, code string)
 	if !slices.Contains(kinds, kind) {
 		return nil, errMFANotEnrolled
 	}
+	var spend []userpool.Record
 	switch kind {
 	case userpool.FactorTOTP:
 		if err := s.passTOTP(ctx, m, c, u, code, false); err != nil {
@@ -307,13 +308,18 @@ func (s *Service) VerifyMFA(ctx context.Context, m Meta, tok, kind, code string)
 		if !ok {
 			return nil, s.wrongFactor(ctx, m, c, u, kind, "wrong_code")
 		}
-		used, err := s.store.UseRecoveryCode(ctx, u.PoolID, u.ID, s.recoveryHash(u.PoolID, u.ID, norm), s.now().UTC(),
-			s.auditEvent(m, u.PoolID, u.ID, auditMFARecovery, nil), s.mfaEvent(api.EventUserMFARecoveryUsed, m, u, kind))
+		h := s.recoveryHash(u.PoolID, u.ID, norm)
+		unused, err := s.store.RecoveryCodeUnused(ctx, u.PoolID, u.ID, h)
 		if err != nil {
 			return nil, err
 		}
-		if !used {
+		if !unused {
 			return nil, s.wrongFactor(ctx, m, c, u, kind, "wrong_code")
+		}
+		// Spent in the login's write, with its audit and webhook event.
+		spend = []userpool.Record{
+			&userpool.RecoveryCodeSpend{PoolID: u.PoolID, UserID: u.ID, Hash: h, At: s.now().UTC()},
+			s.auditEvent(m, u.PoolID, u.ID, auditMFARecovery, nil), s.mfaEvent(api.EventUserMFARecoveryUsed, m, u, kind),
 		}
 	case userpool.FactorSMS, userpool.FactorEmail:
 		purpose, target := purposeSMS, u.Phone
@@ -329,7 +335,11 @@ func (s *Service) VerifyMFA(ctx context.Context, m Meta, tok, kind, code string)
 		}
 	}
 	m.mfa = &mfaPass{challenge: c, factor: kind}
-	return s.completeLoginVia(ctx, m, pool.Settings, u, false, c.Method, "")
+	res, err := s.completeLoginVia(ctx, m, pool.Settings, u, false, c.Method, "", spend...)
+	if errors.Is(err, userpool.ErrRecoveryCodeUsed) {
+		return nil, s.wrongFactor(ctx, m, c, u, kind, "code_reused")
+	}
+	return res, err
 }
 
 // passTOTP checks code against u's TOTP factor (confirmed, or with

@@ -124,14 +124,29 @@ func (s *Store) ReplaceRecoveryCodes(ctx context.Context, poolID, userID string,
 	})
 }
 
-// UseRecoveryCode is one conditional UPDATE, like UseTOTPStep.
-func (s *Store) UseRecoveryCode(ctx context.Context, poolID, userID string, hash []byte, now time.Time, recs ...userpool.Record) (bool, error) {
-	err := s.inTxRecords(ctx, "use recovery code", recs, func(q queryer) error {
-		res, err := q.ExecContext(ctx, s.d.q("UPDATE mfa_recovery_codes SET used_at = ? WHERE pool_id = ? AND user_id = ? AND hash = ? AND used_at IS NULL"),
-			s.d.timeArg(s.d.norm(now)), poolID, userID, hash)
-		return affected(res, err, "use recovery code")
-	})
-	return doneOrNot(err)
+// RecoveryCodeUnused looks for an unused code.
+func (s *Store) RecoveryCodeUnused(ctx context.Context, poolID, userID string, hash []byte) (bool, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, s.d.q("SELECT count(*) FROM mfa_recovery_codes WHERE pool_id = ? AND user_id = ? AND hash = ? AND used_at IS NULL"), poolID, userID, hash).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: recovery code: %w", err)
+	}
+	return n > 0, nil
+}
+
+// spendRecoveryCode is one conditional UPDATE inside a login's
+// transaction: of two logins spending one code, on any replicas, one
+// matches the row and the other's whole write fails.
+func (s *Store) spendRecoveryCode(ctx context.Context, q queryer, r *userpool.RecoveryCodeSpend) error {
+	res, err := q.ExecContext(ctx, s.d.q("UPDATE mfa_recovery_codes SET used_at = ? WHERE pool_id = ? AND user_id = ? AND hash = ? AND used_at IS NULL"),
+		s.d.timeArg(s.d.norm(r.At)), r.PoolID, r.UserID, r.Hash)
+	if err := affected(res, err, "spend recovery code"); err != nil {
+		if errors.Is(err, errNothingDone) {
+			return userpool.ErrRecoveryCodeUsed
+		}
+		return err
+	}
+	return nil
 }
 
 // CountRecoveryCodes counts the unused codes.

@@ -78,6 +78,8 @@ func (s *Store) insertRecords(ctx context.Context, q queryer, recs []userpool.Re
 			err = s.insertMessage(ctx, q, r)
 		case *userpool.MFAChallengeSpend:
 			err = s.spendChallenge(ctx, q, r)
+		case *userpool.RecoveryCodeSpend:
+			err = s.spendRecoveryCode(ctx, q, r)
 		case nil:
 			err = errors.New("sqlstore: nil record")
 		default:

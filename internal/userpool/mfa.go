@@ -92,6 +92,18 @@ type MFAChallengeSpend struct {
 
 func (*MFAChallengeSpend) record() {}
 
+// RecoveryCodeSpend, written with a login, marks a recovery code used;
+// the write fails with ErrRecoveryCodeUsed (and the login with it) when
+// the code was used already, so that a login that loses a race keeps its
+// code unspent, and a code completes at most one login.
+type RecoveryCodeSpend struct {
+	PoolID, UserID string
+	Hash           []byte
+	At             time.Time
+}
+
+func (*RecoveryCodeSpend) record() {}
+
 // MFAStore keeps factors, recovery codes, challenges and the per-user
 // "MFA required" flag. It is part of Store.
 type MFAStore interface {
@@ -113,10 +125,9 @@ type MFAStore interface {
 	// ReplaceRecoveryCodes replaces the user's recovery codes by the given
 	// keyed hashes.
 	ReplaceRecoveryCodes(ctx context.Context, poolID, userID string, hashes [][]byte, now time.Time, recs ...Record) error
-	// UseRecoveryCode marks the unused code with hash used at now (with
-	// recs) and says true; a used or unknown one writes nothing and says
-	// false. Of concurrent uses of one code exactly one gets true.
-	UseRecoveryCode(ctx context.Context, poolID, userID string, hash []byte, now time.Time, recs ...Record) (bool, error)
+	// RecoveryCodeUnused says whether the user has an unused code with
+	// hash; RecoveryCodeSpend (a Record) spends it.
+	RecoveryCodeUnused(ctx context.Context, poolID, userID string, hash []byte) (bool, error)
 	// CountRecoveryCodes says how many unused recovery codes the user has.
 	CountRecoveryCodes(ctx context.Context, poolID, userID string) (int, error)
 
@@ -139,5 +150,6 @@ type MFAStore interface {
 // Errors of the MFA store and use cases.
 var (
 	ErrMFAAlreadyEnrolled = &Error{Code: CodeMFAAlreadyEnrolled, Reason: "mfa_already_enrolled", Message: "this second factor is already enrolled: remove it first"}
+	ErrRecoveryCodeUsed   = &Error{Code: CodeMFAWrongCode, Reason: "code_reused", Message: "this recovery code was used already"}
 	ErrMFATokenInvalid    = &Error{Code: CodeMFATokenInvalid, Reason: "mfa_token_invalid", Message: "the MFA token is invalid, expired or used: log in again"}
 )
