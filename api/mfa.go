@@ -58,6 +58,9 @@ type TOTPEnrolment struct {
 	// URI is the otpauth:// URI, QRCode a PNG of it as a data: URL.
 	URI    string `json:"uri"`
 	QRCode string `json:"qrCode"`
+	// RecoveryCodes are ten single-use codes, shown this once; they work
+	// once the factor is confirmed.
+	RecoveryCodes []string `json:"recoveryCodes"`
 }
 
 // ConfirmTOTPRequest activates the TOTP factor with its first code.
@@ -66,11 +69,11 @@ type ConfirmTOTPRequest struct {
 	Code     string `json:"code"`
 }
 
-// TOTPConfirmation carries the recovery codes, shown this once, and with
-// an MFA token the user logged in (with token).
+// TOTPConfirmation answers ConfirmTOTP: with an MFA token, the user
+// logged in (with token).
 type TOTPConfirmation struct {
-	RecoveryCodes []string `json:"recoveryCodes"`
-	User          *User    `json:"user,omitempty"`
+	Confirmed bool  `json:"confirmed"`
+	User      *User `json:"user,omitempty"`
 }
 
 // RecoveryCodes are new recovery codes, shown this once.

@@ -85,7 +85,9 @@ func (c *AuthenticationClient) VerifyEmailMFA(ctx context.Context, mfaToken, cod
 }
 
 // EnrolTOTP starts a TOTP enrolment: for the logged-in user when mfaToken
-// is "", else for the user of a 1635 answer that requires enrolment.
+// is "", else for the user of a 1635 answer that requires enrolment. The
+// answer holds the secret, its otpauth:// URI and QR code, and ten
+// recovery codes shown this once (they work once ConfirmTOTP succeeded).
 func (c *AuthenticationClient) EnrolTOTP(ctx context.Context, mfaToken string) (*TOTPEnrolment, error) {
 	var out TOTPEnrolment
 	if err := c.do(ctx, http.MethodPost, "/api/v1/mfa/totp/enrol", api.EnrolTOTPRequest{MFAToken: mfaToken}, &out, mfaToken == ""); err != nil {
@@ -94,10 +96,9 @@ func (c *AuthenticationClient) EnrolTOTP(ctx context.Context, mfaToken string) (
 	return &out, nil
 }
 
-// ConfirmTOTP activates the TOTP factor with its first code and returns
-// the ten recovery codes (shown this once). With an MFA token it also
-// completes the login: the answer's User carries the token, which the
-// client keeps.
+// ConfirmTOTP activates the TOTP factor with its first code. With an MFA
+// token it also completes the login: the answer's User carries the
+// token, which the client keeps.
 func (c *AuthenticationClient) ConfirmTOTP(ctx context.Context, mfaToken, code string) (*TOTPConfirmation, error) {
 	var out TOTPConfirmation
 	if err := c.do(ctx, http.MethodPost, "/api/v1/mfa/totp/confirm", api.ConfirmTOTPRequest{MFAToken: mfaToken, Code: code}, &out, mfaToken == ""); err != nil {

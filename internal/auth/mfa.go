@@ -449,10 +449,12 @@ func (s *Service) mfaSubject(ctx context.Context, m Meta, tok, mfaToken string) 
 	return u, c, pool, nil
 }
 
-// TOTPEnrolment is a TOTP factor waiting for its first code.
+// TOTPEnrolment is a TOTP factor waiting for its first code, with the
+// recovery codes (shown this once) that work once it is confirmed.
 type TOTPEnrolment struct {
-	Secret, URI string
-	QRPNG       []byte
+	Secret, URI   string
+	QRPNG         []byte
+	RecoveryCodes []string
 }
 
 // EnrolTOTP starts a TOTP enrolment for the holder of tok (or of mfaToken,
@@ -482,21 +484,18 @@ func (s *Service) EnrolTOTP(ctx context.Context, m Meta, tok, mfaToken string) (
 	if err := s.store.PutMFAFactor(ctx, f); err != nil {
 		return nil, err
 	}
-	return &TOTPEnrolment{Secret: k.Secret, URI: k.URI, QRPNG: k.QRPNG}, nil
+	codes, err := s.newRecoveryCodes(ctx, m, u)
+	if err != nil {
+		return nil, err
+	}
+	return &TOTPEnrolment{Secret: k.Secret, URI: k.URI, QRPNG: k.QRPNG, RecoveryCodes: codes}, nil
 }
 
-// TOTPConfirmation answers ConfirmTOTP: the recovery codes, shown once,
-// and, when the enrolment completed a login (mfaToken), its result.
-type TOTPConfirmation struct {
-	RecoveryCodes []string
-	Login         *Result
-}
-
-// ConfirmTOTP activates the TOTP factor being enrolled with its first
-// right code and issues ten recovery codes. With an MFA token (a login
-// that had to enrol) the code also passes the challenge and the login
-// completes.
-func (s *Service) ConfirmTOTP(ctx context.Context, m Meta, tok, mfaToken, code string) (*TOTPConfirmation, error) {
+// ConfirmTOTP activates the TOTP factor being enrolled (and its recovery
+// codes) with its first right code. With an MFA token (a login that had
+// to enrol) the code also passes the challenge and the login completes:
+// its result is returned (nil without an MFA token).
+func (s *Service) ConfirmTOTP(ctx context.Context, m Meta, tok, mfaToken, code string) (*Result, error) {
 	u, c, pool, err := s.mfaSubject(ctx, m, tok, mfaToken)
 	if err != nil {
 		return nil, err
@@ -511,18 +510,11 @@ func (s *Service) ConfirmTOTP(ctx context.Context, m Meta, tok, mfaToken, code s
 	if err := s.passTOTP(ctx, m, c, u, code, true); err != nil {
 		return nil, err
 	}
-	codes, err := s.newRecoveryCodes(ctx, m, u)
-	if err != nil {
-		return nil, err
+	if c == nil {
+		return nil, nil
 	}
-	out := &TOTPConfirmation{RecoveryCodes: codes}
-	if c != nil {
-		m.mfa = &mfaPass{challenge: c, factor: userpool.FactorTOTP}
-		if out.Login, err = s.completeLoginVia(ctx, m, pool.Settings, u, false, c.Method, ""); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	m.mfa = &mfaPass{challenge: c, factor: userpool.FactorTOTP}
+	return s.completeLoginVia(ctx, m, pool.Settings, u, false, c.Method, "")
 }
 
 func (s *Service) newRecoveryCodes(ctx context.Context, m Meta, u *userpool.User) ([]string, error) {

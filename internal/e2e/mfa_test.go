@@ -52,12 +52,12 @@ func enrolTOTP(t *testing.T, in *instance, email string) (secret string, recover
 		wantCode(t, err, api.CodeMFAWrongCode)
 	}
 	conf := must[*client.TOTPConfirmation](t)(c.ConfirmTOTP(ctx, "", totpNow(t, in, e.Secret)))
-	if len(conf.RecoveryCodes) != 10 || conf.User != nil {
-		t.Fatalf("confirmation: %+v", conf)
+	if len(e.RecoveryCodes) != 10 || !conf.Confirmed || conf.User != nil {
+		t.Fatalf("enrolment %d codes, confirmation: %+v", len(e.RecoveryCodes), conf)
 	}
 	// The confirming code's step is used: the next code is a step later.
 	in.Clock.Advance(30 * time.Second)
-	return e.Secret, conf.RecoveryCodes, u.ID
+	return e.Secret, e.RecoveryCodes, u.ID
 }
 
 // mfaLogin logs in by password and expects the 1635 answer.
@@ -263,7 +263,7 @@ func TestMFARequiredForcesEnrolment(t *testing.T) {
 		wantCode(t, errOf(c.ConfirmTOTP(ctx, tok, "123456")), api.CodeMFANotEnrolled)
 		e := must[*client.TOTPEnrolment](t)(c.EnrolTOTP(ctx, tok))
 		conf := must[*client.TOTPConfirmation](t)(c.ConfirmTOTP(ctx, tok, totpNow(t, in, e.Secret)))
-		if conf.User == nil || conf.User.Token == "" || c.Token() != conf.User.Token || len(conf.RecoveryCodes) != 10 {
+		if conf.User == nil || conf.User.Token == "" || c.Token() != conf.User.Token || len(e.RecoveryCodes) != 10 {
 			t.Fatalf("enrolment did not complete the login: %+v", conf)
 		}
 		// The token of that login cannot enrol again.

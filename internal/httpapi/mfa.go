@@ -37,7 +37,7 @@ func (s *Server) enrolTOTP(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, api.TOTPEnrolment{Secret: e.Secret, URI: e.URI, QRCode: "data:image/png;base64," + base64.StdEncoding.EncodeToString(e.QRPNG)})
+	writeJSON(w, http.StatusOK, api.TOTPEnrolment{Secret: e.Secret, URI: e.URI, QRCode: "data:image/png;base64," + base64.StdEncoding.EncodeToString(e.QRPNG), RecoveryCodes: e.RecoveryCodes})
 	return nil
 }
 
@@ -49,13 +49,13 @@ func (s *Server) confirmTOTP(w http.ResponseWriter, r *http.Request) error {
 	if err := required("code", in.Code); err != nil {
 		return err
 	}
-	c, err := s.Auth.ConfirmTOTP(r.Context(), s.meta(r, ""), bearer(r), in.MFAToken, in.Code)
+	res, err := s.Auth.ConfirmTOTP(r.Context(), s.meta(r, ""), bearer(r), in.MFAToken, in.Code)
 	if err != nil {
 		return err
 	}
-	out := api.TOTPConfirmation{RecoveryCodes: c.RecoveryCodes}
-	if c.Login != nil {
-		u := fromResult(c.Login)
+	out := api.TOTPConfirmation{Confirmed: true}
+	if res != nil {
+		u := fromResult(res)
 		out.User = &u
 	}
 	writeJSON(w, http.StatusOK, out)
