@@ -65,4 +65,3 @@ func (a *Service) ResetUserMFA(ctx context.Context, m auth.Meta, userID string) 
 	})
 	return len(before), n, nil
 }
-

@@ -415,22 +415,13 @@ func (s *Service) mfaSubject(ctx context.Context, m Meta, tok, mfaToken string) 
 		pool, err := s.pool(ctx, m)
 		return u, nil, pool, err
 	}
+	c, err := s.liveChallenge(ctx, m, mfaToken)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	pool, err := s.pool(ctx, m)
 	if err != nil {
 		return nil, nil, nil, err
-	}
-	if len(mfaToken) > maxMFATokenLen {
-		return nil, nil, nil, errMFATokenInvalid
-	}
-	c, err := s.store.GetMFAChallenge(ctx, pool.ID, s.challengeID(mfaToken))
-	if errors.Is(err, userpool.ErrNotFound) {
-		return nil, nil, nil, errMFATokenInvalid
-	}
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if !c.UsedAt.IsZero() || !s.now().Before(c.ExpiresAt) || c.Attempts >= MFAMaxAttempts {
-		return nil, nil, nil, errMFATokenInvalid
 	}
 	u, err := s.store.GetUser(ctx, pool.ID, c.UserID)
 	if isNotFound(err) {
@@ -648,4 +639,75 @@ func (s *Service) RemoveFactors(ctx context.Context, m Meta, u *userpool.User, k
 		return errMFANotEnrolled
 	}
 	return nil
+}
+
+// IsMFAToken tells an MFA token from a user token (a JWT, with two dots),
+// for transports where either comes as the bearer (the Authing wire).
+func IsMFAToken(tok string) bool { return tok != "" && !strings.Contains(tok, ".") }
+
+// MFAStatusByMFAToken reads the factors of the user of an MFA token that
+// is still usable (unused, unexpired, not dead).
+func (s *Service) MFAStatusByMFAToken(ctx context.Context, m Meta, mfaToken string) (*MFAStatus, error) {
+	c, err := s.liveChallenge(ctx, m, mfaToken)
+	if err != nil {
+		return nil, err
+	}
+	return s.MFAStatusOf(ctx, c.PoolID, c.UserID)
+}
+
+// liveChallenge reads the challenge of mfaToken without counting an
+// attempt, refusing one that is used, expired or dead.
+func (s *Service) liveChallenge(ctx context.Context, m Meta, mfaToken string) (*userpool.MFAChallenge, error) {
+	if mfaToken == "" || len(mfaToken) > maxMFATokenLen {
+		return nil, errMFATokenInvalid
+	}
+	pool, err := s.pool(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.store.GetMFAChallenge(ctx, pool.ID, s.challengeID(mfaToken))
+	if errors.Is(err, userpool.ErrNotFound) {
+		return nil, errMFATokenInvalid
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !c.UsedAt.IsZero() || !s.now().Before(c.ExpiresAt) || c.Attempts >= MFAMaxAttempts {
+		return nil, errMFATokenInvalid
+	}
+	return c, nil
+}
+
+// PhoneOrEmailBindable answers, for the holder of a live MFA token,
+// whether phone or email (whichever is given) is free in the pool or
+// already the user's own (Authing's /api/v2/applications/mfa/check).
+func (s *Service) PhoneOrEmailBindable(ctx context.Context, m Meta, mfaToken, phone, email string) (bool, error) {
+	c, err := s.liveChallenge(ctx, m, mfaToken)
+	if err != nil {
+		return false, err
+	}
+	var other *userpool.User
+	switch {
+	case phone != "":
+		p, _, err := s.normalizePhone(phone)
+		if err != nil {
+			return false, err
+		}
+		other, err = s.store.GetUserByPhone(ctx, c.PoolID, p)
+		if err != nil && !isNotFound(err) {
+			return false, err
+		}
+	case email != "":
+		spelled, _, err := spellingAndKey(email)
+		if err != nil {
+			return false, err
+		}
+		other, err = s.store.GetUserByEmail(ctx, c.PoolID, spelled)
+		if err != nil && !isNotFound(err) {
+			return false, err
+		}
+	default:
+		return false, invalid("missing_field", "give a phone number or an email address")
+	}
+	return other == nil || other.ID == c.UserID, nil
 }

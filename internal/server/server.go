@@ -137,7 +137,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	// The Authing-compatible transport runs over the same use cases: the
 	// one service is its Auth, Codes, Captcha and Data.
 	compat, err := authingcompat.New(ctx, authingcompat.Deps{
-		Auth: svc, Codes: svc, Captcha: svc, Data: svc,
+		Auth: svc, Codes: svc, Captcha: svc, Data: svc, MFA: svc,
 		Keys: st, Log: log, ClientIP: httpapi.ClientIPFunc(apiDeps), CORSOrigins: cfg.CORSOrigins, Now: now,
 	})
 	if err != nil {
