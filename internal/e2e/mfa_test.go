@@ -35,8 +35,15 @@ func totpNow(t testing.TB, in *instance, secret string) string {
 // returns the secret and the recovery codes.
 func enrolTOTP(t *testing.T, in *instance, email string) (secret string, recovery []string, userID string) {
 	t.Helper()
+	secret, recovery, userID, _ = enrolTOTPClient(t, in, email)
+	return
+}
+
+// enrolTOTPClient is enrolTOTP that also returns the logged-in client.
+func enrolTOTPClient(t *testing.T, in *instance, email string) (secret string, recovery []string, userID string, c *client.AuthenticationClient) {
+	t.Helper()
 	ctx := context.Background()
-	c := in.client()
+	c = in.client()
 	u := must[*client.User](t)(c.RegisterByEmail(ctx, email, "passw0rd!", nil, nil))
 	must[*client.User](t)(c.LoginByEmail(ctx, email, "passw0rd!", nil))
 	e := must[*client.TOTPEnrolment](t)(c.EnrolTOTP(ctx, ""))
@@ -57,7 +64,7 @@ func enrolTOTP(t *testing.T, in *instance, email string) (secret string, recover
 	}
 	// The confirming code's step is used: the next code is a step later.
 	in.Clock.Advance(30 * time.Second)
-	return e.Secret, e.RecoveryCodes, u.ID
+	return e.Secret, e.RecoveryCodes, u.ID, c
 }
 
 // mfaLogin logs in by password and expects the 1635 answer.
@@ -414,5 +421,24 @@ func TestMFABadInput(t *testing.T) {
 		if !errors.As(errOf(c.EnrolTOTP(ctx, "nope")), &ce) || ce.HTTPStatus != 401 {
 			t.Fatalf("unknown MFA token: %v", ce)
 		}
+	})
+}
+
+// TestMFATokenBoundToFirstFactor: a password changed between the two
+// factors voids the MFA token; a blocked user cannot complete either.
+func TestMFATokenBoundToFirstFactor(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		in := start(t, adminConfig(dbURL), nil)
+		setMFAPolicy(t, in, "optional")
+		secret, _, uid, c := enrolTOTPClient(t, in, "ida@example.com")
+		_, tok := mfaLogin(t, in, "ida@example.com")
+		must[*client.User](t)(c.UpdatePassword(ctx, "n3w-passw0rd!", "passw0rd!"))
+		wantCode(t, errOf(in.client().VerifyTOTP(ctx, tok, totpNow(t, in, secret))), api.CodeMFATokenInvalid)
+
+		_, err := in.client().LoginByEmail(ctx, "ida@example.com", "n3w-passw0rd!", nil)
+		tok = wantCode(t, err, api.CodeMFARequired).MFAToken()
+		must[*client.BlockedUser](t)(in.admin().BlockUser(ctx, "default", uid))
+		wantCode(t, errOf(in.client().VerifyTOTP(ctx, tok, totpNow(t, in, secret))), 2057)
 	})
 }
