@@ -624,8 +624,15 @@ func (s *Service) RemoveFactors(ctx context.Context, m Meta, u *userpool.User, k
 	detail := map[string]string{"by": by}
 	if kind != "" {
 		detail["factor"] = kind
+		fs, err := s.store.ListMFAFactors(ctx, u.PoolID, u.ID)
+		if err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(fs, func(f *userpool.MFAFactor) bool { return f.Kind == kind }) {
+			return errMFANotEnrolled
+		}
 	}
-	n, err := s.store.DeleteMFAFactors(ctx, u.PoolID, u.ID, kind,
+	_, err := s.store.DeleteMFAFactors(ctx, u.PoolID, u.ID, kind,
 		s.auditEvent(m, u.PoolID, u.ID, auditMFARemove, detail), s.mfaEvent(api.EventUserMFARemoved, m, u, kind))
 	if err != nil {
 		return err
@@ -634,9 +641,6 @@ func (s *Service) RemoveFactors(ctx context.Context, m Meta, u *userpool.User, k
 		if err := s.store.ReplaceRecoveryCodes(ctx, u.PoolID, u.ID, nil, s.now().UTC()); err != nil {
 			return err
 		}
-	}
-	if n == 0 && kind != "" {
-		return errMFANotEnrolled
 	}
 	return nil
 }

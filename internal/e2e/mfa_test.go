@@ -84,6 +84,7 @@ func TestMFATOTPLogin(t *testing.T) {
 		ctx := context.Background()
 		in := start(t, adminConfig(dbURL), nil)
 		setMFAPolicy(t, in, "optional")
+		must[*client.WebhookSubscription](t)(in.admin().CreateWebhook(ctx, "default", client.CreateWebhookRequest{URL: "https://hooks.example.com/x", Events: []string{"*"}}))
 		addPipeline(t, in, client.StagePostAuthentication, 0, `
 			async function pipe(user, context, callback) {
 				user.device = (context.request.factors || []).join("+")
@@ -141,6 +142,19 @@ func TestMFATOTPLogin(t *testing.T) {
 			if !seen[ev] {
 				t.Errorf("no %s audit event in %v", ev, seen)
 			}
+		}
+		hooks := map[string]int{}
+		for _, d := range must[[]client.Delivery](t)(in.admin().ListDeliveries(ctx, "default", client.DeliveryQuery{Limit: 1000})) {
+			hooks[d.Type]++
+		}
+		for _, ev := range []string{api.EventUserMFAEnrolled, api.EventUserMFAVerified, api.EventUserMFAFailed} {
+			if hooks[ev] == 0 {
+				t.Errorf("no %s webhook event in %v", ev, hooks)
+			}
+		}
+		// One completed login, one user.login (the first factor alone made none).
+		if hooks[api.EventUserLogin] != 3 || hooks[api.EventUserMFAVerified] != 1 {
+			t.Errorf("user.login %d (want 3: the two of enrolTOTP and the completed one), user.mfa_verified %d", hooks[api.EventUserLogin], hooks[api.EventUserMFAVerified])
 		}
 	})
 }
@@ -325,6 +339,8 @@ func TestMFASMSFactor(t *testing.T) {
 
 		// Removing the factor: logins ask nothing again.
 		must[*client.MFAStatus](t)(c.RemoveMFAFactor(ctx, "sms"))
+		wantCode(t, errOf(c.RemoveMFAFactor(ctx, "sms")), api.CodeMFANotEnrolled)
+		wantCode(t, errOf(c.RemoveMFAFactor(ctx, "recovery")), 1003)
 		must[*client.User](t)(in.client().LoginByPhonePassword(ctx, cnPhone, "passw0rd!", nil))
 	})
 }
