@@ -452,6 +452,10 @@ type TOTPEnrolment struct {
 // see mfaSubject): a new secret, replacing one not confirmed yet. The
 // factor is active after ConfirmTOTP.
 func (s *Service) EnrolTOTP(ctx context.Context, m Meta, tok, mfaToken string) (*TOTPEnrolment, error) {
+	// A QR image and a write each: bounded like a login.
+	if err := s.rateLimit(ctx, m, classLogin); err != nil {
+		return nil, err
+	}
 	u, _, _, err := s.mfaSubject(ctx, m, tok, mfaToken)
 	if err != nil {
 		return nil, err

@@ -189,4 +189,3 @@ func count(errs []error) int {
 	}
 	return ok
 }
-
