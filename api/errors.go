@@ -56,6 +56,8 @@ const (
 	CodeWrongAccountOrPassword = 2333
 )
 
+// The MFA codes (1635, 6001-6005) are in mfa.go.
+
 // CodeUnsupportedMediaType (unsupported_media_type, HTTP 415): a page of
 // another site sent a body not declared as JSON; see docs/SECURITY.md.
 const CodeUnsupportedMediaType = 1010

@@ -32,6 +32,9 @@ type PipelineRequestInfo struct {
 	Method string `json:"method"`
 	// Identifier is the email, username or phone the request names.
 	Identifier string `json:"identifier"`
+	// Factors are the factors a login passed when it had a second one
+	// (docs/MFA.md): its method, then totp, recovery, sms or email.
+	Factors []string `json:"factors,omitempty"`
 }
 
 // PipelineResponse is an HTTP pipeline's answer (HTTP 2xx; an empty body

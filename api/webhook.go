@@ -23,6 +23,12 @@ const (
 	// EventMessageDeliveryFailed: a verification code could not be sent
 	// (the request that asked for it was answered before sending).
 	EventMessageDeliveryFailed = "message.delivery_failed"
+	// Second factors (docs/MFA.md); data.factor names the factor.
+	EventUserMFAEnrolled     = "user.mfa_enrolled"
+	EventUserMFARemoved      = "user.mfa_removed"
+	EventUserMFAVerified     = "user.mfa_verified"
+	EventUserMFAFailed       = "user.mfa_failed"
+	EventUserMFARecoveryUsed = "user.mfa_recovery_used"
 )
 
 // EventTypes lists every event type.
@@ -32,6 +38,7 @@ var EventTypes = []string{
 	EventUserPhoneChanged, EventUserEmailChanged, EventUserEmailVerified,
 	EventUserBlocked, EventUserDeleted, EventUserUDVChanged,
 	EventMessageDeliveryFailed,
+	EventUserMFAEnrolled, EventUserMFARemoved, EventUserMFAVerified, EventUserMFAFailed, EventUserMFARecoveryUsed,
 }
 
 // Headers of a webhook delivery and of a request to an HTTP pipeline
@@ -76,6 +83,10 @@ type WebhookData struct {
 	// message that could not be sent (message.delivery_failed); Reason then
 	// says why: send_failed, expired (before it could be sent) or
 	// unreadable (its payload does not open under this server's key).
+	// Factor is the second factor of a user.mfa_* event (totp,
+	// recovery, sms, email; "" for every factor when an administrator
+	// reset them).
+	Factor   string `json:"factor,omitempty"`
 	Channel  string `json:"channel,omitempty"`
 	Scene    string `json:"scene,omitempty"`
 	Target   string `json:"target,omitempty"`

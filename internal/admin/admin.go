@@ -359,6 +359,11 @@ func ValidateSettings(s userpool.PoolSettings) error {
 	if s.LockoutEnabled && (s.LockoutThreshold < 1 || s.LockoutDuration < time.Second) {
 		bad("with lockoutEnabled, lockoutThreshold must be at least 1 and lockoutDuration at least 1s")
 	}
+	switch s.MFAPolicy {
+	case userpool.MFAOff, userpool.MFAOptional, userpool.MFARequired:
+	default:
+		bad("mfaPolicy must be off, optional or required")
+	}
 	if len(probs) > 0 {
 		return invalid("invalid_settings", "invalid settings: %s", strings.Join(probs, "; "))
 	}

@@ -54,6 +54,13 @@ type Config struct {
 	// as "493012"; nil means random. Tests set it to know the answer, the
 	// way they inject the clock.
 	NewCaptchaAnswer func() string
+	// MFASealer encrypts TOTP secrets at rest and MFAKey keys the hashes
+	// of MFA tokens, recovery codes and first-factor bindings; every
+	// replica must have the same keys (server derives them).
+	MFASealer *courier.Sealer
+	MFAKey    []byte
+	// MFAIssuer labels TOTP entries in authenticator apps ("authpool").
+	MFAIssuer string
 }
 
 // Service runs the use cases over a Store.
@@ -104,6 +111,9 @@ type Meta struct {
 
 	// flow is filled by the use case for pipelines and webhooks.
 	flow flow
+	// mfa is the challenge a second factor completed (nil: none), spent
+	// in the login's write.
+	mfa *mfaPass
 	// Context is what the client says about the request for the pool's
 	// pipelines (Authing's "context" option: a JSON object, already
 	// checked and bounded by the transport); nil when none was given. It

@@ -18,6 +18,8 @@ const (
 	SceneResetPassword EmailScene = "RESET_PASSWORD"
 	SceneVerifyEmail   EmailScene = "VERIFY_EMAIL"
 	SceneChangeEmail   EmailScene = "CHANGE_EMAIL"
+	// SceneMFAVerify codes pass the email second factor (docs/MFA.md).
+	SceneMFAVerify EmailScene = "MFA_VERIFY"
 )
 
 // ParseEmailScene accepts the scene names and the aliases of Authing's
@@ -30,11 +32,13 @@ func ParseEmailScene(s string) (EmailScene, error) {
 		return SceneVerifyEmail, nil
 	case "CHANGE_EMAIL", "ChangeEmail":
 		return SceneChangeEmail, nil
+	case "MFA_VERIFY", "MfaVerify", "MFA_VERIFY_CODE":
+		return SceneMFAVerify, nil
 	}
 	if len(s) > 64 {
 		s = s[:64]
 	}
-	return "", invalid("invalid_scene", "unknown email scene %q: use RESET_PASSWORD, VERIFY_EMAIL or CHANGE_EMAIL", s)
+	return "", invalid("invalid_scene", "unknown email scene %q: use RESET_PASSWORD, VERIFY_EMAIL, CHANGE_EMAIL or MFA_VERIFY", s)
 }
 
 var (

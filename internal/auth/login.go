@@ -222,7 +222,18 @@ func (s *Service) completeLogin(ctx context.Context, m Meta, set userpool.PoolSe
 // A non-empty rehashTo replaces the password hash the login was proven
 // with; extra records (the login's counter resets) go in the login's
 // write.
+//
+// Every login passes here, so this is where a user who must pass a second
+// factor is stopped (mfaGate, answering 1635) until VerifyMFA or
+// ConfirmTOTP calls it again with the completed challenge in m.
 func (s *Service) completeLoginVia(ctx context.Context, m Meta, set userpool.PoolSettings, u *userpool.User, newly bool, method, rehashTo string, extra ...userpool.Record) (*Result, error) {
+	if m.mfa == nil {
+		if err := s.mfaGate(ctx, m, set, u, method, rehashTo, extra); err != nil {
+			return nil, err
+		}
+	} else {
+		extra = append(extra, s.mfaRecords(m, u)...)
+	}
 	changes, recs, err := s.postAuthentication(ctx, m, u)
 	if err != nil {
 		return nil, err
@@ -237,6 +248,9 @@ func (s *Service) completeLoginVia(ctx context.Context, m Meta, set userpool.Poo
 	var detail map[string]string
 	if method != "" {
 		detail = map[string]string{"method": method}
+		if m.mfa != nil {
+			detail["factor"] = m.mfa.factor
+		}
 	}
 	updated, err := s.updateUser(ctx, m, u.PoolID, u.ID, eventUserLogin, func(x *userpool.User) error {
 		// The credentials were checked against u, read before the hash (tens

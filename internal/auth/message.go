@@ -174,6 +174,8 @@ func (h messenger) deliver(ctx context.Context, poolID string, msg message, rcpt
 	switch EmailScene(msg.Scene) {
 	case SceneResetPassword:
 		kind = notify.KindResetPassword
+	case SceneMFAVerify:
+		kind = notify.KindMFAVerify
 	case SceneVerifyEmail:
 		kind = notify.KindVerifyEmail
 		data.Link = s.cfg.VerifyEmailLink(poolID, msg.To, msg.Code)

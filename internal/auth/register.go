@@ -154,6 +154,11 @@ func (s *Service) register(ctx context.Context, m Meta, method string, u *userpo
 		}
 		return s.completeLoginVia(ctx, m, pool.Settings, u, false, method, "")
 	case opts.GenerateToken:
+		// A token straight from registration is a sign-in too: a pool that
+		// requires MFA asks for enrolment first (docs/MFA.md).
+		if err := s.mfaGate(ctx, m, pool.Settings, u, method, "", nil); err != nil {
+			return nil, err
+		}
 		res, err := s.issue(ctx, m, pool.Settings, u)
 		return s.withCustomData(ctx, res, err)
 	}

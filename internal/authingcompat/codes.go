@@ -69,13 +69,14 @@ var smsScenes = map[string]bool{
 }
 
 // emailScenes maps Authing's EmailScene values to the use cases' scenes.
-// The 4.23.55 aliases of those three map to them; scenes of features
-// authpool does not have (MFA, code login, ...) are refused, since no call
-// here would accept their codes.
+// The 4.23.55 aliases of those map to them; scenes of features authpool
+// does not have (code login, ...) are refused, since no call here would
+// accept their codes. MFA_VERIFY codes pass the email second factor.
 var emailScenes = map[string]string{
 	"RESET_PASSWORD": "RESET_PASSWORD", "RESET_PASSWORD_VERIFY_CODE": "RESET_PASSWORD",
 	"VERIFY_EMAIL": "VERIFY_EMAIL",
 	"CHANGE_EMAIL": "CHANGE_EMAIL", "EMAIL_BIND_VERIFY_CODE": "CHANGE_EMAIL",
+	"MFA_VERIFY": "MFA_VERIFY", "MFA_VERIFY_CODE": "MFA_VERIFY",
 }
 
 func (r *resolver) RegisterByPhoneCode(ctx context.Context, args struct{ Input registerByPhoneCodeInput }) (*user, error) {
@@ -117,7 +118,7 @@ func (r *resolver) SendEmail(ctx context.Context, args struct{ Email, Scene stri
 	}
 	scene, ok := emailScenes[args.Scene]
 	if !ok {
-		return nil, invalidArg("invalid_scene", "scene %s is not served by this server: use RESET_PASSWORD, VERIFY_EMAIL or CHANGE_EMAIL", args.Scene)
+		return nil, invalidArg("invalid_scene", "scene %s is not served by this server: use RESET_PASSWORD, VERIFY_EMAIL, CHANGE_EMAIL or MFA_VERIFY", args.Scene)
 	}
 	if err := r.s.Codes.SendEmail(ctx, r.s.meta(cl.r, ""), args.Email, scene); err != nil {
 		return nil, err

@@ -96,8 +96,11 @@ type Deps struct {
 	Codes   Codes
 	Captcha Captchas
 	Data    UserData
-	Keys    KeyStore
-	Log     *slog.Logger
+	// MFA serves the second-factor routes (mfa.go); nil answers them
+	// mfa_unsupported.
+	MFA  MFA
+	Keys KeyStore
+	Log  *slog.Logger
 	// ClientIP computes the caller's address as the native API does
 	// (httpapi.ClientIPFunc): trusted proxies, forwarding header, app secrets.
 	ClientIP func(r *http.Request, claimed string) string

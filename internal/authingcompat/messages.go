@@ -102,6 +102,8 @@ var okMessages = map[string][2]string{ // key -> {zh-CN, en-US}
 	"logged_out": {"退出成功", "logged out"},
 	"logged_in":  {"已登录", "logged in"},
 	"reset":      {"重置密码成功", "password reset"},
+	"bound":      {"TOTP MFA 绑定成功", "TOTP MFA bound"},
+	"unbound":    {"TOTP MFA 解绑成功", "TOTP MFA unbound"},
 }
 
 func okMessage(l, key string) string {

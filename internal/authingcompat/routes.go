@@ -22,5 +22,18 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/api/v2/logout", s.logout},
 		{http.MethodGet, "/api/v2/users/me", s.usersMe},
 		{http.MethodGet, "/api/v2/security/captcha", s.captcha},
+
+		// Second factors (mfa.go, docs/MFA.md).
+		{http.MethodGet, "/api/v2/mfa/authenticator", s.mfa(s.mfaAuthenticators)},
+		{http.MethodPost, "/api/v2/mfa/totp/associate", s.mfa(s.mfaAssociate)},
+		{http.MethodDelete, "/api/v2/mfa/totp/associate", s.mfa(s.mfaUnbind)},
+		{http.MethodPost, "/api/v2/mfa/totp/associate/confirm", s.mfa(s.mfaConfirm)},
+		{http.MethodPost, "/api/v2/mfa/totp/verify", s.mfa(s.mfaVerifyTOTP)},
+		{http.MethodPost, "/api/v2/mfa/totp/recovery", s.mfa(s.mfaVerifyRecovery)},
+		{http.MethodPost, "/api/v2/applications/mfa/sms/verify", s.mfa(s.mfaVerifySMS)},
+		{http.MethodPost, "/api/v2/applications/mfa/email/verify", s.mfa(s.mfaVerifyEmail)},
+		{http.MethodPost, "/api/v2/applications/mfa/check", s.mfa(s.mfaCheck)},
+		{http.MethodPost, "/api/v2/mfa/face/associate", s.mfaFace},
+		{http.MethodPost, "/api/v2/mfa/face/verify", s.mfaFace},
 	}
 }

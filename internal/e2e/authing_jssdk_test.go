@@ -100,10 +100,16 @@ func controlHandler(t *testing.T, in *instance, ans *answers) http.Handler {
 		in.Clock.Advance(time.Duration(body.Seconds) * time.Second)
 		w.WriteHeader(http.StatusNoContent)
 	})
+	// The server's clock, for TOTP codes the suite computes itself.
+	mux.HandleFunc("GET /clock/now", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"unix":%d}`, in.Clock.Now().Unix())
+	})
 	mux.HandleFunc("POST /pool/settings", func(w http.ResponseWriter, r *http.Request) {
 		var body struct {
-			AllowPlaintextPassword *bool `json:"allowPlaintextPassword"`
-			LoginFailureDetection  *bool `json:"loginFailureDetection"`
+			AllowPlaintextPassword *bool   `json:"allowPlaintextPassword"`
+			LoginFailureDetection  *bool   `json:"loginFailureDetection"`
+			MFAPolicy              *string `json:"mfaPolicy"`
 		}
 		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
@@ -115,6 +121,9 @@ func controlHandler(t *testing.T, in *instance, ans *answers) http.Handler {
 			}
 			if body.LoginFailureDetection != nil {
 				p.Settings.LoginFailureDetection = *body.LoginFailureDetection
+			}
+			if body.MFAPolicy != nil {
+				p.Settings.MFAPolicy = *body.MFAPolicy
 			}
 			return nil
 		})

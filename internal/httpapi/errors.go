@@ -98,6 +98,10 @@ func udfAdminStatus(c userpool.Code) (int, bool) {
 		return http.StatusConflict, true
 	case userpool.CodeFieldTypeMismatch:
 		return http.StatusBadRequest, true
+	case userpool.CodeMFARequired, userpool.CodeMFAWrongCode, userpool.CodeMFATokenInvalid:
+		return http.StatusUnauthorized, true
+	case userpool.CodeMFAAlreadyEnrolled, userpool.CodeMFANotEnrolled:
+		return http.StatusConflict, true
 	}
 	return 0, false
 }

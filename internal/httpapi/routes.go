@@ -54,6 +54,16 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/api/v1/users/me/udv", s.listUdv, true},
 		{http.MethodPut, "/api/v1/users/me/udv/{key}", s.setUdv, true},
 		{http.MethodDelete, "/api/v1/users/me/udv/{key}", s.removeUdv, true},
+
+		// Second factors (docs/MFA.md). Enrol and confirm take a bearer
+		// token or, for a login that must enrol, an MFA token in the body.
+		{http.MethodPost, "/api/v1/mfa/verify", s.verifyMFA, false},
+		{http.MethodPost, "/api/v1/mfa/totp/enrol", s.enrolTOTP, false},
+		{http.MethodPost, "/api/v1/mfa/totp/confirm", s.confirmTOTP, false},
+		{http.MethodGet, "/api/v1/users/me/mfa", s.listFactors, true},
+		{http.MethodPost, "/api/v1/users/me/mfa/recovery-codes", s.regenerateRecoveryCodes, true},
+		{http.MethodPut, "/api/v1/users/me/mfa/{kind}", s.enableFactor, true},
+		{http.MethodDelete, "/api/v1/users/me/mfa/{kind}", s.removeFactor, true},
 	}, s.adminRoutes()...)
 }
 
@@ -86,6 +96,10 @@ func (s *Server) adminRoutes() []route {
 		{http.MethodDelete, pool + "/users/{userId}", s.admin(s.adminDeleteUser), false},
 		{http.MethodPost, pool + "/users/{userId}/block", s.admin(s.adminBlockUser), false},
 		{http.MethodPost, pool + "/users/{userId}/unblock", s.admin(s.adminUnblockUser), false},
+
+		{http.MethodGet, pool + "/users/{userId}/mfa", s.admin(s.adminUserMFA), false},
+		{http.MethodPatch, pool + "/users/{userId}/mfa", s.admin(s.adminSetUserMFA), false},
+		{http.MethodDelete, pool + "/users/{userId}/mfa", s.admin(s.adminResetUserMFA), false},
 
 		{http.MethodGet, pool + "/users/{userId}/sessions", s.admin(s.adminListSessions), false},
 		{http.MethodDelete, pool + "/users/{userId}/sessions", s.admin(s.adminRevokeSessions), false},

@@ -17,7 +17,7 @@ func TestSettingNames(t *testing.T) {
 	want := []string{
 		"allowPlaintextPassword", "codeMaxAttempts", "emailAddressInterval", "emailAddressPerDay",
 		"emailCodeTTL", "emailIPPerHour", "lockoutDuration", "lockoutEnabled", "lockoutThreshold", "lockoutWindow",
-		"loginFailureDetection", "loginFailureThreshold", "loginFailureWindow", "passwordMinLength",
+		"loginFailureDetection", "loginFailureThreshold", "loginFailureWindow", "mfaPolicy", "passwordMinLength",
 		"passwordRejectCommon", "registerByEmail", "registerByPhone", "registerByUsername",
 		"smsCodeTTL", "smsCountryPerDay", "smsIPPerHour", "smsPhoneInterval", "smsPhonePerDay",
 		"tokenTTL", "uniformLoginError", "verifyOldEmail", "verifyOldPhone",

@@ -29,10 +29,11 @@ const (
 	KindResetPassword = "reset_password"
 	KindVerifyEmail   = "verify_email"
 	KindChangeEmail   = "change_email"
+	KindMFAVerify     = "mfa_verify"
 )
 
 var (
-	kinds     = []string{KindSMS, KindResetPassword, KindVerifyEmail, KindChangeEmail}
+	kinds     = []string{KindSMS, KindResetPassword, KindVerifyEmail, KindChangeEmail, KindMFAVerify}
 	languages = []string{English, SimplifiedChinese}
 	matcher   = language.NewMatcher([]language.Tag{language.English, language.SimplifiedChinese})
 )

@@ -136,6 +136,9 @@ type Request struct {
 	// Method is the registration or login method; Identifier the email,
 	// username or phone the request names.
 	Method, Identifier string
+	// Factors are the factors a login passed when it had a second one:
+	// its method, then the second factor (totp, recovery, sms, email).
+	Factors []string
 }
 
 // Input is one stage of one flow.
@@ -321,7 +324,7 @@ func (r *Runner) run(ctx context.Context, p *userpool.Pipeline, in Input, user m
 		Stage: string(in.Stage), Params: in.Params,
 		Request: api.PipelineRequestInfo{
 			IP: in.Request.IP, UserAgent: in.Request.UserAgent, UserPoolID: in.PoolID,
-			Method: in.Request.Method, Identifier: in.Request.Identifier,
+			Method: in.Request.Method, Identifier: in.Request.Identifier, Factors: in.Request.Factors,
 		},
 	}}
 	if req.Context.Params == nil {

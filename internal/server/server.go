@@ -156,7 +156,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	// The Authing-compatible transport runs over the same use cases: the
 	// one service is its Auth, Codes, Captcha and Data.
 	compat, err := authingcompat.New(ctx, authingcompat.Deps{
-		Auth: svc, Codes: svc, Captcha: svc, Data: svc,
+		Auth: svc, Codes: svc, Captcha: svc, Data: svc, MFA: svc,
 		Keys: st, Log: log, ClientIP: httpapi.ClientIPFunc(apiDeps), CORSOrigins: cfg.CORSOrigins, Now: now,
 	})
 	if err != nil {
@@ -441,6 +441,18 @@ func codeDelivery(ctx context.Context, cfg config.Config, st *sqlstore.Store, lo
 	if c.Sealer, err = courier.NewSealer(sealKey); err != nil {
 		return c, err
 	}
+	// Second factors: TOTP secrets sealed, tokens and recovery codes
+	// hashed, each under a key of its own.
+	if c.MFAKey, err = serverKey(ctx, cfg, st, mfaSecretName); err != nil {
+		return c, err
+	}
+	mfaSeal, err := serverKey(ctx, cfg, st, mfaSealName)
+	if err != nil {
+		return c, err
+	}
+	if c.MFASealer, err = courier.NewSealer(mfaSeal); err != nil {
+		return c, err
+	}
 	c.PhoneRegion = cfg.PhoneDefaultRegion
 	base := cfg.PublicBase()
 	c.VerifyEmailLink = func(poolID, email, code string) string {
@@ -465,6 +477,14 @@ func (s *Server) Purge(ctx context.Context) {
 // messageSecretName is the store's name for the generated AES-256 key
 // that seals queued messages.
 const messageSecretName = "message_aead"
+
+// mfaSecretName and mfaSealName are the store's names for the generated
+// HMAC key of MFA tokens and recovery codes and the AES-256 key of TOTP
+// secrets.
+const (
+	mfaSecretName = "mfa_hmac"
+	mfaSealName   = "mfa_aead"
+)
 
 // captchaSecretName is the store's name for the generated HMAC key of
 // CAPTCHA answers.

@@ -90,6 +90,7 @@ func (s *Store) PurgeExpired(ctx context.Context, now time.Time) (int64, error) 
 		{"DELETE FROM counters WHERE window_end <= ?", now},
 		{"DELETE FROM verification_codes WHERE expires_at <= ?", now},
 		{"DELETE FROM captchas WHERE expires_at <= ?", now},
+		{"DELETE FROM mfa_challenges WHERE expires_at <= ?", now},
 		{"DELETE FROM webhook_deliveries WHERE status <> 'pending' AND finished_at <= ?", now.Add(-userpool.DeliveryRetention)},
 	} {
 		res, err := s.write.ExecContext(ctx, s.d.q(p.query), s.d.timeArg(s.d.norm(p.at)))

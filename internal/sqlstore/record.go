@@ -76,6 +76,10 @@ func (s *Store) insertRecords(ctx context.Context, q queryer, recs []userpool.Re
 			err = s.putCode(ctx, q, r)
 		case *userpool.MessageJob:
 			err = s.insertMessage(ctx, q, r)
+		case *userpool.MFAChallengeSpend:
+			err = s.spendChallenge(ctx, q, r)
+		case *userpool.RecoveryCodeSpend:
+			err = s.spendRecoveryCode(ctx, q, r)
 		case nil:
 			err = errors.New("sqlstore: nil record")
 		default:

@@ -189,6 +189,9 @@ func Run(t *testing.T, open func(t *testing.T) userpool.Store) {
 		{"Race/ClaimMessages", testRaceClaimMessages},
 		{"Apps/CRUDAndIsolation", testApps},
 		{"Apps/Secret", testAppSecret},
+		{"MFA/Factors", testMFAFactors},
+		{"MFA/Challenges", testMFAChallenges},
+		{"Race/MFA", testRaceMFA},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

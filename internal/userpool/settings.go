@@ -60,6 +60,11 @@ type PoolSettings struct {
 	// AllowPlaintextPassword lets the Authing-compatible transport accept
 	// passwords that are not RSA-encrypted.
 	AllowPlaintextPassword bool
+
+	// MFAPolicy is "off", "optional" (users who enrolled a factor, or
+	// whom an administrator marked, are asked for it) or "required"
+	// (every user; one without a factor enrols one first). See docs/MFA.md.
+	MFAPolicy string
 }
 
 // DefaultPoolSettings are the built-in defaults.
@@ -90,5 +95,6 @@ func DefaultPoolSettings() PoolSettings {
 		LockoutThreshold:      10,
 		LockoutDuration:       15 * time.Minute,
 		LockoutWindow:         time.Hour,
+		MFAPolicy:             MFAOff,
 	}
 }

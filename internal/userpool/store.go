@@ -137,4 +137,6 @@ type Store interface {
 	MessageStore
 	// Applications (OAuth clients); see app.go.
 	AppStore
+	// Second factors; see mfa.go.
+	MFAStore
 }

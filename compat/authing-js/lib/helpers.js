@@ -133,6 +133,27 @@ function uniquePhone() {
   return `+86139${String(process.pid % 1000).padStart(3, '0')}${String(phoneSeq).padStart(5, '0')}`;
 }
 
+// serverNow is the server's clock in unix seconds (the suite moves it).
+const serverNow = async () => (await control('/clock/now')).unix;
+
+// totp computes the RFC 6238 code (SHA-1, 6 digits, 30 s) of a base32
+// secret at the server's time plus offset steps, as an authenticator app
+// would: the suite never asks the server for a code.
+async function totp(secret, offset = 0) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const ch of secret.replace(/=+$/, '').toUpperCase()) {
+    bits += alphabet.indexOf(ch).toString(2).padStart(5, '0');
+  }
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor((await serverNow()) / 30) + offset));
+  const mac = require('node:crypto').createHmac('sha1', key).update(counter).digest();
+  const o = mac[mac.length - 1] & 0xf;
+  const n = (mac.readUInt32BE(o) & 0x7fffffff) % 1000000;
+  return String(n).padStart(6, '0');
+}
+
 // nextMinute moves the server's clock past the one-code-a-minute limit of
 // an address (which also expires its SMS codes).
 const nextMinute = () => advanceClock(61);
@@ -146,5 +167,5 @@ function decodeJwt(token) {
 
 module.exports = {
   newClient, unique, uniqueEmail, uniquePhone, expectCode, control, advanceClock, nextMinute, setPoolSettings,
-  lastCode, captchaAnswer, defineField, withCookieJar, showCaptcha, decodeJwt,
+  lastCode, captchaAnswer, defineField, withCookieJar, showCaptcha, decodeJwt, serverNow, totp, URL_,
 };

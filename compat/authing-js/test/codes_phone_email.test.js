@@ -99,7 +99,7 @@ test('sendEmail + resetPasswordByEmailCode: resets the password and ends the ses
   const r = await c.sendEmail(email, 'RESET_PASSWORD');
   assert.equal(r.code, 200);
   await expectCode(() => c.sendEmail(uniqueEmail(), 'RESET_PASSWORD'), C.USER_NOT_FOUND);
-  await expectCode(() => c.sendEmail(email, 'MFA_VERIFY'), C.INVALID_ARGUMENT);
+  await expectCode(() => c.sendEmail(email, 'LOGIN_VERIFY_CODE'), C.INVALID_ARGUMENT);
   const code = await lastCode(email);
   await expectCode(() => c.resetPasswordByEmailCode(email, wrong(code), 'n3w-passw0rd'), C.WRONG_CODE);
   const done = await c.resetPasswordByEmailCode(email, code, 'n3w-passw0rd');
