@@ -137,4 +137,6 @@ type Store interface {
 	MessageStore
 	// Applications (OAuth clients); see app.go.
 	AppStore
+	// Bulk import and export; see import.go.
+	ImportStore
 }

@@ -1,0 +1,265 @@
+package sqlstore
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/authpool/authpool/internal/userpool"
+)
+
+// errDryRun rolls back a dry run's transaction after every item was tried.
+var errDryRun = errors.New("sqlstore: dry run")
+
+// ImportUsers writes the batch in one transaction. Each item runs inside a
+// savepoint, so that an item refused by a unique index (PostgreSQL aborts
+// the whole transaction on an error otherwise) leaves the others written.
+func (s *Store) ImportUsers(ctx context.Context, poolID, source string, items []*userpool.ImportItem, dryRun bool, recs ...userpool.Record) error {
+	err := s.inTxRecords(ctx, "import users", recs, func(q queryer) error {
+		for _, it := range items {
+			if _, err := q.ExecContext(ctx, "SAVEPOINT import_item"); err != nil {
+				return fmt.Errorf("sqlstore: import users: savepoint: %w", err)
+			}
+			err := s.importItem(ctx, q, poolID, source, it)
+			var uerr *userpool.Error
+			switch {
+			case err == nil:
+				if _, err := q.ExecContext(ctx, "RELEASE SAVEPOINT import_item"); err != nil {
+					return fmt.Errorf("sqlstore: import users: release: %w", err)
+				}
+				continue
+			case errors.As(err, &uerr):
+				it.Status, it.UserID, it.Err = userpool.ImportRefused, "", err
+			default:
+				return err
+			}
+			if _, err := q.ExecContext(ctx, "ROLLBACK TO SAVEPOINT import_item"); err != nil {
+				return fmt.Errorf("sqlstore: import users: rollback to savepoint: %w", err)
+			}
+		}
+		if dryRun {
+			return errDryRun
+		}
+		return nil
+	})
+	if dryRun && errors.Is(err, errDryRun) {
+		return nil
+	}
+	return err
+}
+
+// errDuplicateInSource refuses a record whose email another record of the
+// same source already brought: two source accounts never merge into one.
+var errDuplicateInSource = &userpool.Error{Code: userpool.CodeUserExists, Reason: "duplicate_in_source",
+	Message: "another record of this source with a different external id has the same email"}
+
+func (s *Store) importItem(ctx context.Context, q queryer, poolID, source string, it *userpool.ImportItem) error {
+	u := it.User
+	u.PoolID = poolID
+	now := s.now()
+	digest := passwordDigest(u.PasswordHash)
+
+	// Match: the source's external id first, then the email.
+	var userID string
+	var oldDigest []byte
+	err := q.QueryRowContext(ctx, s.d.q(`SELECT user_id, password_digest FROM user_imports WHERE pool_id = ? AND source = ? AND external_id = ?`),
+		poolID, source, it.ExternalID).Scan(&userID, &oldDigest)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("sqlstore: import users: match: %w", err)
+	}
+	if userID == "" && u.Email != "" {
+		err := q.QueryRowContext(ctx, s.d.q(`SELECT id FROM users WHERE pool_id = ? AND email_key = ?`), poolID, userpool.EmailKey(u.Email)).Scan(&userID)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("sqlstore: import users: match email: %w", err)
+		}
+		if userID != "" {
+			var other string
+			err := q.QueryRowContext(ctx, s.d.q(`SELECT external_id FROM user_imports WHERE pool_id = ? AND source = ? AND user_id = ? AND external_id <> ?`),
+				poolID, source, userID, it.ExternalID).Scan(&other)
+			if err == nil {
+				return errDuplicateInSource
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("sqlstore: import users: match email: %w", err)
+			}
+		}
+	}
+
+	if userID == "" {
+		if u.ID != "" {
+			var n int
+			if err := q.QueryRowContext(ctx, s.d.q(`SELECT count(*) FROM users WHERE pool_id = ? AND id = ?`), poolID, u.ID).Scan(&n); err != nil {
+				return fmt.Errorf("sqlstore: import users: id: %w", err)
+			}
+			if n > 0 {
+				u.ID = ""
+			}
+		}
+		if u.ID == "" {
+			u.ID = uuid.NewString()
+		}
+		if u.CreatedAt.IsZero() {
+			u.CreatedAt = now
+		}
+		u.UpdatedAt = now
+		s.d.normUser(u)
+		if _, err := q.ExecContext(ctx, s.d.q(userInsert), append(s.d.userArgs(u), keyArgs(u)...)...); err != nil {
+			return s.d.writeUserErr("import users", err)
+		}
+		it.Status = userpool.ImportCreated
+	} else {
+		old, err := s.getUser(ctx, q, "import users", " WHERE pool_id = ? AND id = ?", poolID, userID)
+		if err != nil {
+			return err
+		}
+		// The password hash is replaced only while the stored one is the
+		// hash this source wrote (or there is none): a password the user
+		// set since, or the argon2id a login made of the imported hash,
+		// stays.
+		stillImported := old.PasswordHash == "" || (oldDigest != nil && bytes.Equal(oldDigest, passwordDigest(old.PasswordHash)))
+		if !stillImported || u.PasswordHash == "" {
+			u.PasswordHash = old.PasswordHash
+			digest = oldDigest
+			if !stillImported {
+				digest = nil
+			}
+		}
+		u.ID = old.ID
+		u.LoginsCount, u.LastLogin = old.LoginsCount, old.LastLogin
+		if u.SignedUp.IsZero() {
+			u.SignedUp = old.SignedUp
+		}
+		if u.CreatedAt.IsZero() {
+			u.CreatedAt = old.CreatedAt
+		}
+		u.UpdatedAt = now
+		s.d.normUser(u)
+		args := append(s.d.userArgs(u)[2:], updateKeyArgs(u)...)
+		if _, err := q.ExecContext(ctx, s.d.q(userUpdate), append(args, poolID, u.ID)...); err != nil {
+			return s.d.writeUserErr("import users", err)
+		}
+		it.Status = userpool.ImportUpdated
+	}
+	it.UserID = u.ID
+
+	if err := s.setValues(ctx, q, poolID, u.ID, it.Values); err != nil {
+		return err
+	}
+	for _, id := range it.Identities {
+		if id.CreatedAt.IsZero() {
+			id.CreatedAt = now
+		}
+		data := id.Data
+		if data == "" {
+			data = "{}"
+		}
+		res, err := q.ExecContext(ctx, s.d.q(`INSERT INTO user_identities (pool_id, user_id, provider, subject, data, created_at) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (pool_id, provider, subject) DO UPDATE SET data = excluded.data WHERE user_identities.user_id = excluded.user_id`),
+			poolID, u.ID, id.Provider, id.Subject, data, s.d.timeArg(s.d.norm(id.CreatedAt)))
+		if err != nil {
+			return fmt.Errorf("sqlstore: import users: identity: %w", err)
+		}
+		if n, err := res.RowsAffected(); err == nil && n == 0 {
+			return &userpool.Error{Code: userpool.CodeUserExists, Reason: "identity_taken",
+				Message: fmt.Sprintf("identity %s|%s belongs to another user", id.Provider, id.Subject)}
+		}
+	}
+	_, err = q.ExecContext(ctx, s.d.q(`INSERT INTO user_imports (pool_id, source, external_id, user_id, password_digest, imported_at) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (pool_id, source, external_id) DO UPDATE SET user_id = excluded.user_id, password_digest = excluded.password_digest, imported_at = excluded.imported_at`),
+		poolID, source, it.ExternalID, u.ID, digest, s.d.timeArg(now))
+	if err != nil {
+		return fmt.Errorf("sqlstore: import users: remember: %w", err)
+	}
+	return nil
+}
+
+// passwordDigest is what user_imports keeps of an imported hash: enough to
+// tell whether the stored hash is still it, nothing to log in with.
+func passwordDigest(hash string) []byte {
+	if hash == "" {
+		return nil
+	}
+	d := sha256.Sum256([]byte(hash))
+	return d[:]
+}
+
+// ExportUsers returns one page of the pool's users in id order, with their
+// values and identities (two more queries per page, not per user).
+func (s *Store) ExportUsers(ctx context.Context, q userpool.ExportQuery) ([]*userpool.ExportedUser, error) {
+	where := " WHERE pool_id = ? AND id > ?"
+	args := []any{q.PoolID, q.AfterID}
+	if q.Search != "" {
+		pat := "%" + likeEscaper.Replace(strings.ToLower(q.Search)) + "%"
+		where += ` AND (lower(email) LIKE ? ESCAPE '\' OR lower(username) LIKE ? ESCAPE '\' OR phone LIKE ? ESCAPE '\')`
+		args = append(args, pat, pat, pat)
+	}
+	limit := min(max(q.Limit, 1), 1000)
+	rows, err := s.read.QueryContext(ctx, s.d.q(userSelect+where+" ORDER BY id LIMIT ?"), append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: export users: %w", err)
+	}
+	var out []*userpool.ExportedUser
+	byID := map[string]*userpool.ExportedUser{}
+	for rows.Next() {
+		u := new(userpool.User)
+		if err := rows.Scan(userDest(u)...); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("sqlstore: export users: %w", err)
+		}
+		e := &userpool.ExportedUser{User: u}
+		out = append(out, e)
+		byID[u.ID] = e
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, fmt.Errorf("sqlstore: export users: %w", err)
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	first, last := out[0].ID, out[len(out)-1].ID
+	vrows, err := s.read.QueryContext(ctx, s.d.q(`SELECT v.user_id, v.key, f.data_type, f.label, v.value, v.updated_at
+		FROM user_values v JOIN user_fields f ON f.pool_id = v.pool_id AND f.key = v.key
+		WHERE v.pool_id = ? AND v.user_id >= ? AND v.user_id <= ? ORDER BY v.user_id, v.key`), q.PoolID, first, last)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: export users: values: %w", err)
+	}
+	for vrows.Next() {
+		v := &userpool.UserValue{PoolID: q.PoolID}
+		if err := vrows.Scan(&v.UserID, &v.Key, &v.DataType, &v.Label, &v.Value, timeDest{&v.UpdatedAt}); err != nil {
+			vrows.Close()
+			return nil, fmt.Errorf("sqlstore: export users: values: %w", err)
+		}
+		if e := byID[v.UserID]; e != nil {
+			e.Values = append(e.Values, v)
+		}
+	}
+	if err := errors.Join(vrows.Err(), vrows.Close()); err != nil {
+		return nil, fmt.Errorf("sqlstore: export users: values: %w", err)
+	}
+	irows, err := s.read.QueryContext(ctx, s.d.q(`SELECT user_id, provider, subject, data, created_at FROM user_identities
+		WHERE pool_id = ? AND user_id >= ? AND user_id <= ? ORDER BY user_id, provider, subject`), q.PoolID, first, last)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: export users: identities: %w", err)
+	}
+	for irows.Next() {
+		var uid string
+		id := new(userpool.Identity)
+		if err := irows.Scan(&uid, &id.Provider, &id.Subject, &id.Data, timeDest{&id.CreatedAt}); err != nil {
+			irows.Close()
+			return nil, fmt.Errorf("sqlstore: export users: identities: %w", err)
+		}
+		if e := byID[uid]; e != nil {
+			e.Identities = append(e.Identities, id)
+		}
+	}
+	if err := errors.Join(irows.Err(), irows.Close()); err != nil {
+		return nil, fmt.Errorf("sqlstore: export users: identities: %w", err)
+	}
+	return out, nil
+}
