@@ -9,6 +9,7 @@ package importer
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -187,6 +188,24 @@ func (s *jsonStream) start() error {
 				s.array = true
 				return nil
 			}
+			if k == "data" {
+				// An API answer saved as is ({"statusCode": 200, "data":
+				// {"list": [...]}}, one page): read its list.
+				var page struct {
+					List json.RawMessage `json:"list"`
+				}
+				if err := s.dec.Decode(&page); err == nil && len(page.List) > 0 && page.List[0] == '[' {
+					s.dec = json.NewDecoder(bytes.NewReader(page.List))
+					if _, err := s.dec.Token(); err != nil {
+						return err
+					}
+					s.array = true
+					return nil
+				} else if err != nil {
+					return err
+				}
+				continue
+			}
 			var skip json.RawMessage
 			if err := s.dec.Decode(&skip); err != nil {
 				return err
@@ -205,6 +224,13 @@ func (s *jsonStream) next(v any) (int, error) {
 	}
 	s.b.left = MaxRecordBytes
 	if s.array && !s.dec.More() {
+		// The array must close: a file cut short is not a whole one.
+		if t, err := s.dec.Token(); err != nil || t != json.Delim(']') {
+			if err == nil {
+				err = fmt.Errorf("unexpected %v", t)
+			}
+			return 0, s.fatal(err)
+		}
 		return 0, io.EOF
 	}
 	var raw json.RawMessage
@@ -251,6 +277,10 @@ func customData(dst map[string]json.RawMessage, src map[string]json.RawMessage) 
 		case t == "" || t == "null":
 			continue
 		case t[0] == '[':
+			var c bytes.Buffer
+			if json.Compact(&c, v) == nil {
+				t = c.String()
+			}
 			b, _ := json.Marshal(t)
 			v = b
 		}
