@@ -85,7 +85,7 @@ func TestReaders(t *testing.T) {
 			string(u.CustomData["level"]) != "7" || len(u.Identities) != 1 || u.Identities[0].Provider != "google.com" {
 			t.Fatalf("user1: %+v", u)
 		}
-		if p := g.recs[2]; p == nil || p.Phone != "+15551234567" || !p.Blocked || p.PasswordHash != "" {
+		if p := g.recs[2]; p == nil || p.Phone != "+14155552671" || !p.Blocked || p.PasswordHash != "" {
 			t.Fatalf("phone user: %+v", p)
 		}
 		// Without the hash config a user with a hash is refused, not
@@ -114,7 +114,7 @@ func TestReaders(t *testing.T) {
 				first, second = 2, 3 // line numbers after the header
 			}
 			u := g.recs[first]
-			if u == nil || u.Email != "sb1@example.com" || !u.EmailVerified || u.Phone != "+15550001111" || !u.PhoneVerified ||
+			if u == nil || u.Email != "sb1@example.com" || !u.EmailVerified || u.Phone != "+14155550123" || !u.PhoneVerified ||
 				u.Name != "Supa Base" || string(u.CustomData["newsletter"]) != "true" || u.CreatedAt.IsZero() {
 				t.Fatalf("sb1: %+v", u)
 			}
