@@ -17,28 +17,58 @@ import (
 // errDryRun rolls back a dry run's transaction after every item was tried.
 var errDryRun = errors.New("sqlstore: dry run")
 
-// ImportUsers writes the batch in one transaction. Each item runs inside a
-// savepoint, so that an item refused by a unique index (PostgreSQL aborts
-// the whole transaction on an error otherwise) leaves the others written.
+// errSlowPath makes ImportUsers try a batch again item by item.
+var errSlowPath = errors.New("sqlstore: an item was refused")
+
+// ImportUsers writes the batch in one transaction. It first writes every
+// item straight on; should one be refused (a unique index), that
+// transaction is rolled back and the batch is written again with a
+// savepoint around each item, so that the refused one leaves the others
+// written (PostgreSQL aborts the whole transaction on an error
+// otherwise). Savepoints cost SQLite a sub-journal write per page, so the
+// fast path is for the usual batch where nothing is refused.
 func (s *Store) ImportUsers(ctx context.Context, poolID, source string, items []*userpool.ImportItem, dryRun bool, recs ...userpool.Record) error {
+	saved := make([]userpool.User, len(items))
+	for i, it := range items {
+		saved[i] = *it.User
+	}
+	err := s.importBatch(ctx, poolID, source, items, dryRun, false, recs)
+	if !errors.Is(err, errSlowPath) {
+		return err
+	}
+	for i, it := range items {
+		*it.User = saved[i]
+		it.Status, it.UserID, it.Err = "", "", nil
+	}
+	return s.importBatch(ctx, poolID, source, items, dryRun, true, recs)
+}
+
+func (s *Store) importBatch(ctx context.Context, poolID, source string, items []*userpool.ImportItem, dryRun, savepoints bool, recs []userpool.Record) error {
 	err := s.inTxRecords(ctx, "import users", recs, func(q queryer) error {
+		st := &importStmts{s: s, q: q}
+		defer st.close()
 		for _, it := range items {
-			if _, err := q.ExecContext(ctx, "SAVEPOINT import_item"); err != nil {
-				return fmt.Errorf("sqlstore: import users: savepoint: %w", err)
+			if savepoints {
+				if _, err := q.ExecContext(ctx, "SAVEPOINT import_item"); err != nil {
+					return fmt.Errorf("sqlstore: import users: savepoint: %w", err)
+				}
 			}
-			err := s.importItem(ctx, q, poolID, source, it)
+			err := s.importItem(ctx, st, poolID, source, it)
 			var uerr *userpool.Error
 			switch {
 			case err == nil:
-				if _, err := q.ExecContext(ctx, "RELEASE SAVEPOINT import_item"); err != nil {
-					return fmt.Errorf("sqlstore: import users: release: %w", err)
+				if savepoints {
+					if _, err := q.ExecContext(ctx, "RELEASE SAVEPOINT import_item"); err != nil {
+						return fmt.Errorf("sqlstore: import users: release: %w", err)
+					}
 				}
 				continue
-			case errors.As(err, &uerr):
-				it.Status, it.UserID, it.Err = userpool.ImportRefused, "", err
-			default:
+			case !errors.As(err, &uerr):
 				return err
+			case !savepoints:
+				return errSlowPath
 			}
+			it.Status, it.UserID, it.Err = userpool.ImportRefused, "", err
 			if _, err := q.ExecContext(ctx, "ROLLBACK TO SAVEPOINT import_item"); err != nil {
 				return fmt.Errorf("sqlstore: import users: rollback to savepoint: %w", err)
 			}
@@ -54,12 +84,65 @@ func (s *Store) ImportUsers(ctx context.Context, poolID, source string, items []
 	return err
 }
 
+// importStmts prepares the statements an import runs for every item once
+// per batch (the SQLite driver would parse them again each time).
+type importStmts struct {
+	s    *Store
+	q    queryer
+	tx   *sql.Tx
+	prep map[string]*sql.Stmt
+}
+
+func (st *importStmts) get(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st.prep == nil {
+		st.prep = map[string]*sql.Stmt{}
+	}
+	if p := st.prep[query]; p != nil {
+		return p, nil
+	}
+	tx, ok := st.q.(*sql.Tx)
+	if !ok {
+		return nil, errors.New("sqlstore: import users: not in a transaction")
+	}
+	p, err := tx.PrepareContext(ctx, st.s.d.q(query))
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: import users: prepare: %w", err)
+	}
+	st.prep[query] = p
+	return p, nil
+}
+
+func (st *importStmts) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	p, err := st.get(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return p.ExecContext(ctx, args...)
+}
+
+func (st *importStmts) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	p, err := st.get(ctx, query)
+	if err != nil {
+		// A failed prepare shows as the row's error: prepare once more
+		// through the plain path, which reports it.
+		return st.q.QueryRowContext(ctx, st.s.d.q(query), args...)
+	}
+	return p.QueryRowContext(ctx, args...)
+}
+
+func (st *importStmts) close() {
+	for _, p := range st.prep {
+		_ = p.Close()
+	}
+}
+
 // errDuplicateInSource refuses a record whose email another record of the
 // same source already brought: two source accounts never merge into one.
 var errDuplicateInSource = &userpool.Error{Code: userpool.CodeUserExists, Reason: "duplicate_in_source",
 	Message: "another record of this source with a different external id has the same email"}
 
-func (s *Store) importItem(ctx context.Context, q queryer, poolID, source string, it *userpool.ImportItem) error {
+func (s *Store) importItem(ctx context.Context, st *importStmts, poolID, source string, it *userpool.ImportItem) error {
+	q := st.q
 	u := it.User
 	u.PoolID = poolID
 	now := s.now()
@@ -68,13 +151,13 @@ func (s *Store) importItem(ctx context.Context, q queryer, poolID, source string
 	// Match: the source's external id first, then the email.
 	var userID string
 	var oldDigest []byte
-	err := q.QueryRowContext(ctx, s.d.q(`SELECT user_id, password_digest FROM user_imports WHERE pool_id = ? AND source = ? AND external_id = ?`),
+	err := st.queryRow(ctx, `SELECT user_id, password_digest FROM user_imports WHERE pool_id = ? AND source = ? AND external_id = ?`,
 		poolID, source, it.ExternalID).Scan(&userID, &oldDigest)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("sqlstore: import users: match: %w", err)
 	}
 	if userID == "" && u.Email != "" {
-		err := q.QueryRowContext(ctx, s.d.q(`SELECT id FROM users WHERE pool_id = ? AND email_key = ?`), poolID, userpool.EmailKey(u.Email)).Scan(&userID)
+		err := st.queryRow(ctx, `SELECT id FROM users WHERE pool_id = ? AND email_key = ?`, poolID, userpool.EmailKey(u.Email)).Scan(&userID)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("sqlstore: import users: match email: %w", err)
 		}
@@ -109,7 +192,7 @@ func (s *Store) importItem(ctx context.Context, q queryer, poolID, source string
 		}
 		u.UpdatedAt = now
 		s.d.normUser(u)
-		if _, err := q.ExecContext(ctx, s.d.q(userInsert), append(s.d.userArgs(u), keyArgs(u)...)...); err != nil {
+		if _, err := st.exec(ctx, userInsert, append(s.d.userArgs(u), keyArgs(u)...)...); err != nil {
 			return s.d.writeUserErr("import users", err)
 		}
 		it.Status = userpool.ImportCreated
@@ -170,8 +253,8 @@ func (s *Store) importItem(ctx context.Context, q queryer, poolID, source string
 				Message: fmt.Sprintf("identity %s|%s belongs to another user", id.Provider, id.Subject)}
 		}
 	}
-	_, err = q.ExecContext(ctx, s.d.q(`INSERT INTO user_imports (pool_id, source, external_id, user_id, password_digest, imported_at) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (pool_id, source, external_id) DO UPDATE SET user_id = excluded.user_id, password_digest = excluded.password_digest, imported_at = excluded.imported_at`),
+	_, err = st.exec(ctx, `INSERT INTO user_imports (pool_id, source, external_id, user_id, password_digest, imported_at) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (pool_id, source, external_id) DO UPDATE SET user_id = excluded.user_id, password_digest = excluded.password_digest, imported_at = excluded.imported_at`,
 		poolID, source, it.ExternalID, u.ID, digest, s.d.timeArg(now))
 	if err != nil {
 		return fmt.Errorf("sqlstore: import users: remember: %w", err)
