@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strconv"
 	"time"
 
@@ -182,6 +183,11 @@ func decodeRecord(b []byte, tooLong bool) (*api.UserRecord, api.ImportReport) {
 	}
 	if dec.More() {
 		return nil, bad("invalid_json", "one JSON object per line")
+	}
+	// No field can hold a NUL (PostgreSQL text cannot): refused here, the
+	// same on both stores.
+	if containsNUL(reflect.ValueOf(rec)) || bytes.Contains(b, []byte(`\u0000`)) {
+		return nil, bad("bad_request", "a line must not contain NUL characters (\\u0000)")
 	}
 	return rec, api.ImportReport{}
 }
