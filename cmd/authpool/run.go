@@ -41,6 +41,7 @@ func commands() []command {
 	return []command{
 		{name: "serve", summary: "start the server (the default command)", flags: func(fs *flag.FlagSet) { serveFlags(fs) }, settings: true, run: serve},
 		{name: "migrate", summary: "apply the database migrations and exit", settings: true, run: migrate},
+		{name: "migrate-store", summary: "copy every table of one database into another, verified (e.g. -from sqlite:authpool.db -to postgres://...)", flags: func(fs *flag.FlagSet) { new(migrateStoreFlags).register(fs) }, run: migrateStore},
 		{name: "admin", summary: `administer a server: pools, users, pipelines, webhooks, apps ("authpool admin help" lists them); "admin reset-key" replaces a lost administrator key`, run: admin},
 		{name: "version", summary: "print the module version and VCS revision", run: printVersion},
 		{name: "help", summary: `print this help; "authpool help <command>" for one command`, run: help},
