@@ -168,6 +168,13 @@ func TestImportEachFormatCLI(t *testing.T) {
 					}
 				})
 			}
+			// Users keep their source ids (free here).
+			mc := client.NewManagementClient(client.ManagementOptions{Host: url, AdminKey: cliKey})
+			for _, id := range []string{"5f1e7a2b9c0d", "Ky2sVO6Kh3RkH3xA3nUTiKzSYyz2", "1e7f7bb3-5b4f-4c3e-8a0e-8d7b3f0f6a11", "6229ab0a8f2a4c7d3e0b1c01"} {
+				if _, err := mc.GetUser(ctx, "default", id); err != nil {
+					t.Errorf("user %s: %v", id, err)
+				}
+			}
 			// The dashboard's CSV of the same Supabase users updates them.
 			cp := filepath.Join(t.TempDir(), "cp")
 			out := mustCLI(t, url, "users", "import", testdata+"supabase.csv", "-format", "supabase", "-checkpoint", cp)

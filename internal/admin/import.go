@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/authpool/authpool/api"
@@ -125,8 +126,8 @@ func (a *Service) importItem(ctx context.Context, s *ImportSession, r *api.UserR
 		ID: r.ID, Profile: userpool.Profile(r.Profile), EmailVerified: r.EmailVerified, PhoneVerified: r.PhoneVerified,
 		Blocked: r.Blocked, SignedUp: r.SignedUp, CreatedAt: r.CreatedAt,
 	}
-	if len(r.ID) > 128 || !utf8.ValidString(r.ID) || strings.ContainsAny(r.ID, "\x00/") {
-		return nil, invalid("invalid_id", "id must be at most 128 bytes of UTF-8 without NUL or '/'")
+	if len(r.ID) > 128 || !utf8.ValidString(r.ID) || strings.ContainsFunc(r.ID, unicode.IsControl) || strings.ContainsAny(r.ID, "/?#%") {
+		return nil, invalid("invalid_id", "id must be at most 128 bytes of UTF-8 without control characters, '/', '?', '#' or '%'")
 	}
 	var err error
 	if r.Email != "" {

@@ -69,7 +69,7 @@ func (a *auth0Reader) Next() (int, *api.UserRecord, error) {
 		return n, nil, err
 	}
 	rec := &api.UserRecord{
-		ExternalID: u.UserID, Email: u.Email, EmailVerified: u.EmailVerified,
+		ID: u.UserID, ExternalID: u.UserID, Email: u.Email, EmailVerified: u.EmailVerified,
 		Phone: u.PhoneNumber, PhoneVerified: u.PhoneVerified, Blocked: u.Blocked,
 	}
 	rec.Username, rec.GivenName, rec.FamilyName, rec.Name, rec.Nickname, rec.Photo =

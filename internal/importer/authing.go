@@ -82,7 +82,7 @@ func (a *authingReader) Next() (int, *api.UserRecord, error) {
 		}
 		phone = "+" + strings.TrimPrefix(cc, "+") + phone
 	}
-	rec := &api.UserRecord{ExternalID: id, Email: u.Email, EmailVerified: u.EmailVerified,
+	rec := &api.UserRecord{ID: id, ExternalID: id, Email: u.Email, EmailVerified: u.EmailVerified,
 		Phone: phone, PhoneVerified: u.PhoneVerified, PasswordHash: u.PasswordHash,
 		Blocked: u.Blocked || u.Status == "Suspended" || u.Status == "Deactivated"}
 	p := &rec.Profile

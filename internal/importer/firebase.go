@@ -67,7 +67,7 @@ func (f *firebaseReader) Next() (int, *api.UserRecord, error) {
 		return n, nil, err
 	}
 	rec := &api.UserRecord{
-		ExternalID: u.LocalID, Email: u.Email, EmailVerified: u.EmailVerified,
+		ID: u.LocalID, ExternalID: u.LocalID, Email: u.Email, EmailVerified: u.EmailVerified,
 		Phone: u.PhoneNumber, PhoneVerified: u.PhoneNumber != "", Blocked: u.Disabled,
 	}
 	rec.Name, rec.Photo = u.DisplayName, u.PhotoURL

@@ -47,7 +47,7 @@ func (k *keycloakReader) Next() (int, *api.UserRecord, error) {
 			// A client's service account, not a person.
 			return n, nil, refuse(n, "service_account", "service account of client %s is not a user", u.ServiceAccountClientID)
 		}
-		rec := &api.UserRecord{ExternalID: u.ID, Email: u.Email, EmailVerified: u.EmailVerified,
+		rec := &api.UserRecord{ID: u.ID, ExternalID: u.ID, Email: u.Email, EmailVerified: u.EmailVerified,
 			Blocked: u.Enabled != nil && !*u.Enabled}
 		rec.Username, rec.GivenName, rec.FamilyName = u.Username, u.FirstName, u.LastName
 		if u.CreatedTimestamp > 0 {

@@ -63,7 +63,7 @@ func (o *oryReader) Next() (int, *api.UserRecord, error) {
 	if ext == "" {
 		ext = u.ID
 	}
-	rec := &api.UserRecord{ExternalID: ext, Email: u.Traits.Email, Blocked: u.State == "inactive"}
+	rec := &api.UserRecord{ID: u.ID, ExternalID: ext, Email: u.Traits.Email, Blocked: u.State == "inactive"}
 	rec.Username = u.Traits.Username
 	rec.Phone = plusPhone(u.Traits.Phone + u.Traits.PhoneNumber)
 	rec.Photo = u.Traits.Picture

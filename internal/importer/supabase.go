@@ -113,7 +113,7 @@ func (s *supabaseReader) Next() (int, *api.UserRecord, error) {
 	if u.IsAnonymous {
 		return n, nil, refuse(n, "anonymous", "anonymous users are not imported")
 	}
-	rec := &api.UserRecord{ExternalID: u.ID, Email: u.Email, EmailVerified: u.EmailConfirmedAt != "",
+	rec := &api.UserRecord{ID: u.ID, ExternalID: u.ID, Email: u.Email, EmailVerified: u.EmailConfirmedAt != "",
 		Phone: plusPhone(u.Phone), PhoneVerified: u.PhoneConfirmedAt != "", PasswordHash: u.EncryptedPassword}
 	if t, ok := pgTime(u.CreatedAt); ok {
 		rec.CreatedAt = t

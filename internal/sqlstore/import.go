@@ -148,10 +148,39 @@ func (s *Store) importBulk(ctx context.Context, q queryer, poolID, source string
 	}); err != nil {
 		return nil, errSlowPath
 	}
+	// Preferred ids another user has already are replaced.
+	var ids []string
+	for _, it := range items {
+		if it.User.ID != "" {
+			ids = append(ids, it.User.ID)
+		}
+	}
+	if err := s.inChunks(len(ids), 500, func(lo, hi int) error {
+		args := []any{poolID}
+		for _, id := range ids[lo:hi] {
+			args = append(args, id)
+		}
+		rows, err := q.QueryContext(ctx, s.d.q(`SELECT id FROM users WHERE pool_id = ? AND id IN (?`+
+			strings.Repeat(", ?", hi-lo-1)+`)`), args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			known["i:"+id] = true
+		}
+		return rows.Err()
+	}); err != nil {
+		return nil, errSlowPath
+	}
 	var bulk, rest []*userpool.ImportItem
 	for _, it := range items {
 		u := it.User
-		if u.ID != "" || len(it.Values) > 0 || len(it.Identities) > 0 || known["x:"+it.ExternalID] ||
+		if len(it.Values) > 0 || len(it.Identities) > 0 || known["x:"+it.ExternalID] ||
 			u.Email != "" && known["e:"+userpool.EmailKey(u.Email)] {
 			rest = append(rest, it)
 			continue
@@ -161,7 +190,10 @@ func (s *Store) importBulk(ctx context.Context, q queryer, poolID, source string
 	now := s.now()
 	for _, it := range bulk {
 		u := it.User
-		u.PoolID, u.ID = poolID, importID()
+		u.PoolID = poolID
+		if u.ID == "" || known["i:"+u.ID] {
+			u.ID = importID()
+		}
 		if u.CreatedAt.IsZero() {
 			u.CreatedAt = now
 		}
