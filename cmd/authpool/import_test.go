@@ -29,11 +29,11 @@ type login struct{ email, password string }
 // must report, and users who must then log in with their original
 // passwords (blocked ones must be refused with 2057).
 var importCases = []struct {
-	format, file     string
-	flags            []string
-	imported         int
-	refused          []string // reasons, in order
-	logins, blocked  []login
+	format, file    string
+	flags           []string
+	imported        int
+	refused         []string // reasons, in order
+	logins, blocked []login
 }{
 	{format: "auth0", file: "auth0.json", imported: 3, refused: []string{"invalid_password_hash", "invalid_password_hash"},
 		logins:  []login{{"ada@example.com", "allmine"}, {"grace@example.com", "password"}},

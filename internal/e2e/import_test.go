@@ -34,24 +34,24 @@ func TestImportRouteWorstInput(t *testing.T) {
 			return head + strings.Repeat("x", n-len(head)-2) + `"}`
 		}
 		lines := []string{
-			`{"externalId":"1","email":"ok1@example.com","passwordHash":"$2a$13` + bcryptTail + `"}`,      // 1 at the cost limit
-			`{"externalId":"2","email":"over@example.com","passwordHash":"$2a$14` + bcryptTail + `"}`,     // 2 over it
-			pad(api.MaxImportLineBytes + 1),                                                                // 3 too long
-			`{"email": "broken@example.com"`,                                                               // 4 not JSON
-			`{"email": 5}`,                                                                                 // 5 wrong type
-			`{"externalId":"6","email":"OK1@example.com"}`,                                                 // 6 same email, other record
-			`{"externalId":"7","email":"x@example.com","isAdmin":true}`,                                    // 7 unknown member
-			``,                                                                                             // 8 empty: no report
-			`{"externalId":"9","email":"sha@example.com","passwordHash":"$6$rounds=5000$salt$abcdef"}`,    // 9 unknown format
-			`{"externalId":"10","customData":{"age":3}}`,                                                   // 10 no identifier
-			`{"externalId":"11","email":"age@example.com","customData":{"age":"old"}}`,                     // 11 wrong value type
-			`{"externalId":"12","email":"id@example.com","identities":[{"provider":"github","subject":""}]}`, // 12 bad identity
-			`{"externalId":"13","username":"taken"}`,                                                       // 13 username taken
-			`{"externalId":"14","email":"ok2@example.com","customData":{"age":41,"plan":"pro"}}`,           // 14 fine, defines plan
-			`{"externalId":"15","email":"pb@example.com","passwordHash":"$pbkdf2-sha256$i=3000000$c2FsdA$/bq+HJ00cgB4VucZDQHp/nxq18vII3gw53N2Y0s3MWI"}`, // 15 at the limit
+			`{"externalId":"1","email":"ok1@example.com","passwordHash":"$2a$13` + bcryptTail + `"}`,  // 1 at the cost limit
+			`{"externalId":"2","email":"over@example.com","passwordHash":"$2a$14` + bcryptTail + `"}`, // 2 over it
+			pad(api.MaxImportLineBytes + 1),                             // 3 too long
+			`{"email": "broken@example.com"`,                            // 4 not JSON
+			`{"email": 5}`,                                              // 5 wrong type
+			`{"externalId":"6","email":"OK1@example.com"}`,              // 6 same email, other record
+			`{"externalId":"7","email":"x@example.com","isAdmin":true}`, // 7 unknown member
+			``, // 8 empty: no report
+			`{"externalId":"9","email":"sha@example.com","passwordHash":"$6$rounds=5000$salt$abcdef"}`,                                                   // 9 unknown format
+			`{"externalId":"10","customData":{"age":3}}`,                                                                                                 // 10 no identifier
+			`{"externalId":"11","email":"age@example.com","customData":{"age":"old"}}`,                                                                   // 11 wrong value type
+			`{"externalId":"12","email":"id@example.com","identities":[{"provider":"github","subject":""}]}`,                                             // 12 bad identity
+			`{"externalId":"13","username":"taken"}`,                                                                                                     // 13 username taken
+			`{"externalId":"14","email":"ok2@example.com","customData":{"age":41,"plan":"pro"}}`,                                                         // 14 fine, defines plan
+			`{"externalId":"15","email":"pb@example.com","passwordHash":"$pbkdf2-sha256$i=3000000$c2FsdA$/bq+HJ00cgB4VucZDQHp/nxq18vII3gw53N2Y0s3MWI"}`,  // 15 at the limit
 			`{"externalId":"16","email":"pb2@example.com","passwordHash":"$pbkdf2-sha256$i=3000001$c2FsdA$/bq+HJ00cgB4VucZDQHp/nxq18vII3gw53N2Y0s3MWI"}`, // 16 over
-			`{"externalId":"17","email":"nul@example.com","nickname":"a\u0000b"}`,                          // 17 NUL
-			pad(api.MaxImportLineBytes),                                                                    // 18 at the line limit: read, judged
+			`{"externalId":"17","email":"nul@example.com","nickname":"a\u0000b"}`,                                                                        // 17 NUL
+			pad(api.MaxImportLineBytes), // 18 at the line limit: read, judged
 		}
 		want := map[int]string{1: "imported", 2: "invalid_password_hash", 3: "line_too_long", 4: "invalid_json", 5: "invalid_json",
 			6: "duplicate_in_source", 7: "invalid_json", 9: "invalid_password_hash", 10: "missing_field", 11: "field_type_mismatch",
