@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"testing"
 	"time"
 
@@ -53,6 +54,8 @@ func BenchmarkImportUsers(b *testing.B) {
 			if done%100_000 == 0 {
 				per = append(per, time.Since(last))
 				last = time.Now()
+				// Also as it happens, for runs too long to wait for.
+				fmt.Fprintf(os.Stderr, "import bench: users %d-%d: %.1f s\n", done-99_999, done, per[len(per)-1].Seconds())
 			}
 			return nil
 		})
