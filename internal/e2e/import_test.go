@@ -146,6 +146,12 @@ func TestImportKeepsNewerPassword(t *testing.T) {
 		must[*client.User](t)(c.LoginByEmail(ctx, "keep@example.com", "password", nil))
 		_, err := c.LoginByEmail(ctx, "keep@example.com", "allmine", nil)
 		wantCode(t, err, 2006)
+		// A source that says "not verified" does not undo a verification.
+		must[*client.ImportSummary](t)(mc.ImportRecords(ctx, "default", []client.UserRecord{{ExternalID: "x1", Email: "keep@example.com"}},
+			client.ImportOptions{Source: "legacy"}, nil))
+		if u, err := st.GetUserByEmail(ctx, pool, "keep@example.com"); err != nil || !u.EmailVerified || u.PasswordHash != after {
+			t.Fatalf("after an import without the flag: %+v %v", u, err)
+		}
 	})
 }
 

@@ -385,6 +385,10 @@ func (s *Store) importItem(ctx context.Context, st *importStmts, poolID, source 
 		}
 		u.ID = old.ID
 		u.LoginsCount, u.LastLogin = old.LoginsCount, old.LastLogin
+		// A verification made here is not undone by a source that has
+		// not seen it (the address being the same).
+		u.EmailVerified = u.EmailVerified || old.EmailVerified && strings.EqualFold(old.Email, u.Email)
+		u.PhoneVerified = u.PhoneVerified || old.PhoneVerified && old.Phone == u.Phone
 		if u.SignedUp.IsZero() {
 			u.SignedUp = old.SignedUp
 		}
