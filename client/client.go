@@ -167,19 +167,34 @@ func newRequest(ctx context.Context, method, url string, in any) (*http.Request,
 // send runs req and decodes a JSON answer into out (if not nil), or the
 // error body into an *Error.
 func send(hc *http.Client, req *http.Request, out any) error {
+	raw, status, err := sendRaw(hc, req)
+	if err != nil {
+		return err
+	}
+	if out != nil && len(raw) > 0 {
+		if err := json.Unmarshal(raw, out); err != nil {
+			return &Error{Code: errTransport, Reason: "unexpected_response", HTTPStatus: status, Message: "decode response: " + err.Error(), cause: err}
+		}
+	}
+	return nil
+}
+
+// sendRaw sends req and returns the body of a successful answer (at most
+// 8 MiB) and its status, or the server's error rebuilt as *Error.
+func sendRaw(hc *http.Client, req *http.Request) ([]byte, int, error) {
 	resp, err := hc.Do(req)
 	if err != nil {
-		return &Error{Code: errTransport, Reason: "transport_error", Message: err.Error(), cause: err}
+		return nil, 0, &Error{Code: errTransport, Reason: "transport_error", Message: err.Error(), cause: err}
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 	if err != nil {
-		return &Error{Code: errTransport, Reason: "transport_error", Message: err.Error(), HTTPStatus: resp.StatusCode, cause: err}
+		return nil, resp.StatusCode, &Error{Code: errTransport, Reason: "transport_error", Message: err.Error(), HTTPStatus: resp.StatusCode, cause: err}
 	}
 	if resp.StatusCode >= 300 {
 		var eb api.ErrorBody
 		if json.Unmarshal(raw, &eb) != nil || eb.Code == 0 {
-			return &Error{Code: errTransport, Reason: "unexpected_response", HTTPStatus: resp.StatusCode,
+			return nil, resp.StatusCode, &Error{Code: errTransport, Reason: "unexpected_response", HTTPStatus: resp.StatusCode,
 				Message: fmt.Sprintf("unexpected HTTP %d from server", resp.StatusCode)}
 		}
 		e := &Error{Code: eb.Code, Reason: eb.Reason, Message: eb.Message, Data: eb.Data, HTTPStatus: resp.StatusCode}
@@ -188,14 +203,9 @@ func send(hc *http.Client, req *http.Request, out any) error {
 				e.RetryAfter = d
 			}
 		}
-		return e
+		return nil, resp.StatusCode, e
 	}
-	if out != nil && len(raw) > 0 {
-		if err := json.Unmarshal(raw, out); err != nil {
-			return &Error{Code: errTransport, Reason: "unexpected_response", HTTPStatus: resp.StatusCode, Message: "decode response: " + err.Error(), cause: err}
-		}
-	}
-	return nil
+	return raw, resp.StatusCode, nil
 }
 
 // Error is every failure the SDK returns. Code follows authpool's table

@@ -127,7 +127,7 @@ func (a *Service) importItem(ctx context.Context, s *ImportSession, r *api.UserR
 		Blocked: r.Blocked, SignedUp: r.SignedUp, CreatedAt: r.CreatedAt,
 	}
 	if len(r.ID) > 128 || !utf8.ValidString(r.ID) || strings.ContainsFunc(r.ID, unicode.IsControl) || strings.ContainsAny(r.ID, "/?#%") {
-		return nil, invalid("invalid_id", "id must be at most 128 bytes of UTF-8 without control characters, '/', '?', '#' or '%'")
+		return nil, invalid("invalid_id", "id must be at most 128 bytes of UTF-8 without control characters, '/', '?', '#' or '%%'")
 	}
 	var err error
 	if r.Email != "" {

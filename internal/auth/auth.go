@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/authpool/authpool/internal/courier"
+	"github.com/authpool/authpool/internal/metrics"
 	"github.com/authpool/authpool/internal/notify"
 	"github.com/authpool/authpool/internal/password"
 	"github.com/authpool/authpool/internal/token"
@@ -69,7 +70,13 @@ type Service struct {
 	waits  waiters // attempts waiting for a place in an account's login budget
 
 	pools sync.Map // pool id -> *userpool.Pool; pools are never deleted
+
+	metrics *metrics.Metrics // nil: nothing recorded
 }
+
+// UseMetrics records logins and CAPTCHA demands in m. Call it before
+// serving.
+func (s *Service) UseMetrics(m *metrics.Metrics) { s.metrics = m }
 
 // New builds a Service. now may be nil (time.Now).
 func New(store userpool.Store, tokens *token.Manager, hasher *password.Hasher, cfg Config, now func() time.Time, log *slog.Logger) *Service {

@@ -133,7 +133,8 @@ func (s *Service) updateUserIfChanged(ctx context.Context, m Meta, poolID, id, t
 	return u, err == nil, err
 }
 
-// loginFailed reports a failed login as user.login_failed (in its own
+// loginFailed counts every login's outcome in the metrics (success, the
+// refusal's reason, or error), and reports a failed login as user.login_failed (in its own
 // transaction: no change accompanies it) and returns err unchanged. Only
 // refusals of the attempt count (codes 2000 and up: unknown account, wrong
 // password, blocked, CAPTCHA...; and pipeline refusals), not malformed
@@ -141,8 +142,15 @@ func (s *Service) updateUserIfChanged(ctx context.Context, m Meta, poolID, id, t
 func (s *Service) loginFailed(ctx context.Context, m Meta, err error) error {
 	var e *userpool.Error
 	if !errors.As(err, &e) {
+		outcome := "success"
+		if err != nil {
+			outcome = "error"
+		}
+		s.metrics.Login(m.flow.method, outcome)
 		return err
 	}
+	// Reasons are a closed set written in the code: a bounded label.
+	s.metrics.Login(m.flow.method, e.Reason)
 	if e.Code < 2000 && e.Code != userpool.CodePipelineRejected && e.Code != userpool.CodePipelineFailed {
 		return err
 	}

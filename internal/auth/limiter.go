@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -56,6 +57,7 @@ type limitEntry struct {
 	flushed int64
 	end     time.Time // when the store's window ends
 	synced  time.Time // when count was read
+	window  time.Duration
 }
 
 // estimate is what the shared counter holds at least, as far as this
@@ -68,6 +70,7 @@ func (e *limitEntry) estimate() int64 { return e.count + e.inflight + e.pending 
 func (l *limiter) hit(ctx context.Context, key string, limit int64, window time.Duration, now time.Time) (int64, time.Time, error) {
 	l.mu.Lock()
 	e := l.entry(key, now)
+	e.window = window
 	if limit >= limiterBatchMin && now.Before(e.end) && now.Sub(e.synced) < limiterSync && 8*(e.estimate()+1) <= limit {
 		e.pending++
 		e.unflushed++
@@ -118,6 +121,54 @@ func (l *limiter) hit(ctx context.Context, key string, limit int64, window time.
 	// while this one was under way (they may have landed after it; when
 	// they landed before, they are counted twice, which refuses early).
 	return n + e.unflushed + (e.flushed - flushedBefore - carried), end, nil
+}
+
+// flush writes every hit counted here and not yet written whose window
+// has not ended, so that a replica that stops (shutdown) leaves the
+// shared counters as it found them: the hits it allowed. It returns the
+// number of hits written; a failed write keeps its hits pending and is
+// reported.
+func (l *limiter) flush(ctx context.Context, now time.Time) (int64, error) {
+	type job struct {
+		key    string
+		e      *limitEntry
+		n      int64
+		window time.Duration
+	}
+	l.mu.Lock()
+	var jobs []job
+	for k, e := range l.m {
+		if e.pending > 0 && now.Before(e.end) {
+			jobs = append(jobs, job{key: k, e: e, n: e.pending, window: e.window})
+			e.inflight += e.pending
+			e.pending = 0
+		}
+	}
+	l.mu.Unlock()
+	var written int64
+	var errs []error
+	for _, j := range jobs {
+		_, _, err := l.store.AddCounter(ctx, j.key, j.n, j.window, now)
+		l.mu.Lock()
+		j.e.inflight -= j.n
+		if err != nil {
+			j.e.pending += j.n
+			errs = append(errs, err)
+		} else {
+			j.e.unflushed -= j.n
+			j.e.flushed += j.n
+			written += j.n
+		}
+		l.mu.Unlock()
+	}
+	return written, errors.Join(errs...)
+}
+
+// FlushCounters writes the rate-limit hits this replica counted in memory
+// (limiter.go) to the store. The server calls it when it shuts down, once
+// no request is being served.
+func (s *Service) FlushCounters(ctx context.Context) (int64, error) {
+	return s.limits.flush(ctx, s.now())
 }
 
 // entry returns key's entry, making one (and room for it) when needed.

@@ -331,3 +331,47 @@ func TestLimiterFlushAnsweredFirstStillCounts(t *testing.T) {
 		t.Fatalf("%d admitted against a limit of %d (W answered %d, F %d): W's answer left out F's hits", admitted, limit, wa.n, fa.n)
 	}
 }
+
+// TestLimiterFlush: a flush (shutdown) writes every batched hit of a
+// window still open, with the window it was counted in; nothing of an
+// ended window; a failed flush keeps its hits for the next write; a second
+// flush writes nothing more.
+func TestLimiterFlush(t *testing.T) {
+	st := &failingStore{}
+	l := &limiter{store: st}
+	ctx := context.Background()
+	for range 10 { // one write, nine batched
+		if _, _, err := l.hit(ctx, "open", 1_000_000, time.Minute, tl0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := l.flush(ctx, tl0); err == nil {
+		t.Fatal("the failing flush reported no error")
+	}
+	if st.count["open"] != 1 {
+		t.Fatalf("store %d after a failed flush", st.count["open"])
+	}
+	for range 5 { // a short window that will have ended at the flush
+		if _, _, err := l.hit(ctx, "short", 1_000_000, time.Second, tl0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := l.flush(ctx, tl0.Add(2*time.Second))
+	if err != nil || n != 9 {
+		t.Fatalf("flushed %d (%v), want the 9 batched hits of the open window", n, err)
+	}
+	if st.count["open"] != 10 || st.count["short"] != 1 {
+		t.Fatalf("store: open %d (want 10), short %d (want 1: its batched hits belong to an ended window)", st.count["open"], st.count["short"])
+	}
+	if st.end["open"] != tl0.Add(time.Minute) {
+		t.Fatalf("window end %v", st.end["open"])
+	}
+	if n, err := l.flush(ctx, tl0.Add(2*time.Second)); err != nil || n != 0 {
+		t.Fatalf("a second flush wrote %d (%v)", n, err)
+	}
+	// The estimate after the flush still counts every hit once.
+	got, _, err := l.hit(ctx, "open", 1_000_000, time.Minute, tl0.Add(2*time.Second))
+	if err != nil || got != 11 {
+		t.Fatalf("after the flush a hit answers %d (%v), want 11", got, err)
+	}
+}

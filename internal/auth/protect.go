@@ -169,6 +169,7 @@ func (s *Service) guardLogin(ctx context.Context, m Meta, pool *userpool.Pool, u
 	// no place in the budget.
 	if answer == "" {
 		g.audit(ctx, userpool.AuditCaptchaRequired, "")
+		s.metrics.CaptchaDemanded()
 		return nil, errCaptchaRequired
 	}
 	if err := s.checkCaptcha(ctx, pool.ID, id, answer); err != nil {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net"
 	"net/netip"
 	"os"
 	"reflect"
@@ -27,6 +28,9 @@ import (
 type Config struct {
 	// Addr is the listen address.
 	Addr string `json:"addr"`
+	// MetricsAddr, when set, is a second listen address that serves
+	// /metrics without the administrator key (it must not be public).
+	MetricsAddr string `json:"metricsAddr"`
 	// DatabaseURL picks the store by scheme: "sqlite:<path>" or "postgres://...".
 	DatabaseURL string `json:"databaseUrl"`
 	// Issuer is the "iss" claim of every token.
@@ -293,6 +297,7 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 	str("AUTHPOOL_ADDR", &c.Addr)
+	str("AUTHPOOL_METRICS_ADDR", &c.MetricsAddr)
 	str("AUTHPOOL_DATABASE_URL", &c.DatabaseURL)
 	str("AUTHPOOL_ISSUER", &c.Issuer)
 	str("AUTHPOOL_DEFAULT_POOL_ID", &c.DefaultPoolID)
@@ -415,6 +420,13 @@ func (c Config) Validate() error {
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if c.Addr == "" {
 		bad("addr (AUTHPOOL_ADDR) must not be empty")
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			bad("metricsAddr (AUTHPOOL_METRICS_ADDR) must be host:port: %v", err)
+		} else if c.MetricsAddr == c.Addr {
+			bad("metricsAddr (AUTHPOOL_METRICS_ADDR) must differ from addr (AUTHPOOL_ADDR)")
+		}
 	}
 	switch {
 	case strings.HasPrefix(c.DatabaseURL, "sqlite:"), strings.HasPrefix(c.DatabaseURL, "postgres://"), strings.HasPrefix(c.DatabaseURL, "postgresql://"):

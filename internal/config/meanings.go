@@ -45,6 +45,7 @@ var meanings = map[string]string{
 	"AUTHPOOL_SIGNING_KEY_LEAD_TIME":     "how long a rotated-in signing key is published (JWKS) before it signs; at least 5m (default 1h)",
 	"AUTHPOOL_SIGNING_KEY_ROTATION":      "rotate the token signing key once the current one has signed this long; 0: only by hand (default)",
 	"AUTHPOOL_SHUTDOWN_TIMEOUT":          "how long SIGINT/SIGTERM waits for requests in flight",
+	"AUTHPOOL_METRICS_ADDR":              "a separate listen address serving /metrics without the administrator key (keep it private)",
 	"AUTHPOOL_SMS":                       "console (SMS written to the log: development only), http or twilio",
 	"AUTHPOOL_SMS_CODE_TTL":              "validity of SMS codes (default pool's first setting)",
 	"AUTHPOOL_SMS_COUNTRY_PER_DAY":       "SMS per country calling code per day (default pool's first setting)",

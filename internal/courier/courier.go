@@ -23,6 +23,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/authpool/authpool/internal/metrics"
 	"github.com/authpool/authpool/internal/userpool"
 )
 
@@ -88,6 +89,23 @@ type Courier struct {
 
 	mu   sync.Mutex
 	done chan struct{} // closed and replaced whenever a job finishes
+
+	metrics *metrics.Metrics // nil: nothing recorded
+}
+
+// UseMetrics records every attempt's outcome in m. Call it before Run.
+func (c *Courier) UseMetrics(m *metrics.Metrics) { c.metrics = m }
+
+// sendOutcome names a finished job's outcome: sent when its records hold
+// the code.sent audit event, dropped (on purpose: no account, a code
+// replaced) otherwise.
+func sendOutcome(recs []userpool.Record) string {
+	for _, r := range recs {
+		if a, ok := r.(*userpool.AuditEvent); ok && a.Event == userpool.AuditCodeSent {
+			return "sent"
+		}
+	}
+	return "dropped"
 }
 
 // New builds a Courier; now may be nil (time.Now).
@@ -197,6 +215,7 @@ func (c *Courier) attempt(ctx context.Context, j *userpool.MessageJob) {
 	n := j.Attempts + 1
 	plain, err := c.seal.Open(j.ID, j.Payload)
 	if err != nil {
+		c.metrics.CodeSend(j.Channel, "given_up")
 		c.end(ctx, j, c.h.GiveUp(ctx, j, nil, n, Permanent(err)))
 		return
 	}
@@ -204,15 +223,18 @@ func (c *Courier) attempt(ctx context.Context, j *userpool.MessageJob) {
 	recs, err := c.h.Send(actx, j, plain)
 	cancel()
 	if err == nil {
+		c.metrics.CodeSend(j.Channel, sendOutcome(recs))
 		c.end(ctx, j, recs)
 		return
 	}
 	if _, ok := errors.AsType[permanentError](err); ok || n >= c.cfg.MaxAttempts {
 		c.log.LogAttrs(ctx, slog.LevelWarn, "message not sent: giving up", slog.String("job_id", j.ID),
 			slog.String("pool_id", j.PoolID), slog.String("channel", j.Channel), slog.Int("attempts", n), slog.String("error", err.Error()))
+		c.metrics.CodeSend(j.Channel, "given_up")
 		c.end(ctx, j, c.h.GiveUp(ctx, j, plain, n, err))
 		return
 	}
+	c.metrics.CodeSend(j.Channel, "retrying")
 	c.log.LogAttrs(ctx, slog.LevelWarn, "message not sent: will retry", slog.String("job_id", j.ID),
 		slog.String("pool_id", j.PoolID), slog.String("channel", j.Channel), slog.Int("attempts", n), slog.String("error", err.Error()))
 	rctx, rcancel := context.WithTimeout(ctx, 10*time.Second)

@@ -74,6 +74,7 @@ func (s *Server) withRequestLog(next http.Handler) http.Handler {
 		w.Header().Set(api.HeaderRequestID, id)
 		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
 		rec := &statusRecorder{ResponseWriter: w}
+		s.Metrics.RequestStarted()
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
@@ -88,11 +89,16 @@ func (s *Server) withRequestLog(next http.Handler) http.Handler {
 			if pattern == "" {
 				pattern = "unmatched"
 			}
+			s.Metrics.RequestDone(pattern, rec.status, time.Since(start))
 			s.Log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 				slog.String("method", r.Method), slog.String("route", pattern),
 				slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)),
 				slog.String("request_id", id))
 		}()
+		if s.refuseWhileDraining(rec, r) {
+			r.Pattern = "draining" // the request log's and the metrics' route
+			return
+		}
 		next.ServeHTTP(rec, r)
 	})
 }

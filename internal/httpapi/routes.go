@@ -16,6 +16,8 @@ func (s *Server) routes() []route {
 	return append([]route{
 		{http.MethodGet, "/healthz", s.healthz, false},
 		{http.MethodGet, "/readyz", s.readyz, false},
+		{http.MethodGet, "/livez", s.livez, false},
+		{http.MethodGet, "/metrics", s.admin(s.metricsHandler), false},
 		{http.MethodGet, "/.well-known/jwks.json", s.jwks, false},
 
 		{http.MethodPost, "/api/v1/register/email", s.registerByEmail, false},

@@ -14,6 +14,7 @@ import (
 
 	"github.com/authpool/authpool/internal/admin"
 	"github.com/authpool/authpool/internal/auth"
+	"github.com/authpool/authpool/internal/metrics"
 )
 
 // Deps are what the transport needs from the rest of the program.
@@ -35,6 +36,13 @@ type Deps struct {
 	ForwardedHeader string
 	// AppSecrets maps app ids to the SHA-256 of their server-side secret.
 	AppSecrets map[string][sha256.Size]byte
+	// Metrics records every request (nil: none) and serves GET /metrics
+	// behind the administrator key.
+	Metrics *metrics.Metrics
+	// Draining reports that the server is shutting down (nil: never):
+	// readiness answers 503 and new requests are refused with 503 and
+	// Retry-After, except the probes and /metrics (see drain.go).
+	Draining func() bool
 	// Mounts are other transports served beside the native API (the
 	// Authing-compatible one), sharing its request log, request ids and
 	// panic recovery. Their routes are theirs to list and document.

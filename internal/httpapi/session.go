@@ -55,6 +55,12 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
+	if s.draining() {
+		// Shutting down: the load balancer should send no more requests.
+		w.Header().Set("Retry-After", strconv.Itoa(int(userpool.UnavailableRetry/time.Second)))
+		writeJSON(w, http.StatusServiceUnavailable, api.Health{Status: "draining"})
+		return nil
+	}
 	if err := s.Ready(r.Context()); err != nil {
 		s.Log.LogAttrs(r.Context(), slog.LevelWarn, "store not ready", slog.String("error", err.Error()))
 		w.Header().Set("Retry-After", strconv.Itoa(int(userpool.UnavailableRetry/time.Second)))

@@ -25,8 +25,11 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/argon2"
+
+	"github.com/authpool/authpool/internal/metrics"
 )
 
 // Params are the argon2id cost parameters and output sizes.
@@ -105,6 +108,42 @@ type Hasher struct {
 	// derive computes the argon2id key. It is argon2.IDKey except in tests,
 	// which wrap it to observe how many computations run at once.
 	derive func(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte
+	// metrics sees the queue for slots (nil: nothing recorded).
+	metrics *metrics.Metrics
+}
+
+// UseMetrics records the queue for computation slots in m (its depth, the
+// waits, the slots in use). Call it before the hasher is used.
+func (h *Hasher) UseMetrics(m *metrics.Metrics) { h.metrics = m }
+
+// acquire waits for a computation slot, or gives up with ctx's error.
+// The caller releases the slot with h.release.
+func (h *Hasher) acquire(ctx context.Context) error {
+	// A select with both cases ready picks at random; check first so an
+	// abandoned request never starts an expensive computation.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	var start time.Time
+	if h.metrics != nil {
+		start = time.Now()
+		h.metrics.HashQueued()
+	}
+	select {
+	case h.sem <- struct{}{}:
+		if h.metrics != nil {
+			h.metrics.HashStarted(time.Since(start), true)
+		}
+		return nil
+	case <-ctx.Done():
+		h.metrics.HashStarted(0, false)
+		return ctx.Err()
+	}
+}
+
+func (h *Hasher) release() {
+	<-h.sem
+	h.metrics.HashDone()
 }
 
 // New returns a Hasher that hashes with p and runs at most concurrency
@@ -190,32 +229,20 @@ func (h *Hasher) DummyVerify(ctx context.Context, plain string) error {
 
 // compute runs one derivation under the semaphore.
 func (h *Hasher) compute(ctx context.Context, plain, salt []byte, p Params) ([]byte, error) {
-	// A select with both cases ready picks at random; check first so an
-	// abandoned request never starts an expensive computation.
-	if err := ctx.Err(); err != nil {
+	if err := h.acquire(ctx); err != nil {
 		return nil, err
 	}
-	select {
-	case h.sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	defer func() { <-h.sem }()
+	defer h.release()
 	return h.derive(plain, salt, p.Time, p.Memory, p.Threads, p.KeyLen), nil
 }
 
 // verifyForeign runs one foreign verification under the semaphore, like
 // compute: imported hashes share the concurrency bound.
 func (h *Hasher) verifyForeign(ctx context.Context, v Verifier, plain string) (bool, error) {
-	if err := ctx.Err(); err != nil {
+	if err := h.acquire(ctx); err != nil {
 		return false, err
 	}
-	select {
-	case h.sem <- struct{}{}:
-	case <-ctx.Done():
-		return false, ctx.Err()
-	}
-	defer func() { <-h.sem }()
+	defer h.release()
 	return v.match([]byte(plain)), nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/authpool/authpool/internal/metrics"
 	"github.com/authpool/authpool/internal/userpool"
 )
 
@@ -58,7 +59,12 @@ type Dispatcher struct {
 	log   *slog.Logger
 	id    string
 	lease time.Duration
+	// metrics sees every attempt (nil: nothing recorded).
+	metrics *metrics.Metrics
 }
+
+// UseMetrics records every delivery attempt in m. Call it before Run.
+func (d *Dispatcher) UseMetrics(m *metrics.Metrics) { d.metrics = m }
 
 // NewDispatcher builds a Dispatcher; now may be nil (time.Now).
 func NewDispatcher(store DeliveryStore, cfg DispatchConfig, now func() time.Time, log *slog.Logger) *Dispatcher {
@@ -273,6 +279,14 @@ func (d *Dispatcher) attempt(ctx context.Context, j claimedDelivery) userpool.At
 		if a.Number < d.cfg.MaxAttempts {
 			r.Status, r.NextAttemptAt = userpool.DeliveryPending, now.Add(d.Backoff(a.Number))
 		}
+	}
+	switch r.Status {
+	case userpool.DeliveryDelivered:
+		d.metrics.WebhookAttempt("delivered", a.Duration)
+	case userpool.DeliveryPending:
+		d.metrics.WebhookAttempt("retrying", a.Duration)
+	default:
+		d.metrics.WebhookAttempt("failed", a.Duration)
 	}
 	return r
 }

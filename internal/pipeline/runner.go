@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/authpool/authpool/api"
+	"github.com/authpool/authpool/internal/metrics"
 	"github.com/authpool/authpool/internal/userpool"
 )
 
@@ -70,7 +71,13 @@ type Runner struct {
 	now   func() time.Time
 	log   *slog.Logger
 	slots *slots
+	// metrics counts the flows' runs (nil: nothing recorded).
+	metrics *metrics.Metrics
 }
+
+// UseMetrics records the flows' runs (not test runs) in m. Call it before
+// serving.
+func (r *Runner) UseMetrics(m *metrics.Metrics) { r.metrics = m }
 
 // Defaults of Config.
 const (
@@ -207,6 +214,7 @@ func (r *Runner) Run(ctx context.Context, in Input) (Result, error) {
 		}
 		tr := r.run(ctx, p, in, user)
 		check(&tr, in, res)
+		r.metrics.PipelineRun(string(in.Stage), string(p.Kind), string(tr.Outcome), tr.Duration)
 		r.record(ctx, p, in, tr)
 		// Only an acceptance lets the flow go on: any other outcome,
 		// whatever it is, refuses (fail closed).

@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/authpool/authpool/internal/admin"
@@ -23,6 +24,7 @@ import (
 	"github.com/authpool/authpool/internal/config"
 	"github.com/authpool/authpool/internal/courier"
 	"github.com/authpool/authpool/internal/httpapi"
+	"github.com/authpool/authpool/internal/metrics"
 	"github.com/authpool/authpool/internal/notify"
 	"github.com/authpool/authpool/internal/password"
 	"github.com/authpool/authpool/internal/pipeline"
@@ -61,6 +63,11 @@ type Server struct {
 	pipelines  *pipeline.Runner
 	dispatcher *pipeline.Dispatcher
 	courier    *courier.Courier
+
+	metrics *metrics.Metrics
+	// draining is set when Serve's context ends: readiness turns false
+	// and new requests are refused while those in flight finish.
+	draining *atomic.Bool
 }
 
 // New opens the store (applying migrations), loads or creates the signing
@@ -90,6 +97,12 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		return nil, err
 	}
 	hasher := password.New(cfg.PasswordParams(), cfg.PasswordConcurrency) // validated above
+	// One set of series per server (no global registry): the parts that
+	// do the work report to it; the store's pools and backlogs are read
+	// at each scrape.
+	met := metrics.New()
+	hasher.UseMetrics(met)
+	met.WatchStore(st.Pools(), st.Backlogs)
 	codes, err := codeDelivery(ctx, cfg, st, log, now)
 	if err != nil {
 		st.Close()
@@ -99,10 +112,12 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	codes.Limits = limits(cfg)
 	codes.NewCaptchaAnswer = opts.NewCaptchaAnswer
 	svc := auth.New(st, tokens, hasher, codes, now, log)
+	svc.UseMetrics(met)
 	runner := pipeline.NewRunner(st, pipeline.Config{
 		Timeout: time.Duration(cfg.PipelineTimeout), Concurrency: cfg.PipelineConcurrency, Client: opts.HTTPClient,
 		PoolConcurrency: cfg.PipelinePoolConcurrency, Memory: int64(cfg.PipelineMemoryMiB) << 20,
 	}, now, log)
+	runner.UseMetrics(met)
 	svc.UsePipelines(runner)
 	// The code queue's workers send with the use cases' senders and
 	// templates (auth's Messenger); enqueueing wakes them.
@@ -111,6 +126,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		Backoff: time.Duration(cfg.MessageBackoff), MaxBackoff: max(time.Duration(cfg.MessageBackoff), time.Minute),
 		Timeout: time.Duration(cfg.MessageTimeout), PollInterval: time.Duration(cfg.MessagePollInterval),
 	}, now, log)
+	couriers.UseMetrics(met)
 	svc.UseCourier(couriers)
 	dispatcher := pipeline.NewDispatcher(st, pipeline.DispatchConfig{
 		Workers: cfg.WebhookWorkers, MaxAttempts: cfg.WebhookMaxAttempts,
@@ -118,6 +134,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		Timeout: time.Duration(cfg.WebhookTimeout), PollInterval: time.Duration(cfg.WebhookPollInterval),
 		Client: opts.HTTPClient,
 	}, now, log)
+	dispatcher.UseMetrics(met)
 	pool, err := svc.EnsureDefaultPool(ctx, cfg.DefaultPoolID, cfg.InitialPoolSettings())
 	if err != nil {
 		st.Close()
@@ -130,9 +147,11 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	}
 	trusted, _ := cfg.TrustedPrefixes() // validated above
 	apps, _ := cfg.AppSecretHashes()    // validated above
+	draining := new(atomic.Bool)
 	apiDeps := httpapi.Deps{
 		Auth: svc, Admin: adm, JWKS: tokens.JWKS, Ready: st.Ping, Log: log,
 		TrustedProxies: trusted, AppSecrets: apps, ForwardedHeader: cfg.ForwardedHeaderName(),
+		Metrics: met, Draining: draining.Load,
 	}
 	// The Authing-compatible transport runs over the same use cases: the
 	// one service is its Auth, Codes, Captcha and Data.
@@ -153,6 +172,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	return &Server{
 		cfg: cfg, store: st, tokens: tokens, auth: svc, handler: api.Handler(), log: log, now: now, poolID: pool.ID,
 		admin: adm, pipelines: runner, dispatcher: dispatcher, courier: couriers,
+		metrics: met, draining: draining,
 	}, nil
 }
 
@@ -199,8 +219,9 @@ func (s *Server) DefaultPoolID() string { return s.poolID }
 // Store exposes the store for migration commands and tests.
 func (s *Server) Store() *sqlstore.Store { return s.store }
 
-// Serve serves on ln until ctx ends, then drains in-flight requests for up
-// to the shutdown timeout and closes the store.
+// Serve serves on ln until ctx ends, then shuts down gracefully (see
+// shutdown) and closes the store. With AUTHPOOL_METRICS_ADDR set it also
+// serves /metrics there, without the administrator key.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           s.handler,
@@ -210,6 +231,21 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	var ms *http.Server
+	if s.cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", s.cfg.MetricsAddr)
+		if err != nil {
+			s.store.Close()
+			return fmt.Errorf("cannot listen on %s (AUTHPOOL_METRICS_ADDR): %w", s.cfg.MetricsAddr, err)
+		}
+		ms = s.metricsServer()
+		go func() {
+			if err := ms.Serve(mln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.log.Warn("metrics listener stopped", slog.String("error", err.Error()))
+			}
+		}()
+		s.log.Info("metrics served", slog.String("addr", mln.Addr().String()))
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -231,27 +267,76 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		s.dispatcher.Run(wctx)
 		wg.Wait()
 	}()
+	var err error
 	select {
-	case err := <-errc:
+	case err = <-errc:
 		stopWorkers()
-		<-workersDone
-		s.store.Close()
-		return err
+		s.draining.Store(true)
 	case <-ctx.Done():
+		err = s.shutdown(hs, errc)
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), time.Duration(s.cfg.ShutdownTimeout))
+	if ms != nil {
+		mctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		ms.Shutdown(mctx)
+		cancel()
+	}
+	wait, cancel := context.WithTimeout(context.Background(), time.Duration(s.cfg.ShutdownTimeout))
 	defer cancel()
-	err := hs.Shutdown(sctx)
-	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
-		err = errors.Join(err, serr)
-	}
 	select {
 	case <-workersDone:
-	case <-sctx.Done():
+	case <-wait.Done():
 		s.log.Warn("webhook or message attempts still in flight at shutdown; they will be retried")
 	}
 	return errors.Join(err, s.store.Close())
 }
+
+// shutdown is the graceful end of Serve, once its context has ended:
+// readiness turns false and new requests are refused with 503 and
+// Retry-After at once (httpapi/drain.go), the listener closes, requests in
+// flight finish (bounded by AUTHPOOL_SHUTDOWN_TIMEOUT), and then the
+// rate-limit hits counted in memory are written to the store. The
+// caller then waits for the background workers and closes the store.
+func (s *Server) shutdown(hs *http.Server, errc <-chan error) error {
+	s.draining.Store(true)
+	s.log.Info("shutting down: refusing new requests, finishing those in flight",
+		slog.Duration("timeout", time.Duration(s.cfg.ShutdownTimeout)))
+	sctx, cancel := context.WithTimeout(context.Background(), time.Duration(s.cfg.ShutdownTimeout))
+	defer cancel()
+	err := hs.Shutdown(sctx)
+	if err != nil {
+		s.log.Warn("requests still in flight at the shutdown timeout were cut off", slog.String("error", err.Error()))
+	}
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, serr)
+	}
+	// Its own bound: when the requests took the whole timeout, the
+	// counters are still worth writing.
+	fctx, fcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer fcancel()
+	n, ferr := s.auth.FlushCounters(fctx)
+	if ferr != nil {
+		s.log.Warn("rate-limit counters not flushed at shutdown", slog.String("error", ferr.Error()))
+	} else if n > 0 {
+		s.log.Info("rate-limit counters flushed", slog.Int64("hits", n))
+	}
+	return err
+}
+
+// metricsServer serves GET /metrics alone, for AUTHPOOL_METRICS_ADDR.
+func (s *Server) metricsServer() *http.Server {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metrics.Handler())
+	return &http.Server{
+		Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+}
+
+// Draining reports whether the server has begun to shut down.
+func (s *Server) Draining() bool { return s.draining.Load() }
+
+// Metrics is the server's series.
+func (s *Server) Metrics() *metrics.Metrics { return s.metrics }
 
 // janitor deletes expired short-lived rows (counters, CAPTCHAs, codes)
 // and audit events past their retention every few minutes, so that tables
