@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/authpool/authpool/client"
+	"github.com/authpool/authpool/internal/importer"
 )
 
 // adminEnv is what every admin subcommand gets: the client, the addressed
@@ -23,6 +24,7 @@ type adminEnv struct {
 	pool   string
 	json   bool
 	out    io.Writer
+	errOut io.Writer // progress of long commands (import)
 	flags  *adminFlags
 	setFlg map[string]bool // flags given on the command line
 }
@@ -51,6 +53,11 @@ type adminFlags struct {
 	redirectURIs, logoutURIs, scopes string
 	accessTTL, idTTL, refreshTTL     string
 	firstParty                       bool
+	// import and export
+	format, source, output, checkpoint string
+	dryRun, resume, includeHashes      bool
+	hashKey, saltSeparator             string
+	rounds, memCost                    int
 }
 
 // multiFlag is a flag that may be given several times.
@@ -102,6 +109,17 @@ func (f *adminFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.redirectURIs, "redirect-uris", "", "comma-separated redirect URIs of an application")
 	fs.StringVar(&f.logoutURIs, "logout-uris", "", "comma-separated post-logout redirect URIs of an application")
 	fs.StringVar(&f.scopes, "scopes", "", "comma-separated scopes an application may ask for")
+	fs.StringVar(&f.format, "format", "", "import file format: "+strings.Join(importer.Formats(), ", "))
+	fs.StringVar(&f.source, "source", "", "import source name, part of the idempotency key (default: the format)")
+	fs.StringVar(&f.output, "o", "", "export file (default: standard output)")
+	fs.StringVar(&f.checkpoint, "checkpoint", "", "import checkpoint file (default: FILE.checkpoint)")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "check and report, write nothing")
+	fs.BoolVar(&f.resume, "resume", false, "continue an interrupted import after its checkpoint")
+	fs.BoolVar(&f.includeHashes, "include-hashes", false, "export password hashes too (keep the file secret)")
+	fs.StringVar(&f.hashKey, "hash-key", "", "Firebase base64_signer_key")
+	fs.StringVar(&f.saltSeparator, "salt-separator", "", "Firebase base64_salt_separator")
+	fs.IntVar(&f.rounds, "rounds", 0, "Firebase scrypt rounds")
+	fs.IntVar(&f.memCost, "mem-cost", 0, "Firebase scrypt mem_cost")
 	fs.BoolVar(&f.firstParty, "first-party", false, "the application is the pool owner's own: no consent page")
 	fs.StringVar(&f.accessTTL, "access-ttl", "", "access token lifetime, e.g. 15m (empty: 1h)")
 	fs.StringVar(&f.idTTL, "id-ttl", "", "ID token lifetime (empty: 1h)")
@@ -186,6 +204,7 @@ func admin(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	e.errOut = stderr
 	if err := cmd.run(ctx, e, rest); err != nil {
 		var ce *client.Error
 		if errors.As(err, &ce) {

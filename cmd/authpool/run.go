@@ -41,6 +41,7 @@ func commands() []command {
 	return []command{
 		{name: "serve", summary: "start the server (the default command)", flags: func(fs *flag.FlagSet) { serveFlags(fs) }, settings: true, run: serve},
 		{name: "migrate", summary: "apply the database migrations and exit", settings: true, run: migrate},
+		{name: "migrate-store", summary: "copy every table of one database into another, verified (e.g. -from sqlite:authpool.db -to postgres://...)", flags: func(fs *flag.FlagSet) { new(migrateStoreFlags).register(fs) }, run: migrateStore},
 		{name: "bench", summary: "load a server (-url, or one it starts on loopback) with every SDK call from accounts it creates and deletes; prints throughput and p50/p90/p99 per call", flags: func(fs *flag.FlagSet) { benchFlags(fs) }, settings: true, run: bench},
 		{name: "backup", summary: "copy a SQLite database into a file, consistently, while the server runs (PostgreSQL: pg_dump, docs/OPERATIONS.md)", flags: func(fs *flag.FlagSet) { backupFlags(fs) }, run: backup},
 		{name: "admin", summary: `administer a server: pools, users, pipelines, webhooks, apps ("authpool admin help" lists them); "admin reset-key" replaces a lost administrator key`, run: admin},

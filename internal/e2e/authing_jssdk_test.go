@@ -165,6 +165,28 @@ func controlHandler(t *testing.T, in *instance, ans *answers) http.Handler {
 		}
 		writeControl(w, f)
 	})
+	mux.HandleFunc("POST /import", func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Source  string              `json:"source"`
+			Records []client.UserRecord `json:"records"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		var refused []client.ImportReport
+		sum, err := in.admin().ImportRecords(r.Context(), "default", body.Records, client.ImportOptions{Source: body.Source}, func(rep client.ImportReport) error {
+			if rep.Status == "refused" {
+				refused = append(refused, rep)
+			}
+			return nil
+		})
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		writeControl(w, map[string]any{"summary": sum, "refused": refused})
+	})
 	return mux
 }
 

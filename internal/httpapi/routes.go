@@ -91,6 +91,9 @@ func (s *Server) adminRoutes() []route {
 
 		{http.MethodGet, pool + "/users", s.admin(s.adminListUsers), false},
 		{http.MethodPost, pool + "/users", s.admin(s.adminCreateUser), false},
+		// Streamed JSON lines both ways (adminimport.go).
+		{http.MethodPost, pool + "/users/import", s.admin(s.adminImportUsers), false},
+		{http.MethodGet, pool + "/users/export", s.admin(s.adminExportUsers), false},
 		{http.MethodGet, pool + "/users/{userId}", s.admin(s.adminGetUser), false},
 		{http.MethodPatch, pool + "/users/{userId}", s.admin(s.adminUpdateUser), false},
 		{http.MethodDelete, pool + "/users/{userId}", s.admin(s.adminDeleteUser), false},

@@ -139,4 +139,6 @@ type Store interface {
 	AppStore
 	// Second factors; see mfa.go.
 	MFAStore
+	// Bulk import and export; see import.go.
+	ImportStore
 }

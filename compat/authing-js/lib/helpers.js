@@ -6,8 +6,9 @@
 //                         settings, read the last code sent (from the
 //                         console sender's log lines), read the answer of
 //                         the newest CAPTCHA (the server's injected answer
-//                         source), define user-defined fields (through the
-//                         admin API with the administrator key)
+//                         source), define user-defined fields and import
+//                         users (through the admin API with the
+//                         administrator key)
 'use strict';
 
 const assert = require('node:assert/strict');
@@ -75,6 +76,10 @@ const captchaAnswer = async () => (await control('/captcha/last')).answer;
 // defineField defines a user-defined field of the pool (an administrator's
 // job, done through the admin API); defining it again is harmless.
 const defineField = (key, dataType, label) => control('/udf', { key, dataType, label });
+// importUsers imports records (authpool's UserRecord: email, passwordHash,
+// ...) through the admin import route, as `authpool admin users import`
+// does after reading another system's export; it answers the summary.
+const importUsers = (source, records) => control('/import', { source, records });
 
 // withCookieJar gives a client what a browser gives the SDK: its requests
 // are made withCredentials, so a browser sends back the cookies the site
@@ -167,5 +172,5 @@ function decodeJwt(token) {
 
 module.exports = {
   newClient, unique, uniqueEmail, uniquePhone, expectCode, control, advanceClock, nextMinute, setPoolSettings,
-  lastCode, captchaAnswer, defineField, withCookieJar, showCaptcha, decodeJwt, serverNow, totp, URL_,
+  lastCode, captchaAnswer, defineField, importUsers, withCookieJar, showCaptcha, decodeJwt, serverNow, totp, URL_,
 };
