@@ -189,6 +189,12 @@ func Run(t *testing.T, open func(t *testing.T) userpool.Store) {
 		{"Race/ClaimMessages", testRaceClaimMessages},
 		{"Apps/CRUDAndIsolation", testApps},
 		{"Apps/Secret", testAppSecret},
+		{"OIDC/AuthRequests", testOIDCAuthRequests},
+		{"Race/ClaimCode", testRaceClaimCode},
+		{"OIDC/Grants", testOIDCGrants},
+		{"Race/Refresh", testRaceRefresh},
+		{"OIDC/Consents", testOIDCConsents},
+		{"OIDC/BrowserSessions", testOIDCBrowserSessions},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -137,4 +137,7 @@ type Store interface {
 	MessageStore
 	// Applications (OAuth clients); see app.go.
 	AppStore
+	// The OpenID provider's requests, grants, consents and browser
+	// sessions; see oidc.go.
+	OIDCStore
 }
