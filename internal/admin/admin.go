@@ -359,6 +359,9 @@ func ValidateSettings(s userpool.PoolSettings) error {
 	if s.LockoutEnabled && (s.LockoutThreshold < 1 || s.LockoutDuration < time.Second) {
 		bad("with lockoutEnabled, lockoutThreshold must be at least 1 and lockoutDuration at least 1s")
 	}
+	if p := userpool.CheckBranding(s.BrandDisplayName, s.BrandLogoURL, s.BrandPrimaryColor); p != "" {
+		bad("%s", p)
+	}
 	if len(probs) > 0 {
 		return invalid("invalid_settings", "invalid settings: %s", strings.Join(probs, "; "))
 	}

@@ -129,6 +129,8 @@ type Request struct {
 	// Method is the registration or login method; Identifier the email,
 	// username or phone the request names.
 	Method, Identifier string
+	// AppID is the application the request is for ("" when none).
+	AppID string
 }
 
 // Input is one stage of one flow.

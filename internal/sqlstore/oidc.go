@@ -112,6 +112,14 @@ func (s *Store) DeleteOIDCAuthRequest(ctx context.Context, poolID, id string) er
 	return nil
 }
 
+// GetOIDCAuthRequestByCode finds a request by its code's hash.
+func (s *Store) GetOIDCAuthRequestByCode(ctx context.Context, poolID string, codeHash []byte) (*userpool.OIDCAuthRequest, error) {
+	if len(codeHash) == 0 {
+		return nil, userpool.ErrNotFound
+	}
+	return s.getAuthRequest(ctx, s.read, "pool_id = ? AND code_hash = ?", "", poolID, codeHash)
+}
+
 // ClaimOIDCCode spends a code once; see userpool.OIDCStore.
 func (s *Store) ClaimOIDCCode(ctx context.Context, poolID string, codeHash []byte, now time.Time) (*userpool.OIDCAuthRequest, error) {
 	if len(codeHash) == 0 {

@@ -33,6 +33,13 @@ func testOIDCAuthRequests(t *testing.T, s userpool.Store) {
 	if string(got.Data) != `{"a":2}` {
 		t.Errorf("update: data %s", got.Data)
 	}
+	byCode, err := s.GetOIDCAuthRequestByCode(ctx(t), p.ID, hash)
+	checkNoErr(t, "GetOIDCAuthRequestByCode", err)
+	if byCode.ID != "r1" || !byCode.CodeUsedAt.IsZero() {
+		t.Errorf("by code: %+v", byCode)
+	}
+	_, err = s.GetOIDCAuthRequestByCode(ctx(t), other.ID, hash)
+	checkErr(t, "GetOIDCAuthRequestByCode of another pool", err, userpool.ErrNotFound)
 	_, err = s.ClaimOIDCCode(ctx(t), other.ID, hash, t0)
 	checkErr(t, "ClaimOIDCCode in another pool", err, userpool.ErrNotFound)
 	_, err = s.ClaimOIDCCode(ctx(t), p.ID, []byte("nope"), t0)

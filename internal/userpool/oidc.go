@@ -82,6 +82,9 @@ type OIDCStore interface {
 	// CodeHash, GrantID and ExpiresAt back in one transaction.
 	UpdateOIDCAuthRequest(ctx context.Context, poolID, id string, fn func(*OIDCAuthRequest) error) (*OIDCAuthRequest, error)
 	DeleteOIDCAuthRequest(ctx context.Context, poolID, id string) error
+	// GetOIDCAuthRequestByCode returns the request whose code hash is
+	// codeHash, used or not, expired or not (ErrNotFound when none).
+	GetOIDCAuthRequestByCode(ctx context.Context, poolID string, codeHash []byte) (*OIDCAuthRequest, error)
 	// ClaimOIDCCode marks the request whose code hash is codeHash used at
 	// now and returns it, atomically: of two concurrent claims exactly one
 	// succeeds. A code used before returns the request with ErrCodeUsed; a

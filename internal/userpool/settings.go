@@ -60,6 +60,13 @@ type PoolSettings struct {
 	// AllowPlaintextPassword lets the Authing-compatible transport accept
 	// passwords that are not RSA-encrypted.
 	AllowPlaintextPassword bool
+
+	// Branding of the hosted pages (sign-in, consent): the name shown
+	// instead of the pool's, a logo (an https URL), and the primary colour
+	// (#rrggbb). Empty values mean authpool's own.
+	BrandDisplayName  string
+	BrandLogoURL      string
+	BrandPrimaryColor string
 }
 
 // DefaultPoolSettings are the built-in defaults.
