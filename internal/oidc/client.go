@@ -16,8 +16,8 @@ type client struct {
 	prefix string // the pool's path prefix ("/oidc" or "/oidc/pools/{id}")
 }
 
-func (c *client) GetID() string                   { return c.app.ID }
-func (c *client) RedirectURIs() []string          { return c.app.RedirectURIs }
+func (c *client) GetID() string                    { return c.app.ID }
+func (c *client) RedirectURIs() []string           { return c.app.RedirectURIs }
 func (c *client) PostLogoutRedirectURIs() []string { return c.app.PostLogoutRedirectURIs }
 
 func (c *client) ApplicationType() op.ApplicationType {
@@ -61,14 +61,14 @@ func (c *client) LoginURL(id string) string {
 }
 
 func (c *client) AccessTokenType() op.AccessTokenType { return op.AccessTokenTypeJWT }
-func (c *client) IDTokenLifetime() time.Duration     { return c.app.IDTokenTTL }
-func (c *client) DevMode() bool                      { return false }
+func (c *client) IDTokenLifetime() time.Duration      { return c.app.IDTokenTTL }
+func (c *client) DevMode() bool                       { return false }
 func (c *client) RestrictAdditionalIdTokenScopes() func([]string) []string {
 	return func(s []string) []string { return s }
 }
 func (c *client) RestrictAdditionalAccessTokenScopes() func([]string) []string {
 	return func(s []string) []string { return s }
 }
-func (c *client) IsScopeAllowed(scope string) bool    { return slices.Contains(c.app.Scopes, scope) }
+func (c *client) IsScopeAllowed(scope string) bool     { return slices.Contains(c.app.Scopes, scope) }
 func (c *client) IDTokenUserinfoClaimsAssertion() bool { return false }
-func (c *client) ClockSkew() time.Duration            { return 0 }
+func (c *client) ClockSkew() time.Duration             { return 0 }

@@ -14,10 +14,12 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -137,7 +139,7 @@ func (s *Service) Handler() http.Handler {
 				s.fail(w, r, err)
 				return
 			}
-			p.provider.ServeHTTP(w, r)
+			p.discovery(w, r)
 			return
 		}
 		poolID, prefix := "", Prefix
@@ -155,6 +157,12 @@ func (s *Service) Handler() http.Handler {
 			sub = "/"
 		}
 		if s.page(w, r, p, sub) {
+			return
+		}
+		if sub == "/.well-known/openid-configuration" {
+			r2 := r.Clone(r.Context())
+			r2.URL.Path, r2.URL.RawPath = sub, ""
+			p.discovery(w, r2)
 			return
 		}
 		r2 := r.Clone(r.Context())
@@ -240,6 +248,37 @@ func (s *Service) provider(ctx context.Context, poolID string) (*poolOP, error) 
 	p.handler = withRequest(prov)
 	s.providers[pool.ID] = p
 	return p, nil
+}
+
+// discovery serves op's metadata with what authpool really offers: op
+// lists grants and response types that every op client could be given
+// (implicit, the JWT bearer grant), while authpool's clients never get
+// them.
+func (p *poolOP) discovery(w http.ResponseWriter, r *http.Request) {
+	r2 := r.Clone(r.Context())
+	r2.URL.Path, r2.URL.RawPath = "/.well-known/openid-configuration", ""
+	rec := httptest.NewRecorder()
+	p.handler.ServeHTTP(rec, r2)
+	var doc map[string]any
+	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &doc) != nil {
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+		return
+	}
+	doc["grant_types_supported"] = []string{"authorization_code", "refresh_token", "client_credentials"}
+	doc["response_types_supported"] = []string{"code"}
+	doc["response_modes_supported"] = []string{"query"}
+	doc["code_challenge_methods_supported"] = []string{"S256"}
+	doc["token_endpoint_auth_methods_supported"] = []string{"client_secret_basic", "client_secret_post", "none"}
+	delete(doc, "request_object_signing_alg_values_supported")
+	b, _ := json.Marshal(doc) // decoded JSON encodes
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	_, _ = w.Write(b)
 }
 
 type requestKey struct{}

@@ -66,15 +66,19 @@ func (a *authRequest) GetCodeChallenge() *zoidc.CodeChallenge {
 	}
 	return &zoidc.CodeChallenge{Challenge: a.data.Challenge, Method: zoidc.CodeChallengeMethod(a.data.ChallengeMeth)}
 }
-func (a *authRequest) GetNonce() string                     { return a.data.Nonce }
-func (a *authRequest) GetRedirectURI() string               { return a.data.RedirectURI }
-func (a *authRequest) GetResponseType() zoidc.ResponseType  { return zoidc.ResponseType(a.data.ResponseType) }
-func (a *authRequest) GetResponseMode() zoidc.ResponseMode  { return zoidc.ResponseMode(a.data.ResponseMode) }
-func (a *authRequest) GetScopes() []string                  { return a.data.Scopes }
-func (a *authRequest) GetState() string                     { return a.data.State }
-func (a *authRequest) GetSubject() string                   { return a.data.UserID }
-func (a *authRequest) Done() bool                           { return a.data.Done }
-func (a *authRequest) sessionID() string                    { return a.data.SessionID }
+func (a *authRequest) GetNonce() string       { return a.data.Nonce }
+func (a *authRequest) GetRedirectURI() string { return a.data.RedirectURI }
+func (a *authRequest) GetResponseType() zoidc.ResponseType {
+	return zoidc.ResponseType(a.data.ResponseType)
+}
+func (a *authRequest) GetResponseMode() zoidc.ResponseMode {
+	return zoidc.ResponseMode(a.data.ResponseMode)
+}
+func (a *authRequest) GetScopes() []string { return a.data.Scopes }
+func (a *authRequest) GetState() string    { return a.data.State }
+func (a *authRequest) GetSubject() string  { return a.data.UserID }
+func (a *authRequest) Done() bool          { return a.data.Done }
+func (a *authRequest) sessionID() string   { return a.data.SessionID }
 
 // refreshRequest is op.RefreshTokenRequest over a grant and the number of
 // the refresh token presented.
@@ -84,14 +88,14 @@ type refreshRequest struct {
 	scopes []string
 }
 
-func (r *refreshRequest) GetAMR() []string           { return r.grant.AMR }
-func (r *refreshRequest) GetAudience() []string      { return []string{r.grant.ClientID} }
-func (r *refreshRequest) GetAuthTime() time.Time     { return r.grant.AuthTime }
-func (r *refreshRequest) GetClientID() string        { return r.grant.ClientID }
-func (r *refreshRequest) GetScopes() []string        { return r.scopes }
-func (r *refreshRequest) GetSubject() string         { return r.grant.UserID }
+func (r *refreshRequest) GetAMR() []string            { return r.grant.AMR }
+func (r *refreshRequest) GetAudience() []string       { return []string{r.grant.ClientID} }
+func (r *refreshRequest) GetAuthTime() time.Time      { return r.grant.AuthTime }
+func (r *refreshRequest) GetClientID() string         { return r.grant.ClientID }
+func (r *refreshRequest) GetScopes() []string         { return r.scopes }
+func (r *refreshRequest) GetSubject() string          { return r.grant.UserID }
 func (r *refreshRequest) SetCurrentScopes(s []string) { r.scopes = s }
-func (r *refreshRequest) sessionID() string          { return r.grant.SessionID }
+func (r *refreshRequest) sessionID() string           { return r.grant.SessionID }
 
 // ccRequest is a client-credentials token request: the app acts for
 // itself, so it is the subject.

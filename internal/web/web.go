@@ -130,8 +130,6 @@ func (r *Renderer) Render(w http.ResponseWriter, req *http.Request, status int, 
 	_, _ = w.Write(buf.Bytes())
 }
 
-
-
 // Static serves the embedded CSS and JavaScript under StaticPrefix. They
 // change only with the binary, so clients may cache them for a day.
 func Static() http.Handler {
