@@ -52,6 +52,9 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/api/v1/users/me/udv", s.listUdv, true},
 		{http.MethodPut, "/api/v1/users/me/udv/{key}", s.setUdv, true},
 		{http.MethodDelete, "/api/v1/users/me/udv/{key}", s.removeUdv, true},
+		// Applications the user consented to (OpenID provider).
+		{http.MethodGet, "/api/v1/users/me/apps", s.listGrantedApps, true},
+		{http.MethodDelete, "/api/v1/users/me/apps/{appId}", s.revokeGrantedApp, true},
 	}, s.adminRoutes()...)
 }
 
