@@ -144,6 +144,13 @@ var codeMessages = map[userpool.Code][2]string{
 	userpool.CodeCodeExpired:            {"The code has expired. Please ask for a new one.", "验证码已过期，请重新获取。"},
 	userpool.CodeWrongAccountOrPassword: {"The account or the password is not correct.", "账号或密码错误。"},
 	userpool.CodeUnsupportedMediaType:   {"The form was sent in a form this page does not accept.", "提交格式不受支持。"},
+	userpool.CodeUnknownField:           {"This field does not exist.", "自定义字段不存在。"},
+	userpool.CodeFieldTypeMismatch:      {"A value does not match its field's type.", "自定义字段的值与其类型不符。"},
+	userpool.CodeFieldExists:            {"This field exists already.", "该字段已存在。"},
+	userpool.CodeFieldInUse:             {"This field is in use.", "该字段正在使用中。"},
+	userpool.CodeAdminUnauthorized:      {"Administrator access is required.", "需要管理员权限。"},
+	userpool.CodePoolExists:             {"This user pool exists already.", "用户池已存在。"},
+	userpool.CodeKeyRotationPending:     {"A key rotation is already pending.", "密钥轮换正在进行中。"},
 }
 
 // ErrorMessage is the page's message for a use case's error: by its code,
