@@ -39,7 +39,7 @@ func TestOIDCHostedSignIn(t *testing.T) {
 			p = b.signIn(p, email, "wrong password 123")
 			captcha = strings.Contains(p.Body, `id="captcha-image"`)
 		}
-		if !captcha || !strings.Contains(p.Body, "请输入图形验证码") {
+		if !captcha || !strings.Contains(p.Body, "请输入图形验证码") || !strings.Contains(p.Body, `src="data:image/png;base64,`) {
 			t.Fatalf("no CAPTCHA after failures:\n%s", p.Body)
 		}
 		// The right password with a wrong CAPTCHA answer is refused...
