@@ -70,6 +70,10 @@ type WebhookData struct {
 	UserAgent string `json:"userAgent,omitempty"`
 	// Method is the registration or login method: email, username, phone...
 	Method string `json:"method,omitempty"`
+	// AppID is the application the user signed in to (an OpenID Connect
+	// client on the hosted sign-in page, or the app a request
+	// authenticated as).
+	AppID string `json:"appId,omitempty"`
 	// Identifier, Code and Reason describe a failed login: the account it
 	// named and the error it got.
 	Identifier string `json:"identifier,omitempty"`

@@ -364,6 +364,9 @@ func ValidateSettings(s userpool.PoolSettings) error {
 	default:
 		bad("mfaPolicy must be off, optional or required")
 	}
+	if p := userpool.CheckBranding(s.BrandDisplayName, s.BrandLogoURL, s.BrandPrimaryColor); p != "" {
+		bad("%s", p)
+	}
 	if len(probs) > 0 {
 		return invalid("invalid_settings", "invalid settings: %s", strings.Join(probs, "; "))
 	}

@@ -45,7 +45,7 @@ func (m Meta) params() map[string]any {
 
 // request is the flow's request as pipelines and webhooks see it.
 func (m Meta) request() pipeline.Request {
-	return pipeline.Request{IP: m.ClientIP, UserAgent: m.UserAgent, Method: m.flow.method, Identifier: m.flow.identifier, Factors: m.factors()}
+	return pipeline.Request{IP: m.ClientIP, UserAgent: m.UserAgent, Method: m.flow.method, Identifier: m.flow.identifier, Factors: m.factors(), AppID: m.AppID}
 }
 
 // stageInput is the input of stage about u (nil before the account is

@@ -64,6 +64,9 @@ func (s *Server) routes() []route {
 		{http.MethodPost, "/api/v1/users/me/mfa/recovery-codes", s.regenerateRecoveryCodes, true},
 		{http.MethodPut, "/api/v1/users/me/mfa/{kind}", s.enableFactor, true},
 		{http.MethodDelete, "/api/v1/users/me/mfa/{kind}", s.removeFactor, true},
+		// Applications the user consented to (OpenID provider).
+		{http.MethodGet, "/api/v1/users/me/apps", s.listGrantedApps, true},
+		{http.MethodDelete, "/api/v1/users/me/apps/{appId}", s.revokeGrantedApp, true},
 	}, s.adminRoutes()...)
 }
 

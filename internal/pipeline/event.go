@@ -23,6 +23,6 @@ func NewEvent(typ, poolID string, at time.Time, data api.WebhookData) *userpool.
 // event reports, with where the request came from.
 func UserEvent(typ string, u *userpool.User, req Request, at time.Time) *userpool.Event {
 	return NewEvent(typ, u.PoolID, at, api.WebhookData{
-		User: APIUser(u), ClientIP: req.IP, UserAgent: req.UserAgent, Method: req.Method,
+		User: APIUser(u), ClientIP: req.IP, UserAgent: req.UserAgent, Method: req.Method, AppID: req.AppID,
 	})
 }

@@ -139,6 +139,8 @@ type Request struct {
 	// Factors are the factors a login passed when it had a second one:
 	// its method, then the second factor (totp, recovery, sms, email).
 	Factors []string
+	// AppID is the application the request is for ("" when none).
+	AppID string
 }
 
 // Input is one stage of one flow.

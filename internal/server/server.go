@@ -26,6 +26,7 @@ import (
 	"github.com/authpool/authpool/internal/httpapi"
 	"github.com/authpool/authpool/internal/metrics"
 	"github.com/authpool/authpool/internal/notify"
+	"github.com/authpool/authpool/internal/oidc"
 	"github.com/authpool/authpool/internal/password"
 	"github.com/authpool/authpool/internal/pipeline"
 	"github.com/authpool/authpool/internal/sqlstore"
@@ -166,6 +167,17 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	var mounts []httpapi.Mount
 	for _, p := range compat.Mounts() {
 		mounts = append(mounts, httpapi.Mount{Pattern: p, Handler: compat.Handler()})
+	}
+	provider, err := oidc.New(ctx, oidc.Deps{
+		Auth: svc, Admin: adm, Store: st, Tokens: tokens, PublicBase: cfg.PublicBase(), Now: now, Log: log,
+		ClientIP: httpapi.ClientIPFunc(apiDeps),
+	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	for _, p := range provider.Patterns() {
+		mounts = append(mounts, httpapi.Mount{Pattern: p, Handler: provider.Handler()})
 	}
 	apiDeps.Mounts = mounts
 	api := httpapi.New(apiDeps)

@@ -91,6 +91,11 @@ func (s *Store) PurgeExpired(ctx context.Context, now time.Time) (int64, error) 
 		{"DELETE FROM verification_codes WHERE expires_at <= ?", now},
 		{"DELETE FROM captchas WHERE expires_at <= ?", now},
 		{"DELETE FROM mfa_challenges WHERE expires_at <= ?", now},
+		// Kept ten minutes past their expiry, so that a code replayed late is
+		// still recognised and revokes what it issued.
+		{"DELETE FROM oidc_auth_requests WHERE expires_at <= ?", now.Add(-10 * time.Minute)},
+		{"DELETE FROM oidc_grants WHERE expires_at <= ?", now},
+		{"DELETE FROM oidc_browser_sessions WHERE expires_at <= ?", now},
 		{"DELETE FROM webhook_deliveries WHERE status <> 'pending' AND finished_at <= ?", now.Add(-userpool.DeliveryRetention)},
 	} {
 		res, err := s.write.ExecContext(ctx, s.d.q(p.query), s.d.timeArg(s.d.norm(p.at)))

@@ -192,6 +192,12 @@ func Run(t *testing.T, open func(t *testing.T) userpool.Store) {
 		{"MFA/Factors", testMFAFactors},
 		{"MFA/Challenges", testMFAChallenges},
 		{"Race/MFA", testRaceMFA},
+		{"OIDC/AuthRequests", testOIDCAuthRequests},
+		{"Race/ClaimCode", testRaceClaimCode},
+		{"OIDC/Grants", testOIDCGrants},
+		{"Race/Refresh", testRaceRefresh},
+		{"OIDC/Consents", testOIDCConsents},
+		{"OIDC/BrowserSessions", testOIDCBrowserSessions},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -65,6 +65,12 @@ type PoolSettings struct {
 	// whom an administrator marked, are asked for it) or "required"
 	// (every user; one without a factor enrols one first). See docs/MFA.md.
 	MFAPolicy string
+	// Branding of the hosted pages (sign-in, consent): the name shown
+	// instead of the pool's, a logo (an https URL), and the primary colour
+	// (#rrggbb). Empty values mean authpool's own.
+	BrandDisplayName  string
+	BrandLogoURL      string
+	BrandPrimaryColor string
 }
 
 // DefaultPoolSettings are the built-in defaults.

@@ -141,4 +141,7 @@ type Store interface {
 	MFAStore
 	// Bulk import and export; see import.go.
 	ImportStore
+	// The OpenID provider's requests, grants, consents and browser
+	// sessions; see oidc.go.
+	OIDCStore
 }
