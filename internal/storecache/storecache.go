@@ -1,0 +1,456 @@
+// Package storecache keeps, in process memory, what every request reads from
+// the store and rarely changes: a pool's row with its settings, its field
+// definitions and its pipelines, and (opt-in, PostgreSQL only) the live
+// sessions this replica has seen. It wraps a userpool.Store; everything it
+// does not cache passes through.
+//
+// Cached data is dropped when it changes: at once for this process's own
+// writes, and through the store's change feed (sqlstore.WatchChanges) for
+// other replicas' writes. While the feed is not listening (at start, after
+// a lost connection) nothing is served from memory: every read goes to the
+// store, and what was cached before is forgotten, because changes may have
+// gone unheard.
+//
+// A read that raced with a change must not put the old value back after the
+// change was heard: every fill remembers the generation it started in and
+// is kept only if no change was heard since.
+package storecache
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/authpool/authpool/internal/userpool"
+)
+
+// Limits on what is kept. When a map is full, an arbitrary entry makes
+// room, so memory stays bounded however many pools or sessions there are.
+const (
+	// MaxPools bounds the pools (with their fields and pipelines) kept.
+	MaxPools = 4096
+	// MaxSessions bounds the sessions kept (a few hundred bytes each).
+	MaxSessions = 100_000
+)
+
+// Store is a userpool.Store with the caches in front. Its zero value is not
+// usable; see New.
+type Store struct {
+	userpool.Store
+
+	sessions bool // cache sessions too
+
+	mu sync.Mutex
+	// up is whether the change feed is listening; while false, nothing is
+	// served from or put into the maps.
+	up bool
+	// gen counts the changes heard; a fill is kept only when gen did not
+	// move while it read.
+	gen       uint64
+	pools     map[string]*userpool.Pool
+	fields    map[string][]*userpool.Field
+	pipelines map[pipelineKey][]*userpool.Pipeline
+	sess      map[string]*userpool.Session
+	byUser    map[userKey]map[string]struct{}
+
+	hits, misses atomic.Int64
+}
+
+type pipelineKey struct {
+	pool  string
+	stage userpool.PipelineStage
+}
+
+type userKey struct{ pool, user string }
+
+// New wraps st. With sessions, GetSession answers from memory for live
+// sessions this process has seen; it must only be set when the change feed
+// announces session changes (PostgreSQL). The caches serve nothing until
+// the feed says it is Up.
+func New(st userpool.Store, sessions bool) *Store {
+	c := &Store{Store: st, sessions: sessions}
+	c.reset()
+	return c
+}
+
+// Stats reports how many reads were answered from memory and how many went
+// to the store.
+func (c *Store) Stats() (hits, misses int64) { return c.hits.Load(), c.misses.Load() }
+
+// reset forgets everything. Callers hold mu (or own c exclusively).
+func (c *Store) reset() {
+	c.gen++
+	c.pools = map[string]*userpool.Pool{}
+	c.fields = map[string][]*userpool.Field{}
+	c.pipelines = map[pipelineKey][]*userpool.Pipeline{}
+	c.sess = map[string]*userpool.Session{}
+	c.byUser = map[userKey]map[string]struct{}{}
+}
+
+// The sqlstore.ChangeWatcher methods.
+
+// Up starts serving from memory, with nothing remembered from before.
+func (c *Store) Up() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.reset()
+	c.up = true
+}
+
+// Down stops serving from memory and forgets everything.
+func (c *Store) Down() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.reset()
+	c.up = false
+}
+
+// PoolChanged forgets the pool's data ("" forgets every pool's).
+func (c *Store) PoolChanged(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	c.dropPool(id)
+}
+
+// SessionChanged forgets the session.
+func (c *Store) SessionChanged(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	c.dropSession(id)
+}
+
+func (c *Store) dropPool(id string) {
+	if id == "" {
+		c.pools = map[string]*userpool.Pool{}
+		c.fields = map[string][]*userpool.Field{}
+		c.pipelines = map[pipelineKey][]*userpool.Pipeline{}
+		return
+	}
+	delete(c.pools, id)
+	delete(c.fields, id)
+	for k := range c.pipelines {
+		if k.pool == id {
+			delete(c.pipelines, k)
+		}
+	}
+}
+
+func (c *Store) dropSession(id string) {
+	s, ok := c.sess[id]
+	if !ok {
+		return
+	}
+	delete(c.sess, id)
+	k := userKey{s.PoolID, s.UserID}
+	delete(c.byUser[k], id)
+	if len(c.byUser[k]) == 0 {
+		delete(c.byUser, k)
+	}
+}
+
+func (c *Store) dropUser(poolID, userID, keep string) {
+	for id := range c.byUser[userKey{poolID, userID}] {
+		if id != keep {
+			c.dropSession(id)
+		}
+	}
+}
+
+// changed runs after this process's own write: the change is dropped at
+// once, without waiting for the feed.
+func (c *Store) changed(fn func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	fn()
+}
+
+// begin returns the generation a fill starts in and whether the caches are
+// serving at all.
+func (c *Store) begin() (uint64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen, c.up
+}
+
+// keep stores a fill when nothing changed since gen.
+func (c *Store) keep(gen uint64, put func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.up && c.gen == gen {
+		put()
+	}
+}
+
+// evict makes room in m when it is full.
+func evict[K comparable, V any](m map[K]V, limit int) {
+	if len(m) < limit {
+		return
+	}
+	for k := range m {
+		delete(m, k)
+		return
+	}
+}
+
+// Pools.
+
+// GetPool answers from memory when it can.
+func (c *Store) GetPool(ctx context.Context, id string) (*userpool.Pool, error) {
+	c.mu.Lock()
+	p, ok := c.pools[id]
+	gen, up := c.gen, c.up
+	c.mu.Unlock()
+	if ok {
+		c.hits.Add(1)
+		cp := *p
+		return &cp, nil
+	}
+	c.misses.Add(1)
+	p, err := c.Store.GetPool(ctx, id)
+	if err != nil || !up {
+		return p, err
+	}
+	cp := *p
+	c.keep(gen, func() {
+		evict(c.pools, MaxPools)
+		c.pools[id] = &cp
+	})
+	return p, nil
+}
+
+// UpdatePool writes through and drops the pool.
+func (c *Store) UpdatePool(ctx context.Context, id string, fn func(*userpool.Pool) error) (*userpool.Pool, error) {
+	p, err := c.Store.UpdatePool(ctx, id, fn)
+	c.changed(func() { c.dropPool(id) })
+	return p, err
+}
+
+// Fields.
+
+// ListFields answers from memory when it can.
+func (c *Store) ListFields(ctx context.Context, poolID string) ([]*userpool.Field, error) {
+	c.mu.Lock()
+	fs, ok := c.fields[poolID]
+	gen, up := c.gen, c.up
+	c.mu.Unlock()
+	if ok {
+		c.hits.Add(1)
+		return cloneFields(fs), nil
+	}
+	c.misses.Add(1)
+	fs, err := c.Store.ListFields(ctx, poolID)
+	if err != nil || !up {
+		return fs, err
+	}
+	kept := cloneFields(fs)
+	c.keep(gen, func() {
+		evict(c.fields, MaxPools)
+		c.fields[poolID] = kept
+	})
+	return fs, nil
+}
+
+// GetField answers from the pool's cached definitions when they are in
+// memory; otherwise it reads the one field.
+func (c *Store) GetField(ctx context.Context, poolID, key string) (*userpool.Field, error) {
+	c.mu.Lock()
+	fs, ok := c.fields[poolID]
+	c.mu.Unlock()
+	if !ok {
+		return c.Store.GetField(ctx, poolID, key)
+	}
+	c.hits.Add(1)
+	for _, f := range fs {
+		if f.Key == key {
+			cp := *f
+			return &cp, nil
+		}
+	}
+	// Not among the definitions as they were when cached: ask the store,
+	// which answers ErrNotFound or the definition created meanwhile.
+	return c.Store.GetField(ctx, poolID, key)
+}
+
+func cloneFields(fs []*userpool.Field) []*userpool.Field {
+	out := make([]*userpool.Field, len(fs))
+	for i, f := range fs {
+		cp := *f
+		out[i] = &cp
+	}
+	return out
+}
+
+// CreateField writes through and drops the pool's definitions.
+func (c *Store) CreateField(ctx context.Context, f *userpool.Field) error {
+	err := c.Store.CreateField(ctx, f)
+	c.changed(func() { c.dropPool(f.PoolID) })
+	return err
+}
+
+// UpdateField writes through and drops the pool's definitions.
+func (c *Store) UpdateField(ctx context.Context, poolID, key string, fn func(*userpool.Field) error) (*userpool.Field, error) {
+	f, err := c.Store.UpdateField(ctx, poolID, key, fn)
+	c.changed(func() { c.dropPool(poolID) })
+	return f, err
+}
+
+// DeleteField writes through and drops the pool's definitions.
+func (c *Store) DeleteField(ctx context.Context, poolID, key string) error {
+	err := c.Store.DeleteField(ctx, poolID, key)
+	c.changed(func() { c.dropPool(poolID) })
+	return err
+}
+
+// Pipelines.
+
+// ListPipelines answers from memory when it can.
+func (c *Store) ListPipelines(ctx context.Context, poolID string, stage userpool.PipelineStage) ([]*userpool.Pipeline, error) {
+	k := pipelineKey{poolID, stage}
+	c.mu.Lock()
+	ps, ok := c.pipelines[k]
+	gen, up := c.gen, c.up
+	c.mu.Unlock()
+	if ok {
+		c.hits.Add(1)
+		return clonePipelines(ps), nil
+	}
+	c.misses.Add(1)
+	ps, err := c.Store.ListPipelines(ctx, poolID, stage)
+	if err != nil || !up {
+		return ps, err
+	}
+	kept := clonePipelines(ps)
+	c.keep(gen, func() {
+		evict(c.pipelines, MaxPools)
+		c.pipelines[k] = kept
+	})
+	return ps, nil
+}
+
+func clonePipelines(ps []*userpool.Pipeline) []*userpool.Pipeline {
+	out := make([]*userpool.Pipeline, len(ps))
+	for i, p := range ps {
+		cp := *p
+		cp.AllowedHosts = slices.Clone(p.AllowedHosts)
+		cp.Env = maps.Clone(p.Env)
+		out[i] = &cp
+	}
+	return out
+}
+
+// CreatePipeline writes through and drops the pool's pipelines.
+func (c *Store) CreatePipeline(ctx context.Context, p *userpool.Pipeline) error {
+	err := c.Store.CreatePipeline(ctx, p)
+	c.changed(func() { c.dropPool(p.PoolID) })
+	return err
+}
+
+// UpdatePipeline writes through and drops the pool's pipelines.
+func (c *Store) UpdatePipeline(ctx context.Context, poolID, id string, fn func(*userpool.Pipeline) error) (*userpool.Pipeline, error) {
+	p, err := c.Store.UpdatePipeline(ctx, poolID, id, fn)
+	c.changed(func() { c.dropPool(poolID) })
+	return p, err
+}
+
+// ReorderPipelines writes through and drops the pool's pipelines.
+func (c *Store) ReorderPipelines(ctx context.Context, poolID string, stage userpool.PipelineStage, ids []string) error {
+	err := c.Store.ReorderPipelines(ctx, poolID, stage, ids)
+	c.changed(func() { c.dropPool(poolID) })
+	return err
+}
+
+// DeletePipeline writes through and drops the pool's pipelines.
+func (c *Store) DeletePipeline(ctx context.Context, poolID, id string) error {
+	err := c.Store.DeletePipeline(ctx, poolID, id)
+	c.changed(func() { c.dropPool(poolID) })
+	return err
+}
+
+// Sessions (only when enabled).
+
+// GetSession answers from memory for a live session this process has seen.
+// Only sessions that were alive when read are kept: the caller still
+// judges expiry (Session.Alive), and an expiry can only move through
+// ExtendSession, which is announced.
+func (c *Store) GetSession(ctx context.Context, id string) (*userpool.Session, error) {
+	if !c.sessions {
+		return c.Store.GetSession(ctx, id)
+	}
+	c.mu.Lock()
+	s, ok := c.sess[id]
+	gen, up := c.gen, c.up
+	c.mu.Unlock()
+	if ok {
+		c.hits.Add(1)
+		cp := *s
+		return &cp, nil
+	}
+	c.misses.Add(1)
+	s, err := c.Store.GetSession(ctx, id)
+	if err != nil || !up || !s.RevokedAt.IsZero() {
+		return s, err
+	}
+	c.keep(gen, func() { c.putSession(s) })
+	return s, nil
+}
+
+func (c *Store) putSession(s *userpool.Session) {
+	if len(c.sess) >= MaxSessions {
+		for id := range c.sess {
+			c.dropSession(id)
+			break
+		}
+	}
+	cp := *s
+	// What a check needs; the client's address and agent stay in the store.
+	cp.ClientIP, cp.UserAgent = "", ""
+	c.sess[s.ID] = &cp
+	k := userKey{s.PoolID, s.UserID}
+	if c.byUser[k] == nil {
+		c.byUser[k] = map[string]struct{}{}
+	}
+	c.byUser[k][s.ID] = struct{}{}
+}
+
+// ExtendSession writes through and drops the session (the next check reads
+// the new expiry).
+func (c *Store) ExtendSession(ctx context.Context, id string, now, expiresAt time.Time, recs ...userpool.Record) (*userpool.Session, error) {
+	s, err := c.Store.ExtendSession(ctx, id, now, expiresAt, recs...)
+	c.changed(func() { c.dropSession(id) })
+	return s, err
+}
+
+// RevokeSession writes through and drops the session.
+func (c *Store) RevokeSession(ctx context.Context, id string, now time.Time, recs ...userpool.Record) error {
+	err := c.Store.RevokeSession(ctx, id, now, recs...)
+	c.changed(func() { c.dropSession(id) })
+	return err
+}
+
+// RevokeUserSessions writes through and drops the user's sessions.
+func (c *Store) RevokeUserSessions(ctx context.Context, poolID, userID string, now time.Time) (int, error) {
+	n, err := c.Store.RevokeUserSessions(ctx, poolID, userID, now)
+	c.changed(func() { c.dropUser(poolID, userID, "") })
+	return n, err
+}
+
+// RevokeOtherSessions writes through and drops the user's other sessions.
+func (c *Store) RevokeOtherSessions(ctx context.Context, poolID, userID, keep string, now time.Time) (int, error) {
+	n, err := c.Store.RevokeOtherSessions(ctx, poolID, userID, keep, now)
+	c.changed(func() { c.dropUser(poolID, userID, keep) })
+	return n, err
+}
+
+// DeleteUser writes through and drops the user's sessions (deleted with
+// the user).
+func (c *Store) DeleteUser(ctx context.Context, poolID, id string, recs ...userpool.Record) error {
+	err := c.Store.DeleteUser(ctx, poolID, id, recs...)
+	c.changed(func() { c.dropUser(poolID, id, "") })
+	return err
+}
