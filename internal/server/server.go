@@ -103,6 +103,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	// The use cases read pools, fields, pipelines and (opt-in) sessions
 	// through the caches; the feed that keeps them honest runs in Serve.
 	cached := storecache.New(st, cfg.SessionCache == "listen")
+	st.SetChangeWatcher(cached)
 	svc := auth.New(cached, tokens, hasher, codes, now, log)
 	runner := pipeline.NewRunner(cached, pipeline.Config{
 		Timeout: time.Duration(cfg.PipelineTimeout), Concurrency: cfg.PipelineConcurrency, Client: opts.HTTPClient,

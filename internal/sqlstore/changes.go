@@ -28,8 +28,36 @@ type ChangeWatcher interface {
 	// means any pool may have changed.
 	PoolChanged(id string)
 	// SessionChanged says a session was revoked, deleted or had its expiry
-	// moved (PostgreSQL only).
+	// moved (PostgreSQL, and this process's own writes).
 	SessionChanged(id string)
+	// UserSessionsChanged says the user's sessions, except keep, were
+	// revoked or deleted (this process's own writes; other replicas hear
+	// each session).
+	UserSessionsChanged(poolID, userID, keep string)
+}
+
+// SetChangeWatcher makes w hear this process's own writes to cached rows
+// the moment they commit (or fail: a failed write only costs a reread), so
+// that a change is effective at once on the replica that made it, whatever
+// path wrote it. Other processes' writes reach w through WatchChanges.
+func (s *Store) SetChangeWatcher(w ChangeWatcher) { s.watcher.Store(&w) }
+
+func (s *Store) localPool(id string) {
+	if w := s.watcher.Load(); w != nil {
+		(*w).PoolChanged(id)
+	}
+}
+
+func (s *Store) localSession(id string) {
+	if w := s.watcher.Load(); w != nil {
+		(*w).SessionChanged(id)
+	}
+}
+
+func (s *Store) localUser(poolID, userID, keep string) {
+	if w := s.watcher.Load(); w != nil {
+		(*w).UserSessionsChanged(poolID, userID, keep)
+	}
 }
 
 // Change feed timing.
@@ -115,7 +143,13 @@ func (s *Store) listen(ctx context.Context, w ChangeWatcher) error {
 	if err != nil {
 		return fmt.Errorf("sqlstore: change feed: find schema: %w", err)
 	}
-	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{ChangeChannel(schema)}.Sanitize()); err != nil {
+	// Named after the channel, so that an operator (or a test) can find
+	// the listeners of one schema in pg_stat_activity.
+	channel := ChangeChannel(schema)
+	if _, err := conn.Exec(ctx, "SET application_name = "+quoteLiteral("authpool feed "+channel)); err != nil {
+		return fmt.Errorf("sqlstore: change feed: %w", err)
+	}
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
 		return fmt.Errorf("sqlstore: change feed: listen: %w", err)
 	}
 	w.Up()
@@ -140,6 +174,9 @@ func (s *Store) listen(ctx context.Context, w ChangeWatcher) error {
 		}
 	}
 }
+
+// quoteLiteral quotes s as an SQL string literal (s is hex and letters).
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // ChangeChannel is the NOTIFY channel of the authpool tables in schema;
 // the triggers of migration 0017 compute the same name.

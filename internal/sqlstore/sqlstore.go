@@ -19,6 +19,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -54,6 +55,8 @@ type Store struct {
 	// change feed's dedicated listening connection (changes.go); nil on
 	// SQLite.
 	pgConfig *pgx.ConnConfig
+	// watcher hears this process's own changes at once (changes.go).
+	watcher atomic.Pointer[ChangeWatcher]
 }
 
 var _ userpool.Store = (*Store)(nil)

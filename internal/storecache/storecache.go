@@ -5,8 +5,9 @@
 // does not cache passes through.
 //
 // Cached data is dropped when it changes: at once for this process's own
-// writes, and through the store's change feed (sqlstore.WatchChanges) for
-// other replicas' writes. While the feed is not listening (at start, after
+// writes (sqlstore.SetChangeWatcher: the store calls back after each such
+// write, whoever made it), and through the store's change feed
+// (sqlstore.WatchChanges) for other replicas' writes. While the feed is not listening (at start, after
 // a lost connection) nothing is served from memory: every read goes to the
 // store, and what was cached before is forgotten, because changes may have
 // gone unheard.
@@ -22,7 +23,6 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/authpool/authpool/internal/userpool"
 )
@@ -43,7 +43,7 @@ type Store struct {
 
 	sessions bool // cache sessions too
 
-	mu sync.Mutex
+	mu sync.RWMutex
 	// up is whether the change feed is listening; while false, nothing is
 	// served from or put into the maps.
 	up bool
@@ -57,6 +57,7 @@ type Store struct {
 	byUser    map[userKey]map[string]struct{}
 
 	hits, misses atomic.Int64
+	ups          atomic.Int64
 }
 
 type pipelineKey struct {
@@ -80,6 +81,14 @@ func New(st userpool.Store, sessions bool) *Store {
 // to the store.
 func (c *Store) Stats() (hits, misses int64) { return c.hits.Load(), c.misses.Load() }
 
+// Listening reports whether the caches serve from memory (the change feed
+// is listening) and how many times the feed has come up.
+func (c *Store) Listening() (up bool, ups int64) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.up, c.ups.Load()
+}
+
 // reset forgets everything. Callers hold mu (or own c exclusively).
 func (c *Store) reset() {
 	c.gen++
@@ -98,6 +107,7 @@ func (c *Store) Up() {
 	defer c.mu.Unlock()
 	c.reset()
 	c.up = true
+	c.ups.Add(1)
 }
 
 // Down stops serving from memory and forgets everything.
@@ -153,29 +163,20 @@ func (c *Store) dropSession(id string) {
 	}
 }
 
+// UserSessionsChanged forgets the user's sessions but keep.
+func (c *Store) UserSessionsChanged(poolID, userID, keep string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	c.dropUser(poolID, userID, keep)
+}
+
 func (c *Store) dropUser(poolID, userID, keep string) {
 	for id := range c.byUser[userKey{poolID, userID}] {
 		if id != keep {
 			c.dropSession(id)
 		}
 	}
-}
-
-// changed runs after this process's own write: the change is dropped at
-// once, without waiting for the feed.
-func (c *Store) changed(fn func()) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gen++
-	fn()
-}
-
-// begin returns the generation a fill starts in and whether the caches are
-// serving at all.
-func (c *Store) begin() (uint64, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.gen, c.up
 }
 
 // keep stores a fill when nothing changed since gen.
@@ -202,10 +203,10 @@ func evict[K comparable, V any](m map[K]V, limit int) {
 
 // GetPool answers from memory when it can.
 func (c *Store) GetPool(ctx context.Context, id string) (*userpool.Pool, error) {
-	c.mu.Lock()
+	c.mu.RLock()
 	p, ok := c.pools[id]
 	gen, up := c.gen, c.up
-	c.mu.Unlock()
+	c.mu.RUnlock()
 	if ok {
 		c.hits.Add(1)
 		cp := *p
@@ -224,21 +225,14 @@ func (c *Store) GetPool(ctx context.Context, id string) (*userpool.Pool, error) 
 	return p, nil
 }
 
-// UpdatePool writes through and drops the pool.
-func (c *Store) UpdatePool(ctx context.Context, id string, fn func(*userpool.Pool) error) (*userpool.Pool, error) {
-	p, err := c.Store.UpdatePool(ctx, id, fn)
-	c.changed(func() { c.dropPool(id) })
-	return p, err
-}
-
 // Fields.
 
 // ListFields answers from memory when it can.
 func (c *Store) ListFields(ctx context.Context, poolID string) ([]*userpool.Field, error) {
-	c.mu.Lock()
+	c.mu.RLock()
 	fs, ok := c.fields[poolID]
 	gen, up := c.gen, c.up
-	c.mu.Unlock()
+	c.mu.RUnlock()
 	if ok {
 		c.hits.Add(1)
 		return cloneFields(fs), nil
@@ -259,9 +253,9 @@ func (c *Store) ListFields(ctx context.Context, poolID string) ([]*userpool.Fiel
 // GetField answers from the pool's cached definitions when they are in
 // memory; otherwise it reads the one field.
 func (c *Store) GetField(ctx context.Context, poolID, key string) (*userpool.Field, error) {
-	c.mu.Lock()
+	c.mu.RLock()
 	fs, ok := c.fields[poolID]
-	c.mu.Unlock()
+	c.mu.RUnlock()
 	if !ok {
 		return c.Store.GetField(ctx, poolID, key)
 	}
@@ -286,36 +280,15 @@ func cloneFields(fs []*userpool.Field) []*userpool.Field {
 	return out
 }
 
-// CreateField writes through and drops the pool's definitions.
-func (c *Store) CreateField(ctx context.Context, f *userpool.Field) error {
-	err := c.Store.CreateField(ctx, f)
-	c.changed(func() { c.dropPool(f.PoolID) })
-	return err
-}
-
-// UpdateField writes through and drops the pool's definitions.
-func (c *Store) UpdateField(ctx context.Context, poolID, key string, fn func(*userpool.Field) error) (*userpool.Field, error) {
-	f, err := c.Store.UpdateField(ctx, poolID, key, fn)
-	c.changed(func() { c.dropPool(poolID) })
-	return f, err
-}
-
-// DeleteField writes through and drops the pool's definitions.
-func (c *Store) DeleteField(ctx context.Context, poolID, key string) error {
-	err := c.Store.DeleteField(ctx, poolID, key)
-	c.changed(func() { c.dropPool(poolID) })
-	return err
-}
-
 // Pipelines.
 
 // ListPipelines answers from memory when it can.
 func (c *Store) ListPipelines(ctx context.Context, poolID string, stage userpool.PipelineStage) ([]*userpool.Pipeline, error) {
 	k := pipelineKey{poolID, stage}
-	c.mu.Lock()
+	c.mu.RLock()
 	ps, ok := c.pipelines[k]
 	gen, up := c.gen, c.up
-	c.mu.Unlock()
+	c.mu.RUnlock()
 	if ok {
 		c.hits.Add(1)
 		return clonePipelines(ps), nil
@@ -344,34 +317,6 @@ func clonePipelines(ps []*userpool.Pipeline) []*userpool.Pipeline {
 	return out
 }
 
-// CreatePipeline writes through and drops the pool's pipelines.
-func (c *Store) CreatePipeline(ctx context.Context, p *userpool.Pipeline) error {
-	err := c.Store.CreatePipeline(ctx, p)
-	c.changed(func() { c.dropPool(p.PoolID) })
-	return err
-}
-
-// UpdatePipeline writes through and drops the pool's pipelines.
-func (c *Store) UpdatePipeline(ctx context.Context, poolID, id string, fn func(*userpool.Pipeline) error) (*userpool.Pipeline, error) {
-	p, err := c.Store.UpdatePipeline(ctx, poolID, id, fn)
-	c.changed(func() { c.dropPool(poolID) })
-	return p, err
-}
-
-// ReorderPipelines writes through and drops the pool's pipelines.
-func (c *Store) ReorderPipelines(ctx context.Context, poolID string, stage userpool.PipelineStage, ids []string) error {
-	err := c.Store.ReorderPipelines(ctx, poolID, stage, ids)
-	c.changed(func() { c.dropPool(poolID) })
-	return err
-}
-
-// DeletePipeline writes through and drops the pool's pipelines.
-func (c *Store) DeletePipeline(ctx context.Context, poolID, id string) error {
-	err := c.Store.DeletePipeline(ctx, poolID, id)
-	c.changed(func() { c.dropPool(poolID) })
-	return err
-}
-
 // Sessions (only when enabled).
 
 // GetSession answers from memory for a live session this process has seen.
@@ -382,10 +327,10 @@ func (c *Store) GetSession(ctx context.Context, id string) (*userpool.Session, e
 	if !c.sessions {
 		return c.Store.GetSession(ctx, id)
 	}
-	c.mu.Lock()
+	c.mu.RLock()
 	s, ok := c.sess[id]
 	gen, up := c.gen, c.up
-	c.mu.Unlock()
+	c.mu.RUnlock()
 	if ok {
 		c.hits.Add(1)
 		cp := *s
@@ -416,41 +361,4 @@ func (c *Store) putSession(s *userpool.Session) {
 		c.byUser[k] = map[string]struct{}{}
 	}
 	c.byUser[k][s.ID] = struct{}{}
-}
-
-// ExtendSession writes through and drops the session (the next check reads
-// the new expiry).
-func (c *Store) ExtendSession(ctx context.Context, id string, now, expiresAt time.Time, recs ...userpool.Record) (*userpool.Session, error) {
-	s, err := c.Store.ExtendSession(ctx, id, now, expiresAt, recs...)
-	c.changed(func() { c.dropSession(id) })
-	return s, err
-}
-
-// RevokeSession writes through and drops the session.
-func (c *Store) RevokeSession(ctx context.Context, id string, now time.Time, recs ...userpool.Record) error {
-	err := c.Store.RevokeSession(ctx, id, now, recs...)
-	c.changed(func() { c.dropSession(id) })
-	return err
-}
-
-// RevokeUserSessions writes through and drops the user's sessions.
-func (c *Store) RevokeUserSessions(ctx context.Context, poolID, userID string, now time.Time) (int, error) {
-	n, err := c.Store.RevokeUserSessions(ctx, poolID, userID, now)
-	c.changed(func() { c.dropUser(poolID, userID, "") })
-	return n, err
-}
-
-// RevokeOtherSessions writes through and drops the user's other sessions.
-func (c *Store) RevokeOtherSessions(ctx context.Context, poolID, userID, keep string, now time.Time) (int, error) {
-	n, err := c.Store.RevokeOtherSessions(ctx, poolID, userID, keep, now)
-	c.changed(func() { c.dropUser(poolID, userID, keep) })
-	return n, err
-}
-
-// DeleteUser writes through and drops the user's sessions (deleted with
-// the user).
-func (c *Store) DeleteUser(ctx context.Context, poolID, id string, recs ...userpool.Record) error {
-	err := c.Store.DeleteUser(ctx, poolID, id, recs...)
-	c.changed(func() { c.dropUser(poolID, id, "") })
-	return err
 }
