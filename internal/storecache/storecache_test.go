@@ -109,3 +109,27 @@ func TestDownServesFromStore(t *testing.T) {
 		t.Fatalf("hits %d misses %d after down, want 1 and 3", h, m)
 	}
 }
+
+// The caches keep the Store contract: the conformance suite over the
+// wrapper, sessions cached, the feed up (own writes are all it hears).
+func TestConformance(t *testing.T) {
+	for backend := range storetest.DatabaseURLs(t) {
+		t.Run(backend, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T) userpool.Store {
+				url := storetest.DatabaseURLs(t)[backend]
+				if backend == "postgres" {
+					url += "&pool_max_conns=4"
+				}
+				st, err := sqlstore.Open(context.Background(), url)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { st.Close() })
+				c := storecache.New(st, true)
+				st.SetChangeWatcher(c)
+				c.Up()
+				return c
+			})
+		})
+	}
+}
