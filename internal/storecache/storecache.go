@@ -27,13 +27,20 @@ import (
 	"github.com/authpool/authpool/internal/userpool"
 )
 
-// Limits on what is kept. When a map is full, an arbitrary entry makes
-// room, so memory stays bounded however many pools or sessions there are.
+// Limits on what is kept. When a map is full, arbitrary entries make
+// room, so memory stays bounded however many pools or sessions there are
+// (and however large their pipelines): about 4 + 4 + 8 MiB of pool data,
+// and MaxSessions sessions of about 400 bytes.
 const (
-	// MaxPools bounds the pools (with their fields and pipelines) kept.
+	// MaxPools bounds the pools kept, and the pools whose fields and
+	// pipelines (per stage) are kept.
 	MaxPools = 4096
-	// MaxSessions bounds the sessions kept (a few hundred bytes each).
-	MaxSessions = 100_000
+	// MaxSessions bounds the sessions kept.
+	MaxSessions = 50_000
+
+	maxPoolBytes     = 4 << 20
+	maxFieldBytes    = 4 << 20
+	maxPipelineBytes = 8 << 20
 )
 
 // Store is a userpool.Store with the caches in front. Its zero value is not
@@ -50,9 +57,9 @@ type Store struct {
 	// gen counts the changes heard; a fill is kept only when gen did not
 	// move while it read.
 	gen       uint64
-	pools     map[string]*userpool.Pool
-	fields    map[string][]*userpool.Field
-	pipelines map[pipelineKey][]*userpool.Pipeline
+	pools     *bounded[string, *userpool.Pool]
+	fields    *bounded[string, []*userpool.Field]
+	pipelines *bounded[pipelineKey, []*userpool.Pipeline]
 	sess      map[string]*userpool.Session
 	byUser    map[userKey]map[string]struct{}
 
@@ -92,9 +99,9 @@ func (c *Store) Listening() (up bool, ups int64) {
 // reset forgets everything. Callers hold mu (or own c exclusively).
 func (c *Store) reset() {
 	c.gen++
-	c.pools = map[string]*userpool.Pool{}
-	c.fields = map[string][]*userpool.Field{}
-	c.pipelines = map[pipelineKey][]*userpool.Pipeline{}
+	c.pools = newBounded[string, *userpool.Pool](MaxPools, maxPoolBytes)
+	c.fields = newBounded[string, []*userpool.Field](MaxPools, maxFieldBytes)
+	c.pipelines = newBounded[pipelineKey, []*userpool.Pipeline](4*MaxPools, maxPipelineBytes)
 	c.sess = map[string]*userpool.Session{}
 	c.byUser = map[userKey]map[string]struct{}{}
 }
@@ -136,16 +143,16 @@ func (c *Store) SessionChanged(id string) {
 
 func (c *Store) dropPool(id string) {
 	if id == "" {
-		c.pools = map[string]*userpool.Pool{}
-		c.fields = map[string][]*userpool.Field{}
-		c.pipelines = map[pipelineKey][]*userpool.Pipeline{}
+		c.pools.clear()
+		c.fields.clear()
+		c.pipelines.clear()
 		return
 	}
-	delete(c.pools, id)
-	delete(c.fields, id)
-	for k := range c.pipelines {
+	c.pools.del(id)
+	c.fields.del(id)
+	for _, k := range c.pipelines.keys() {
 		if k.pool == id {
-			delete(c.pipelines, k)
+			c.pipelines.del(k)
 		}
 	}
 }
@@ -188,15 +195,29 @@ func (c *Store) keep(gen uint64, put func()) {
 	}
 }
 
-// evict makes room in m when it is full.
-func evict[K comparable, V any](m map[K]V, limit int) {
-	if len(m) < limit {
-		return
+// Estimated sizes in bytes: the strings plus a fixed overhead per value.
+func poolSize(p *userpool.Pool) int { return 512 + len(p.ID) + len(p.Name) }
+
+func fieldsSize(fs []*userpool.Field) int {
+	n := 64
+	for _, f := range fs {
+		n += 160 + len(f.PoolID) + len(f.Key) + len(f.Label) + len(f.Description)
 	}
-	for k := range m {
-		delete(m, k)
-		return
+	return n
+}
+
+func pipelinesSize(ps []*userpool.Pipeline) int {
+	n := 64
+	for _, p := range ps {
+		n += 256 + len(p.ID) + len(p.PoolID) + len(p.Name) + len(p.Script) + len(p.URL) + len(p.Secret)
+		for _, h := range p.AllowedHosts {
+			n += 16 + len(h)
+		}
+		for k, v := range p.Env {
+			n += 32 + len(k) + len(v)
+		}
 	}
+	return n
 }
 
 // Pools.
@@ -204,7 +225,7 @@ func evict[K comparable, V any](m map[K]V, limit int) {
 // GetPool answers from memory when it can.
 func (c *Store) GetPool(ctx context.Context, id string) (*userpool.Pool, error) {
 	c.mu.RLock()
-	p, ok := c.pools[id]
+	p, ok := c.pools.get(id)
 	gen, up := c.gen, c.up
 	c.mu.RUnlock()
 	if ok {
@@ -219,8 +240,7 @@ func (c *Store) GetPool(ctx context.Context, id string) (*userpool.Pool, error) 
 	}
 	cp := *p
 	c.keep(gen, func() {
-		evict(c.pools, MaxPools)
-		c.pools[id] = &cp
+		c.pools.put(id, &cp, poolSize(&cp))
 	})
 	return p, nil
 }
@@ -230,7 +250,7 @@ func (c *Store) GetPool(ctx context.Context, id string) (*userpool.Pool, error) 
 // ListFields answers from memory when it can.
 func (c *Store) ListFields(ctx context.Context, poolID string) ([]*userpool.Field, error) {
 	c.mu.RLock()
-	fs, ok := c.fields[poolID]
+	fs, ok := c.fields.get(poolID)
 	gen, up := c.gen, c.up
 	c.mu.RUnlock()
 	if ok {
@@ -244,8 +264,7 @@ func (c *Store) ListFields(ctx context.Context, poolID string) ([]*userpool.Fiel
 	}
 	kept := cloneFields(fs)
 	c.keep(gen, func() {
-		evict(c.fields, MaxPools)
-		c.fields[poolID] = kept
+		c.fields.put(poolID, kept, fieldsSize(kept))
 	})
 	return fs, nil
 }
@@ -254,7 +273,7 @@ func (c *Store) ListFields(ctx context.Context, poolID string) ([]*userpool.Fiel
 // memory; otherwise it reads the one field.
 func (c *Store) GetField(ctx context.Context, poolID, key string) (*userpool.Field, error) {
 	c.mu.RLock()
-	fs, ok := c.fields[poolID]
+	fs, ok := c.fields.get(poolID)
 	c.mu.RUnlock()
 	if !ok {
 		return c.Store.GetField(ctx, poolID, key)
@@ -286,7 +305,7 @@ func cloneFields(fs []*userpool.Field) []*userpool.Field {
 func (c *Store) ListPipelines(ctx context.Context, poolID string, stage userpool.PipelineStage) ([]*userpool.Pipeline, error) {
 	k := pipelineKey{poolID, stage}
 	c.mu.RLock()
-	ps, ok := c.pipelines[k]
+	ps, ok := c.pipelines.get(k)
 	gen, up := c.gen, c.up
 	c.mu.RUnlock()
 	if ok {
@@ -300,8 +319,7 @@ func (c *Store) ListPipelines(ctx context.Context, poolID string, stage userpool
 	}
 	kept := clonePipelines(ps)
 	c.keep(gen, func() {
-		evict(c.pipelines, MaxPools)
-		c.pipelines[k] = kept
+		c.pipelines.put(k, kept, pipelinesSize(kept))
 	})
 	return ps, nil
 }
