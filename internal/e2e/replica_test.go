@@ -272,6 +272,26 @@ func TestReplicaSessionCache(t *testing.T) {
 		})
 	}
 
+	t.Run("password change keeping the caller's session", func(t *testing.T) {
+		// The Authing transport's updatePassword ends the other sessions
+		// only (RevokeOtherSessions).
+		_, c := user(t)
+		keep := c.Token()
+		other, err := a.client().LoginByEmail(ctx, fmt.Sprintf("r%d@example.com", n), "passw0rd!", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cached(t, keep)
+		cached(t, other.Token)
+		ac := a.authing(t)
+		var pw authingUser
+		ac.gql(docs["updatePassword"], map[string]any{"newPassword": ac.enc("n3w-passw0rd"), "oldPassword": ac.enc("passw0rd!")}, keep).field(t, "updatePassword", &pw)
+		refused(t, other.Token, 2207)
+		if code := checkStatus(t, b.client(), keep); code != 200 {
+			t.Errorf("the caller's session on B after updatePassword: %d, want 200", code)
+		}
+	})
+
 	t.Run("expiry", func(t *testing.T) {
 		_, c := user(t)
 		tok := c.Token()
