@@ -75,3 +75,50 @@ func BenchmarkReplicaRevocation(b *testing.B) {
 	b.ReportMetric(ms(delays[len(delays)-1]), "max-ms")
 	b.ReportMetric(float64(stale), "stale-accepts")
 }
+
+// BenchmarkCheckSessionCache compares token checks on PostgreSQL with the
+// session read per check (off) and from memory (listen), the two servers
+// alternating. cpu-us/op is this process's CPU per check (server and
+// clients; PostgreSQL's own CPU is not in it, which the cache saves too).
+//
+//	AUTHPOOL_TEST_POSTGRES_URL=... go test ./internal/e2e -run '^$' -bench BenchmarkCheckSessionCache -benchtime 3s -count 3
+func BenchmarkCheckSessionCache(b *testing.B) {
+	benchGC(b)
+	dbURL := storetest.DatabaseURLs(b)["postgres"]
+	if dbURL == "" {
+		b.Skip("AUTHPOOL_TEST_POSTGRES_URL is not set")
+	}
+	ctx := context.Background()
+	for _, mode := range []string{"off", "listen"} {
+		cfg := listenConfig(dbURL)
+		cfg.SessionCache = mode
+		cfg.RateLimitTokenCheck.Max = 1 << 30
+		in := start(b, cfg, nil)
+		for up, _ := in.Srv.Cache().Listening(); !up; up, _ = in.Srv.Cache().Listening() {
+			time.Sleep(time.Millisecond)
+		}
+		hc := benchHTTP()
+		c := client.NewAuthenticationClient(client.Options{AppHost: in.URL, HTTPClient: hc})
+		u, err := c.RegisterByEmail(ctx, "cache-"+mode+"@example.com", "passw0rd!", nil, &client.RegisterOptions{GenerateToken: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run("session-cache="+mode, func(b *testing.B) {
+			cpu0 := processCPU()
+			b.SetParallelism(benchParallelism)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					st, err := c.CheckLoginStatus(ctx, u.Token)
+					if err != nil || !st.Status {
+						b.Errorf("check: %v %+v", err, st)
+						return
+					}
+				}
+			})
+			b.StopTimer()
+			b.ReportMetric(float64(processCPU()-cpu0)/float64(time.Microsecond)/float64(b.N), "cpu-us/op")
+		})
+		in.stop()
+	}
+}
