@@ -104,6 +104,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	// through the caches; the feed that keeps them honest runs in Serve.
 	cached := storecache.New(st, cfg.SessionCache == "listen")
 	st.SetChangeWatcher(cached)
+	if !st.Postgres() {
+		cached.CheckCounter(st.ChangeCount)
+	}
 	svc := auth.New(cached, tokens, hasher, codes, now, log)
 	runner := pipeline.NewRunner(cached, pipeline.Config{
 		Timeout: time.Duration(cfg.PipelineTimeout), Concurrency: cfg.PipelineConcurrency, Client: opts.HTTPClient,

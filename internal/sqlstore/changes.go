@@ -238,3 +238,15 @@ func (s *Store) pollChanges(ctx context.Context, w ChangeWatcher) {
 		}
 	}
 }
+
+// ChangeCount returns SQLite's change_counter (every committed change to
+// pools, fields and pipelines moves it), for a cache that checks it before
+// serving from memory so that another process's change is seen at once.
+// It returns ok false on PostgreSQL, which notifies instead.
+func (s *Store) ChangeCount(ctx context.Context) (n int64, ok bool, err error) {
+	if s.pgConfig != nil {
+		return 0, false, nil
+	}
+	err = s.read.QueryRowContext(ctx, "SELECT n FROM change_counter WHERE id = 1").Scan(&n)
+	return n, err == nil, err
+}

@@ -65,6 +65,36 @@ type Store struct {
 
 	hits, misses atomic.Int64
 	ups          atomic.Int64
+
+	// counter, when set (SQLite), is read before pool data is served from
+	// memory; a count other than the last one seen drops every pool's data.
+	counter   func(ctx context.Context) (int64, bool, error)
+	lastCount atomic.Int64
+}
+
+// CheckCounter makes the cache read count before serving pool data from
+// memory (sqlstore.ChangeCount on SQLite: one read of a one-row table in
+// place of the pool, fields and pipelines reads), so that another
+// process's change on the same file is seen at once rather than within the
+// poll interval.
+func (c *Store) CheckCounter(count func(ctx context.Context) (int64, bool, error)) {
+	c.counter = count
+}
+
+// fresh drops every pool's data when the counter moved; false means the
+// counter could not be read and memory must not be trusted.
+func (c *Store) fresh(ctx context.Context) bool {
+	if c.counter == nil {
+		return true
+	}
+	n, ok, err := c.counter(ctx)
+	if err != nil {
+		return false
+	}
+	if ok && c.lastCount.Swap(n) != n {
+		c.PoolChanged("")
+	}
+	return true
 }
 
 type pipelineKey struct {
@@ -224,6 +254,9 @@ func pipelinesSize(ps []*userpool.Pipeline) int {
 
 // GetPool answers from memory when it can.
 func (c *Store) GetPool(ctx context.Context, id string) (*userpool.Pool, error) {
+	if !c.fresh(ctx) {
+		return c.Store.GetPool(ctx, id)
+	}
 	c.mu.RLock()
 	p, ok := c.pools.get(id)
 	gen, up := c.gen, c.up
@@ -249,6 +282,9 @@ func (c *Store) GetPool(ctx context.Context, id string) (*userpool.Pool, error) 
 
 // ListFields answers from memory when it can.
 func (c *Store) ListFields(ctx context.Context, poolID string) ([]*userpool.Field, error) {
+	if !c.fresh(ctx) {
+		return c.Store.ListFields(ctx, poolID)
+	}
 	c.mu.RLock()
 	fs, ok := c.fields.get(poolID)
 	gen, up := c.gen, c.up
@@ -272,6 +308,9 @@ func (c *Store) ListFields(ctx context.Context, poolID string) ([]*userpool.Fiel
 // GetField answers from the pool's cached definitions when they are in
 // memory; otherwise it reads the one field.
 func (c *Store) GetField(ctx context.Context, poolID, key string) (*userpool.Field, error) {
+	if !c.fresh(ctx) {
+		return c.Store.GetField(ctx, poolID, key)
+	}
 	c.mu.RLock()
 	fs, ok := c.fields.get(poolID)
 	c.mu.RUnlock()
@@ -304,6 +343,9 @@ func cloneFields(fs []*userpool.Field) []*userpool.Field {
 // ListPipelines answers from memory when it can.
 func (c *Store) ListPipelines(ctx context.Context, poolID string, stage userpool.PipelineStage) ([]*userpool.Pipeline, error) {
 	k := pipelineKey{poolID, stage}
+	if !c.fresh(ctx) {
+		return c.Store.ListPipelines(ctx, poolID, stage)
+	}
 	c.mu.RLock()
 	ps, ok := c.pipelines.get(k)
 	gen, up := c.gen, c.up
