@@ -162,7 +162,9 @@ func (s *Service) Pool(ctx context.Context, id string) (*userpool.Pool, error) {
 }
 
 // pool resolves m.PoolID and reads the pool's current settings from the
-// store, so that a settings change is effective at once on every replica.
+// store (through internal/storecache when the server assembled it: at once
+// after this replica's own change, within the change feed's bound after
+// another replica's; docs/ARCHITECTURE.md "Caches and the change feed").
 func (s *Service) pool(ctx context.Context, m Meta) (*userpool.Pool, error) {
 	p, err := s.Pool(ctx, m.PoolID)
 	if err != nil {

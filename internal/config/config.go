@@ -65,6 +65,11 @@ type Config struct {
 	// address into: "X-Forwarded-For" (default) or "Forwarded" (RFC 7239).
 	// The other one is ignored: clients can send either.
 	ForwardedHeader string `json:"forwardedHeader"`
+	// SessionCache is "off" (every token check reads its session from the
+	// store) or "listen" (PostgreSQL only: each replica keeps the live
+	// sessions it has seen and learns of revocations through LISTEN/NOTIFY;
+	// see docs/SECURITY.md for the staleness bound).
+	SessionCache string `json:"sessionCache"`
 	// AppSecrets authenticate server-side callers, whose clientIp claims
 	// are believed: "appId:secret" (the secret at least 16 bytes) or
 	// "appId:sha256:<hex of SHA-256(secret)>", so the file need not hold
@@ -220,6 +225,7 @@ func Default() Config {
 		LogFormat:           "text",
 		Codes:               defaultCodes(),
 		ForwardedHeader:     "X-Forwarded-For",
+		SessionCache:        "off",
 		// Far above what people do by hand, also behind a shared NAT:
 		// these stop floods; failure detection stops guessing.
 		RateLimitRegister:   Rate{Max: 60, Window: time.Minute},
@@ -334,6 +340,7 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.Codes.load(env, func(err error) { errs = append(errs, err) })
 	str("AUTHPOOL_FORWARDED_HEADER", &c.ForwardedHeader)
+	str("AUTHPOOL_SESSION_CACHE", &c.SessionCache)
 	if v, ok := env("AUTHPOOL_APP_SECRETS"); ok {
 		c.AppSecrets = nil
 		for _, p := range splitList(v) {
@@ -472,6 +479,15 @@ func (c Config) Validate() error {
 	errs = append(errs, c.Codes.validate()...)
 	if c.AdminKey != "" && len(c.AdminKey) < minAdminKeyLen {
 		bad("adminKey (AUTHPOOL_ADMIN_KEY) must be at least %d characters", minAdminKeyLen)
+	}
+	switch c.SessionCache {
+	case "off":
+	case "listen":
+		if !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+			bad("sessionCache (AUTHPOOL_SESSION_CACHE) listen needs PostgreSQL (LISTEN/NOTIFY); SQLite checks are already in-process reads")
+		}
+	default:
+		bad("sessionCache (AUTHPOOL_SESSION_CACHE) must be off or listen")
 	}
 	if h := c.ForwardedHeaderName(); h == "" {
 		bad("forwardedHeader (AUTHPOOL_FORWARDED_HEADER) must be X-Forwarded-For or Forwarded")

@@ -104,3 +104,29 @@ func TestValidateReportsEverything(t *testing.T) {
 		}
 	}
 }
+
+func TestSessionCacheValues(t *testing.T) {
+	for _, tc := range []struct {
+		db, mode string
+		ok       bool
+	}{
+		{"sqlite:a.db", "off", true},
+		{"postgres://u@db/a", "off", true},
+		{"postgres://u@db/a", "listen", true},
+		{"postgresql://u@db/a", "listen", true},
+		{"sqlite:a.db", "listen", false},
+		{"postgres://u@db/a", "", false},
+		{"postgres://u@db/a", "LISTEN", false},
+		{"postgres://u@db/a", "listen\x00", false},
+	} {
+		c := Default()
+		c.DatabaseURL, c.SessionCache = tc.db, tc.mode
+		err := c.Validate()
+		if (err == nil) != tc.ok {
+			t.Errorf("%s with sessionCache %q: %v, want ok=%v", tc.db, tc.mode, err, tc.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "AUTHPOOL_SESSION_CACHE") {
+			t.Errorf("%s with sessionCache %q: %v does not name the variable", tc.db, tc.mode, err)
+		}
+	}
+}

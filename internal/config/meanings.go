@@ -20,6 +20,7 @@ var meanings = map[string]string{
 	"AUTHPOOL_EMAIL_CODE_TTL":            "validity of email codes (default pool's first setting)",
 	"AUTHPOOL_EMAIL_IP_PER_HOUR":         "mails requested per client IP per hour (default pool's first setting)",
 	"AUTHPOOL_FORWARDED_HEADER":          "header trusted proxies write the client address into: X-Forwarded-For or Forwarded",
+	"AUTHPOOL_SESSION_CACHE":             "off (each token check reads its session) or listen (PostgreSQL: live sessions kept in memory, revocations heard by LISTEN/NOTIFY)",
 	"AUTHPOOL_ISSUER":                    "iss claim of tokens",
 	"AUTHPOOL_LOG_FORMAT":                "text or json",
 	"AUTHPOOL_LOG_LEVEL":                 "debug, info, warn or error",

@@ -30,6 +30,7 @@ import (
 	"github.com/authpool/authpool/internal/password"
 	"github.com/authpool/authpool/internal/pipeline"
 	"github.com/authpool/authpool/internal/sqlstore"
+	"github.com/authpool/authpool/internal/storecache"
 	"github.com/authpool/authpool/internal/token"
 )
 
@@ -53,6 +54,7 @@ type Options struct {
 type Server struct {
 	cfg     config.Config
 	store   *sqlstore.Store
+	cache   *storecache.Store
 	tokens  *token.Manager
 	auth    *auth.Service
 	handler http.Handler
@@ -112,9 +114,16 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	codes.Issuer = cfg.Issuer
 	codes.Limits = limits(cfg)
 	codes.NewCaptchaAnswer = opts.NewCaptchaAnswer
-	svc := auth.New(st, tokens, hasher, codes, now, log)
+	// The use cases read pools, fields, pipelines and (opt-in) sessions
+	// through the caches; the feed that keeps them honest runs in Serve.
+	cached := storecache.New(st, cfg.SessionCache == "listen")
+	st.SetChangeWatcher(cached)
+	if !st.Postgres() {
+		cached.CheckCounter(st.ChangeCount)
+	}
+	svc := auth.New(cached, tokens, hasher, codes, now, log)
 	svc.UseMetrics(met)
-	runner := pipeline.NewRunner(st, pipeline.Config{
+	runner := pipeline.NewRunner(cached, pipeline.Config{
 		Timeout: time.Duration(cfg.PipelineTimeout), Concurrency: cfg.PipelineConcurrency, Client: opts.HTTPClient,
 		PoolConcurrency: cfg.PipelinePoolConcurrency, Memory: int64(cfg.PipelineMemoryMiB) << 20,
 	}, now, log)
@@ -141,7 +150,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		st.Close()
 		return nil, err
 	}
-	adm := admin.New(svc, st, now, log)
+	adm := admin.New(svc, cached, now, log)
 	adm.UseSigningKeys(tokens)
 	if cfg.AdminKey != "" {
 		adm.UseConfiguredKey(cfg.AdminKey)
@@ -169,7 +178,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		mounts = append(mounts, httpapi.Mount{Pattern: p, Handler: compat.Handler()})
 	}
 	provider, err := oidc.New(ctx, oidc.Deps{
-		Auth: svc, Admin: adm, Store: st, Tokens: tokens, PublicBase: cfg.PublicBase(), Now: now, Log: log,
+		Auth: svc, Admin: adm, Store: cached, Tokens: tokens, PublicBase: cfg.PublicBase(), Now: now, Log: log,
 		ClientIP: httpapi.ClientIPFunc(apiDeps),
 	})
 	if err != nil {
@@ -182,7 +191,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	apiDeps.Mounts = mounts
 	api := httpapi.New(apiDeps)
 	return &Server{
-		cfg: cfg, store: st, tokens: tokens, auth: svc, handler: api.Handler(), log: log, now: now, poolID: pool.ID,
+		cfg: cfg, store: st, cache: cached, tokens: tokens, auth: svc, handler: api.Handler(), log: log, now: now, poolID: pool.ID,
 		admin: adm, pipelines: runner, dispatcher: dispatcher, courier: couriers,
 		metrics: met, draining: draining,
 	}, nil
@@ -228,6 +237,10 @@ func (s *Server) Admin() *admin.Service { return s.admin }
 // DefaultPoolID is the id of the default user pool.
 func (s *Server) DefaultPoolID() string { return s.poolID }
 
+// Cache exposes the caches in front of the store, for tests and
+// benchmarks (their hit counts).
+func (s *Server) Cache() *storecache.Store { return s.cache }
+
 // Store exposes the store for migration commands and tests.
 func (s *Server) Store() *sqlstore.Store { return s.store }
 
@@ -262,6 +275,18 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	go s.janitor(ctx)
+	// The change feed keeps the caches honest (internal/storecache); it
+	// stops before Serve returns.
+	fctx, stopFeed := context.WithCancel(ctx)
+	feedDone := make(chan struct{})
+	go func() {
+		defer close(feedDone)
+		s.store.WatchChanges(fctx, s.cache)
+	}()
+	defer func() {
+		stopFeed()
+		<-feedDone
+	}()
 	go s.keyKeeper(ctx)
 	// The webhook workers stop claiming when ctx ends; Serve waits for the
 	// attempts in flight so that their results are recorded before the

@@ -31,6 +31,7 @@ func (d dialect) forShare() string {
 // key already defined in the pool gets ErrFieldExists, an unknown pool
 // ErrPoolNotFound.
 func (s *Store) CreateField(ctx context.Context, f *userpool.Field) error {
+	defer s.localPool(f.PoolID)
 	if f.CreatedAt.IsZero() {
 		f.CreatedAt = s.now()
 	}
@@ -100,6 +101,7 @@ func (s *Store) ListFields(ctx context.Context, poolID string) ([]*userpool.Fiel
 // "no type change while values exist" hold against concurrent
 // SetUserValues, which takes a shared lock on the same row before writing.
 func (s *Store) UpdateField(ctx context.Context, poolID, key string, fn func(*userpool.Field) error) (*userpool.Field, error) {
+	defer s.localPool(poolID)
 	var f *userpool.Field
 	err := s.inTx(ctx, "update field", func(tx *sql.Tx) error {
 		var err error
@@ -145,6 +147,7 @@ func (s *Store) UpdateField(ctx context.Context, poolID, key string, fn func(*us
 // neither a missing foreign_keys pragma nor a racing SetUserValues (which
 // waits for the row lock, then finds no field) can leave an orphan value.
 func (s *Store) DeleteField(ctx context.Context, poolID, key string) error {
+	defer s.localPool(poolID)
 	return s.inTx(ctx, "delete field", func(tx *sql.Tx) error {
 		if _, err := s.getField(ctx, tx, s.d.forUpdate, poolID, key); err != nil {
 			return err

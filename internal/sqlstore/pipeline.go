@@ -79,6 +79,7 @@ func (d dialect) normPipeline(p *userpool.Pipeline) {
 
 // CreatePipeline inserts p; see userpool.PipelineStore.
 func (s *Store) CreatePipeline(ctx context.Context, p *userpool.Pipeline) error {
+	defer s.localPool(p.PoolID)
 	if p.ID == "" {
 		p.ID = uuid.NewString()
 	}
@@ -153,6 +154,7 @@ func (s *Store) ListPipelines(ctx context.Context, poolID string, stage userpool
 // UpdatePipeline reads, calls fn and writes back in one transaction, the
 // row locked from read to write. UpdatedAt is set to now unless fn set it.
 func (s *Store) UpdatePipeline(ctx context.Context, poolID, id string, fn func(*userpool.Pipeline) error) (*userpool.Pipeline, error) {
+	defer s.localPool(poolID)
 	var p *userpool.Pipeline
 	err := s.inTx(ctx, "update pipeline", func(tx *sql.Tx) error {
 		var err error
@@ -193,6 +195,7 @@ var errReorder = userpool.Errorf(userpool.CodeInvalidArgument, "invalid_order", 
 
 // ReorderPipelines sets the stage's order to ids in one transaction.
 func (s *Store) ReorderPipelines(ctx context.Context, poolID string, stage userpool.PipelineStage, ids []string) error {
+	defer s.localPool(poolID)
 	return s.inTx(ctx, "reorder pipelines", func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, s.d.q("SELECT id FROM pipelines WHERE pool_id = ? AND stage = ?"+s.d.forUpdate), poolID, string(stage))
 		if err != nil {
@@ -232,6 +235,7 @@ func (s *Store) ReorderPipelines(ctx context.Context, poolID string, stage userp
 
 // DeletePipeline deletes the pipeline and, through the foreign key, its logs.
 func (s *Store) DeletePipeline(ctx context.Context, poolID, id string) error {
+	defer s.localPool(poolID)
 	res, err := s.write.ExecContext(ctx, s.d.q("DELETE FROM pipelines WHERE pool_id = ? AND id = ?"), poolID, id)
 	if err != nil {
 		return fmt.Errorf("sqlstore: delete pipeline: %w", err)

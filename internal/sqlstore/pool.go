@@ -154,6 +154,7 @@ func (s *Store) ListPools(ctx context.Context) ([]*userpool.Pool, error) {
 // UpdatePool reads the pool, calls fn and writes its name and settings back
 // in one transaction, the row locked from read to write.
 func (s *Store) UpdatePool(ctx context.Context, id string, fn func(*userpool.Pool) error) (*userpool.Pool, error) {
+	defer s.localPool(id)
 	var p *userpool.Pool
 	err := s.inTx(ctx, "update pool", func(tx *sql.Tx) error {
 		p = new(userpool.Pool)

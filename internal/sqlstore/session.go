@@ -76,6 +76,7 @@ func (s *Store) GetSession(ctx context.Context, id string) (*userpool.Session, e
 // revoked a moment earlier by another replica cannot be extended. The
 // records go in the same transaction.
 func (s *Store) ExtendSession(ctx context.Context, id string, now, expiresAt time.Time, recs ...userpool.Record) (*userpool.Session, error) {
+	defer s.localSession(id)
 	sess := new(userpool.Session)
 	err := s.withRecords(ctx, "extend session", recs, func(q queryer) error {
 		err := q.QueryRowContext(ctx, s.d.q(`UPDATE sessions SET expires_at = ?
@@ -102,6 +103,7 @@ func (s *Store) ExtendSession(ctx context.Context, id string, now, expiresAt tim
 // still be revoked, which records the logout. The records go in the same
 // transaction (and are not written when the revoke fails).
 func (s *Store) RevokeSession(ctx context.Context, id string, now time.Time, recs ...userpool.Record) error {
+	defer s.localSession(id)
 	return s.withRecords(ctx, "revoke session", recs, func(q queryer) error {
 		res, err := q.ExecContext(ctx, s.d.q("UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL"),
 			s.d.timeArg(s.d.norm(now)), id)
@@ -133,6 +135,7 @@ func (s *Store) RevokeOtherSessions(ctx context.Context, poolID, userID, keep st
 // revokeUserSessions revokes the user's alive sessions except the one with
 // id keep ("" keeps none: no session has an empty id).
 func (s *Store) revokeUserSessions(ctx context.Context, poolID, userID, keep string, now time.Time) (int, error) {
+	defer s.localUser(poolID, userID, keep)
 	res, err := s.write.ExecContext(ctx, s.d.q(`UPDATE sessions SET revoked_at = ?
 		WHERE pool_id = ? AND user_id = ? AND id <> ? AND revoked_at IS NULL AND expires_at > ?`),
 		s.d.timeArg(s.d.norm(now)), poolID, userID, keep, s.d.timeArg(now))

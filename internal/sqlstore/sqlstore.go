@@ -19,6 +19,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -49,6 +50,13 @@ type Store struct {
 	// added tells this process's dispatcher that a write committed
 	// deliveries that are due at once (see NewDeliveries).
 	added signal
+
+	// pgConfig is the PostgreSQL connection configuration, kept for the
+	// change feed's dedicated listening connection (changes.go); nil on
+	// SQLite.
+	pgConfig *pgx.ConnConfig
+	// watcher hears this process's own changes at once (changes.go).
+	watcher atomic.Pointer[ChangeWatcher]
 }
 
 var _ userpool.Store = (*Store)(nil)
@@ -268,7 +276,7 @@ func openPostgres(databaseURL string) (*Store, error) {
 	// Recycle connections now and then so that a failover or a rebalanced
 	// proxy is picked up.
 	db.SetConnMaxLifetime(30 * time.Minute)
-	return &Store{d: postgresDialect, write: db, read: db, now: time.Now}, nil
+	return &Store{d: postgresDialect, write: db, read: db, now: time.Now, pgConfig: cfg}, nil
 }
 
 // Ping reports whether the database is reachable.

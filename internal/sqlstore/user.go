@@ -232,6 +232,7 @@ func (s *Store) UpdateUser(ctx context.Context, poolID, id string, fn func(*user
 // DeleteUser deletes the user and, through the foreign key, its sessions.
 // The records go in the same transaction.
 func (s *Store) DeleteUser(ctx context.Context, poolID, id string, recs ...userpool.Record) error {
+	defer s.localUser(poolID, id, "")
 	return s.withRecords(ctx, "delete user", recs, func(q queryer) error {
 		res, err := q.ExecContext(ctx, s.d.q("DELETE FROM users WHERE pool_id = ? AND id = ?"), poolID, id)
 		if err != nil {
