@@ -16,6 +16,8 @@ import (
 
 	"github.com/authpool/authpool/client"
 	"github.com/authpool/authpool/internal/config"
+	"github.com/authpool/authpool/internal/server"
+	"github.com/authpool/authpool/internal/sqlstore"
 	"github.com/authpool/authpool/internal/storetest"
 )
 
@@ -30,6 +32,13 @@ import (
 const benchParallelism = 8 // goroutines per CPU, to keep the server busy
 
 func benchServer(b *testing.B) *instance {
+	in, _ := benchServerCounting(b)
+	return in
+}
+
+// benchServerCounting is benchServer whose store counts its statements and
+// transactions; countPerOp reports them per op at the end of the benchmark.
+func benchServerCounting(b *testing.B) (*instance, *sqlstore.Counts) {
 	cfg := config.Default()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DatabaseURL = "sqlite:" + b.TempDir() + "/bench.db"
@@ -43,7 +52,21 @@ func benchServer(b *testing.B) *instance {
 	for _, r := range []*config.Rate{&cfg.RateLimitRegister, &cfg.RateLimitLogin, &cfg.RateLimitCaptcha, &cfg.RateLimitTokenCheck, &cfg.RateLimitGraphQL} {
 		r.Max = 1 << 30
 	}
-	return start(b, cfg, nil)
+	counts := new(sqlstore.Counts)
+	return startWith(b, cfg, nil, server.Options{StoreCounts: counts}), counts
+}
+
+// countPerOp starts counting the store's statements and transactions now
+// and reports them per op when the benchmark ends. Work the server does on
+// its own meanwhile (the janitor, idle pollers) is counted too; it is small
+// beside thousands of requests.
+func countPerOp(b *testing.B, c *sqlstore.Counts) {
+	s0, t0 := c.Statements.Load(), c.Transactions.Load()
+	b.Cleanup(func() {
+		n := float64(b.N)
+		b.ReportMetric(float64(c.Statements.Load()-s0)/n, "stmts/op")
+		b.ReportMetric(float64(c.Transactions.Load()-t0)/n, "txs/op")
+	})
 }
 
 // benchPostgres lets AUTHPOOL_BENCH_POSTGRES=1 run the benchmarks on
@@ -139,7 +162,7 @@ func BenchmarkRegisterByEmail(b *testing.B) {
 
 func BenchmarkLoginByEmail(b *testing.B) {
 	benchGC(b)
-	in := benchServer(b)
+	in, counts := benchServerCounting(b)
 	hc := benchHTTP()
 	c := benchClient(in, hc)
 	ctx := context.Background()
@@ -152,6 +175,7 @@ func BenchmarkLoginByEmail(b *testing.B) {
 	var n atomic.Int64
 	b.SetParallelism(benchParallelism)
 	b.ResetTimer()
+	countPerOp(b, counts)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			email := fmt.Sprintf("login%d@example.com", n.Add(1)%users)
@@ -167,7 +191,7 @@ func BenchmarkLoginByEmail(b *testing.B) {
 
 func BenchmarkCheckLoginStatus(b *testing.B) {
 	benchGC(b)
-	in := benchServer(b)
+	in, counts := benchServerCounting(b)
 	hc := benchHTTP()
 	c := benchClient(in, hc)
 	ctx := context.Background()
@@ -177,11 +201,37 @@ func BenchmarkCheckLoginStatus(b *testing.B) {
 	}
 	b.SetParallelism(benchParallelism)
 	b.ResetTimer()
+	countPerOp(b, counts)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			st, err := c.CheckLoginStatus(ctx, u.Token)
 			if err != nil || !st.Status {
 				b.Errorf("check: %v %+v", err, st)
+				return
+			}
+		}
+	})
+}
+
+func BenchmarkGetCurrentUser(b *testing.B) {
+	benchGC(b)
+	in, counts := benchServerCounting(b)
+	hc := benchHTTP()
+	c := benchClient(in, hc)
+	ctx := context.Background()
+	u, err := c.RegisterByEmail(ctx, "me@example.com", "passw0rd!", nil, &client.RegisterOptions{GenerateToken: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetParallelism(benchParallelism)
+	b.ResetTimer()
+	countPerOp(b, counts)
+	b.RunParallel(func(pb *testing.PB) {
+		mc := benchClient(in, hc)
+		mc.SetToken(u.Token)
+		for pb.Next() {
+			if _, err := mc.GetCurrentUser(ctx); err != nil {
+				b.Error(err)
 				return
 			}
 		}
