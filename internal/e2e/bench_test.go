@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"runtime/debug"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/authpool/authpool/client"
 	"github.com/authpool/authpool/internal/config"
+	reused "github.com/authpool/authpool/internal/password/argon2"
 	"github.com/authpool/authpool/internal/server"
 	"github.com/authpool/authpool/internal/sqlstore"
 	"github.com/authpool/authpool/internal/storetest"
@@ -94,19 +94,7 @@ func benchClient(in *instance, hc *http.Client) *client.AuthenticationClient {
 	return client.NewAuthenticationClient(client.Options{AppHost: in.URL, HTTPClient: hc})
 }
 
-// benchGC runs a benchmark with the collector setting cmd/authpool uses
-// (GOGC=400 unless GOGC is set), the references included, so that every
-// figure of one run is measured under the same runtime.
-func benchGC(b *testing.B) {
-	if os.Getenv("GOGC") != "" {
-		return
-	}
-	old := debug.SetGCPercent(400)
-	b.Cleanup(func() { debug.SetGCPercent(old) })
-}
-
 func BenchmarkRawArgon2id(b *testing.B) {
-	benchGC(b)
 	cfg := config.Default()
 	salt := make([]byte, 16)
 	_, _ = rand.Read(salt)
@@ -117,8 +105,23 @@ func BenchmarkRawArgon2id(b *testing.B) {
 	})
 }
 
+// BenchmarkRawArgon2idReused is the raw hash as the server computes it
+// (internal/password/argon2: one reused working area per hashing slot),
+// one per CPU in parallel: the limit a login can approach.
+func BenchmarkRawArgon2idReused(b *testing.B) {
+	cfg := config.Default()
+	salt := make([]byte, 16)
+	_, _ = rand.Read(salt)
+	b.RunParallel(func(pb *testing.PB) {
+		var area reused.Memory
+		defer area.Free()
+		for pb.Next() {
+			area.IDKey([]byte("passw0rd!"), salt, cfg.PasswordTime, cfg.PasswordMemoryKiB, cfg.PasswordThreads, 32)
+		}
+	})
+}
+
 func BenchmarkTrivialJSON(b *testing.B) {
-	benchGC(b)
 	in := benchServer(b)
 	c := benchHTTP()
 	b.SetParallelism(benchParallelism)
@@ -141,7 +144,6 @@ func BenchmarkTrivialJSON(b *testing.B) {
 }
 
 func BenchmarkRegisterByEmail(b *testing.B) {
-	benchGC(b)
 	in := benchServer(b)
 	hc := benchHTTP()
 	c := benchClient(in, hc)
@@ -161,7 +163,6 @@ func BenchmarkRegisterByEmail(b *testing.B) {
 }
 
 func BenchmarkLoginByEmail(b *testing.B) {
-	benchGC(b)
 	in, counts := benchServerCounting(b)
 	hc := benchHTTP()
 	c := benchClient(in, hc)
@@ -190,7 +191,6 @@ func BenchmarkLoginByEmail(b *testing.B) {
 }
 
 func BenchmarkCheckLoginStatus(b *testing.B) {
-	benchGC(b)
 	in, counts := benchServerCounting(b)
 	hc := benchHTTP()
 	c := benchClient(in, hc)
@@ -214,7 +214,6 @@ func BenchmarkCheckLoginStatus(b *testing.B) {
 }
 
 func BenchmarkGetCurrentUser(b *testing.B) {
-	benchGC(b)
 	in, counts := benchServerCounting(b)
 	hc := benchHTTP()
 	c := benchClient(in, hc)

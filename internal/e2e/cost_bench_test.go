@@ -48,7 +48,8 @@ import (
 // AUTHPOOL_BENCH_BINARY runs a given binary instead of building this
 // tree's (to compare with an older build); AUTHPOOL_BENCH_CHILD_ENV adds
 // comma-separated NAME=VALUE settings to the child only (GOGC=400,
-// GOMEMLIMIT=off, ...).
+// GOMEMLIMIT=off, ...); AUTHPOOL_BENCH_ONLY_MIXED=1 stops after the mixed
+// load.
 func BenchmarkServerCost(b *testing.B) {
 	if b.N > 1 {
 		b.Skip("run with -benchtime 1x")
@@ -109,6 +110,9 @@ func BenchmarkServerCost(b *testing.B) {
 	b.Logf("mixed %v: %d logins, %d checks, server CPU %v, database CPU %v, VmHWM %d KiB",
 		mixed, logins.Load(), checks.Load(), s1-s0, d1-d0, hwm)
 	srv.stop()
+	if os.Getenv("AUTHPOOL_BENCH_ONLY_MIXED") != "" {
+		return
+	}
 
 	// Phase 2, the cost of each request beyond the password hash: the
 	// same server with the cheapest argon2id parameters (8 KiB, 1 pass),
