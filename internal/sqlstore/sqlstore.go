@@ -46,6 +46,8 @@ type Store struct {
 	// getSession is prepared once: it runs on every authenticated request,
 	// and SQLite would otherwise parse and plan it each time.
 	getSession *sql.Stmt
+	// getSessionUser and getSessionUserValues (GetSessionUser) likewise.
+	getSessionUser, getSessionUserValues *sql.Stmt
 
 	// added tells this process's dispatcher that a write committed
 	// deliveries that are due at once (see NewDeliveries).
@@ -121,8 +123,17 @@ func OpenWith(ctx context.Context, databaseURL string, opts OpenOptions) (*Store
 	if err != nil {
 		return nil, errors.Join(err, s.Close())
 	}
-	if s.getSession, err = s.read.PrepareContext(ctx, s.d.q("SELECT "+sessionColumns+" FROM sessions WHERE id = ?")); err != nil {
-		return nil, errors.Join(fmt.Errorf("sqlstore: prepare: %w", err), s.Close())
+	for _, p := range []struct {
+		stmt  **sql.Stmt
+		query string
+	}{
+		{&s.getSession, "SELECT " + sessionColumns + " FROM sessions WHERE id = ?"},
+		{&s.getSessionUser, sessionUserSelect},
+		{&s.getSessionUserValues, sessionUserValuesSelect},
+	} {
+		if *p.stmt, err = s.read.PrepareContext(ctx, s.d.q(p.query)); err != nil {
+			return nil, errors.Join(fmt.Errorf("sqlstore: prepare: %w", err), s.Close())
+		}
 	}
 	return s, nil
 }
@@ -307,8 +318,10 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes every connection.
 func (s *Store) Close() error {
 	var err error
-	if s.getSession != nil {
-		err = s.getSession.Close()
+	for _, st := range []*sql.Stmt{s.getSession, s.getSessionUser, s.getSessionUserValues} {
+		if st != nil {
+			err = errors.Join(err, st.Close())
+		}
 	}
 	err = errors.Join(err, s.write.Close())
 	if s.read != s.write {

@@ -50,6 +50,12 @@ type Store interface {
 	CreateSession(ctx context.Context, s *Session) error
 	// GetSession returns ErrSessionNotFound for unknown ids.
 	GetSession(ctx context.Context, id string) (*Session, error)
+	// GetSessionUser returns the session with its user and, when values is
+	// set, the user's values as ListUserValues returns them, in one read
+	// (the read of an authenticated request). It returns
+	// ErrSessionNotFound for unknown ids, and the session with
+	// ErrUserNotFound when its user is gone.
+	GetSessionUser(ctx context.Context, id string, values bool) (*Session, *User, []*UserValue, error)
 	// ExtendSession moves an alive session's expiry to expiresAt; it returns
 	// ErrSessionNotFound when the session is missing, revoked or expired at now.
 	ExtendSession(ctx context.Context, id string, now, expiresAt time.Time, recs ...Record) (*Session, error)
