@@ -56,6 +56,15 @@ func benchServerCounting(b *testing.B) (*instance, *sqlstore.Counts) {
 	return startWith(b, cfg, nil, server.Options{StoreCounts: counts}), counts
 }
 
+// cpuPerOp reports the process's CPU time (user + system, server and
+// clients together) per op from now to the end of the benchmark: on a
+// shared machine it moves much less than wall time, and when the hashing
+// keeps every CPU busy, throughputs are in the inverse ratio of CPU per op.
+func cpuPerOp(b *testing.B) {
+	c0 := selfCPU()
+	b.Cleanup(func() { b.ReportMetric(ms(selfCPU()-c0)/float64(b.N), "CPU-ms/op") })
+}
+
 // countPerOp starts counting the store's statements and transactions now
 // and reports them per op when the benchmark ends. Work the server does on
 // its own meanwhile (the janitor, idle pollers) is counted too; it is small
@@ -98,6 +107,7 @@ func BenchmarkRawArgon2id(b *testing.B) {
 	cfg := config.Default()
 	salt := make([]byte, 16)
 	_, _ = rand.Read(salt)
+	cpuPerOp(b)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			argon2.IDKey([]byte("passw0rd!"), salt, cfg.PasswordTime, cfg.PasswordMemoryKiB, cfg.PasswordThreads, 32)
@@ -112,6 +122,7 @@ func BenchmarkRawArgon2idReused(b *testing.B) {
 	cfg := config.Default()
 	salt := make([]byte, 16)
 	_, _ = rand.Read(salt)
+	cpuPerOp(b)
 	b.RunParallel(func(pb *testing.PB) {
 		var area reused.Memory
 		defer area.Free()
@@ -126,6 +137,7 @@ func BenchmarkTrivialJSON(b *testing.B) {
 	c := benchHTTP()
 	b.SetParallelism(benchParallelism)
 	b.ResetTimer()
+	cpuPerOp(b)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			resp, err := c.Get(in.URL + "/healthz")
@@ -176,6 +188,7 @@ func BenchmarkLoginByEmail(b *testing.B) {
 	var n atomic.Int64
 	b.SetParallelism(benchParallelism)
 	b.ResetTimer()
+	cpuPerOp(b)
 	countPerOp(b, counts)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -201,6 +214,7 @@ func BenchmarkCheckLoginStatus(b *testing.B) {
 	}
 	b.SetParallelism(benchParallelism)
 	b.ResetTimer()
+	cpuPerOp(b)
 	countPerOp(b, counts)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -224,6 +238,7 @@ func BenchmarkGetCurrentUser(b *testing.B) {
 	}
 	b.SetParallelism(benchParallelism)
 	b.ResetTimer()
+	cpuPerOp(b)
 	countPerOp(b, counts)
 	b.RunParallel(func(pb *testing.PB) {
 		mc := benchClient(in, hc)
