@@ -36,9 +36,11 @@ import (
 //   - mixed: 64 concurrent logins and 64 concurrent token checks for
 //     AUTHPOOL_BENCH_MIXED (default 60s); reports the peak RSS (VmHWM,
 //     reset before the phase) and the login rate;
-//   - check, me, login: a fixed number of each with 16 clients; reports
-//     server (+ database) CPU per request, and for login the CPU beyond a
-//     raw hash (password.Hasher in this process, one at a time).
+//   - check, me, login: a fixed number of each with 16 clients, on a
+//     second child with the cheapest argon2id parameters, so that a
+//     login's CPU is its cost beyond the hash; reports server (+ database)
+//     CPU per request, and the CPU of one raw hash at the default
+//     parameters (password.Hasher in this process, one at a time).
 //
 // Run it once per configuration (it ignores b.N beyond 1):
 //
