@@ -234,3 +234,30 @@ func testSessionUser(t *testing.T, s userpool.Store) {
 		}
 	}
 }
+
+// testGetCounters: GetCounters reads several counters in one call, in the
+// order asked, with 0 for missing and ended ones, as GetCounter does.
+func testGetCounters(t *testing.T, s userpool.Store) {
+	_, _, err := s.AddCounter(ctx(t), "gc:a", 5, time.Minute, t0)
+	checkNoErr(t, "AddCounter a", err)
+	_, _, err = s.AddCounter(ctx(t), "gc:b", 2, time.Second, t0)
+	checkNoErr(t, "AddCounter b", err)
+	_, _, err = s.IncrCounter(ctx(t), "gc:c", time.Hour, t0)
+	checkNoErr(t, "IncrCounter c", err)
+	at := t0.Add(10 * time.Second) // b has ended
+	keys := []string{"gc:b", "gc:missing", "gc:c", "gc:a", "gc:a", "gc:%", "gc:a' OR '1'='1"}
+	got, err := s.GetCounters(ctx(t), keys, at)
+	checkNoErr(t, "GetCounters", err)
+	want := make([]int64, len(keys))
+	for i, k := range keys {
+		want[i], _, err = s.GetCounter(ctx(t), k, at)
+		checkNoErr(t, "GetCounter", err)
+	}
+	checkEqual(t, "counts", want, got)
+	checkEqual(t, "counts", []int64{0, 0, 1, 5, 5, 0, 0}, got)
+	got, err = s.GetCounters(ctx(t), nil, at)
+	checkNoErr(t, "GetCounters of none", err)
+	if len(got) != 0 {
+		t.Fatalf("GetCounters of none: %v", got)
+	}
+}

@@ -110,6 +110,9 @@ type Store interface {
 	// GetCounter returns the counter's count and window end, or 0 and the
 	// zero time when it does not exist or its window has ended at now.
 	GetCounter(ctx context.Context, key string, now time.Time) (count int64, windowEnd time.Time, err error)
+	// GetCounters is GetCounter for several keys in one read: counts[i]
+	// is keys[i]'s count, 0 when it does not exist or has ended at now.
+	GetCounters(ctx context.Context, keys []string, now time.Time) (counts []int64, err error)
 	// ResetCounter deletes the counter; deleting a missing one is no error.
 	ResetCounter(ctx context.Context, key string) error
 	// PurgeExpired deletes counters and other short-lived rows (expired
