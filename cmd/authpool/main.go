@@ -13,22 +13,10 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 )
 
-// gcPercent is the GOGC authpool runs with unless GOGC is set: every
-// password hash allocates its argon2id memory (19 MiB by default), so with
-// Go's default of 100 the collector runs every hash or two, and its work
-// and the page faults of fresh memory slow the hashes themselves
-// (docs/BENCHMARKS.md measures it). Memory stays bounded by the hash
-// concurrency limit.
-const gcPercent = 400
-
 func main() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(gcPercent)
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {

@@ -85,21 +85,6 @@ func (g *loginGuard) windowKey(i int64) string {
 	return g.chargeKey() + ":" + strconv.FormatInt(i, 10)
 }
 
-// charges reads the charges held at now: those of now's window and of
-// the one before.
-func (g *loginGuard) charges(ctx context.Context, now time.Time) (int64, error) {
-	i := chargeWindowAt(now)
-	var n int64
-	for _, w := range []int64{i - 1, i} {
-		c, _, err := g.s.store.GetCounter(ctx, g.windowKey(w), now)
-		if err != nil {
-			return 0, err
-		}
-		n += c
-	}
-	return n, nil
-}
-
 // reserve gives the attempt a place in its account's budget, waiting for
 // one when checks in flight hold it. On return either g.charged is set, or
 // g.overBudget (the failures reached the threshold, or the wait ended).
@@ -202,11 +187,15 @@ func (g *loginGuard) grant(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	g.chargeWin = i
-	prev, _, err := g.s.store.GetCounter(ctx, g.windowKey(i-1), now)
-	n += prev
+	// The window before and the failures, read in one statement after the
+	// charge is counted (never in the increment's own statement: its
+	// snapshot would precede the increment, which the argument above needs
+	// to come first).
 	var f int64
+	c, err := g.s.store.GetCounters(ctx, []string{g.windowKey(i - 1), g.acctFailKey()}, now)
 	if err == nil {
-		f, _, err = g.s.store.GetCounter(ctx, g.acctFailKey(), now)
+		n += c[0]
+		f = c[1]
 	}
 	if err == nil && n+f <= limit {
 		g.charged, g.acctFails = true, f
@@ -227,17 +216,15 @@ func (g *loginGuard) grant(ctx context.Context) (bool, error) {
 func (g *loginGuard) room(ctx context.Context) (bool, int64, error) {
 	limit := int64(g.set.LoginFailureThreshold)
 	now := g.s.now()
-	f, _, err := g.s.store.GetCounter(ctx, g.acctFailKey(), now)
+	i := chargeWindowAt(now)
+	c, err := g.s.store.GetCounters(ctx, []string{g.acctFailKey(), g.windowKey(i - 1), g.windowKey(i)}, now)
 	if err != nil {
 		return false, 0, err
 	}
+	f, n := c[0], c[1]+c[2]
 	if f >= limit {
 		g.acctFails, g.overBudget = f, true
 		return false, 0, nil
-	}
-	n, err := g.charges(ctx, now)
-	if err != nil {
-		return false, 0, err
 	}
 	return n+f < limit, n, nil
 }

@@ -23,24 +23,11 @@ type Principal struct {
 
 // verify checks a token's signature and expiry, that it belongs to the
 // addressed pool, and that its session is alive. It is the hot path of every
-// authenticated request: one signature check and one session read.
+// token check: one signature check (cached) and one session read.
 func (s *Service) verify(ctx context.Context, m Meta, tok string) (*Principal, error) {
-	if tok == "" {
-		return nil, errNotLoggedIn
-	}
-	claims, err := s.tokens.Verify(ctx, tok)
-	switch {
-	case errors.Is(err, token.ErrExpired):
-		return nil, errTokenExpired
-	case err != nil:
-		return nil, errTokenInvalid
-	}
-	poolID, err := s.poolID(ctx, m)
+	claims, err := s.verifyToken(ctx, m, tok)
 	if err != nil {
 		return nil, err
-	}
-	if claims.PoolID != poolID {
-		return nil, errTokenInvalid
 	}
 	sess, err := s.store.GetSession(ctx, claims.SessionID)
 	if errors.Is(err, userpool.ErrSessionNotFound) {
@@ -49,36 +36,85 @@ func (s *Service) verify(ctx context.Context, m Meta, tok string) (*Principal, e
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkSession(claims, sess); err != nil {
+		return nil, err
+	}
+	return &Principal{Claims: claims, Session: sess, Token: tok}, nil
+}
+
+// verifyToken checks a token's signature and expiry and that it belongs
+// to the addressed pool.
+func (s *Service) verifyToken(ctx context.Context, m Meta, tok string) (token.Claims, error) {
+	if tok == "" {
+		return token.Claims{}, errNotLoggedIn
+	}
+	claims, err := s.tokens.Verify(ctx, tok)
+	switch {
+	case errors.Is(err, token.ErrExpired):
+		return token.Claims{}, errTokenExpired
+	case err != nil:
+		return token.Claims{}, errTokenInvalid
+	}
+	poolID, err := s.poolID(ctx, m)
+	if err != nil {
+		return token.Claims{}, err
+	}
+	if claims.PoolID != poolID {
+		return token.Claims{}, errTokenInvalid
+	}
+	return claims, nil
+}
+
+// checkSession checks that sess is the token's and alive.
+func (s *Service) checkSession(claims token.Claims, sess *userpool.Session) error {
 	if sess.UserID != claims.Subject || sess.PoolID != claims.PoolID {
-		return nil, errTokenInvalid
+		return errTokenInvalid
 	}
 	if !sess.Alive(s.now()) {
 		if sess.RevokedAt.IsZero() {
-			return nil, errTokenExpired
+			return errTokenExpired
 		}
-		return nil, errTokenInvalid
+		return errTokenInvalid
 	}
-	return &Principal{Claims: claims, Session: sess, Token: tok}, nil
+	return nil
 }
 
 // Authenticate proves the caller of an authenticated call and loads their
 // user. A blocked user's tokens stop working.
 func (s *Service) Authenticate(ctx context.Context, m Meta, tok string) (*Principal, *userpool.User, error) {
-	p, err := s.verify(ctx, m, tok)
+	p, u, _, err := s.authenticate(ctx, m, tok, false)
+	return p, u, err
+}
+
+// authenticate is Authenticate reading the session and the user (and,
+// with values, the user's values) in one read of the store. The checks and
+// their order are verify's and then the user's, as two reads would make
+// them.
+func (s *Service) authenticate(ctx context.Context, m Meta, tok string, values bool) (*Principal, *userpool.User, []*userpool.UserValue, error) {
+	claims, err := s.verifyToken(ctx, m, tok)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	u, err := s.store.GetUser(ctx, p.Claims.PoolID, p.Claims.Subject)
+	sess, u, vals, err := s.store.GetSessionUser(ctx, claims.SessionID, values)
+	if errors.Is(err, userpool.ErrSessionNotFound) {
+		return nil, nil, nil, errTokenInvalid
+	}
+	if sess == nil {
+		return nil, nil, nil, err
+	}
+	if err := s.checkSession(claims, sess); err != nil {
+		return nil, nil, nil, err
+	}
 	if isNotFound(err) {
-		return nil, nil, errTokenInvalid
+		return nil, nil, nil, errTokenInvalid
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if u.Blocked {
-		return nil, nil, errTokenInvalid
+		return nil, nil, nil, errTokenInvalid
 	}
-	return p, u, nil
+	return &Principal{Claims: claims, Session: sess, Token: tok}, u, vals, nil
 }
 
 // LoginStatus is the answer of CheckLoginStatus.

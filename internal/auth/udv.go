@@ -122,6 +122,11 @@ func (s *Service) userData(ctx context.Context, u *userpool.User) ([]UDV, error)
 	if err != nil {
 		return nil, err
 	}
+	return decodeValues(u, vals)
+}
+
+// decodeValues turns u's stored values into UDVs.
+func decodeValues(u *userpool.User, vals []*userpool.UserValue) ([]UDV, error) {
 	out := make([]UDV, 0, len(vals))
 	for _, v := range vals {
 		dv, err := udf.Decode(v.DataType, v.Value)

@@ -28,11 +28,15 @@ type ProfileUpdate struct {
 
 // GetCurrentUser returns the caller's user with the presented token.
 func (s *Service) GetCurrentUser(ctx context.Context, m Meta, tok string) (*Result, error) {
-	p, u, err := s.Authenticate(ctx, m, tok)
+	p, u, vals, err := s.authenticate(ctx, m, tok, true)
 	if err != nil {
 		return nil, err
 	}
-	return s.withCustomData(ctx, &Result{User: u, Token: tok, TokenExpires: p.Claims.ExpiresAt}, nil)
+	data, err := decodeValues(u, vals)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{User: u, Token: tok, TokenExpires: p.Claims.ExpiresAt, CustomData: data}, nil
 }
 
 // UpdateProfile changes profile fields of the caller, and the email

@@ -45,7 +45,6 @@ func BenchmarkGraphQLIntrospection(b *testing.B) {
 		{"attack", func(int64) string { return attack.String() }, `"code":1001`},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			benchGC(b)
 			in := benchServer(b)
 			hc := benchHTTP()
 			var seq, bytesOut atomic.Int64

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"runtime/debug"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,6 +15,9 @@ import (
 
 	"github.com/authpool/authpool/client"
 	"github.com/authpool/authpool/internal/config"
+	reused "github.com/authpool/authpool/internal/password/argon2"
+	"github.com/authpool/authpool/internal/server"
+	"github.com/authpool/authpool/internal/sqlstore"
 	"github.com/authpool/authpool/internal/storetest"
 )
 
@@ -30,6 +32,13 @@ import (
 const benchParallelism = 8 // goroutines per CPU, to keep the server busy
 
 func benchServer(b *testing.B) *instance {
+	in, _ := benchServerCounting(b)
+	return in
+}
+
+// benchServerCounting is benchServer whose store counts its statements and
+// transactions; countPerOp reports them per op at the end of the benchmark.
+func benchServerCounting(b *testing.B) (*instance, *sqlstore.Counts) {
 	cfg := config.Default()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DatabaseURL = "sqlite:" + b.TempDir() + "/bench.db"
@@ -43,7 +52,30 @@ func benchServer(b *testing.B) *instance {
 	for _, r := range []*config.Rate{&cfg.RateLimitRegister, &cfg.RateLimitLogin, &cfg.RateLimitCaptcha, &cfg.RateLimitTokenCheck, &cfg.RateLimitGraphQL} {
 		r.Max = 1 << 30
 	}
-	return start(b, cfg, nil)
+	counts := new(sqlstore.Counts)
+	return startWith(b, cfg, nil, server.Options{StoreCounts: counts}), counts
+}
+
+// cpuPerOp reports the process's CPU time (user + system, server and
+// clients together) per op from now to the end of the benchmark: on a
+// shared machine it moves much less than wall time, and when the hashing
+// keeps every CPU busy, throughputs are in the inverse ratio of CPU per op.
+func cpuPerOp(b *testing.B) {
+	c0 := selfCPU()
+	b.Cleanup(func() { b.ReportMetric(ms(selfCPU()-c0)/float64(b.N), "CPU-ms/op") })
+}
+
+// countPerOp starts counting the store's statements and transactions now
+// and reports them per op when the benchmark ends. Work the server does on
+// its own meanwhile (the janitor, idle pollers) is counted too; it is small
+// beside thousands of requests.
+func countPerOp(b *testing.B, c *sqlstore.Counts) {
+	s0, t0 := c.Statements.Load(), c.Transactions.Load()
+	b.Cleanup(func() {
+		n := float64(b.N)
+		b.ReportMetric(float64(c.Statements.Load()-s0)/n, "stmts/op")
+		b.ReportMetric(float64(c.Transactions.Load()-t0)/n, "txs/op")
+	})
 }
 
 // benchPostgres lets AUTHPOOL_BENCH_POSTGRES=1 run the benchmarks on
@@ -71,22 +103,11 @@ func benchClient(in *instance, hc *http.Client) *client.AuthenticationClient {
 	return client.NewAuthenticationClient(client.Options{AppHost: in.URL, HTTPClient: hc})
 }
 
-// benchGC runs a benchmark with the collector setting cmd/authpool uses
-// (GOGC=400 unless GOGC is set), the references included, so that every
-// figure of one run is measured under the same runtime.
-func benchGC(b *testing.B) {
-	if os.Getenv("GOGC") != "" {
-		return
-	}
-	old := debug.SetGCPercent(400)
-	b.Cleanup(func() { debug.SetGCPercent(old) })
-}
-
 func BenchmarkRawArgon2id(b *testing.B) {
-	benchGC(b)
 	cfg := config.Default()
 	salt := make([]byte, 16)
 	_, _ = rand.Read(salt)
+	cpuPerOp(b)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			argon2.IDKey([]byte("passw0rd!"), salt, cfg.PasswordTime, cfg.PasswordMemoryKiB, cfg.PasswordThreads, 32)
@@ -94,12 +115,29 @@ func BenchmarkRawArgon2id(b *testing.B) {
 	})
 }
 
+// BenchmarkRawArgon2idReused is the raw hash as the server computes it
+// (internal/password/argon2: one reused working area per hashing slot),
+// one per CPU in parallel: the limit a login can approach.
+func BenchmarkRawArgon2idReused(b *testing.B) {
+	cfg := config.Default()
+	salt := make([]byte, 16)
+	_, _ = rand.Read(salt)
+	cpuPerOp(b)
+	b.RunParallel(func(pb *testing.PB) {
+		var area reused.Memory
+		defer area.Free()
+		for pb.Next() {
+			area.IDKey([]byte("passw0rd!"), salt, cfg.PasswordTime, cfg.PasswordMemoryKiB, cfg.PasswordThreads, 32)
+		}
+	})
+}
+
 func BenchmarkTrivialJSON(b *testing.B) {
-	benchGC(b)
 	in := benchServer(b)
 	c := benchHTTP()
 	b.SetParallelism(benchParallelism)
 	b.ResetTimer()
+	cpuPerOp(b)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			resp, err := c.Get(in.URL + "/healthz")
@@ -118,7 +156,6 @@ func BenchmarkTrivialJSON(b *testing.B) {
 }
 
 func BenchmarkRegisterByEmail(b *testing.B) {
-	benchGC(b)
 	in := benchServer(b)
 	hc := benchHTTP()
 	c := benchClient(in, hc)
@@ -138,8 +175,7 @@ func BenchmarkRegisterByEmail(b *testing.B) {
 }
 
 func BenchmarkLoginByEmail(b *testing.B) {
-	benchGC(b)
-	in := benchServer(b)
+	in, counts := benchServerCounting(b)
 	hc := benchHTTP()
 	c := benchClient(in, hc)
 	ctx := context.Background()
@@ -152,6 +188,8 @@ func BenchmarkLoginByEmail(b *testing.B) {
 	var n atomic.Int64
 	b.SetParallelism(benchParallelism)
 	b.ResetTimer()
+	cpuPerOp(b)
+	countPerOp(b, counts)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			email := fmt.Sprintf("login%d@example.com", n.Add(1)%users)
@@ -166,8 +204,7 @@ func BenchmarkLoginByEmail(b *testing.B) {
 }
 
 func BenchmarkCheckLoginStatus(b *testing.B) {
-	benchGC(b)
-	in := benchServer(b)
+	in, counts := benchServerCounting(b)
 	hc := benchHTTP()
 	c := benchClient(in, hc)
 	ctx := context.Background()
@@ -177,11 +214,38 @@ func BenchmarkCheckLoginStatus(b *testing.B) {
 	}
 	b.SetParallelism(benchParallelism)
 	b.ResetTimer()
+	cpuPerOp(b)
+	countPerOp(b, counts)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			st, err := c.CheckLoginStatus(ctx, u.Token)
 			if err != nil || !st.Status {
 				b.Errorf("check: %v %+v", err, st)
+				return
+			}
+		}
+	})
+}
+
+func BenchmarkGetCurrentUser(b *testing.B) {
+	in, counts := benchServerCounting(b)
+	hc := benchHTTP()
+	c := benchClient(in, hc)
+	ctx := context.Background()
+	u, err := c.RegisterByEmail(ctx, "me@example.com", "passw0rd!", nil, &client.RegisterOptions{GenerateToken: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetParallelism(benchParallelism)
+	b.ResetTimer()
+	cpuPerOp(b)
+	countPerOp(b, counts)
+	b.RunParallel(func(pb *testing.PB) {
+		mc := benchClient(in, hc)
+		mc.SetToken(u.Token)
+		for pb.Next() {
+			if _, err := mc.GetCurrentUser(ctx); err != nil {
+				b.Error(err)
 				return
 			}
 		}

@@ -313,7 +313,6 @@ func TestLoginWaitIsBounded(t *testing.T) {
 func BenchmarkLoginBurst(b *testing.B) {
 	for _, mode := range []string{"sequential", "parallel", "parallel-32-accounts"} {
 		b.Run(mode, func(b *testing.B) {
-			benchGC(b)
 			in := benchServer(b)
 			hc := benchHTTP()
 			ctx := context.Background()

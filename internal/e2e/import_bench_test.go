@@ -21,7 +21,6 @@ var importUsers = flag.Int("import-users", 100_000, "users BenchmarkImportUsers 
 // them, and reports the time each 100,000 took. SQLite by default;
 // AUTHPOOL_BENCH_POSTGRES=1 for PostgreSQL. Run with -benchtime 1x.
 func BenchmarkImportUsers(b *testing.B) {
-	benchGC(b)
 	cfg := config.Default()
 	cfg.DatabaseURL = "sqlite:" + b.TempDir() + "/bench.db"
 	if url := benchPostgres(b); url != "" {

@@ -26,7 +26,6 @@ import (
 //
 //	go test ./internal/e2e -run '^$' -bench BenchmarkPools -benchtime 3s
 func BenchmarkPools(b *testing.B) {
-	benchGC(b)
 	many := 10000
 	if v := os.Getenv("AUTHPOOL_BENCH_POOLS"); v != "" {
 		n, err := strconv.Atoi(v)

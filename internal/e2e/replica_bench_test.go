@@ -83,7 +83,6 @@ func BenchmarkReplicaRevocation(b *testing.B) {
 //
 //	AUTHPOOL_TEST_POSTGRES_URL=... go test ./internal/e2e -run '^$' -bench BenchmarkCheckSessionCache -benchtime 3s -count 3
 func BenchmarkCheckSessionCache(b *testing.B) {
-	benchGC(b)
 	dbURL := storetest.DatabaseURLs(b)["postgres"]
 	if dbURL == "" {
 		b.Skip("AUTHPOOL_TEST_POSTGRES_URL is not set")

@@ -30,6 +30,7 @@ import (
 	"golang.org/x/crypto/argon2"
 
 	"github.com/authpool/authpool/internal/metrics"
+	reused "github.com/authpool/authpool/internal/password/argon2"
 )
 
 // Params are the argon2id cost parameters and output sizes.
@@ -102,12 +103,19 @@ type Hasher struct {
 	// sem holds one token per running computation; its capacity is the
 	// concurrency limit.
 	sem chan struct{}
+	// areas are the argon2id working areas of computations not running
+	// (at most one per slot, made on first use): each hash reuses one
+	// instead of allocating and zeroing Params.Memory KiB, so hashing
+	// makes no garbage and the process holds about concurrency × Memory
+	// for it, whatever the GC setting.
+	areas chan *reused.Memory
 	// dummy is a well-formed hash with the current parameters that no
 	// password matches; DummyVerify spends one verification on it.
 	dummy string
-	// derive computes the argon2id key. It is argon2.IDKey except in tests,
+	// derive computes the argon2id key in area. It is the reused-area
+	// argon2id (internal/password/argon2) except in tests,
 	// which wrap it to observe how many computations run at once.
-	derive func(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte
+	derive func(area *reused.Memory, password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte
 	// metrics sees the queue for slots (nil: nothing recorded).
 	metrics *metrics.Metrics
 }
@@ -147,8 +155,9 @@ func (h *Hasher) release() {
 }
 
 // New returns a Hasher that hashes with p and runs at most concurrency
-// computations at once (runtime.NumCPU() when concurrency <= 0). Peak memory
-// for hashing is about concurrency × p.Memory. New panics when p fails
+// computations at once (runtime.NumCPU() when concurrency <= 0). Memory
+// for hashing is about concurrency × p.Memory, allocated on first use and
+// kept. New panics when p fails
 // Params.Validate: that is a configuration bug, caught at startup.
 func New(p Params, concurrency int) *Hasher {
 	if err := p.Validate(); err != nil {
@@ -166,8 +175,9 @@ func New(p Params, concurrency int) *Hasher {
 	return &Hasher{
 		params: p,
 		sem:    make(chan struct{}, concurrency),
+		areas:  make(chan *reused.Memory, concurrency),
 		dummy:  encode(p, salt, key),
-		derive: argon2.IDKey,
+		derive: (*reused.Memory).IDKey,
 	}
 }
 
@@ -233,7 +243,23 @@ func (h *Hasher) compute(ctx context.Context, plain, salt []byte, p Params) ([]b
 		return nil, err
 	}
 	defer h.release()
-	return h.derive(plain, salt, p.Time, p.Memory, p.Threads, p.KeyLen), nil
+	if p.Memory > h.params.Memory {
+		// A hash made with more memory than today's parameters (before
+		// they were lowered): computed in an area of its own, so that the
+		// kept areas stay at the size the configuration promises.
+		area := new(reused.Memory)
+		defer area.Free()
+		return h.derive(area, plain, salt, p.Time, p.Memory, p.Threads, p.KeyLen), nil
+	}
+	var area *reused.Memory
+	select {
+	case area = <-h.areas:
+	default:
+		area = new(reused.Memory)
+	}
+	key := h.derive(area, plain, salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	h.areas <- area // never blocks: one area per running computation at most
+	return key, nil
 }
 
 // verifyForeign runs one foreign verification under the semaphore, like

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
+
+	reused "github.com/authpool/authpool/internal/password/argon2"
 )
 
 // cheap keeps tests fast; the algorithm is the same at any cost.
@@ -187,10 +190,10 @@ func TestDummyVerify(t *testing.T) {
 	var calls atomic.Int32
 	var gotMem atomic.Uint32
 	orig := h.derive
-	h.derive = func(pw, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
+	h.derive = func(area *reused.Memory, pw, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
 		calls.Add(1)
 		gotMem.Store(memory)
-		return orig(pw, salt, time, memory, threads, keyLen)
+		return orig(area, pw, salt, time, memory, threads, keyLen)
 	}
 	if err := h.DummyVerify(context.Background(), "anything"); err != nil {
 		t.Fatal(err)
@@ -215,7 +218,7 @@ func TestConcurrencyBounded(t *testing.T) {
 		h := New(cheap, slots)
 		release := make(chan struct{})
 		var inFlight, peak atomic.Int32
-		h.derive = func(_, _ []byte, _, _ uint32, _ uint8, keyLen uint32) []byte {
+		h.derive = func(_ *reused.Memory, _, _ []byte, _, _ uint32, _ uint8, keyLen uint32) []byte {
 			n := inFlight.Add(1)
 			for {
 				p := peak.Load()
@@ -262,7 +265,7 @@ func TestContextCanceledWhileWaiting(t *testing.T) {
 		h := New(cheap, 1)
 		release := make(chan struct{})
 		var derived atomic.Int32
-		h.derive = func(_, _ []byte, _, _ uint32, _ uint8, keyLen uint32) []byte {
+		h.derive = func(_ *reused.Memory, _, _ []byte, _, _ uint32, _ uint8, keyLen uint32) []byte {
 			derived.Add(1)
 			<-release
 			return make([]byte, keyLen)
@@ -340,6 +343,53 @@ func BenchmarkHash(b *testing.B) {
 	for b.Loop() {
 		if _, err := h.Hash(ctx, "correct horse battery staple"); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestHashReusesAreas: hashes and verifications reuse one argon2id area per
+// slot instead of allocating Params.Memory each (the garbage that grew the
+// server's heap to hundreds of MiB, issue 17), and a stored hash with more
+// memory than today's parameters does not grow the kept areas.
+func TestHashReusesAreas(t *testing.T) {
+	p := DefaultParams()
+	p.Memory, p.Time = 4096, 1 // 4 MiB
+	h := New(p, 2)
+	ctx := context.Background()
+	enc, err := h.Hash(ctx, "first")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	const n = 8
+	for range n {
+		if ok, _, err := h.Verify(ctx, "first", enc); err != nil || !ok {
+			t.Fatalf("verify: %v %v", ok, err)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 1<<20 {
+		t.Errorf("%d verifications allocated %d bytes; one area is %d", n, alloc, p.Memory<<10)
+	}
+	if len(h.areas) != 1 {
+		t.Errorf("%d idle areas after sequential hashes, want 1", len(h.areas))
+	}
+
+	bigger := p
+	bigger.Memory = 8192
+	old := New(bigger, 1)
+	encBig, err := old.Hash(ctx, "second")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok, rehash, err := h.Verify(ctx, "second", encBig)
+	if err != nil || !ok || !rehash {
+		t.Fatalf("verify a larger hash: ok=%v rehash=%v err=%v", ok, rehash, err)
+	}
+	for len(h.areas) > 0 {
+		if a := <-h.areas; a.Bytes() > int(p.Memory)<<10 {
+			t.Errorf("a kept area holds %d bytes, more than the parameters' %d", a.Bytes(), p.Memory<<10)
 		}
 	}
 }

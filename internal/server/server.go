@@ -48,6 +48,9 @@ type Options struct {
 	// http helper and of webhook deliveries; nil means one that follows no
 	// redirects.
 	HTTPClient *http.Client
+	// StoreCounts, when set, counts the statements and transactions the
+	// store sends (benchmarks report them per request).
+	StoreCounts *sqlstore.Counts
 }
 
 // Server is an assembled authpool.
@@ -87,7 +90,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	if now == nil {
 		now = time.Now
 	}
-	st, err := sqlstore.Open(ctx, cfg.DatabaseURL)
+	st, err := sqlstore.OpenWith(ctx, cfg.DatabaseURL, sqlstore.OpenOptions{Counts: opts.StoreCounts})
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/authpool/authpool/internal/userpool"
@@ -57,6 +58,43 @@ func (s *Store) GetCounter(ctx context.Context, key string, now time.Time) (int6
 		return 0, time.Time{}, fmt.Errorf("sqlstore: get counter: %w", err)
 	}
 	return count, end, nil
+}
+
+// GetCounters reads several counters in one statement.
+func (s *Store) GetCounters(ctx context.Context, keys []string, now time.Time) ([]int64, error) {
+	counts := make([]int64, len(keys))
+	if len(keys) == 0 {
+		return counts, nil
+	}
+	args := make([]any, 0, len(keys)+1)
+	for _, k := range keys {
+		args = append(args, k)
+	}
+	args = append(args, s.d.timeArg(s.d.norm(now)))
+	rows, err := s.read.QueryContext(ctx, s.d.q("SELECT key, count FROM counters WHERE key IN (?"+
+		strings.Repeat(", ?", len(keys)-1)+") AND window_end > ?"), args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: get counters: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			key   string
+			count int64
+		)
+		if err := rows.Scan(&key, &count); err != nil {
+			return nil, fmt.Errorf("sqlstore: get counters: %w", err)
+		}
+		for i, k := range keys {
+			if k == key {
+				counts[i] = count
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: get counters: %w", err)
+	}
+	return counts, nil
 }
 
 // ResetCounter deletes a counter.

@@ -19,9 +19,9 @@ func openAt(t *testing.T, url string, last int) *Store {
 		err error
 	)
 	if urlScheme(url) == "sqlite" {
-		s, err = openSQLite(url)
+		s, err = openSQLite(url, nil)
 	} else {
-		s, err = openPostgres(url)
+		s, err = openPostgres(url, nil)
 	}
 	if err != nil {
 		t.Fatalf("open: %v", err)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -147,4 +148,87 @@ func (s *Store) revokeUserSessions(ctx context.Context, poolID, userID, keep str
 		return 0, fmt.Errorf("sqlstore: revoke user sessions: %w", err)
 	}
 	return int(n), nil
+}
+
+// sessionUserSelect reads a session with its user in one statement, and
+// sessionUserValuesSelect adds the user's values (one row per value, or one
+// row with NULL values when there are none), ordered as ListUserValues
+// orders them. They are the read of every authenticated request, prepared
+// once at Open.
+var (
+	sessionUserSelect = "SELECT " + prefixed("s.", sessionColumns) + ", " + prefixed("u.", strings.Join(userColumns, ", ")) +
+		" FROM sessions s JOIN users u ON u.pool_id = s.pool_id AND u.id = s.user_id WHERE s.id = ?"
+	sessionUserValuesSelect = "SELECT " + prefixed("s.", sessionColumns) + ", " + prefixed("u.", strings.Join(userColumns, ", ")) +
+		", v.key, f.data_type, f.label, v.value, v.updated_at" +
+		" FROM sessions s JOIN users u ON u.pool_id = s.pool_id AND u.id = s.user_id" +
+		" LEFT JOIN (user_values v JOIN user_fields f ON f.pool_id = v.pool_id AND f.key = v.key)" +
+		" ON v.pool_id = u.pool_id AND v.user_id = u.id" +
+		" WHERE s.id = ? ORDER BY v.key"
+)
+
+// prefixed qualifies each name of a comma-separated column list.
+func prefixed(prefix, columns string) string {
+	names := strings.Split(columns, ", ")
+	for i, n := range names {
+		names[i] = prefix + n
+	}
+	return strings.Join(names, ", ")
+}
+
+// GetSessionUser returns the session with its user and, when values is
+// set, the user's values (as ListUserValues returns them), in one
+// statement. An unknown id gives ErrSessionNotFound; a session whose user
+// is gone is returned with ErrUserNotFound, so the caller can judge the
+// session first, as it would have with GetSession and then GetUser.
+func (s *Store) GetSessionUser(ctx context.Context, id string, values bool) (*userpool.Session, *userpool.User, []*userpool.UserValue, error) {
+	stmt := s.getSessionUser
+	if values {
+		stmt = s.getSessionUserValues
+	}
+	rows, err := stmt.QueryContext(ctx, id)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("sqlstore: get session and user: %w", err)
+	}
+	defer rows.Close()
+	var (
+		sess *userpool.Session
+		u    *userpool.User
+		vals []*userpool.UserValue
+	)
+	for rows.Next() {
+		rs, ru := new(userpool.Session), new(userpool.User)
+		dest := append(sessionDest(rs), userDest(ru)...)
+		var (
+			key, dataType, label, value sql.NullString
+			updated                     time.Time
+		)
+		if values {
+			dest = append(dest, &key, &dataType, &label, &value, timeDest{&updated})
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, nil, nil, fmt.Errorf("sqlstore: get session and user: %w", err)
+		}
+		if sess == nil {
+			sess, u = rs, ru
+		}
+		if key.Valid {
+			vals = append(vals, &userpool.UserValue{
+				PoolID: u.PoolID, UserID: u.ID, Key: key.String, DataType: userpool.DataType(dataType.String),
+				Label: label.String, Value: value.String, UpdatedAt: updated,
+			})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, nil, fmt.Errorf("sqlstore: get session and user: %w", err)
+	}
+	if sess != nil {
+		return sess, u, vals, nil
+	}
+	// No row: no session, or a session without its user (the rare case
+	// is worth the second read that tells them apart).
+	sess, err = s.GetSession(ctx, id)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return sess, nil, nil, userpool.ErrUserNotFound
 }

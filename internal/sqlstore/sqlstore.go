@@ -11,6 +11,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -46,6 +47,8 @@ type Store struct {
 	// getSession is prepared once: it runs on every authenticated request,
 	// and SQLite would otherwise parse and plan it each time.
 	getSession *sql.Stmt
+	// getSessionUser and getSessionUserValues (GetSessionUser) likewise.
+	getSessionUser, getSessionUserValues *sql.Stmt
 
 	// added tells this process's dispatcher that a write committed
 	// deliveries that are due at once (see NewDeliveries).
@@ -90,15 +93,20 @@ const (
 // goes to pgx, which sends unknown ones (search_path, for example) to the
 // server as run-time parameters.
 func Open(ctx context.Context, databaseURL string) (*Store, error) {
+	return OpenWith(ctx, databaseURL, OpenOptions{})
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, databaseURL string, opts OpenOptions) (*Store, error) {
 	var (
 		s   *Store
 		err error
 	)
 	switch scheme := urlScheme(databaseURL); scheme {
 	case "sqlite", "file":
-		s, err = openSQLite(databaseURL)
+		s, err = openSQLite(databaseURL, opts.Counts)
 	case "postgres", "postgresql":
-		s, err = openPostgres(databaseURL)
+		s, err = openPostgres(databaseURL, opts.Counts)
 	case "":
 		// The URL itself is never echoed: it may hold a password.
 		return nil, errors.New("sqlstore: database URL has no scheme (want sqlite: or postgres://)")
@@ -123,8 +131,17 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 	if err != nil {
 		return nil, errors.Join(err, s.Close())
 	}
-	if s.getSession, err = s.read.PrepareContext(ctx, s.d.q("SELECT "+sessionColumns+" FROM sessions WHERE id = ?")); err != nil {
-		return nil, errors.Join(fmt.Errorf("sqlstore: prepare: %w", err), s.Close())
+	for _, p := range []struct {
+		stmt  **sql.Stmt
+		query string
+	}{
+		{&s.getSession, "SELECT " + sessionColumns + " FROM sessions WHERE id = ?"},
+		{&s.getSessionUser, sessionUserSelect},
+		{&s.getSessionUserValues, sessionUserValuesSelect},
+	} {
+		if *p.stmt, err = s.read.PrepareContext(ctx, s.d.q(p.query)); err != nil {
+			return nil, errors.Join(fmt.Errorf("sqlstore: prepare: %w", err), s.Close())
+		}
 	}
 	return s, nil
 }
@@ -190,7 +207,7 @@ func isDir(path string) bool {
 	return err == nil && fi.IsDir()
 }
 
-func openSQLite(databaseURL string) (*Store, error) {
+func openSQLite(databaseURL string, counts *Counts) (*Store, error) {
 	name, userParams, err := sqliteName(databaseURL)
 	if err != nil {
 		return nil, err
@@ -210,14 +227,24 @@ func openSQLite(databaseURL string) (*Store, error) {
 	// "database is locked" under many concurrent writers. _txlock=immediate
 	// takes the write lock at BEGIN, so a read-modify-write transaction can
 	// never fail to upgrade its lock halfway through.
-	write, err := sql.Open("sqlite", dsn(busy,
+	open := func(dsn string) (*sql.DB, error) {
+		c, err := sqlite.NewConnector(dsn)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
+		}
+		if counts != nil {
+			c = countingConnector{c, counts}
+		}
+		return sql.OpenDB(c), nil
+	}
+	write, err := open(dsn(busy,
 		"_pragma=foreign_keys(1)",
 		"_pragma=journal_mode(WAL)",
 		"_pragma=synchronous(NORMAL)",
 		"_txlock=immediate",
 	))
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
+		return nil, err
 	}
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
@@ -226,9 +253,9 @@ func openSQLite(databaseURL string) (*Store, error) {
 
 	// WAL lets these readers run while the writer writes. query_only makes
 	// a stray write through the read pool fail instead of taking the lock.
-	read, err := sql.Open("sqlite", dsn(busy, "_pragma=query_only(1)"))
+	read, err := open(dsn(busy, "_pragma=query_only(1)"))
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("sqlstore: open sqlite: %w", err), write.Close())
+		return nil, errors.Join(err, write.Close())
 	}
 	readers := max(4, runtime.GOMAXPROCS(0))
 	read.SetMaxOpenConns(readers)
@@ -237,7 +264,7 @@ func openSQLite(databaseURL string) (*Store, error) {
 	return &Store{d: sqliteDialect, write: write, read: read, now: time.Now}, nil
 }
 
-func openPostgres(databaseURL string) (*Store, error) {
+func openPostgres(databaseURL string, counts *Counts) (*Store, error) {
 	u, err := url.Parse(databaseURL)
 	if err != nil {
 		// url.Error would repeat the URL, password included.
@@ -269,7 +296,11 @@ func openPostgres(databaseURL string) (*Store, error) {
 	}
 	// Errors are classified at the driver (classify.go): an unreachable
 	// database is code 1008, text it cannot hold code 1001.
-	db := sql.OpenDB(classifyingConnector{stdlib.GetConnector(*cfg)})
+	var c driver.Connector = classifyingConnector{stdlib.GetConnector(*cfg)}
+	if counts != nil {
+		c = countingConnector{c, counts}
+	}
+	db := sql.OpenDB(c)
 	db.SetMaxOpenConns(conns)
 	db.SetMaxIdleConns(conns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
@@ -295,8 +326,10 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes every connection.
 func (s *Store) Close() error {
 	var err error
-	if s.getSession != nil {
-		err = s.getSession.Close()
+	for _, st := range []*sql.Stmt{s.getSession, s.getSessionUser, s.getSessionUserValues} {
+		if st != nil {
+			err = errors.Join(err, st.Close())
+		}
 	}
 	err = errors.Join(err, s.write.Close())
 	if s.read != s.write {

@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -181,5 +183,81 @@ func testSessionAndResetRecords(t *testing.T, s userpool.Store) {
 	}
 	if n, _, _ := s.GetCounter(ctx(t), "lf:acct:x", t0); n != 0 {
 		t.Fatalf("counter not reset with the update (%d)", n)
+	}
+}
+
+// testSessionUser: GetSessionUser returns what GetSession, GetUser and
+// (with values) ListUserValues return, for alive and ended sessions, users
+// with and without values; unknown ids are ErrSessionNotFound.
+func testSessionUser(t *testing.T, s userpool.Store) {
+	p := newPool(t, s, "psu")
+	u := newUser(t, s, p.ID, "u1", "su@example.com", "", "")
+	w := newUser(t, s, p.ID, "u2", "sw@example.com", "", "")
+	newField(t, s, p.ID, "bio", userpool.TypeString)
+	newField(t, s, p.ID, "age", userpool.TypeNumber)
+	checkNoErr(t, "SetUserValues", s.SetUserValues(ctx(t), p.ID, u.ID, []*userpool.UserValue{
+		{Key: "bio", DataType: userpool.TypeString, Value: `"hi"`, UpdatedAt: t0},
+		{Key: "age", DataType: userpool.TypeNumber, Value: "15", UpdatedAt: t0.Add(time.Second)},
+	}))
+	newSession(t, s, u, "su-alive", t0.Add(time.Hour))
+	newSession(t, s, w, "sw-alive", t0.Add(time.Hour))
+	newSession(t, s, u, "su-revoked", t0.Add(time.Hour))
+	checkNoErr(t, "RevokeSession", s.RevokeSession(ctx(t), "su-revoked", t0))
+
+	for _, id := range []string{"su-alive", "sw-alive", "su-revoked"} {
+		wantSess, err := s.GetSession(ctx(t), id)
+		checkNoErr(t, "GetSession", err)
+		wantUser, err := s.GetUser(ctx(t), p.ID, wantSess.UserID)
+		checkNoErr(t, "GetUser", err)
+		wantVals, err := s.ListUserValues(ctx(t), p.ID, wantSess.UserID)
+		checkNoErr(t, "ListUserValues", err)
+		for _, values := range []bool{false, true} {
+			sess, user, vals, err := s.GetSessionUser(ctx(t), id, values)
+			checkNoErr(t, "GetSessionUser "+id, err)
+			checkEqual(t, "session of "+id, wantSess, sess)
+			checkEqual(t, "user of "+id, wantUser, user)
+			if values {
+				checkEqual(t, "values of "+id, wantVals, vals)
+			} else if vals != nil {
+				t.Fatalf("GetSessionUser without values returned values: %+v", vals)
+			}
+		}
+	}
+	if vals, _ := s.ListUserValues(ctx(t), p.ID, u.ID); len(vals) != 2 {
+		t.Fatalf("the user's values: %+v", vals)
+	}
+	// (Session ids come from signed tokens; these are still never a match.)
+	for _, id := range []string{"nope", "", "su-alive' OR '1'='1", "su-%", strings.Repeat("x", 10000)} {
+		for _, values := range []bool{false, true} {
+			_, _, _, err := s.GetSessionUser(ctx(t), id, values)
+			checkErr(t, fmt.Sprintf("GetSessionUser(%.20q)", id), err, userpool.ErrSessionNotFound)
+		}
+	}
+}
+
+// testGetCounters: GetCounters reads several counters in one call, in the
+// order asked, with 0 for missing and ended ones, as GetCounter does.
+func testGetCounters(t *testing.T, s userpool.Store) {
+	_, _, err := s.AddCounter(ctx(t), "gc:a", 5, time.Minute, t0)
+	checkNoErr(t, "AddCounter a", err)
+	_, _, err = s.AddCounter(ctx(t), "gc:b", 2, time.Second, t0)
+	checkNoErr(t, "AddCounter b", err)
+	_, _, err = s.IncrCounter(ctx(t), "gc:c", time.Hour, t0)
+	checkNoErr(t, "IncrCounter c", err)
+	at := t0.Add(10 * time.Second) // b has ended
+	keys := []string{"gc:b", "gc:missing", "gc:c", "gc:a", "gc:a", "gc:%", "gc:a' OR '1'='1"}
+	got, err := s.GetCounters(ctx(t), keys, at)
+	checkNoErr(t, "GetCounters", err)
+	want := make([]int64, len(keys))
+	for i, k := range keys {
+		want[i], _, err = s.GetCounter(ctx(t), k, at)
+		checkNoErr(t, "GetCounter", err)
+	}
+	checkEqual(t, "counts", want, got)
+	checkEqual(t, "counts", []int64{0, 0, 1, 5, 5, 0, 0}, got)
+	got, err = s.GetCounters(ctx(t), nil, at)
+	checkNoErr(t, "GetCounters of none", err)
+	if len(got) != 0 {
+		t.Fatalf("GetCounters of none: %v", got)
 	}
 }

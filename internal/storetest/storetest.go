@@ -147,6 +147,8 @@ func Run(t *testing.T, open func(t *testing.T) userpool.Store) {
 		{"Counters/IncrGetResetPurge", testCounters},
 		{"Counters/Add", testAddCounter},
 		{"Records/SessionAndCounterReset", testSessionAndResetRecords},
+		{"Sessions/SessionUser", testSessionUser},
+		{"Counters/GetCounters", testGetCounters},
 		{"Audit/AppendAndFilter", testAudit},
 		{"TransportKeys/Ensure", testTransportKeys},
 		{"Codes/PutUseReplace", testCodes},

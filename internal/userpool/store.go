@@ -50,6 +50,12 @@ type Store interface {
 	CreateSession(ctx context.Context, s *Session) error
 	// GetSession returns ErrSessionNotFound for unknown ids.
 	GetSession(ctx context.Context, id string) (*Session, error)
+	// GetSessionUser returns the session with its user and, when values is
+	// set, the user's values as ListUserValues returns them, in one read
+	// (the read of an authenticated request). It returns
+	// ErrSessionNotFound for unknown ids, and the session with
+	// ErrUserNotFound when its user is gone.
+	GetSessionUser(ctx context.Context, id string, values bool) (*Session, *User, []*UserValue, error)
 	// ExtendSession moves an alive session's expiry to expiresAt; it returns
 	// ErrSessionNotFound when the session is missing, revoked or expired at now.
 	ExtendSession(ctx context.Context, id string, now, expiresAt time.Time, recs ...Record) (*Session, error)
@@ -104,6 +110,9 @@ type Store interface {
 	// GetCounter returns the counter's count and window end, or 0 and the
 	// zero time when it does not exist or its window has ended at now.
 	GetCounter(ctx context.Context, key string, now time.Time) (count int64, windowEnd time.Time, err error)
+	// GetCounters is GetCounter for several keys in one read: counts[i]
+	// is keys[i]'s count, 0 when it does not exist or has ended at now.
+	GetCounters(ctx context.Context, keys []string, now time.Time) (counts []int64, err error)
 	// ResetCounter deletes the counter; deleting a missing one is no error.
 	ResetCounter(ctx context.Context, key string) error
 	// PurgeExpired deletes counters and other short-lived rows (expired
