@@ -138,7 +138,9 @@ func (s *Store) copyTables(ctx context.Context, q queryer) ([]tableInfo, error) 
 	}
 	byName := map[string]*tableInfo{}
 	for _, n := range tnames {
-		if n == "schema_migrations" {
+		// The migration ledger and SQLite's change counter (the change
+		// feed's, migration 0017) belong to each database, not to its data.
+		if n == "schema_migrations" || n == "change_counter" {
 			continue
 		}
 		t := &tableInfo{name: n}

@@ -102,7 +102,15 @@ var texts = map[string][2]string{
 // cases (userpool codes): {en, zh-CN}. A test checks that every code
 // declared in userpool has one.
 var codeMessages = map[userpool.Code][2]string{
-	userpool.CodeInternal:               {"Something went wrong on our side. Please try again later.", "系统内部错误，请稍后重试。"},
+	userpool.CodeInternal: {"Something went wrong on our side. Please try again later.", "系统内部错误，请稍后重试。"},
+	// Second factors (docs/MFA.md). The sign-in page has no second-factor
+	// step yet (issue 12's pages): a user who must pass MFA is told so.
+	userpool.CodeMFARequired:            {"This account needs a second factor, which this page cannot ask for yet. Sign in through the application's own screen.", "该账号需要二次验证，本页面暂不支持，请在应用内登录。"},
+	userpool.CodeMFAWrongCode:           {"The verification code is wrong or was already used.", "验证码错误或已被使用。"},
+	userpool.CodeMFATokenInvalid:        {"The sign-in took too long or had too many wrong codes. Please start again.", "登录已过期或错误次数过多，请重新登录。"},
+	userpool.CodeMFAAlreadyEnrolled:     {"This second factor is already set up.", "该二次验证方式已启用。"},
+	userpool.CodeMFANotEnrolled:         {"This second factor is not set up.", "该二次验证方式未启用。"},
+	userpool.CodeMFAUnsupported:         {"This kind of verification is not supported.", "不支持该验证方式。"},
 	userpool.CodeBadRequest:             {"The request could not be read.", "请求格式错误。"},
 	userpool.CodeBodyTooLarge:           {"The form is too large.", "提交的内容过大。"},
 	userpool.CodeInvalidArgument:        {"Some of the values are not valid.", "填写的内容格式不正确。"},
