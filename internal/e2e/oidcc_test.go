@@ -740,7 +740,42 @@ var oidccModules = []struct {
 		if st, out := e.rp.tokenCall(t, e.rp.endpoint(t, "token_endpoint"), form, "", ""); st != 401 && st != 400 || out["access_token"] != nil {
 			t.Errorf("wrong client_secret in the body: %d %v", st, out)
 		}
-		_ = tok
+		// Introspection takes client_secret_post too (discovery offers it,
+		// and Authing's SDK uses it by default); a wrong secret in the body
+		// is refused; the form is bounded (64 KiB: at the bound it is read,
+		// past it refused).
+		intro := e.rp.endpoint(t, "introspection_endpoint")
+		post := func(form url.Values, pad int) (int, map[string]any) {
+			body := form.Encode()
+			if pad > 0 {
+				body += "&pad=" + strings.Repeat("a", pad-len(body)-len("&pad="))
+			}
+			resp, err := http.Post(intro, "application/x-www-form-urlencoded", strings.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var out map[string]any
+			_ = json.NewDecoder(resp.Body).Decode(&out)
+			return resp.StatusCode, out
+		}
+		creds := url.Values{"token": {tok.AccessToken}, "client_id": {e.rp.app.ID}, "client_secret": {e.rp.app.ClientSecret}}
+		if st, out := post(creds, 0); st != 200 || out["active"] != true {
+			t.Errorf("introspection with client_secret_post: %d %v", st, out)
+		}
+		if st, out := post(creds, 64<<10); st != 200 || out["active"] != true {
+			t.Errorf("introspection with a 64 KiB form: %d %v", st, out)
+		}
+		if st, out := post(creds, 64<<10+1); st != 400 || out["active"] != nil {
+			t.Errorf("introspection with a form past 64 KiB: %d %v", st, out)
+		}
+		wrong := url.Values{"token": {tok.AccessToken}, "client_id": {e.rp.app.ID}, "client_secret": {e.rp.app.ClientSecret + "x"}}
+		if st, out := post(wrong, 0); st != 401 || out["active"] != nil {
+			t.Errorf("introspection with a wrong client_secret in the body: %d %v", st, out)
+		}
+		if st, out := post(url.Values{"token": {tok.AccessToken}, "client_id": {e.rp.app.ID}}, 0); st != 401 || out["active"] != nil {
+			t.Errorf("introspection without a secret: %d %v", st, out)
+		}
 	}},
 	{"oidcc-unsigned-request-object-supported-correctly-or-rejected-as-unsupported", func(t *testing.T, e *oidccEnv) {
 		// authpool does not take request objects; discovery says so and a
