@@ -319,3 +319,73 @@ func TestOIDCPools(t *testing.T) {
 		}
 	})
 }
+
+// TestOIDCPrompts: with a browser session, prompt=login and an exceeded
+// max_age show the sign-in form again, a fitting max_age and prompt=none
+// answer at once (auth_time unchanged), login_hint fills the identifier,
+// and an id_token_hint of another user is not answered by this session.
+func TestOIDCPrompts(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		in := start(t, adminConfig(dbURL), nil)
+		for _, e := range []string{"kim@example.com", "lee@example.com"} {
+			must[*client.User](t)(in.client().RegisterByEmail(ctx, e, oidcPassword, nil, nil))
+		}
+		rp := newRP(t, in, "", client.CreateAppRequest{Name: "Shop", FirstParty: true})
+		b := newBrowser(t, in)
+		ar := rp.authURL(nil, oauth2.SetAuthURLParam("login_hint", "kim@example.com"))
+		p := b.get(ar.URL)
+		if f := p.form(t, "password-form"); f.Fields.Get("identifier") != "kim@example.com" {
+			t.Errorf("login_hint: %v", f.Fields)
+		}
+		_, idt := rp.exchange(t, ar, ar.callback(t, rp, b.signIn(p, "kim@example.com", oidcPassword)).Get("code"))
+		var first struct {
+			AuthTime int64 `json:"auth_time"`
+		}
+		_ = idt.Claims(&first)
+		rawHint := ""
+		{
+			ar := rp.authURL(nil)
+			tok, _ := rp.exchange(t, ar, ar.callback(t, rp, b.get(ar.URL)).Get("code"))
+			rawHint, _ = tok.Extra("id_token").(string)
+		}
+
+		in.Clock.Advance(5 * time.Second)
+		for _, c := range []struct {
+			name   string
+			params []oauth2.AuthCodeOption
+			form   bool
+		}{
+			{"prompt=none", []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("prompt", "none")}, false},
+			{"max_age=3600", []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("max_age", "3600")}, false},
+			{"id_token_hint of the user", []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("id_token_hint", rawHint)}, false},
+			{"prompt=login", []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("prompt", "login")}, true},
+			{"max_age=2", []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("max_age", "2")}, true},
+		} {
+			ar := rp.authURL(nil, c.params...)
+			p := b.get(ar.URL)
+			if c.form != (p.Location == "") {
+				t.Errorf("%s: form shown %v, want %v (%q)", c.name, p.Location == "", c.form, p.Location)
+				continue
+			}
+			if !c.form {
+				_, idt := rp.exchange(t, ar, ar.callback(t, rp, p).Get("code"))
+				var got struct {
+					AuthTime int64 `json:"auth_time"`
+				}
+				_ = idt.Claims(&got)
+				if got.AuthTime != first.AuthTime {
+					t.Errorf("%s: auth_time %d, want the session's %d", c.name, got.AuthTime, first.AuthTime)
+				}
+			}
+		}
+		// Another user's id_token_hint: this session does not answer.
+		other := newBrowser(t, in)
+		tok, _ := other.codeFlow(rp, nil, "lee@example.com", oidcPassword)
+		leeHint, _ := tok.Extra("id_token").(string)
+		ar = rp.authURL(nil, oauth2.SetAuthURLParam("id_token_hint", leeHint), oauth2.SetAuthURLParam("prompt", "none"))
+		if q := ar.callback(t, rp, b.get(ar.URL)); q.Get("error") != "login_required" {
+			t.Errorf("another user's id_token_hint with prompt=none: %v", q)
+		}
+	})
+}

@@ -39,7 +39,7 @@ func TestOIDCHostedSignIn(t *testing.T) {
 			p = b.signIn(p, email, "wrong password 123")
 			captcha = strings.Contains(p.Body, `id="captcha-image"`)
 		}
-		if !captcha || !strings.Contains(p.Body, "请输入图形验证码") {
+		if !captcha || !strings.Contains(p.Body, "请输入图形验证码") || !strings.Contains(p.Body, `src="data:image/png;base64,`) {
 			t.Fatalf("no CAPTCHA after failures:\n%s", p.Body)
 		}
 		// The right password with a wrong CAPTCHA answer is refused...
@@ -129,6 +129,44 @@ func TestOIDCHostedSignIn(t *testing.T) {
 		_ = idt.Claims(&amr)
 		if strings.Join(amr.AMR, " ") != "otp sms" {
 			t.Errorf("amr of a phone-code sign-in: %v", amr.AMR)
+		}
+	})
+}
+
+// TestOIDCBranding: the pool's display name, logo and colour reach the
+// sign-in page; the admin API refuses values past the limits or of the
+// wrong shape, and accepts them at the limits.
+func TestOIDCBranding(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		in := start(t, adminConfig(dbURL), nil)
+		mc := in.admin()
+		set := func(k string, v any) error {
+			_, err := mc.UpdatePool(ctx, "default", client.UpdatePoolRequest{Settings: map[string]any{k: v}})
+			return err
+		}
+		for _, bad := range []struct {
+			k string
+			v any
+		}{
+			{"brandDisplayName", strings.Repeat("名", 65)}, {"brandDisplayName", "a\u0007b"}, {"brandDisplayName", "a\u202eb"},
+			{"brandLogoURL", "http://cdn.example.com/logo.png"}, {"brandLogoURL", "javascript:alert(1)"},
+			{"brandLogoURL", "https://user@cdn.example.com/l.png"}, {"brandLogoURL", "https://cdn.example.com/" + strings.Repeat("a", 1000)},
+			{"brandLogoURL", `https://cdn.example.com/a"onerror="x`}, {"brandPrimaryColor", "red"}, {"brandPrimaryColor", "#12345g"},
+			{"brandPrimaryColor", "#123"}, {"brandPrimaryColor", "#123456;}body{x:y"},
+		} {
+			wantCode(t, set(bad.k, bad.v), 1003)
+		}
+		logo := "https://cdn.example.com/" + strings.Repeat("a", 1000-len("https://cdn.example.com/"))
+		for k, v := range map[string]string{"brandDisplayName": strings.Repeat("名", 63) + "<", "brandLogoURL": logo, "brandPrimaryColor": "#AbCdEf"} {
+			if err := set(k, v); err != nil {
+				t.Fatalf("%s at the limit: %v", k, err)
+			}
+		}
+		rp := newRP(t, in, "", client.CreateAppRequest{Name: "Shop", FirstParty: true})
+		p := newBrowser(t, in).get(rp.authURL(nil).URL)
+		if !strings.Contains(p.Body, strings.Repeat("名", 63)+"&lt;") || !strings.Contains(p.Body, `src="`+logo+`"`) || !strings.Contains(p.Body, "--brand: #AbCdEf") {
+			t.Errorf("branding not on the page:\n%s", p.Body)
 		}
 	})
 }
