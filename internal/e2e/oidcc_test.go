@@ -200,7 +200,7 @@ func (e *oidccEnv) userinfoCall(t *testing.T, method, where, tok string) (int, h
 	return resp.StatusCode, resp.Header, out
 }
 
-// withoutParam is the request's URL with a parameter removed or replaced
+// withParam is the request's URL with a parameter removed or replaced
 // ("" removes it).
 func withParam(t *testing.T, raw, key, val string) string {
 	t.Helper()
