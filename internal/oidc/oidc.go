@@ -167,8 +167,40 @@ func (s *Service) Handler() http.Handler {
 		}
 		r2 := r.Clone(r.Context())
 		r2.URL.Path, r2.URL.RawPath = sub, ""
+		if sub == "/token/introspection" && !secretPostToBasic(w, r2) {
+			return
+		}
 		p.handler.ServeHTTP(w, r2)
 	})
+}
+
+// maxTokenForm bounds the form of an introspection request read here.
+const maxTokenForm = 64 << 10
+
+// secretPostToBasic lets introspection take client_secret_post, as the
+// token and revocation endpoints do and discovery says: op's introspection
+// reads only HTTP Basic (or a JWT assertion), while Authing's SDK
+// authenticates there with client_id and client_secret in the body by
+// default. The body's credentials become the Basic header op reads (the
+// credentials are still checked by op, in constant time, by the store);
+// a request with both a header and body credentials is left to op. It
+// reports false when it answered the request itself (an unreadable form).
+func secretPostToBasic(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method != http.MethodPost || r.Header.Get("Authorization") != "" {
+		return true
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxTokenForm)
+	if err := r.ParseForm(); err != nil {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(`{"error":"invalid_request","error_description":"cannot parse form"}`))
+		return false
+	}
+	id, secret := r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+	if id != "" && secret != "" {
+		r.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
+	}
+	return true
 }
 
 func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {

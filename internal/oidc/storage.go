@@ -648,7 +648,7 @@ func (st *storage) fillUserinfo(ctx context.Context, info *zoidc.UserInfo, userI
 			info.UserInfoProfile = zoidc.UserInfoProfile{
 				Name: p.Name, GivenName: p.GivenName, FamilyName: p.FamilyName, MiddleName: p.MiddleName,
 				Nickname: p.Nickname, Profile: p.Profile, Picture: p.Photo, Website: p.Website,
-				Gender: zoidc.Gender(p.Gender), Birthdate: p.Birthdate, Zoneinfo: p.Zoneinfo,
+				Gender: oidcGender(p.Gender), Birthdate: p.Birthdate, Zoneinfo: p.Zoneinfo,
 				PreferredUsername: firstNonEmpty(p.PreferredUsername, p.Username),
 				UpdatedAt:         zoidc.FromTime(u.UpdatedAt),
 			}
@@ -670,6 +670,18 @@ func (st *storage) fillUserinfo(ctx context.Context, info *zoidc.UserInfo, userI
 		}
 	}
 	return nil
+}
+
+// oidcGender is the OIDC gender claim (OIDC Core 5.1: "female" or
+// "male") of authpool's M/F/U; unknown is left out.
+func oidcGender(g string) zoidc.Gender {
+	switch g {
+	case "F":
+		return "female"
+	case "M":
+		return "male"
+	}
+	return ""
 }
 
 func firstNonEmpty(a, b string) string {
