@@ -180,7 +180,15 @@ func (s *Service) mfaGate(ctx context.Context, m Meta, set userpool.PoolSettings
 		Credential: s.credential(u, cred), CreatedAt: now, ExpiresAt: now.Add(mfaTokenTTL),
 	}
 	enrol := len(kinds) == 0
-	recs := append(slices.Clone(extra), s.auditEvent(m, u.PoolID, u.ID, auditMFAChallenge, map[string]string{
+	// The first factor's counter resets wait for the second factor: were
+	// they written now, every right password would wipe the account's
+	// count of wrong second factors (wrongFactor), and 5 guesses per
+	// password login would go on for ever.
+	recs := slices.DeleteFunc(slices.Clone(extra), func(r userpool.Record) bool {
+		_, reset := r.(*userpool.CounterReset)
+		return reset
+	})
+	recs = append(recs, s.auditEvent(m, u.PoolID, u.ID, auditMFAChallenge, map[string]string{
 		"method": method, "factors": strings.Join(kinds, ","), "enrolmentRequired": strconv.FormatBool(enrol),
 	}))
 	if err := s.store.CreateMFAChallenge(ctx, c, recs...); err != nil {
@@ -208,6 +216,10 @@ func (s *Service) mfaRecords(m Meta, u *userpool.User) []userpool.Record {
 	now := s.now().UTC()
 	return []userpool.Record{
 		&userpool.MFAChallengeSpend{PoolID: u.PoolID, ID: m.mfa.challenge.ID, At: now},
+		// What the first factor's right password would have reset (see
+		// mfaGate), now that the login is complete.
+		&userpool.CounterReset{Key: acctFailKey(u.PoolID, userAcct(u))},
+		&userpool.CounterReset{Key: lockFailKey(u.PoolID, userAcct(u))},
 		s.auditEvent(m, u.PoolID, u.ID, auditMFASuccess, map[string]string{"factor": m.mfa.factor, "method": m.flow.method}),
 		s.mfaEvent(api.EventUserMFAVerified, m, u, m.mfa.factor),
 	}
@@ -260,6 +272,13 @@ func (s *Service) challenge(ctx context.Context, m Meta, tok string) (*userpool.
 // returns the answer, with the attempts the token has left.
 func (s *Service) wrongFactor(ctx context.Context, m Meta, c *userpool.MFAChallenge, u *userpool.User, factor, reason string) error {
 	left := max(MFAMaxAttempts-c.Attempts, 0)
+	// A wrong second factor is a failed login of the account: it counts
+	// towards the CAPTCHA demand and the lockout exactly as a wrong
+	// password does, across MFA tokens (a token allows only 5 tries, but
+	// a password holder could otherwise ask for tokens without end).
+	if lerr := s.secondFactorFailed(ctx, m, u); lerr != nil {
+		return lerr
+	}
 	detail := map[string]string{"factor": factor, "reason": reason, "attemptsLeft": strconv.Itoa(left)}
 	if err := s.store.WriteRecords(context.WithoutCancel(ctx),
 		s.auditEvent(m, u.PoolID, u.ID, auditMFAFailure, detail), s.mfaEvent(api.EventUserMFAFailed, m, u, factor)); err != nil {
@@ -719,3 +738,25 @@ func (s *Service) PhoneOrEmailBindable(ctx context.Context, m Meta, mfaToken, ph
 	}
 	return other == nil || other.ID == c.UserID, nil
 }
+
+// secondFactorFailed counts a wrong second factor against u's account
+// (and the client's address) as loginGuard.fail counts a wrong password:
+// the next password login meets the CAPTCHA demand, and the lockout when
+// the pool has one. It returns the lockout's 2005 when this failure locks
+// the account, or the store's error (failing closed).
+func (s *Service) secondFactorFailed(ctx context.Context, m Meta, u *userpool.User) error {
+	pool, err := s.pool(ctx, m)
+	if err != nil {
+		return err
+	}
+	g := &loginGuard{s: s, m: m, set: pool.Settings, poolID: pool.ID, method: "mfa", ip: ipKey(m.ClientIP),
+		userID: u.ID, acct: userAcct(u)}
+	if ferr := g.fail(ctx, errMFAWrongFactor, "mfa_wrong_factor"); !errors.Is(ferr, errMFAWrongFactor) {
+		return ferr
+	}
+	return nil
+}
+
+// errMFAWrongFactor is what secondFactorFailed hands loginGuard.fail, to
+// tell its own answer from a lockout or a store error.
+var errMFAWrongFactor = userpool.Errorf(userpool.CodeMFAWrongCode, "wrong_code", "the second factor is wrong")

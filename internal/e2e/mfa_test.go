@@ -182,7 +182,14 @@ func TestMFAWrongCodesKillToken(t *testing.T) {
 		}
 		// Dead: even the right code is refused.
 		wantCode(t, errOf(c.VerifyTOTP(ctx, tok, right)), api.CodeMFATokenInvalid)
-		// A fresh login gets a fresh token; four wrong and a right one pass.
+		// The five wrong second factors count against the account as wrong
+		// passwords do (TestMFAWrongFactorsCountAgainstTheAccount): the next
+		// password step demands a CAPTCHA.
+		_, err := c.LoginByEmail(ctx, "kim@example.com", "passw0rd!", nil)
+		wantCode(t, err, api.CodeCaptchaRequired)
+		// Without failure detection a fresh login gets a fresh token; four
+		// wrong and a right one pass.
+		in.withoutFailureDetection(t)
 		_, tok = mfaLogin(t, in, "kim@example.com")
 		for range api.MFAMaxAttempts - 1 {
 			wantCode(t, errOf(c.VerifyTOTP(ctx, tok, wrong)), api.CodeMFAWrongCode)

@@ -714,6 +714,13 @@ func (st *storage) SetIntrospectionFromToken(ctx context.Context, resp *zoidc.In
 	resp.Subject = subject
 	resp.Audience = []string{g.ClientID}
 	resp.TokenType = "Bearer"
+	if clientID != g.ClientID {
+		// Another app of the pool (a resource server the token was sent
+		// to) learns whether the token is active, for whom, for which app
+		// and scopes — not the user's profile or the session id, which
+		// only the app the user granted them to may read.
+		return nil
+	}
 	if g.UserID != "" {
 		var info zoidc.UserInfo
 		if err := st.fillUserinfo(ctx, &info, g.UserID, g.Scopes); err == nil {

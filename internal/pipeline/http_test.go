@@ -151,6 +151,9 @@ func TestHTTPHelper(t *testing.T) {
 	r := NewRunner(nil, Config{}, nil, nil)
 	run := func(src string) Trial {
 		p := script(src)
+		// Room for two requests under -race on a loaded machine; the slow
+		// host's run below waits this long for its time limit.
+		p.Timeout = 2 * time.Second
 		p.AllowedHosts = []string{host}
 		p.Env = map[string]string{"KEY": "k-1", "BASE": srv.URL}
 		return r.Try(context.Background(), p, input())

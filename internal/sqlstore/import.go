@@ -311,6 +311,12 @@ func (st *importStmts) close() {
 var errDuplicateInSource = &userpool.Error{Code: userpool.CodeUserExists, Reason: "duplicate_in_source",
 	Message: "another record of this source with a different external id has the same email"}
 
+// errUnverifiedEmailMatch refuses a record that would be merged, by its
+// email alone, into an account that already exists here while the source
+// does not say the address was verified.
+var errUnverifiedEmailMatch = &userpool.Error{Code: userpool.CodeUserExists, Reason: "email_taken_unverified",
+	Message: "an account with this email exists and the source does not say the address is verified: not merged"}
+
 func (s *Store) importItem(ctx context.Context, st *importStmts, poolID, source string, it *userpool.ImportItem) error {
 	q := st.q
 	u := it.User
@@ -340,6 +346,13 @@ func (s *Store) importItem(ctx context.Context, st *importStmts, poolID, source 
 			}
 			if !errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("sqlstore: import users: match email: %w", err)
+			}
+			if !u.EmailVerified {
+				// An address the source never verified proves nothing:
+				// whoever signed up there with someone else's address must
+				// not take over (password, profile, blocked state,
+				// identities) the account that address has here.
+				return errUnverifiedEmailMatch
 			}
 		}
 	}

@@ -1,0 +1,39 @@
+package e2e
+
+import (
+	"context"
+	"testing"
+
+	"github.com/authpool/authpool/client"
+)
+
+// TestOIDCIntrospectionByAnotherApp: another confidential app of the pool
+// (a resource server the token was sent to) learns whether a token is
+// active, for whom and which scopes, but not the user's claims or the
+// session id, which only the app the user granted them to reads. Found by
+// review (any app read the user's email and sid); failed before the fix.
+func TestOIDCIntrospectionByAnotherApp(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		in := start(t, adminConfig(dbURL), nil)
+		email := "intro@example.com"
+		must[*client.User](t)(in.client().RegisterByEmail(ctx, email, oidcPassword, nil, nil))
+		shop := newRP(t, in, "", client.CreateAppRequest{Name: "Shop", FirstParty: true})
+		tok, _ := newBrowser(t, in).codeFlow(shop, []string{"openid", "email"}, email, oidcPassword)
+		other := newRP(t, in, "", client.CreateAppRequest{Name: "Reports", Type: client.AppTypeMachine, Scopes: []string{"reports"}})
+		out := other.introspect(t, tok.AccessToken)
+		if out["active"] != true || out["client_id"] != shop.app.ID || out["sub"] == nil {
+			t.Fatalf("another app's introspection: %v, want active with client_id and sub", out)
+		}
+		for _, claim := range []string{"email", "email_verified", "sid"} {
+			if _, ok := out[claim]; ok {
+				t.Fatalf("app %s read %s of app %s's user token: %v", other.app.ID, claim, shop.app.ID, out)
+			}
+		}
+		own := shop.introspect(t, tok.AccessToken)
+		if own["active"] != true || own["email"] != email || own["sid"] == nil {
+			t.Fatalf("the token's own app: %v, want active with email and sid", own)
+		}
+	})
+}
+
