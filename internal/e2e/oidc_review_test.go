@@ -36,4 +36,3 @@ func TestOIDCIntrospectionByAnotherApp(t *testing.T) {
 		}
 	})
 }
-
