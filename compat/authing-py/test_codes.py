@@ -76,7 +76,7 @@ class Codes(Case):
         r = c.send_email(email, "RESET_PASSWORD")
         self.assertEqual(r["code"], 200)
         self.expect_code(USER_NOT_FOUND, c.send_email, unique_email(), "RESET_PASSWORD")
-        self.expect_code(INVALID_ARGUMENT, c.send_email, email, "MFA_VERIFY")
+        self.expect_code(INVALID_ARGUMENT, c.send_email, email, "LOGIN_VERIFY_CODE")
         code = last_code(email)
         self.expect_code(WRONG_CODE, c.reset_password_by_email_code, email, wrong(code), "n3w-passw0rd")
         done = c.reset_password_by_email_code(email, code, "n3w-passw0rd")

@@ -14,6 +14,7 @@ import (
 	"github.com/authpool/authpool/api"
 	"github.com/authpool/authpool/client"
 	"github.com/authpool/authpool/internal/admin"
+	"github.com/authpool/authpool/internal/userpool"
 )
 
 // TestAdminKeyRequired sends every admin route without a key, with a
@@ -530,11 +531,13 @@ func TestSettingsSharedAcrossInstances(t *testing.T) {
 		must[*client.User](t)(cb.RegisterByEmail(ctx, "before@example.com", "passw0rd!", nil, nil))
 
 		must[*client.Pool](t)(a.admin().UpdatePool(ctx, "default", client.UpdatePoolRequest{Settings: map[string]any{"passwordMinLength": 14}}))
+		poolSeen(t, b, func(p *userpool.Pool) bool { return p.Settings.PasswordMinLength == 14 })
 		_, err := cb.RegisterByEmail(ctx, "short@example.com", "passw0rd!", nil, nil)
 		wantCode(t, err, 2029)
 		must[*client.User](t)(cb.RegisterByEmail(ctx, "long@example.com", "Sturdy-Passw0rd-9", nil, nil))
 
 		must[*client.Pool](t)(a.admin().UpdatePool(ctx, "default", client.UpdatePoolRequest{Settings: map[string]any{"registerByEmail": false, "tokenTTL": "2h"}}))
+		poolSeen(t, b, func(p *userpool.Pool) bool { return !p.Settings.RegisterByEmail && p.Settings.TokenTTL == 2*time.Hour })
 		_, err = cb.RegisterByEmail(ctx, "closed@example.com", "Sturdy-Passw0rd-9", nil, nil)
 		wantCode(t, err, 1009)
 		u := must[*client.User](t)(cb.RegisterByUsername(ctx, "ttl", "Sturdy-Passw0rd-9", nil, &client.RegisterOptions{GenerateToken: true}))
@@ -543,6 +546,7 @@ func TestSettingsSharedAcrossInstances(t *testing.T) {
 		}
 
 		must[*client.Pool](t)(a.admin().UpdatePool(ctx, "default", client.UpdatePoolRequest{Settings: map[string]any{"registerByEmail": true}}))
+		poolSeen(t, b, func(p *userpool.Pool) bool { return p.Settings.RegisterByEmail })
 		must[*client.User](t)(cb.RegisterByEmail(ctx, "open@example.com", "Sturdy-Passw0rd-9", nil, nil))
 
 		// A pool created on A serves users on B, and B's admin API sees it.
@@ -557,6 +561,17 @@ func TestSettingsSharedAcrossInstances(t *testing.T) {
 		must[*client.BlockedUser](t)(a.admin().BlockUser(ctx, "default", bu.ID))
 		_, err = cb2.GetCurrentUser(ctx)
 		wantCode(t, err, 2207)
+	})
+}
+
+// poolSeen waits until instance in's cached default pool satisfies cond:
+// a change made through another instance arrives by the change feed,
+// within its bound (docs/SECURITY.md, "Caches").
+func poolSeen(t *testing.T, in *instance, cond func(*userpool.Pool) bool) {
+	t.Helper()
+	eventually(t, in, "the pool change", func() bool {
+		p, err := in.Srv.Cache().GetPool(context.Background(), in.Srv.DefaultPoolID())
+		return err == nil && cond(p)
 	})
 }
 
@@ -578,7 +593,17 @@ func TestVerifyOldEmailFlipSharedAcrossInstances(t *testing.T) {
 		_, err := cb.UpdateEmail(ctx, "new1@example.com", code, "", "")
 		wantCode(t, err, 2227)
 
+		// B learns of A's change through the change feed (PostgreSQL
+		// LISTEN/NOTIFY, SQLite's change counter): within its bound, not in
+		// the same instant (docs/SECURITY.md, "Caches").
+		seen := func(on bool) func() bool {
+			return func() bool {
+				p, err := b.Srv.Cache().GetPool(ctx, b.Srv.DefaultPoolID())
+				return err == nil && p.Settings.VerifyOldEmail == on
+			}
+		}
 		must[*client.Pool](t)(a.admin().UpdatePool(ctx, "default", client.UpdatePoolRequest{Settings: map[string]any{"verifyOldEmail": false}}))
+		eventually(t, b, "verifyOldEmail off on B", seen(false))
 		code = mailCode(t, b, "new2@example.com", client.EmailSceneChangeEmail)
 		u, err := cb.UpdateEmail(ctx, "new2@example.com", code, "", "")
 		if err != nil {
@@ -590,6 +615,7 @@ func TestVerifyOldEmailFlipSharedAcrossInstances(t *testing.T) {
 
 		// And back on: B demands the old address again.
 		must[*client.Pool](t)(a.admin().UpdatePool(ctx, "default", client.UpdatePoolRequest{Settings: map[string]any{"verifyOldEmail": true}}))
+		eventually(t, b, "verifyOldEmail on on B", seen(true))
 		code = mailCode(t, b, "new3@example.com", client.EmailSceneChangeEmail)
 		_, err = cb.UpdateEmail(ctx, "new3@example.com", code, "", "")
 		wantCode(t, err, 2227)
