@@ -269,6 +269,25 @@ func (a *Service) importField(ctx context.Context, s *ImportSession, key string,
 	return f, nil
 }
 
+// AuditExport records that an export of the pool's users starts (with
+// the search and whether password hashes are included): the whole user
+// base leaving is an event the audit log must show.
+func (a *Service) AuditExport(ctx context.Context, m auth.Meta, search string, hashes bool) error {
+	id, err := a.poolID(ctx, m)
+	if err != nil {
+		return err
+	}
+	a.audit(ctx, m, id, "", "admin.users.export", map[string]string{"search": truncateDetail(search), "includeHashes": strconv.FormatBool(hashes)})
+	return nil
+}
+
+func truncateDetail(s string) string {
+	if len(s) > 256 {
+		return s[:256]
+	}
+	return s
+}
+
 // ExportPage returns up to limit users after afterID (id order) matching
 // search, for an export.
 func (a *Service) ExportPage(ctx context.Context, m auth.Meta, search, afterID string, limit int) ([]*userpool.ExportedUser, error) {

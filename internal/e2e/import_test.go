@@ -185,5 +185,11 @@ func TestExportRoute(t *testing.T) {
 		if len(out) != 3 || out[0].PasswordHash != "$2a$10"+bcryptTail {
 			t.Fatalf("search: %+v", out)
 		}
+		// Each export is in the audit log, with its search and whether it
+		// carried the hashes (newest first).
+		evs := must[[]client.AuditEvent](t)(mc.ListAudit(ctx, "default", client.AuditQuery{Event: "admin.users.export"}))
+		if len(evs) != 2 || evs[0].Detail["includeHashes"] != "true" || evs[0].Detail["search"] != "e12" || evs[1].Detail["includeHashes"] != "false" {
+			t.Fatalf("export audit events: %+v", evs)
+		}
 	})
 }

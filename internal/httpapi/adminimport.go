@@ -230,6 +230,9 @@ func (s *Server) adminExportUsers(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
+	if err := s.Admin.AuditExport(r.Context(), meta, search, hashes); err != nil {
+		return err
+	}
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.Header().Set("Cache-Control", "no-store")
