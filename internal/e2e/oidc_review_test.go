@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"golang.org/x/oauth2"
+
 	"github.com/authpool/authpool/client"
 )
 
@@ -33,6 +35,33 @@ func TestOIDCIntrospectionByAnotherApp(t *testing.T) {
 		own := shop.introspect(t, tok.AccessToken)
 		if own["active"] != true || own["email"] != email || own["sid"] == nil {
 			t.Fatalf("the token's own app: %v, want active with email and sid", own)
+		}
+	})
+}
+
+// TestOIDCWithdrawnConsentVoidsPendingCode: a code issued before the user
+// withdrew their consent, and not yet exchanged, gets no tokens. Found by
+// review (the exchange made a grant without consent); failed before the fix.
+func TestOIDCWithdrawnConsentVoidsPendingCode(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		in := start(t, adminConfig(dbURL), nil)
+		email := "withdraw@example.com"
+		must[*client.User](t)(in.client().RegisterByEmail(ctx, email, oidcPassword, nil, nil))
+		rp := newRP(t, in, "", client.CreateAppRequest{Name: "Third Party"})
+		b := newBrowser(t, in)
+		ar := rp.authURL([]string{"openid", "email"})
+		q := ar.callback(t, rp, b.consent(b.signIn(b.get(ar.URL), email, oidcPassword), "allow"))
+		if q.Get("code") == "" {
+			t.Fatalf("no code: %v", q)
+		}
+		c := in.client()
+		must[*client.User](t)(c.LoginByEmail(ctx, email, oidcPassword, nil))
+		if err := c.RevokeGrantedApp(ctx, rp.app.ID); err != nil {
+			t.Fatal(err)
+		}
+		if tok, err := rp.conf.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(ar.Verifier)); err == nil {
+			t.Fatalf("a code issued before the consent was withdrawn got tokens: %v", tok.AccessToken != "")
 		}
 	})
 }

@@ -388,6 +388,17 @@ func (st *storage) newGrant(ctx context.Context, req op.TokenRequest, refresh bo
 		if err := st.sessionAlive(ctx, r.data.SessionID, r.data.UserID, now); err != nil {
 			return nil, time.Time{}, zoidc.ErrInvalidGrant().WithDescription("the sign-in session has ended")
 		}
+		if !a.FirstParty {
+			// A consent withdrawn after the code was issued (and before it
+			// is exchanged) takes the code's worth with it.
+			c, err := st.s.d.Store.GetOIDCConsent(ctx, st.poolID, r.data.UserID, a.ID)
+			if err != nil && !errors.Is(err, userpool.ErrNotFound) {
+				return nil, time.Time{}, err
+			}
+			if c == nil || err != nil || slices.ContainsFunc(r.data.Scopes, func(sc string) bool { return !slices.Contains(c.Scopes, sc) }) {
+				return nil, time.Time{}, zoidc.ErrInvalidGrant().WithDescription("the user's consent to this application was withdrawn")
+			}
+		}
 		g.ClientID, g.UserID, g.SessionID = a.ID, r.data.UserID, r.data.SessionID
 		g.Scopes, g.AMR, g.AuthTime = r.data.Scopes, r.data.AMR, r.data.AuthTime
 	case *ccRequest:
