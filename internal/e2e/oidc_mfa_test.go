@@ -1,0 +1,244 @@
+package e2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
+
+	"github.com/authpool/authpool/client"
+)
+
+// amrOf reads an ID token's amr.
+func amrOfToken(t *testing.T, idt *gooidc.IDToken) string {
+	t.Helper()
+	var c struct {
+		AMR []string `json:"amr"`
+	}
+	if err := idt.Claims(&c); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(c.AMR, " ")
+}
+
+// mfaPage signs in by password through /oidc/auth and expects the
+// second-factor page.
+func mfaPage(t *testing.T, b *browser, rp *relyingParty, email string) (*authRequest, *page) {
+	t.Helper()
+	ar := rp.authURL(nil)
+	p := b.signIn(b.get(ar.URL), email, "passw0rd!")
+	if p.Location != "" || p.Status != 200 || !strings.Contains(p.Body, `id="mfa-totp-form"`) {
+		t.Fatalf("no second-factor page (status %d, location %q):\n%s", p.Status, p.Location, p.Body)
+	}
+	if strings.Contains(p.URL.RawQuery, "mfa") {
+		t.Fatalf("the MFA token is in the URL: %s", p.URL)
+	}
+	return ar, p
+}
+
+// TestOIDCMFATOTP: a user with TOTP signs in through /oidc/auth: the
+// password answers the code page, the code completes the login once (one
+// login count) and the ID token's amr says pwd, otp and mfa; a post of
+// the code without the form's CSRF token is refused and does not spend an
+// attempt; a code already used is refused (replay rule of the API).
+func TestOIDCMFATOTP(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		in := start(t, adminConfig(dbURL), nil)
+		setMFAPolicy(t, in, "optional")
+		secret, _, uid := enrolTOTP(t, in, "mia@example.com")
+		rp := newRP(t, in, "", client.CreateAppRequest{Name: "Shop", FirstParty: true})
+		before := must[*client.User](t)(in.admin().GetUser(ctx, "default", uid)).LoginsCount
+
+		b := newBrowser(t, in)
+		ar, p := mfaPage(t, b, rp, "mia@example.com")
+		if got := must[*client.User](t)(in.admin().GetUser(ctx, "default", uid)).LoginsCount; got != before {
+			t.Fatalf("the password alone counted a login: %d -> %d", before, got)
+		}
+		if !strings.Contains(p.Body, `id="mfa-recovery-form"`) || strings.Contains(p.Body, `id="mfa-sms-form"`) {
+			t.Fatalf("factors offered:\n%s", p.Body)
+		}
+		f := p.form(t, "mfa-totp-form")
+		code := totpNow(t, in, secret)
+
+		// Without the CSRF token, or with a wrong one: refused.
+		noCSRF := &htmlForm{Action: f.Action, Fields: map[string][]string{}}
+		for k, v := range f.Fields {
+			if k != "csrf" {
+				noCSRF.Fields[k] = v
+			}
+		}
+		if r := b.submit(p, noCSRF, map[string]string{"code": code}); r.Status != 403 || r.Location != "" {
+			t.Fatalf("CSRF-less post: status %d, location %q", r.Status, r.Location)
+		}
+		if r := b.submit(p, f, map[string]string{"code": code, "csrf": "x" + f.Fields.Get("csrf")}); r.Status != 403 || r.Location != "" {
+			t.Fatalf("wrong CSRF token: status %d, location %q", r.Status, r.Location)
+		}
+		// Another browser (its own CSRF cookie) posting this form: refused.
+		other := newBrowser(t, in)
+		other.get(ar.URL)
+		if r := other.submit(p, f, map[string]string{"code": code}); r.Status != 403 || r.Location != "" {
+			t.Fatalf("another browser's post: status %d, location %q", r.Status, r.Location)
+		}
+
+		// The code that confirmed the enrolment (a step ago) is a replay.
+		in.Clock.Advance(-30 * time.Second)
+		used := totpNow(t, in, secret)
+		in.Clock.Advance(30 * time.Second)
+		r := b.submit(p, f, map[string]string{"code": used})
+		if r.Location != "" || !strings.Contains(r.Body, `id="mfa-totp-form"`) || !strings.Contains(r.Body, "already used") {
+			t.Fatalf("replayed code: status %d, location %q:\n%s", r.Status, r.Location, r.Body)
+		}
+
+		q := ar.callback(t, rp, b.submit(r, r.form(t, "mfa-totp-form"), map[string]string{"code": code}))
+		_, idt := rp.exchange(t, ar, q.Get("code"))
+		if got := amrOfToken(t, idt); got != "pwd otp mfa" {
+			t.Errorf("amr %q, want \"pwd otp mfa\"", got)
+		}
+		if idt.Subject != uid {
+			t.Errorf("sub %s, want %s", idt.Subject, uid)
+		}
+		if got := must[*client.User](t)(in.admin().GetUser(ctx, "default", uid)).LoginsCount; got != before+1 {
+			t.Errorf("logins count %d, want %d", got, before+1)
+		}
+		// The spent form completes nothing more.
+		if r := b.submit(p, f, map[string]string{"code": code}); r.Location != "" {
+			t.Fatalf("a spent MFA token signed in again: %s", r.Location)
+		}
+
+		// Single sign-on: the browser session keeps its amr.
+		ar2 := rp.authURL(nil)
+		q = ar2.callback(t, rp, b.get(ar2.URL))
+		_, idt = rp.exchange(t, ar2, q.Get("code"))
+		if got := amrOfToken(t, idt); got != "pwd otp mfa" {
+			t.Errorf("amr after SSO %q", got)
+		}
+	})
+}
+
+// TestOIDCMFAWrongCodes: the page's wrong codes count on the API's limit:
+// after 5 the attempt is dead (back to the sign-in form), even the right
+// code is refused; a new sign-in starts a new attempt.
+func TestOIDCMFAWrongCodes(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		in := start(t, adminConfig(dbURL), nil)
+		setMFAPolicy(t, in, "optional")
+		secret, _, _ := enrolTOTP(t, in, "kim@example.com")
+		rp := newRP(t, in, "", client.CreateAppRequest{Name: "Shop", FirstParty: true})
+		b := newBrowser(t, in)
+		ar, p := mfaPage(t, b, rp, "kim@example.com")
+		right := totpNow(t, in, secret)
+		wrong := "000000"
+		if right == wrong {
+			wrong = "111111"
+		}
+		first := p.form(t, "mfa-totp-form")
+		for i := 1; i <= 5; i++ {
+			p = b.submit(p, p.form(t, "mfa-totp-form"), map[string]string{"code": wrong})
+			if p.Location != "" {
+				t.Fatalf("wrong code %d signed in", i)
+			}
+			if i < 5 && (!strings.Contains(p.Body, `id="mfa-totp-form"`) || !strings.Contains(p.Body, "wrong")) {
+				t.Fatalf("wrong code %d: status %d\n%s", i, p.Status, p.Body)
+			}
+		}
+		// The fifth killed the attempt: the sign-in form says so.
+		if strings.Contains(p.Body, `id="mfa-totp-form"`) || !strings.Contains(p.Body, `id="password-form"`) || !strings.Contains(p.Body, "too many wrong codes") {
+			t.Fatalf("after 5 wrong codes: status %d\n%s", p.Status, p.Body)
+		}
+		if r := b.submit(p, first, map[string]string{"code": right}); r.Location != "" || strings.Contains(r.Body, `id="mfa-totp-form"`) {
+			t.Fatalf("the right code on a dead attempt: status %d location %q", r.Status, r.Location)
+		}
+		// The request itself is still usable: sign in again, pass.
+		p = b.signIn(p, "kim@example.com", "passw0rd!")
+		q := ar.callback(t, rp, b.submit(p, p.form(t, "mfa-totp-form"), map[string]string{"code": right}))
+		_, idt := rp.exchange(t, ar, q.Get("code"))
+		if got := amrOfToken(t, idt); got != "pwd otp mfa" {
+			t.Errorf("amr %q", got)
+		}
+	})
+}
+
+// TestOIDCMFARecoveryCode: a recovery code completes the page's sign-in
+// once; the same code later is refused, another works.
+func TestOIDCMFARecoveryCode(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		in := start(t, adminConfig(dbURL), nil)
+		setMFAPolicy(t, in, "optional")
+		_, codes, uid := enrolTOTP(t, in, "rey@example.com")
+		rp := newRP(t, in, "", client.CreateAppRequest{Name: "Shop", FirstParty: true})
+
+		b := newBrowser(t, in)
+		ar, p := mfaPage(t, b, rp, "rey@example.com")
+		q := ar.callback(t, rp, b.submit(p, p.form(t, "mfa-recovery-form"), map[string]string{"code": codes[0]}))
+		_, idt := rp.exchange(t, ar, q.Get("code"))
+		if got := amrOfToken(t, idt); got != "pwd otp mfa" {
+			t.Errorf("amr %q", got)
+		}
+
+		b = newBrowser(t, in)
+		ar, p = mfaPage(t, b, rp, "rey@example.com")
+		p = b.submit(p, p.form(t, "mfa-recovery-form"), map[string]string{"code": codes[0]})
+		if p.Location != "" || !strings.Contains(p.Body, `id="mfa-recovery-form"`) || !strings.Contains(p.Body, `<details open>`) {
+			t.Fatalf("a used recovery code: status %d location %q\n%s", p.Status, p.Location, p.Body)
+		}
+		q = ar.callback(t, rp, b.submit(p, p.form(t, "mfa-recovery-form"), map[string]string{"code": codes[1]}))
+		rp.exchange(t, ar, q.Get("code"))
+		st := must[*client.MFAStatus](t)(in.admin().GetUserMFA(ctx, "default", uid))
+		if st.RecoveryCodesLeft != 8 {
+			t.Fatalf("%d recovery codes left, want 8", st.RecoveryCodesLeft)
+		}
+	})
+}
+
+// TestOIDCMFASMSAndEnrolment: the SMS factor's send button sends a code to
+// the account's own phone and the code completes the sign-in (amr pwd,
+// otp, sms, mfa); a user of a pool that requires MFA, without a factor, is
+// told that enrolment is needed and gets no code, in English and Chinese.
+func TestOIDCMFASMSAndEnrolment(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		in := start(t, codeAdminConfig(dbURL), nil)
+		c := in.client()
+		must[*client.User](t)(c.RegisterByPhoneCode(ctx, cnPhone, sms(t, in, cnPhone), "passw0rd!", nil, nil))
+		in.Clock.Advance(61 * time.Second)
+		must[*client.User](t)(c.LoginByPhonePassword(ctx, cnPhone, "passw0rd!", nil))
+		must[*client.MFAStatus](t)(c.EnableMFAFactor(ctx, "sms"))
+		setMFAPolicy(t, in, "optional")
+		rp := newRP(t, in, "", client.CreateAppRequest{Name: "Shop", FirstParty: true})
+
+		b := newBrowser(t, in)
+		ar := rp.authURL(nil)
+		p := b.signIn(b.get(ar.URL), cnPhone, "passw0rd!")
+		if !strings.Contains(p.Body, `id="mfa-sms-form"`) || strings.Contains(p.Body, `id="mfa-totp-form"`) {
+			t.Fatalf("no SMS step:\n%s", p.Body)
+		}
+		in.Clock.Advance(61 * time.Second)
+		p = b.submit(p, p.form(t, "mfa-send-sms-form"), nil)
+		if p.Status != 200 || !strings.Contains(p.Body, `id="mfa-code-sent"`) {
+			t.Fatalf("send: status %d\n%s", p.Status, p.Body)
+		}
+		q := ar.callback(t, rp, b.submit(p, p.form(t, "mfa-sms-form"), map[string]string{"code": in.Outbox.code(t, cnPhone)}))
+		_, idt := rp.exchange(t, ar, q.Get("code"))
+		if got := amrOfToken(t, idt); got != "pwd otp sms mfa" {
+			t.Errorf("amr %q, want \"pwd otp sms mfa\"", got)
+		}
+
+		// Required, no factor: enrolment is needed; no code is issued.
+		setMFAPolicy(t, in, "required")
+		must[*client.User](t)(in.client().RegisterByEmail(ctx, "new@example.com", "passw0rd!", nil, nil))
+		for _, lang := range []string{"en", "zh-CN"} {
+			b = newBrowser(t, in)
+			b.lang = lang
+			ar = rp.authURL(nil)
+			p = b.signIn(b.get(ar.URL), "new@example.com", "passw0rd!")
+			want := map[string]string{"en": "must set up two-step verification", "zh-CN": "该账号需先设置二次验证"}[lang]
+			if p.Location != "" || p.Status != 403 || !strings.Contains(p.Body, want) {
+				t.Fatalf("%s: enrolment needed: status %d location %q\n%s", lang, p.Status, p.Location, p.Body)
+			}
+		}
+	})
+}
