@@ -144,7 +144,7 @@ func (s *Service) mfaGate(ctx context.Context, m Meta, set userpool.PoolSettings
 	if err != nil {
 		return err
 	}
-	required := set.MFAPolicy == userpool.MFARequired || flag
+	required := set.MFAPolicy == userpool.MFARequired || flag || m.RequireMFA
 	if !required && set.MFAPolicy != userpool.MFAOptional {
 		return nil
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
 
 	"github.com/authpool/authpool/client"
 )
@@ -239,6 +240,61 @@ func TestOIDCMFASMSAndEnrolment(t *testing.T) {
 			if p.Location != "" || p.Status != 403 || !strings.Contains(p.Body, want) {
 				t.Fatalf("%s: enrolment needed: status %d location %q\n%s", lang, p.Status, p.Location, p.Body)
 			}
+		}
+	})
+}
+
+// TestOIDCMFAACRValues: in a pool whose MFA policy is off, a TOTP user
+// signs in with the password alone (amr pwd, no acr); acr_values=mfa (or
+// the PAPE multi-factor URI) makes the page ask for the second factor — a
+// one-factor browser session does not answer it — and the ID token says
+// acr and amr; a user without a factor is told enrolment is needed.
+func TestOIDCMFAACRValues(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		in := start(t, adminConfig(dbURL), nil)
+		secret, _, _ := enrolTOTP(t, in, "ada@example.com")
+		rp := newRP(t, in, "", client.CreateAppRequest{Name: "Shop", FirstParty: true})
+
+		b := newBrowser(t, in)
+		_, idt := b.codeFlow(rp, nil, "ada@example.com", "passw0rd!")
+		var c struct {
+			ACR string `json:"acr"`
+		}
+		_ = idt.Claims(&c)
+		if got := amrOfToken(t, idt); got != "pwd" || c.ACR != "" {
+			t.Fatalf("policy off: amr %q acr %q", got, c.ACR)
+		}
+
+		for _, acr := range []string{"mfa", "http://schemas.openid.net/pape/policies/2007/06/multi-factor"} {
+			// The browser's one-factor session is not enough: the form again.
+			ar := rp.authURL(nil, oauth2.SetAuthURLParam("acr_values", "urn:other "+acr))
+			p := b.get(ar.URL)
+			if p.Location != "" || !strings.Contains(p.Body, `id="password-form"`) {
+				t.Fatalf("acr %s: a one-factor session answered (status %d location %q)", acr, p.Status, p.Location)
+			}
+			p = b.signIn(p, "ada@example.com", "passw0rd!")
+			in.Clock.Advance(30 * time.Second)
+			q := ar.callback(t, rp, b.submit(p, p.form(t, "mfa-totp-form"), map[string]string{"code": totpNow(t, in, secret)}))
+			_, idt = rp.exchange(t, ar, q.Get("code"))
+			c.ACR = ""
+			_ = idt.Claims(&c)
+			if got := amrOfToken(t, idt); got != "pwd otp mfa" || c.ACR != acr {
+				t.Fatalf("acr_values %s: amr %q acr %q", acr, got, c.ACR)
+			}
+			// Now the two-factor session answers at once.
+			ar = rp.authURL(nil, oauth2.SetAuthURLParam("acr_values", acr))
+			q = ar.callback(t, rp, b.get(ar.URL))
+			rp.exchange(t, ar, q.Get("code"))
+			b = newBrowser(t, in)
+		}
+
+		// Without a factor: enrolment needed.
+		must[*client.User](t)(in.client().RegisterByEmail(ctx, "bo@example.com", "passw0rd!", nil, nil))
+		ar := rp.authURL(nil, oauth2.SetAuthURLParam("acr_values", "mfa"))
+		p := b.signIn(b.get(ar.URL), "bo@example.com", "passw0rd!")
+		if p.Location != "" || !strings.Contains(p.Body, "must set up two-step verification") {
+			t.Fatalf("no factor, acr mfa: status %d location %q", p.Status, p.Location)
 		}
 	})
 }

@@ -154,3 +154,21 @@ func (s *Service) mfaSend(w http.ResponseWriter, r *http.Request, p *poolOP) {
 	}
 	s.renderMFA(w, r, pc, http.StatusOK, "", tok, pend.Factors, kind, kind)
 }
+
+// The acr_values that ask for multi-factor authentication (docs/OIDC.md):
+// a request naming one gets the second-factor step whatever the pool's
+// MFA policy, and its ID token carries that value as acr.
+const (
+	ACRMFA             = "mfa"
+	ACRPAPEMultiFactor = "http://schemas.openid.net/pape/policies/2007/06/multi-factor"
+)
+
+// mfaACR is the first of acr (a request's acr_values) asking for MFA.
+func mfaACR(acr []string) string {
+	for _, v := range acr {
+		if v == ACRMFA || v == ACRPAPEMultiFactor {
+			return v
+		}
+	}
+	return ""
+}

@@ -133,6 +133,7 @@ func (s *Service) meta(r *http.Request, pc *pageCtx) auth.Meta {
 	return auth.Meta{
 		PoolID: pc.p.poolID, ClientIP: s.d.ClientIP(r, ""), UserAgent: r.UserAgent(),
 		AcceptLanguage: r.Header.Get("Accept-Language"), AppID: pc.app.ID,
+		RequireMFA: pc.req.data.ACR != "",
 	}
 }
 
@@ -253,6 +254,9 @@ func (s *Service) sessionFits(pc *pageCtx, b *browser) bool {
 	}
 	if d.HintSubject != "" && d.HintSubject != b.user.ID {
 		return false
+	}
+	if d.ACR != "" && !slices.Contains(b.amr, "mfa") {
+		return false // acr_values asks for MFA: a one-factor session signs in again
 	}
 	return true
 }
