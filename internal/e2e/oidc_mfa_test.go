@@ -152,8 +152,12 @@ func TestOIDCMFAWrongCodes(t *testing.T) {
 		if r := b.submit(p, first, map[string]string{"code": right}); r.Location != "" || strings.Contains(r.Body, `id="mfa-totp-form"`) {
 			t.Fatalf("the right code on a dead attempt: status %d location %q", r.Status, r.Location)
 		}
-		// The request itself is still usable: sign in again, pass.
+		// The request itself is still usable: sign in again; at the limit
+		// (four wrong codes) the right one still passes.
 		p = b.signIn(p, "kim@example.com", "passw0rd!")
+		for range 4 {
+			p = b.submit(p, p.form(t, "mfa-totp-form"), map[string]string{"code": wrong})
+		}
 		q := ar.callback(t, rp, b.submit(p, p.form(t, "mfa-totp-form"), map[string]string{"code": right}))
 		_, idt := rp.exchange(t, ar, q.Get("code"))
 		if got := amrOfToken(t, idt); got != "pwd otp mfa" {
@@ -296,5 +300,47 @@ func TestOIDCMFAACRValues(t *testing.T) {
 		if p.Location != "" || !strings.Contains(p.Body, "must set up two-step verification") {
 			t.Fatalf("no factor, acr mfa: status %d location %q", p.Status, p.Location)
 		}
+	})
+}
+
+// TestOIDCMFABadInput: the worst values a browser can post to the
+// second-factor forms are refused without a sign-in or a server error.
+func TestOIDCMFABadInput(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		in := start(t, adminConfig(dbURL), nil)
+		setMFAPolicy(t, in, "optional")
+		secret, _, _ := enrolTOTP(t, in, "eve@example.com")
+		rp := newRP(t, in, "", client.CreateAppRequest{Name: "Shop", FirstParty: true})
+		b := newBrowser(t, in)
+		ar, p := mfaPage(t, b, rp, "eve@example.com")
+		f := p.form(t, "mfa-totp-form")
+		big := strings.Repeat("A", 15<<10)
+		for _, set := range []map[string]string{
+			{"mfaToken": ""}, {"mfaToken": big}, {"mfaToken": "not-a-token"}, {"mfaToken": "a.b.c"},
+			{"kind": "face"}, {"kind": "<script>"}, {"kind": ""}, {"kind": "sms"}, {"code": ""}, {"code": big},
+			{"code": "12345\x00"}, {"authRequestID": "nope"}, {"authRequestID": big},
+		} {
+			if _, ok := set["code"]; !ok {
+				set["code"] = "000000"
+			}
+			r := b.submit(p, f, set)
+			if r.Location != "" || r.Status >= 500 || r.Status < 400 || strings.Contains(r.Body, "<script>") {
+				t.Fatalf("%.40v: status %d location %q", set, r.Status, r.Location)
+			}
+		}
+		// Past the form's size bound: refused.
+		if r := b.submit(p, f, map[string]string{"code": strings.Repeat("1", 17<<10)}); r.Location != "" || r.Status < 400 || r.Status >= 500 {
+			t.Fatalf("oversized form: status %d", r.Status)
+		}
+		// The send button for a factor the user does not have.
+		if r := b.submit(p, &htmlForm{Action: "/oidc/login/mfa/code", Fields: f.Fields}, map[string]string{"kind": "sms"}); r.Status < 400 || r.Status >= 500 || r.Location != "" {
+			t.Fatalf("send for an unenrolled factor: status %d", r.Status)
+		}
+		// Bad posts with the live token spent some of its 5 attempts; a
+		// fresh attempt still signs in.
+		p = b.signIn(b.get(ar.URL), "eve@example.com", "passw0rd!")
+		in.Clock.Advance(30 * time.Second)
+		q := ar.callback(t, rp, b.submit(p, p.form(t, "mfa-totp-form"), map[string]string{"code": totpNow(t, in, secret)}))
+		rp.exchange(t, ar, q.Get("code"))
 	})
 }
