@@ -108,6 +108,10 @@ type Meta struct {
 	// CaptchaID is the CAPTCHA id a browser holds in a cookie; a password
 	// login uses it when its options carry no CaptchaID.
 	CaptchaID string
+	// RequireMFA demands a second factor whatever the pool's policy (an
+	// OpenID Connect request's acr_values asking for MFA): the login
+	// answers 1635 (enrolment needed for a user without a factor).
+	RequireMFA bool
 
 	// flow is filled by the use case for pipelines and webhooks.
 	flow flow

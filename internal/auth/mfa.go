@@ -144,7 +144,7 @@ func (s *Service) mfaGate(ctx context.Context, m Meta, set userpool.PoolSettings
 	if err != nil {
 		return err
 	}
-	required := set.MFAPolicy == userpool.MFARequired || flag
+	required := set.MFAPolicy == userpool.MFARequired || flag || m.RequireMFA
 	if !required && set.MFAPolicy != userpool.MFAOptional {
 		return nil
 	}
@@ -760,3 +760,59 @@ func (s *Service) secondFactorFailed(ctx context.Context, m Meta, u *userpool.Us
 // errMFAWrongFactor is what secondFactorFailed hands loginGuard.fail, to
 // tell its own answer from a lockout or a store error.
 var errMFAWrongFactor = userpool.Errorf(userpool.CodeMFAWrongCode, "wrong_code", "the second factor is wrong")
+
+// MFAPending is what a page may know of a live MFA token: the first
+// factor's method and the second factors the user can pass.
+type MFAPending struct {
+	Method  string
+	Factors []string
+}
+
+// PendingMFA reads the challenge of a live MFA token without counting an
+// attempt (the hosted sign-in page's second-factor step).
+func (s *Service) PendingMFA(ctx context.Context, m Meta, mfaToken string) (*MFAPending, error) {
+	c, err := s.liveChallenge(ctx, m, mfaToken)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.store.GetUser(ctx, c.PoolID, c.UserID)
+	if isNotFound(err) {
+		return nil, errMFATokenInvalid
+	}
+	if err != nil {
+		return nil, err
+	}
+	kinds, err := s.usableFactors(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	return &MFAPending{Method: c.Method, Factors: kinds}, nil
+}
+
+// SendMFACode sends the code of the SMS or email second factor of a live
+// MFA token's user to their verified phone or address (the page cannot
+// know them), through the ordinary send use cases and their limits.
+func (s *Service) SendMFACode(ctx context.Context, m Meta, mfaToken, kind string) error {
+	c, err := s.liveChallenge(ctx, m, mfaToken)
+	if err != nil {
+		return err
+	}
+	u, err := s.store.GetUser(ctx, c.PoolID, c.UserID)
+	if isNotFound(err) {
+		return errMFATokenInvalid
+	}
+	if err != nil {
+		return err
+	}
+	kinds, err := s.usableFactors(ctx, u)
+	if err != nil {
+		return err
+	}
+	if (kind != userpool.FactorSMS && kind != userpool.FactorEmail) || !slices.Contains(kinds, kind) {
+		return errMFANotEnrolled
+	}
+	if kind == userpool.FactorSMS {
+		return s.SendSmsCode(ctx, m, u.Phone)
+	}
+	return s.SendEmail(ctx, m, u.Email, string(SceneMFAVerify))
+}

@@ -29,6 +29,8 @@ const (
 	pathLoggedOut = "/logged-out"
 	pathSignup    = "/signup"
 	pathReset     = "/reset"
+	pathMFA       = "/login/mfa"
+	pathMFASend   = "/login/mfa/code"
 )
 
 // maxForm bounds a page's form body.
@@ -44,6 +46,10 @@ func (s *Service) page(w http.ResponseWriter, r *http.Request, p *poolOP, sub st
 		h = s.loginSubmit
 	case sub == pathSendCode && r.Method == http.MethodPost:
 		h = s.sendCode
+	case sub == pathMFA && r.Method == http.MethodPost:
+		h = s.mfaSubmit
+	case sub == pathMFASend && r.Method == http.MethodPost:
+		h = s.mfaSend
 	case sub == pathConsent && r.Method == http.MethodPost:
 		h = s.consentSubmit
 	case sub == pathLoggedOut && r.Method == http.MethodGet:
@@ -58,6 +64,10 @@ func (s *Service) page(w http.ResponseWriter, r *http.Request, p *poolOP, sub st
 		h = func(w http.ResponseWriter, r *http.Request, p *poolOP) {
 			s.message(w, r, p, http.StatusOK, "placeholder.title", "placeholder.reset")
 		}
+	case sub == pathMFA || sub == pathMFASend:
+		w.Header().Set("Allow", "POST")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return true
 	case sub == pathLogin || sub == pathSendCode || sub == pathConsent || sub == pathLoggedOut || sub == pathSignup || sub == pathReset:
 		w.Header().Set("Allow", "GET, POST")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
@@ -123,6 +133,7 @@ func (s *Service) meta(r *http.Request, pc *pageCtx) auth.Meta {
 	return auth.Meta{
 		PoolID: pc.p.poolID, ClientIP: s.d.ClientIP(r, ""), UserAgent: r.UserAgent(),
 		AcceptLanguage: r.Header.Get("Accept-Language"), AppID: pc.app.ID,
+		RequireMFA: pc.req.data.ACR != "",
 	}
 }
 
@@ -244,6 +255,9 @@ func (s *Service) sessionFits(pc *pageCtx, b *browser) bool {
 	if d.HintSubject != "" && d.HintSubject != b.user.ID {
 		return false
 	}
+	if d.ACR != "" && !slices.Contains(b.amr, "mfa") {
+		return false // acr_values asks for MFA: a one-factor session signs in again
+	}
 	return true
 }
 
@@ -312,12 +326,23 @@ func (s *Service) loginSubmit(w http.ResponseWriter, r *http.Request, p *poolOP)
 		if e.Code == userpool.CodeInternal {
 			s.d.Log.ErrorContext(r.Context(), "oidc: sign-in", slog.Any("error", err))
 		}
+		if e.Code == userpool.CodeMFARequired {
+			s.mfaStep(w, r, pc, e, mode, d)
+			return
+		}
 		if mode == "password" && (e.Code == userpool.CodeCaptchaRequired || e.Reason == "wrong_captcha") {
 			s.addCaptcha(r, m, &d)
 		}
 		s.renderSignin(w, r, pc, statusOf(e), mode, web.ErrorMessage(pc.lang, err), d)
 		return
 	}
+	s.signedIn(w, r, pc, res, amr, mode, d)
+}
+
+// signedIn ends a completed login: the browser session (with the factors
+// used) and its cookie, then consent or the redirect to the app.
+func (s *Service) signedIn(w http.ResponseWriter, r *http.Request, pc *pageCtx, res *auth.Result, amr []string, mode string, d signinData) {
+	p := pc.p
 	now := s.d.Now().UTC()
 	if err := s.d.Store.CreateOIDCBrowserSession(r.Context(), &userpool.OIDCBrowserSession{
 		SessionID: sessionIDOf(s, r, p, res), PoolID: p.poolID, UserID: res.User.ID, AMR: amr, AuthTime: now, ExpiresAt: res.TokenExpires,

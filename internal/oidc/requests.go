@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/authpool/authpool/internal/userpool"
@@ -24,6 +25,9 @@ type requestData struct {
 	LoginHint     string   `json:"loginHint,omitempty"`
 	UILocales     string   `json:"uiLocales,omitempty"`
 	HintSubject   string   `json:"hintSubject,omitempty"` // sub of a valid id_token_hint
+	// ACR is the acr_values entry asking for MFA that the request named
+	// (ACRMFA or ACRPAPEMultiFactor); "" when it asked none.
+	ACR string `json:"acr,omitempty"`
 
 	// The sign-in's result.
 	Done      bool      `json:"done,omitempty"`
@@ -52,8 +56,13 @@ func (a *authRequest) encode() []byte {
 	return b
 }
 
-func (a *authRequest) GetID() string         { return a.row.ID }
-func (a *authRequest) GetACR() string        { return "" }
+func (a *authRequest) GetID() string { return a.row.ID }
+func (a *authRequest) GetACR() string {
+	if a.data.ACR != "" && slices.Contains(a.data.AMR, "mfa") {
+		return a.data.ACR
+	}
+	return ""
+}
 func (a *authRequest) GetAMR() []string      { return a.data.AMR }
 func (a *authRequest) GetAudience() []string { return []string{a.row.ClientID} }
 func (a *authRequest) GetAuthTime() time.Time {

@@ -207,7 +207,7 @@ func (st *storage) CreateAuthRequest(ctx context.Context, req *zoidc.AuthRequest
 		RedirectURI: req.RedirectURI, State: req.State, Nonce: req.Nonce,
 		Challenge: req.CodeChallenge, ChallengeMeth: string(req.CodeChallengeMethod),
 		Prompt: req.Prompt, MaxAge: req.MaxAge, LoginHint: req.LoginHint, UILocales: strings.Join(locales, " "),
-		HintSubject: hintSubject,
+		HintSubject: hintSubject, ACR: mfaACR(req.ACRValues),
 	}
 	b, _ := json.Marshal(data) // plain data always encodes
 	now := st.now()

@@ -74,6 +74,18 @@ var texts = map[string][2]string{
 	"signin.signup":        {"Create an account", "注册账号"},
 	"signin.reset":         {"Forgot your password?", "忘记密码？"},
 	"signin.not_you":       {"Use another account", "使用其他账号"},
+	"mfa.title":            {"Two-step verification", "二次验证"},
+	"mfa.totp":             {"Code from your authenticator app", "身份验证器应用中的验证码"},
+	"mfa.sms":              {"Code sent to your phone", "发送到手机的验证码"},
+	"mfa.email":            {"Code sent to your email", "发送到邮箱的验证码"},
+	"mfa.recovery":         {"Recovery code", "恢复码"},
+	"mfa.use_recovery":     {"Use a recovery code", "使用恢复码"},
+	"mfa.send_sms":         {"Send a code to my phone", "发送验证码到手机"},
+	"mfa.send_email":       {"Send a code to my email", "发送验证码到邮箱"},
+	"mfa.sms_sent":         {"A code was sent to your phone.", "验证码已发送到您的手机。"},
+	"mfa.email_sent":       {"A code was sent to your email address.", "验证码已发送到您的邮箱。"},
+	"mfa.verify":           {"Verify", "验证"},
+	"mfa.enrol_needed":     {"This account must set up two-step verification before it can sign in, and this page cannot set it up yet. Set it up in the application, or ask your administrator.", "该账号需先设置二次验证才能登录，本页面暂不支持设置，请在应用内设置或联系管理员。"},
 	"consent.title":        {"Allow access?", "是否授权？"},
 	"consent.wants":        {"wants to access your account", "请求访问您的账号"},
 	"consent.scopes":       {"It asks for:", "申请的权限："},
@@ -103,9 +115,9 @@ var texts = map[string][2]string{
 // declared in userpool has one.
 var codeMessages = map[userpool.Code][2]string{
 	userpool.CodeInternal: {"Something went wrong on our side. Please try again later.", "系统内部错误，请稍后重试。"},
-	// Second factors (docs/MFA.md). The sign-in page has no second-factor
-	// step yet (issue 12's pages): a user who must pass MFA is told so.
-	userpool.CodeMFARequired:            {"This account needs a second factor, which this page cannot ask for yet. Sign in through the application's own screen.", "该账号需要二次验证，本页面暂不支持，请在应用内登录。"},
+	// Second factors (docs/MFA.md). The sign-in page asks for the second
+	// factor itself; this message is shown only where it cannot.
+	userpool.CodeMFARequired:            {"This account needs a second factor.", "该账号需要二次验证。"},
 	userpool.CodeMFAWrongCode:           {"The verification code is wrong or was already used.", "验证码错误或已被使用。"},
 	userpool.CodeMFATokenInvalid:        {"The sign-in took too long or had too many wrong codes. Please start again.", "登录已过期或错误次数过多，请重新登录。"},
 	userpool.CodeMFAAlreadyEnrolled:     {"This second factor is already set up.", "该二次验证方式已启用。"},

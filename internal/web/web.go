@@ -91,7 +91,9 @@ func NewRenderer(log *slog.Logger) (*Renderer, error) {
 func newNonce() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b) // never fails (crypto/rand)
-	return base64.RawStdEncoding.EncodeToString(b)
+	// base64url (CSP allows it): no "+" that html/template would write
+	// as &#43; in the attribute, unlike the header.
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // SecurityHeaders sets the headers of every page: a strict CSP (scripts

@@ -61,7 +61,7 @@ func TestEveryCodeHasAMessage(t *testing.T) {
 // TestTemplateKeysTranslated: every key the templates and pages use has
 // both languages.
 func TestTemplateKeysTranslated(t *testing.T) {
-	re := regexp.MustCompile(`"((?:signin|consent|scope|error|loggedout|placeholder|common)\.[a-z_]+)"`)
+	re := regexp.MustCompile(`"((?:signin|mfa|consent|scope|error|loggedout|placeholder|common)\.[a-z_]+)"`)
 	files, _ := os.ReadDir("templates")
 	var keys []string
 	for _, f := range files {
