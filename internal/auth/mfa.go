@@ -771,40 +771,39 @@ type MFAPending struct {
 // PendingMFA reads the challenge of a live MFA token without counting an
 // attempt (the hosted sign-in page's second-factor step).
 func (s *Service) PendingMFA(ctx context.Context, m Meta, mfaToken string) (*MFAPending, error) {
-	c, err := s.liveChallenge(ctx, m, mfaToken)
-	if err != nil {
-		return nil, err
-	}
-	u, err := s.store.GetUser(ctx, c.PoolID, c.UserID)
-	if isNotFound(err) {
-		return nil, errMFATokenInvalid
-	}
-	if err != nil {
-		return nil, err
-	}
-	kinds, err := s.usableFactors(ctx, u)
+	c, _, kinds, err := s.pendingFactors(ctx, m, mfaToken)
 	if err != nil {
 		return nil, err
 	}
 	return &MFAPending{Method: c.Method, Factors: kinds}, nil
 }
 
+// pendingFactors reads a live MFA token's challenge (counting no attempt),
+// its user and the factors the user can pass.
+func (s *Service) pendingFactors(ctx context.Context, m Meta, mfaToken string) (*userpool.MFAChallenge, *userpool.User, []string, error) {
+	c, err := s.liveChallenge(ctx, m, mfaToken)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	u, err := s.store.GetUser(ctx, c.PoolID, c.UserID)
+	if isNotFound(err) {
+		return nil, nil, nil, errMFATokenInvalid
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	kinds, err := s.usableFactors(ctx, u)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return c, u, kinds, nil
+}
+
 // SendMFACode sends the code of the SMS or email second factor of a live
 // MFA token's user to their verified phone or address (the page cannot
 // know them), through the ordinary send use cases and their limits.
 func (s *Service) SendMFACode(ctx context.Context, m Meta, mfaToken, kind string) error {
-	c, err := s.liveChallenge(ctx, m, mfaToken)
-	if err != nil {
-		return err
-	}
-	u, err := s.store.GetUser(ctx, c.PoolID, c.UserID)
-	if isNotFound(err) {
-		return errMFATokenInvalid
-	}
-	if err != nil {
-		return err
-	}
-	kinds, err := s.usableFactors(ctx, u)
+	_, u, kinds, err := s.pendingFactors(ctx, m, mfaToken)
 	if err != nil {
 		return err
 	}
