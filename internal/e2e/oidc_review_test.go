@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"net/url"
 	"testing"
 
 	"golang.org/x/oauth2"
@@ -62,6 +63,34 @@ func TestOIDCWithdrawnConsentVoidsPendingCode(t *testing.T) {
 		}
 		if tok, err := rp.conf.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(ar.Verifier)); err == nil {
 			t.Fatalf("a code issued before the consent was withdrawn got tokens: %v", tok.AccessToken != "")
+		}
+	})
+}
+
+// TestOIDCRefreshNarrowsScope: a refresh that asks for fewer scopes (RFC
+// 6749 §6) gets an access token that reads only those at userinfo, and
+// the family keeps the narrower set. Found by review (the grant's full
+// scopes stayed); failed before the fix.
+func TestOIDCRefreshNarrowsScope(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		in := start(t, adminConfig(dbURL), nil)
+		email := "narrow@example.com"
+		must[*client.User](t)(in.client().RegisterByEmail(ctx, email, oidcPassword, nil, nil))
+		shop := newRP(t, in, "", client.CreateAppRequest{Name: "Shop", FirstParty: true})
+		tok, _ := newBrowser(t, in).codeFlow(shop, []string{"openid", "email", "offline_access"}, email, oidcPassword)
+		if tok.RefreshToken == "" {
+			t.Fatal("no refresh token")
+		}
+		st, out := shop.tokenCall(t, shop.endpoint(t, "token_endpoint"), url.Values{"grant_type": {"refresh_token"},
+			"refresh_token": {tok.RefreshToken}, "scope": {"openid"}}, shop.app.ID, shop.app.ClientSecret)
+		at, _ := out["access_token"].(string)
+		if st != 200 || at == "" {
+			t.Fatalf("refresh: %d %v", st, out)
+		}
+		code, info := userinfo(t, shop.endpoint(t, "userinfo_endpoint"), at)
+		if code == 200 && info["email"] != nil {
+			t.Fatalf("access token refreshed with scope=openid still reads the email at userinfo: %v (token answer scope %v)", info, out["scope"])
 		}
 	})
 }

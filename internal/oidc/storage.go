@@ -336,7 +336,13 @@ func (st *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Toke
 			return "", "", time.Time{}, zoidc.ErrInvalidGrant()
 		}
 		now := st.now()
-		ok, err := st.s.d.Store.AdvanceOIDCRefresh(ctx, st.poolID, rr.grant.ID, rr.seq, now, now.Add(a.RefreshTokenTTL))
+		// A refresh may narrow the scopes (RFC 6749 §6): the new access
+		// token, and the family from then on, carry only those.
+		var narrowed []string
+		if !slices.Equal(rr.scopes, rr.grant.Scopes) {
+			narrowed = rr.scopes
+		}
+		ok, err := st.s.d.Store.AdvanceOIDCRefresh(ctx, st.poolID, rr.grant.ID, rr.seq, now, now.Add(a.RefreshTokenTTL), narrowed)
 		if err != nil {
 			return "", "", time.Time{}, err
 		}

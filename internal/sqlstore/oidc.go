@@ -199,10 +199,16 @@ func (s *Store) GetOIDCGrant(ctx context.Context, poolID, id string) (*userpool.
 }
 
 // AdvanceOIDCRefresh rotates the grant's refresh token by compare-and-swap.
-func (s *Store) AdvanceOIDCRefresh(ctx context.Context, poolID, id string, seq int64, now, expiresAt time.Time) (bool, error) {
-	res, err := s.write.ExecContext(ctx, s.d.q(`UPDATE oidc_grants SET refresh_seq = ?, expires_at = ?
+// Non-nil scopes replace the grant's (a refresh that narrowed them: the
+// family keeps the narrower set from then on).
+func (s *Store) AdvanceOIDCRefresh(ctx context.Context, poolID, id string, seq int64, now, expiresAt time.Time, scopes []string) (bool, error) {
+	var newScopes any
+	if scopes != nil {
+		newScopes = jsonList(scopes)
+	}
+	res, err := s.write.ExecContext(ctx, s.d.q(`UPDATE oidc_grants SET refresh_seq = ?, expires_at = ?, scopes = COALESCE(?, scopes)
 		WHERE pool_id = ? AND id = ? AND refresh_seq = ? AND revoked_at IS NULL AND expires_at > ?`),
-		seq+1, s.d.timeArg(s.d.norm(expiresAt)), poolID, id, seq, s.d.timeArg(s.d.norm(now)))
+		seq+1, s.d.timeArg(s.d.norm(expiresAt)), newScopes, poolID, id, seq, s.d.timeArg(s.d.norm(now)))
 	if err != nil {
 		return false, fmt.Errorf("sqlstore: advance refresh: %w", err)
 	}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -104,21 +105,28 @@ func testOIDCGrants(t *testing.T, s userpool.Store) {
 	_, err = s.GetOIDCGrant(ctx(t), other.ID, "g1")
 	checkErr(t, "grant of another pool", err, userpool.ErrNotFound)
 
-	ok, err := s.AdvanceOIDCRefresh(ctx(t), p.ID, "g1", 1, t0, t0.Add(2*time.Hour))
+	ok, err := s.AdvanceOIDCRefresh(ctx(t), p.ID, "g1", 1, t0, t0.Add(2*time.Hour), nil)
 	checkNoErr(t, "advance wrong seq", err)
 	if ok {
 		t.Error("advance from a seq that is not current succeeded")
 	}
-	ok, err = s.AdvanceOIDCRefresh(ctx(t), p.ID, "g1", 0, t0, t0.Add(2*time.Hour))
+	ok, err = s.AdvanceOIDCRefresh(ctx(t), p.ID, "g1", 0, t0, t0.Add(2*time.Hour), nil)
 	checkNoErr(t, "advance", err)
 	if !ok {
 		t.Error("advance from the current seq failed")
 	}
 	got, _ = s.GetOIDCGrant(ctx(t), p.ID, "g1")
-	if got.RefreshSeq != 1 || !got.ExpiresAt.Equal(t0.Add(2*time.Hour)) {
-		t.Errorf("after advance: seq %d expires %v", got.RefreshSeq, got.ExpiresAt)
+	if got.RefreshSeq != 1 || !got.ExpiresAt.Equal(t0.Add(2*time.Hour)) || !slices.Equal(got.Scopes, g.Scopes) {
+		t.Errorf("after advance: seq %d expires %v scopes %v", got.RefreshSeq, got.ExpiresAt, got.Scopes)
 	}
-	ok, _ = s.AdvanceOIDCRefresh(ctx(t), p.ID, "g1", 1, t0.Add(2*time.Hour), t0.Add(3*time.Hour))
+	// A refresh that narrows the scopes keeps the narrower set.
+	ok, err = s.AdvanceOIDCRefresh(ctx(t), p.ID, "g1", 1, t0, t0.Add(2*time.Hour), []string{"openid"})
+	checkNoErr(t, "advance narrowing", err)
+	got, _ = s.GetOIDCGrant(ctx(t), p.ID, "g1")
+	if !ok || got.RefreshSeq != 2 || !slices.Equal(got.Scopes, []string{"openid"}) {
+		t.Errorf("after a narrowing advance: ok %v seq %d scopes %v", ok, got.RefreshSeq, got.Scopes)
+	}
+	ok, _ = s.AdvanceOIDCRefresh(ctx(t), p.ID, "g1", 2, t0.Add(2*time.Hour), t0.Add(3*time.Hour), nil)
 	if ok {
 		t.Error("advance of an expired grant succeeded")
 	}
@@ -135,7 +143,7 @@ func testOIDCGrants(t *testing.T, s userpool.Store) {
 	if ok {
 		t.Error("revoked twice")
 	}
-	ok, _ = s.AdvanceOIDCRefresh(ctx(t), p.ID, "g1", 1, t0, t0.Add(3*time.Hour))
+	ok, _ = s.AdvanceOIDCRefresh(ctx(t), p.ID, "g1", 2, t0, t0.Add(3*time.Hour), nil)
 	if ok {
 		t.Error("advance of a revoked grant succeeded")
 	}
@@ -164,7 +172,7 @@ func testRaceRefresh(t *testing.T, s userpool.Store) {
 	checkNoErr(t, "create", s.CreateOIDCGrant(ctx(t), &userpool.OIDCGrant{ID: "g1", PoolID: p.ID, ClientID: "c", UserID: "u", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}))
 	var wins [8]bool
 	errs := together(8, func(i int) error {
-		ok, err := s.AdvanceOIDCRefresh(ctx(t), p.ID, "g1", 0, t0, t0.Add(2*time.Hour))
+		ok, err := s.AdvanceOIDCRefresh(ctx(t), p.ID, "g1", 0, t0, t0.Add(2*time.Hour), nil)
 		wins[i] = ok
 		return err
 	})

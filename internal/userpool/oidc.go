@@ -98,7 +98,7 @@ type OIDCStore interface {
 	// its expiry to expiresAt, only when it is still seq, not revoked and
 	// not expired at now; it says whether it did (one of two concurrent
 	// advances of one seq wins).
-	AdvanceOIDCRefresh(ctx context.Context, poolID, id string, seq int64, now, expiresAt time.Time) (bool, error)
+	AdvanceOIDCRefresh(ctx context.Context, poolID, id string, seq int64, now, expiresAt time.Time, scopes []string) (bool, error)
 	// RevokeOIDCGrant marks the grant revoked at now; it says whether it
 	// was alive.
 	RevokeOIDCGrant(ctx context.Context, poolID, id string, now time.Time) (bool, error)
