@@ -169,6 +169,23 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	}()
 	tick := time.NewTicker(d.cfg.PollInterval)
 	defer tick.Stop()
+	// retry wakes the loop before the next poll tick when the outbox may
+	// hold due deliveries no signal will announce: after a failed claim
+	// (with a backoff, so a database outage is not hammered) and when a
+	// delivery left in the queue past half its lease becomes claimable
+	// again. Without it, either waited for the poll tick (an hour, say).
+	retry := time.NewTimer(time.Hour)
+	retry.Stop()
+	defer retry.Stop()
+	var retryAt time.Time
+	claimBackoff := time.Duration(0)
+	wakeAt := func(at time.Time) {
+		if !retryAt.IsZero() && !at.Before(retryAt) {
+			return
+		}
+		retryAt = at
+		retry.Reset(max(time.Until(at), 0))
+	}
 	for {
 		// Taken before the claim: a delivery committed after the claim's
 		// snapshot closes this channel.
@@ -181,6 +198,12 @@ func (d *Dispatcher) Run(ctx context.Context) {
 			}
 			queue = append(queue, jobs...)
 			more = err == nil && len(jobs) == limit
+			if err != nil && ctx.Err() == nil {
+				claimBackoff = min(max(2*claimBackoff, 50*time.Millisecond), d.cfg.PollInterval, 5*time.Second)
+				wakeAt(time.Now().Add(claimBackoff))
+			} else if err == nil {
+				claimBackoff = 0
+			}
 		}
 		// A delivery that waited in the queue past half its lease (a slow
 		// receiver held every worker) might lose its claim during the
@@ -188,6 +211,8 @@ func (d *Dispatcher) Run(ctx context.Context) {
 		// it again) rather than attempted while someone else may hold it.
 		// The other half (Timeout + 5 s) covers the attempt and its record.
 		for len(queue) > 0 && d.now().After(queue[0].del.ClaimedUntil.Add(-d.lease/2)) {
+			// Its claim lapses at ClaimedUntil: look again then.
+			wakeAt(time.Now().Add(queue[0].del.ClaimedUntil.Sub(d.now()) + 10*time.Millisecond))
 			queue, more = queue[1:], true
 		}
 		var out chan<- claimedDelivery
@@ -205,6 +230,8 @@ func (d *Dispatcher) Run(ctx context.Context) {
 			more = true
 		case <-tick.C:
 			more = true
+		case <-retry.C:
+			retryAt, more = time.Time{}, true
 		}
 	}
 }
