@@ -133,6 +133,7 @@ func Run(t *testing.T, open func(t *testing.T) userpool.Store) {
 		{"Users/UpdateMissing", testUpdateMissingUser},
 		{"Users/Delete", testDeleteUser},
 		{"Users/ForeignPasswordHash", testForeignPasswordHash},
+		{"Users/ImportAndExport", testImportUsers},
 		{"Sessions/CreateAndGet", testCreateAndGetSession},
 		{"Sessions/Extend", testExtendSession},
 		{"Sessions/ExpiredCannotBeExtended", testExpiredSessionNotExtended},
