@@ -20,7 +20,7 @@ func testUser() *userpool.User {
 
 func script(src string) *userpool.Pipeline {
 	return &userpool.Pipeline{ID: "pl", PoolID: "p1", Stage: userpool.StagePostAuthentication, Kind: userpool.PipelineScript,
-		Name: "test", Enabled: true, Script: src, Timeout: 200 * time.Millisecond}
+		Name: "test", Enabled: true, Script: src, Timeout: 5 * time.Second}
 }
 
 func input() Input {
@@ -135,10 +135,11 @@ func TestScriptOutcomes(t *testing.T) {
 				tc.in(&in)
 			}
 			p := script(tc.src)
-			if !strings.Contains(tc.message, "time limit") {
-				// Only the cases about the limit run into it; the others get
-				// room for a loaded machine (the table runs in parallel).
-				p.Timeout = 5 * time.Second
+			if strings.Contains(tc.message, "time limit") {
+				// Only the cases about the limit run into it; the others
+				// keep script's room for a loaded machine (the table runs
+				// in parallel).
+				p.Timeout = 200 * time.Millisecond
 			}
 			p.Env = map[string]string{"REGION": "eu-west"}
 			tr := r.Try(context.Background(), p, in)
@@ -204,6 +205,7 @@ func TestScriptConcurrencyBound(t *testing.T) {
 		t.Fatalf("run without a slot: %s %q", tr.Outcome, tr.Message)
 	}
 	r.slots.done("p1")
+	quick.Timeout = 5 * time.Second // room for a cold worker on a loaded machine
 	if tr := r.Try(context.Background(), quick, input()); tr.Outcome != userpool.PipelineAccepted {
 		t.Fatalf("run with a free slot: %s %q", tr.Outcome, tr.Message)
 	}

@@ -130,7 +130,7 @@ func ValidateSubscription(w *userpool.WebhookSubscription) error {
 }
 
 // validateTime bounds the run of a script's top level at validation.
-const validateTime = 250 * time.Millisecond
+const validateTime = time.Second
 
 // checker runs the top level of scripts being validated, in worker
 // processes like every run, so that a script's top level is bounded in
