@@ -12,6 +12,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -815,6 +816,29 @@ var oidccModules = []struct {
 		// request_uri, and authpool never fetches one.
 		if v, ok := e.rp.discovery(t)["request_uri_parameter_supported"]; ok && v != false {
 			t.Errorf("request_uri_parameter_supported %v", v)
+		}
+		// A request that names one anyway is refused with
+		// request_uri_not_supported (OIDC Core 6.2) at the registered
+		// redirect URI, with its state, and nothing is fetched.
+		fetched := make(chan struct{}, 1)
+		obj := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fetched <- struct{}{} }))
+		defer obj.Close()
+		ar := e.rp.authURL(nil)
+		q := ar.callback(t, e.rp, newBrowser(t, e.in).get(withParam(t, ar.URL, "request_uri", obj.URL+"/req.jwt")))
+		if q.Get("error") != "request_uri_not_supported" || q.Get("code") != "" {
+			t.Fatalf("a request_uri: %v", q)
+		}
+		select {
+		case <-fetched:
+			t.Error("the request_uri was fetched")
+		default:
+		}
+	}},
+	{"discovery-acr-values", func(t *testing.T, e *oidccEnv) {
+		// The acr_values authpool honours (they ask for MFA) are listed.
+		got, _ := e.rp.discovery(t)["acr_values_supported"].([]any)
+		if len(got) != 2 || got[0] != "mfa" || got[1] != "http://schemas.openid.net/pape/policies/2007/06/multi-factor" {
+			t.Errorf("acr_values_supported = %v", got)
 		}
 	}},
 	{"oidcc-claims-essential", func(t *testing.T, e *oidccEnv) {

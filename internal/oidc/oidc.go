@@ -306,6 +306,8 @@ func (p *poolOP) discovery(w http.ResponseWriter, r *http.Request) {
 	doc["code_challenge_methods_supported"] = []string{"S256"}
 	doc["token_endpoint_auth_methods_supported"] = []string{"client_secret_basic", "client_secret_post", "none"}
 	delete(doc, "request_object_signing_alg_values_supported")
+	doc["request_uri_parameter_supported"] = false
+	doc["acr_values_supported"] = []string{ACRMFA, ACRPAPEMultiFactor}
 	b, _ := json.Marshal(doc) // decoded JSON encodes
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "public, max-age=300")

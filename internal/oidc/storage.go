@@ -180,6 +180,11 @@ func (st *storage) CreateAuthRequest(ctx context.Context, req *zoidc.AuthRequest
 	if err != nil {
 		return nil, err
 	}
+	if r := requestFrom(ctx); r != nil && (r.URL.Query().Get("request_uri") != "" || r.Form.Get("request_uri") != "") {
+		// authpool never fetches a request object (OIDC Core 6.2): say so
+		// rather than ignore parameters the client meant to send.
+		return nil, &zoidc.Error{ErrorType: "request_uri_not_supported", Description: "request_uri is not supported: send the parameters in the request"}
+	}
 	if req.CodeChallenge != "" && req.CodeChallengeMethod != zoidc.CodeChallengeMethodS256 {
 		return nil, invalidRequest("code_challenge_method must be S256")
 	}
