@@ -33,14 +33,46 @@ func (s *Store) ImportUsers(ctx context.Context, poolID, source string, items []
 		saved[i] = *it.User
 	}
 	err := s.importBatch(ctx, poolID, source, items, dryRun, false, recs)
-	if !errors.Is(err, errSlowPath) {
-		return err
+	if errors.Is(err, errSlowPath) {
+		for i, it := range items {
+			*it.User = saved[i]
+			it.Status, it.UserID, it.Err = "", "", nil
+		}
+		err = s.importBatch(ctx, poolID, source, items, dryRun, true, recs)
 	}
-	for i, it := range items {
-		*it.User = saved[i]
-		it.Status, it.UserID, it.Err = "", "", nil
+	if err == nil && !dryRun {
+		s.analyzeAfterImport(ctx, len(items))
 	}
-	return s.importBatch(ctx, poolID, source, items, dryRun, true, recs)
+	return err
+}
+
+// analyzeAfterImport keeps PostgreSQL's planner statistics in step with a
+// bulk import. The batch lookups (external ids, emails, ids IN a list of
+// 500) are planned from them: while they still describe the empty tables
+// the import started with, PostgreSQL scans every row of the pool and
+// source and filters the list, so each batch costs more than the last
+// (measured: 472 s for the first 100,000 users, docs/BENCHMARKS.md).
+// Autovacuum would analyze the tables in time, but it may be off or
+// behind; so the store analyzes them itself whenever the rows this
+// process imported double (1,000, 2,000, 4,000, ...): a few ANALYZE runs
+// per import, each reading a fixed sample. SQLite needs none: it plans
+// IN lists over an index as probes.
+func (s *Store) analyzeAfterImport(ctx context.Context, n int) {
+	if s.d.name != "postgres" {
+		return
+	}
+	s.imported.mu.Lock()
+	s.imported.rows += int64(n)
+	due := s.imported.rows >= max(s.imported.next, 1000)
+	if due {
+		s.imported.next = 2 * s.imported.rows
+	}
+	s.imported.mu.Unlock()
+	if !due {
+		return
+	}
+	// Statistics are an optimisation: a failure leaves the import correct.
+	_, _ = s.write.ExecContext(context.WithoutCancel(ctx), "ANALYZE users, user_imports, user_values, user_identities")
 }
 
 func (s *Store) importBatch(ctx context.Context, poolID, source string, items []*userpool.ImportItem, dryRun, savepoints bool, recs []userpool.Record) error {

@@ -20,6 +20,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -60,6 +61,13 @@ type Store struct {
 	pgConfig *pgx.ConnConfig
 	// watcher hears this process's own changes at once (changes.go).
 	watcher atomic.Pointer[ChangeWatcher]
+
+	// imported counts the rows this process imported, for the statistics
+	// a large import keeps fresh on PostgreSQL (analyzeAfterImport).
+	imported struct {
+		mu         sync.Mutex
+		rows, next int64
+	}
 }
 
 var _ userpool.Store = (*Store)(nil)
