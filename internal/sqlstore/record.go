@@ -72,6 +72,8 @@ func (s *Store) insertRecords(ctx context.Context, q queryer, recs []userpool.Re
 			if _, err = q.ExecContext(ctx, s.d.q("DELETE FROM counters WHERE key = ?"), r.Key); err != nil {
 				err = fmt.Errorf("sqlstore: reset counter: %w", err)
 			}
+		case *userpool.CounterGiveBack:
+			err = s.decrCounter(ctx, q, r.Key, r.At)
 		case *userpool.VerificationCode:
 			err = s.putCode(ctx, q, r)
 		case *userpool.MessageJob:
@@ -87,6 +89,13 @@ func (s *Store) insertRecords(ctx context.Context, q queryer, recs []userpool.Re
 		}
 		if err != nil {
 			return false, err
+		}
+	}
+	// Every caller commits right after the records: from here on the
+	// give-backs count as given (see CounterGiveBack).
+	for _, r := range recs {
+		if g, ok := r.(*userpool.CounterGiveBack); ok {
+			g.Sent = true
 		}
 	}
 	return due, nil

@@ -147,6 +147,7 @@ func Run(t *testing.T, open func(t *testing.T) userpool.Store) {
 		{"Counters/IncrGetResetPurge", testCounters},
 		{"Counters/Add", testAddCounter},
 		{"Records/SessionAndCounterReset", testSessionAndResetRecords},
+		{"Records/CounterGiveBack", testCounterGiveBack},
 		{"Sessions/SessionUser", testSessionUser},
 		{"Counters/GetCounters", testGetCounters},
 		{"Audit/AppendAndFilter", testAudit},
