@@ -16,11 +16,11 @@ import (
 // records.
 type Record interface{ record() }
 
-func (*Event) record()        {}
-func (*AuditEvent) record()   {}
-func (*ValueChange) record()  {}
-func (*Session) record()      {}
-func (*CounterReset) record() {}
+func (*Event) record()           {}
+func (*AuditEvent) record()      {}
+func (*ValueChange) record()     {}
+func (*Session) record()         {}
+func (*CounterReset) record()    {}
 func (*CounterGiveBack) record() {}
 
 // CounterReset deletes a counter (ResetCounter) as part of a change: a
