@@ -232,6 +232,8 @@ func (g *loginGuard) room(ctx context.Context) (bool, int64, error) {
 // release ends the attempt's charge once it has resolved: a failure was
 // counted by fail before, a success reset the failures. Every exit of a
 // password login calls it (deferred). It wakes this replica's waiters.
+// A login that wrote its give-back with its own transaction (settles)
+// has given the charge back already.
 // When fail could not count the failure, the charge is kept instead: it
 // stands for the failure until its window ends.
 func (g *loginGuard) release(ctx context.Context) {
@@ -239,7 +241,7 @@ func (g *loginGuard) release(ctx context.Context) {
 		return
 	}
 	g.charged = false
-	if !g.keepCharge {
+	if !g.keepCharge && (g.gave == nil || !g.gave.Sent) {
 		g.giveBack(ctx)
 	}
 	g.s.waits.resolved(g.chargeKey())

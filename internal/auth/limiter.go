@@ -16,7 +16,9 @@ import (
 // minute, where a write per check would cost more than the check itself),
 // while a counter is far from its limit (this replica's estimate after the
 // hit at most an eighth of it) hits are counted here and flushed with the
-// next write, at the latest after limiterSync; past that every hit is
+// next write, at the latest after limiterSync (while one write is under
+// way the other hits wait for it, not write too: when it took longer, the
+// first hit after it answered writes them); past that every hit is
 // written. Answers are raised by the hits this replica allowed but the
 // store may not have seen yet (a flush that answered while a write was
 // under way may have landed after it), so a replica never lets through
@@ -71,7 +73,11 @@ func (l *limiter) hit(ctx context.Context, key string, limit int64, window time.
 	l.mu.Lock()
 	e := l.entry(key, now)
 	e.window = window
-	if limit >= limiterBatchMin && now.Before(e.end) && now.Sub(e.synced) < limiterSync && 8*(e.estimate()+1) <= limit {
+	// A write under way will sync the count when it answers: while it
+	// is, the other hits count here too, instead of each writing (under
+	// load a write takes milliseconds, and every hit meanwhile wrote).
+	syncing := e.inflight > 0
+	if limit >= limiterBatchMin && now.Before(e.end) && (now.Sub(e.synced) < limiterSync || syncing) && 8*(e.estimate()+1) <= limit {
 		e.pending++
 		e.unflushed++
 		n, end := e.estimate(), e.end

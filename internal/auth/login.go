@@ -179,9 +179,10 @@ func (s *Service) loginProven(ctx context.Context, m Meta, pool *userpool.Pool, 
 	if err := s.setCustomData(ctx, u, opts.CustomData, custom); err != nil {
 		return nil, err
 	}
-	// The failure counts a right password clears are cleared in the
-	// login's own write.
-	res, err := s.completeLoginVia(ctx, m, pool.Settings, u, false, method, rehashTo, g.resets()...)
+	// The failure counts a right password clears are cleared, and the
+	// attempt's place in the budget is given back, in the login's own
+	// write.
+	res, err := s.completeLoginVia(ctx, m, pool.Settings, u, false, method, rehashTo, g.settles()...)
 	if !errors.Is(err, errCredentialsChanged) {
 		return res, err
 	}
@@ -200,7 +201,7 @@ func (s *Service) loginProven(ctx context.Context, m Meta, pool *userpool.Pool, 
 	if !again {
 		rehashTo = ""
 	}
-	return s.completeLoginVia(ctx, m, pool.Settings, nu, false, method, rehashTo, g.resets()...)
+	return s.completeLoginVia(ctx, m, pool.Settings, nu, false, method, rehashTo, g.settles()...)
 }
 
 var (

@@ -67,6 +67,10 @@ type loginGuard struct {
 	// keepCharge says the failure could not be counted: the charge stays
 	// in its place.
 	keepCharge bool
+	// gave is the give-back of the charge that a right password writes
+	// with its login (settles); once the store has sent it, release does
+	// not give the charge back again.
+	gave *userpool.CounterGiveBack
 }
 
 func (g *loginGuard) detecting() bool {
@@ -256,6 +260,22 @@ func (g *loginGuard) resets() []userpool.Record {
 	}
 	if g.lockFails > 0 {
 		recs = append(recs, &userpool.CounterReset{Key: g.lockFailKey()})
+	}
+	return recs
+}
+
+// settles are the records a right password writes with its login: the
+// counter resets it earns (resets) and the give-back of its charge, so
+// that the login's one transaction also ends its place in the budget
+// (budget.go) instead of a write of its own after it.
+func (g *loginGuard) settles() []userpool.Record {
+	recs := g.resets()
+	if g.charged && !g.keepCharge {
+		if g.gave == nil {
+			g.gave = &userpool.CounterGiveBack{Key: g.windowKey(g.chargeWin)}
+		}
+		g.gave.At = g.s.now()
+		recs = append(recs, g.gave)
 	}
 	return recs
 }

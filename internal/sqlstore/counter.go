@@ -108,7 +108,13 @@ func (s *Store) ResetCounter(ctx context.Context, key string) error {
 // DecrCounter takes one back from a live counter: a send that a later
 // limit refused, or that failed, must not count against the sender.
 func (s *Store) DecrCounter(ctx context.Context, key string, now time.Time) error {
-	if _, err := s.write.ExecContext(ctx, s.d.q("UPDATE counters SET count = count - 1 WHERE key = ? AND window_end > ? AND count > 0"),
+	return s.decrCounter(ctx, s.write, key, now)
+}
+
+// decrCounter is DecrCounter through q: the writer, or the transaction of
+// the change a CounterGiveBack goes with.
+func (s *Store) decrCounter(ctx context.Context, q queryer, key string, now time.Time) error {
+	if _, err := q.ExecContext(ctx, s.d.q("UPDATE counters SET count = count - 1 WHERE key = ? AND window_end > ? AND count > 0"),
 		key, s.d.timeArg(s.d.norm(now))); err != nil {
 		return fmt.Errorf("sqlstore: decr counter: %w", err)
 	}

@@ -51,12 +51,32 @@ func (s *Store) inTxRecords(ctx context.Context, op string, recs []userpool.Reco
 	return err
 }
 
-// insertRecords inserts each record through q (a transaction) and says
+// insertRecords inserts each record through tx (a transaction) and says
 // whether an event fanned out into deliveries.
-func (s *Store) insertRecords(ctx context.Context, q queryer, recs []userpool.Record) (bool, error) {
+//
+// On PostgreSQL the records that only write go as one statement
+// (recordbatch.go), after the others.
+func (s *Store) insertRecords(ctx context.Context, tx queryer, recs []userpool.Record) (bool, error) {
+	var batch *recordBatch
+	if s.d.name == "postgres" {
+		n := 0
+		for _, r := range recs {
+			if batched(r) {
+				n++
+			}
+		}
+		if n > 1 {
+			batch = new(recordBatch)
+		}
+	}
 	due := false
 	for _, r := range recs {
 		var err error
+		q := tx
+		if batch != nil && batched(r) {
+			q = batch
+			_, batch.event = r.(*userpool.Event)
+		}
 		switch r := r.(type) {
 		case *userpool.AuditEvent:
 			err = s.insertAudit(ctx, q, r)
@@ -72,6 +92,8 @@ func (s *Store) insertRecords(ctx context.Context, q queryer, recs []userpool.Re
 			if _, err = q.ExecContext(ctx, s.d.q("DELETE FROM counters WHERE key = ?"), r.Key); err != nil {
 				err = fmt.Errorf("sqlstore: reset counter: %w", err)
 			}
+		case *userpool.CounterGiveBack:
+			err = s.decrCounter(ctx, q, r.Key, r.At)
 		case *userpool.VerificationCode:
 			err = s.putCode(ctx, q, r)
 		case *userpool.MessageJob:
@@ -87,6 +109,20 @@ func (s *Store) insertRecords(ctx context.Context, q queryer, recs []userpool.Re
 		}
 		if err != nil {
 			return false, err
+		}
+	}
+	if batch != nil {
+		n, err := batch.exec(ctx, tx)
+		if err != nil {
+			return false, err
+		}
+		due = due || n > 0
+	}
+	// Every caller commits right after the records: from here on the
+	// give-backs count as given (see CounterGiveBack).
+	for _, r := range recs {
+		if g, ok := r.(*userpool.CounterGiveBack); ok {
+			g.Sent = true
 		}
 	}
 	return due, nil

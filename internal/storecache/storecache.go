@@ -305,6 +305,27 @@ func (c *Store) ListFields(ctx context.Context, poolID string) ([]*userpool.Fiel
 	return fs, nil
 }
 
+// ListUserValues answers that there are none, without a read, when the
+// pool's field definitions are served from memory and there are none:
+// values exist only for defined fields (the store's ListUserValues joins
+// them), so a pool without fields, the common case, needs no read of the
+// user's values after each login. Otherwise the values are read. Not on
+// SQLite (CheckCounter), where knowing the fields from memory costs a read
+// of the change counter, as much as the values read it would replace.
+func (c *Store) ListUserValues(ctx context.Context, poolID, userID string) ([]*userpool.UserValue, error) {
+	if c.counter == nil {
+		c.mu.RLock()
+		up := c.up
+		c.mu.RUnlock()
+		if up {
+			if fs, err := c.ListFields(ctx, poolID); err == nil && len(fs) == 0 {
+				return nil, nil
+			}
+		}
+	}
+	return c.Store.ListUserValues(ctx, poolID, userID)
+}
+
 // GetField answers from the pool's cached definitions when they are in
 // memory; otherwise it reads the one field.
 func (c *Store) GetField(ctx context.Context, poolID, key string) (*userpool.Field, error) {

@@ -148,6 +148,8 @@ func Run(t *testing.T, open func(t *testing.T) userpool.Store) {
 		{"Counters/IncrGetResetPurge", testCounters},
 		{"Counters/Add", testAddCounter},
 		{"Records/SessionAndCounterReset", testSessionAndResetRecords},
+		{"Records/CounterGiveBack", testCounterGiveBack},
+		{"Records/Login", testLoginRecords},
 		{"Sessions/SessionUser", testSessionUser},
 		{"Counters/GetCounters", testGetCounters},
 		{"Audit/AppendAndFilter", testAudit},

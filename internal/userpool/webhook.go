@@ -16,16 +16,35 @@ import (
 // records.
 type Record interface{ record() }
 
-func (*Event) record()        {}
-func (*AuditEvent) record()   {}
-func (*ValueChange) record()  {}
-func (*Session) record()      {}
-func (*CounterReset) record() {}
+func (*Event) record()           {}
+func (*AuditEvent) record()      {}
+func (*ValueChange) record()     {}
+func (*Session) record()         {}
+func (*CounterReset) record()    {}
+func (*CounterGiveBack) record() {}
 
 // CounterReset deletes a counter (ResetCounter) as part of a change: a
 // successful login clears its account's failure count in the login's own
 // transaction.
 type CounterReset struct{ Key string }
+
+// CounterGiveBack takes one back from a live counter (DecrCounter) as part
+// of a change: a successful password login gives its place in the
+// account's budget of checks in flight back in the login's own
+// transaction, instead of in a write of its own after it.
+//
+// The store sets Sent once the give-back's statement has run and its
+// transaction has gone on to COMMIT (whatever COMMIT answered): the caller
+// must then not give the place back again. When Sent is false the
+// transaction was rolled back or never got that far, and the place is
+// still held. A COMMIT whose answer was lost leaves Sent set: the place
+// is then, at worst, held until the counter ends, as when any give-back
+// is lost, never given back twice.
+type CounterGiveBack struct {
+	Key  string
+	At   time.Time // counters that ended before At are left alone
+	Sent bool
+}
 
 // ValueChange sets and removes user-defined values of one user, as a
 // record: it rides with the change of the user it belongs to (the login a
