@@ -67,6 +67,9 @@ func (m Meta) factors() []string {
 	if m.flow.method == "" {
 		return nil
 	}
+	if m.passkey != nil && m.mfa == nil {
+		return []string{userpool.FactorPasskey}
+	}
 	if m.mfa != nil {
 		return []string{m.flow.method, m.mfa.factor}
 	}
@@ -129,6 +132,15 @@ func (s *Service) usableFactors(ctx context.Context, u *userpool.User) ([]string
 		case f.Kind == userpool.FactorSMS && u.Phone != "" && u.PhoneVerified,
 			f.Kind == userpool.FactorEmail && u.Email != "" && u.EmailVerified:
 			kinds = append(kinds, f.Kind)
+		}
+	}
+	if s.cfg.WebAuthn != nil {
+		pks, err := s.store.ListPasskeys(ctx, u.PoolID, u.ID)
+		if err != nil {
+			return nil, err
+		}
+		if len(pks) > 0 {
+			kinds = append(kinds, userpool.FactorPasskey)
 		}
 	}
 	return kinds, nil
