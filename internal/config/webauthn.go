@@ -48,9 +48,10 @@ func (c Config) RelyingParty() (id string, origins []string, ok bool) {
 			return id, origins, id != "" && len(origins) > 0
 		}
 		host = "localhost"
+		port := base.Port()
 		base.Host = host
-		if p := base.Port(); p != "" {
-			base.Host = net.JoinHostPort(host, p)
+		if port != "" {
+			base.Host = net.JoinHostPort(host, port)
 		}
 	}
 	if id == "" {
