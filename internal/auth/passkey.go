@@ -502,7 +502,7 @@ func (s *Service) finishPasskeyLogin(ctx context.Context, m Meta, credential jso
 // passkeyUse is the record that moves pk's counter in the login's write.
 func (s *Service) passkeyUse(pk *userpool.Passkey, cred *webauthn.Credential, parsed *protocol.ParsedCredentialAssertionData) *userpool.PasskeyUse {
 	return &userpool.PasskeyUse{PoolID: pk.PoolID, ID: pk.ID, Prev: pk.SignCount, SignCount: cred.Authenticator.SignCount,
-		BackupState: parsed.Response.AuthenticatorData.Flags.HasBackupState(),
+		BackupState:  parsed.Response.AuthenticatorData.Flags.HasBackupState(),
 		UserVerified: pk.UserVerified || parsed.Response.AuthenticatorData.Flags.HasUserVerified(), At: s.now().UTC()}
 }
 
