@@ -354,3 +354,64 @@ func TestPasskeyRaces(t *testing.T) {
 		race("one MFA token, one SMS code", func(int) error { return errOf(in.client().VerifySmsMFA(ctx, tok, code)) })
 	})
 }
+
+// TestAuthingMFAAuthenticatorsList: getMfaAuthenticators lists every
+// factor that maps onto Authing's authenticators (it listed TOTP only):
+// TOTP, SMS and email factors, and each passkey as "webauthn", for the
+// user's token and for the MFA token of a login in progress; ?type=
+// filters.
+func TestAuthingMFAAuthenticatorsList(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		in := start(t, codeAdminConfig(dbURL), nil)
+		setMFAPolicy(t, in, "optional")
+		auth := newSoftAuthenticator(t, in)
+		_, _, _, c := enrolTOTPClient(t, in, "ada@example.com")
+		opts := must[json.RawMessage](t)(c.BeginPasskeyRegistration(ctx))
+		cred, _ := auth.create(t, opts)
+		pk := must[*client.Passkey](t)(c.FinishPasskeyRegistration(ctx, "Key", cred))
+		if err := c.SendEmail(ctx, "ada@example.com", "VERIFY_EMAIL"); err != nil {
+			t.Fatal(err)
+		}
+		in.settle(t)
+		if err := c.VerifyEmail(ctx, "ada@example.com", in.Outbox.code(t, "ada@example.com")); err != nil {
+			t.Fatal(err)
+		}
+		must[*client.MFAStatus](t)(c.EnableMFAFactor(ctx, api.FactorEmail))
+
+		type authenticator struct {
+			ID, AuthenticatorType string
+		}
+		list := func(tok, typ string) []authenticator {
+			t.Helper()
+			path := "/api/v2/mfa/authenticator"
+			if typ != "" {
+				path += "?type=" + typ
+			}
+			a := in.authing(t).rest("GET", path, nil, tok)
+			if a.Code != 200 {
+				t.Fatalf("list: %s", a.Raw)
+			}
+			var out []authenticator
+			if err := json.Unmarshal(a.Data, &out); err != nil {
+				t.Fatal(err)
+			}
+			return out
+		}
+		got := list(c.Token(), "")
+		kinds := []string{}
+		for _, a := range got {
+			kinds = append(kinds, a.AuthenticatorType+":"+a.ID)
+		}
+		if strings.Join(kinds, ",") != "totp:totp,email:email,webauthn:"+pk.ID {
+			t.Fatalf("authenticators: %v", kinds)
+		}
+		_, tok := mfaLogin(t, in, "ada@example.com")
+		if got := list(tok, "webauthn"); len(got) != 1 || got[0].ID != pk.ID {
+			t.Fatalf("with the MFA token, type webauthn: %+v", got)
+		}
+		if got := list(tok, "totp"); len(got) != 1 || got[0].ID != "totp" {
+			t.Fatalf("type totp: %+v", got)
+		}
+	})
+}
