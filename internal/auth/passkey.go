@@ -182,6 +182,10 @@ func (s *Service) takeCeremony(ctx context.Context, poolID, challenge, purpose, 
 	return &sd, nil
 }
 
+// PasskeysOn says whether this server offers passkeys (a relying party
+// is configured).
+func (s *Service) PasskeysOn() bool { return s.cfg.WebAuthn != nil }
+
 func (s *Service) relyingParty() (*webauthn.WebAuthn, error) {
 	if s.cfg.WebAuthn == nil {
 		return nil, errPasskeysOff
