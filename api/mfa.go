@@ -83,6 +83,9 @@ type RecoveryCodes struct {
 
 // MFAFactor is what is shown of a factor: never its secret.
 type MFAFactor struct {
+	// ID and Name are a passkey's (kind "passkey", one entry per passkey).
+	ID         string    `json:"id,omitempty"`
+	Name       string    `json:"name,omitempty"`
 	Kind       string    `json:"kind"`
 	Confirmed  bool      `json:"confirmed"`
 	CreatedAt  time.Time `json:"createdAt"`

@@ -29,6 +29,9 @@ const (
 	EventUserMFAVerified     = "user.mfa_verified"
 	EventUserMFAFailed       = "user.mfa_failed"
 	EventUserMFARecoveryUsed = "user.mfa_recovery_used"
+	// EventUserPasskeyCloned: a passkey's signature counter went back (a
+	// cloned authenticator); the sign-in was refused.
+	EventUserPasskeyCloned = "user.passkey_cloned"
 )
 
 // EventTypes lists every event type.
@@ -39,6 +42,7 @@ var EventTypes = []string{
 	EventUserBlocked, EventUserDeleted, EventUserUDVChanged,
 	EventMessageDeliveryFailed,
 	EventUserMFAEnrolled, EventUserMFARemoved, EventUserMFAVerified, EventUserMFAFailed, EventUserMFARecoveryUsed,
+	EventUserPasskeyCloned,
 }
 
 // Headers of a webhook delivery and of a request to an HTTP pipeline

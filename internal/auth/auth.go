@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"github.com/go-webauthn/webauthn/webauthn"
 	"log/slog"
 	"sync"
 	"time"
@@ -61,6 +62,9 @@ type Config struct {
 	MFAKey    []byte
 	// MFAIssuer labels TOTP entries in authenticator apps ("authpool").
 	MFAIssuer string
+	// WebAuthn is the relying party of passkeys (its id and origins come
+	// from the public URL or AUTHPOOL_WEBAUTHN_*); nil refuses passkeys.
+	WebAuthn *webauthn.WebAuthn
 }
 
 // Service runs the use cases over a Store.
@@ -118,6 +122,9 @@ type Meta struct {
 	// mfa is the challenge a second factor completed (nil: none), spent
 	// in the login's write.
 	mfa *mfaPass
+	// passkey is the passkey a passwordless login was proven with (nil:
+	// none); see passkey.go.
+	passkey *passkeyPass
 	// Context is what the client says about the request for the pool's
 	// pipelines (Authing's "context" option: a JSON object, already
 	// checked and bounded by the transport); nil when none was given. It
@@ -133,6 +140,9 @@ type Result struct {
 	TokenIssued  time.Time
 	TokenExpires time.Time
 	NewlyCreated bool
+	// Passkey is "hwk" or "swk" (RFC 8176) when a passkey proved this
+	// login, first or second factor; "" otherwise.
+	Passkey string
 	// CustomData is the user's user-defined data.
 	CustomData []UDV
 }

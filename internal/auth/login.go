@@ -228,11 +228,15 @@ func (s *Service) completeLogin(ctx context.Context, m Meta, set userpool.PoolSe
 // factor is stopped (mfaGate, answering 1635) until VerifyMFA or
 // ConfirmTOTP calls it again with the completed challenge in m.
 func (s *Service) completeLoginVia(ctx context.Context, m Meta, set userpool.PoolSettings, u *userpool.User, newly bool, method, rehashTo string, extra ...userpool.Record) (*Result, error) {
-	if m.mfa == nil {
+	switch {
+	case m.passkey != nil:
+		// A passkey with user verification is two factors in one (the
+		// device, and the PIN or biometric that unlocked it): no gate.
+	case m.mfa == nil:
 		if err := s.mfaGate(ctx, m, set, u, method, rehashTo, extra); err != nil {
 			return nil, err
 		}
-	} else {
+	default:
 		extra = append(extra, s.mfaRecords(m, u)...)
 	}
 	changes, recs, err := s.postAuthentication(ctx, m, u)
@@ -251,6 +255,9 @@ func (s *Service) completeLoginVia(ctx context.Context, m Meta, set userpool.Poo
 		detail = map[string]string{"method": method}
 		if m.mfa != nil {
 			detail["factor"] = m.mfa.factor
+		}
+		if m.passkey != nil {
+			detail["passkey"] = m.passkey.id
 		}
 	}
 	updated, err := s.updateUser(ctx, m, u.PoolID, u.ID, eventUserLogin, func(x *userpool.User) error {
@@ -284,6 +291,9 @@ func (s *Service) completeLoginVia(ctx context.Context, m Meta, set userpool.Poo
 	}
 	res.User = updated
 	res.NewlyCreated = newly
+	if m.passkey != nil {
+		res.Passkey = m.passkey.amr
+	}
 	s.log.LogAttrs(ctx, slogInfo, "user logged in", attrUser(updated)...)
 	return s.withCustomData(ctx, res, nil)
 }

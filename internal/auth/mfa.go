@@ -67,6 +67,9 @@ func (m Meta) factors() []string {
 	if m.flow.method == "" {
 		return nil
 	}
+	if m.passkey != nil && m.mfa == nil {
+		return []string{userpool.FactorPasskey}
+	}
 	if m.mfa != nil {
 		return []string{m.flow.method, m.mfa.factor}
 	}
@@ -129,6 +132,15 @@ func (s *Service) usableFactors(ctx context.Context, u *userpool.User) ([]string
 		case f.Kind == userpool.FactorSMS && u.Phone != "" && u.PhoneVerified,
 			f.Kind == userpool.FactorEmail && u.Email != "" && u.EmailVerified:
 			kinds = append(kinds, f.Kind)
+		}
+	}
+	if s.cfg.WebAuthn != nil {
+		pks, err := s.store.ListPasskeys(ctx, u.PoolID, u.ID)
+		if err != nil {
+			return nil, err
+		}
+		if len(pks) > 0 {
+			kinds = append(kinds, userpool.FactorPasskey)
 		}
 	}
 	return kinds, nil
@@ -560,6 +572,9 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, m Meta, tok strin
 
 // FactorInfo is what may be shown of a factor: never its secret.
 type FactorInfo struct {
+	// ID and Name are a passkey's (one FactorInfo per passkey); "" for
+	// the other kinds.
+	ID, Name   string
 	Kind       string
 	Confirmed  bool
 	CreatedAt  time.Time
@@ -583,6 +598,13 @@ func (s *Service) MFAStatusOf(ctx context.Context, poolID, userID string) (*MFAS
 	st := &MFAStatus{Factors: []FactorInfo{}}
 	for _, f := range fs {
 		st.Factors = append(st.Factors, FactorInfo{Kind: f.Kind, Confirmed: f.Confirmed, CreatedAt: f.CreatedAt, LastUsedAt: f.LastUsedAt})
+	}
+	pks, err := s.store.ListPasskeys(ctx, poolID, userID)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range pks {
+		st.Factors = append(st.Factors, FactorInfo{ID: p.ID, Name: p.Name, Kind: userpool.FactorPasskey, Confirmed: true, CreatedAt: p.CreatedAt, LastUsedAt: p.LastUsedAt})
 	}
 	if st.RecoveryCodesLeft, err = s.store.CountRecoveryCodes(ctx, poolID, userID); err != nil {
 		return nil, err

@@ -38,8 +38,9 @@ type authenticator struct {
 	UpdatedAt         time.Time `json:"updatedAt"`
 }
 
-// mfaAuthenticators lists the confirmed TOTP authenticator of the bearer
-// (a user token, or the MFA token of a login in progress).
+// mfaAuthenticators lists the confirmed authenticators of the bearer (a
+// user token, or the MFA token of a login in progress): TOTP, the SMS and
+// email factors, and each passkey (authenticatorType "webauthn", its id).
 func (s *Server) mfaAuthenticators(w http.ResponseWriter, r *http.Request) {
 	m := s.meta(r, "")
 	tok := httpapi.Bearer(r)
@@ -57,10 +58,22 @@ func (s *Server) mfaAuthenticators(w http.ResponseWriter, r *http.Request) {
 	typ := r.URL.Query().Get("type")
 	out := []authenticator{}
 	for _, f := range st.Factors {
-		if !f.Confirmed || (typ != "" && typ != f.Kind) || f.Kind != userpool.FactorTOTP {
+		kind, id := f.Kind, f.Kind
+		switch f.Kind {
+		case userpool.FactorTOTP, userpool.FactorSMS, userpool.FactorEmail:
+		case userpool.FactorPasskey:
+			kind, id = "webauthn", f.ID
+		default:
 			continue
 		}
-		out = append(out, authenticator{ID: f.Kind, Enable: true, AuthenticatorType: f.Kind, CreatedAt: f.CreatedAt, UpdatedAt: f.CreatedAt})
+		if !f.Confirmed || (typ != "" && typ != kind) {
+			continue
+		}
+		updated := f.CreatedAt
+		if f.LastUsedAt.After(updated) {
+			updated = f.LastUsedAt
+		}
+		out = append(out, authenticator{ID: id, Enable: true, AuthenticatorType: kind, CreatedAt: f.CreatedAt, UpdatedAt: updated})
 	}
 	s.writeREST(w, r, out, nil, "fetched")
 }

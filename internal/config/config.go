@@ -58,6 +58,8 @@ type Config struct {
 
 	// Verification codes and their delivery (codes.go).
 	Codes
+	// Passkeys' relying party (webauthn.go).
+	WebAuthn
 	// AdminKey is the administrator key of the admin API. Empty: a key is
 	// generated at first start, stored hashed and printed once.
 	AdminKey string `json:"adminKey"`
@@ -339,6 +341,7 @@ func Load(getenv func(string) string) (Config, error) {
 		c.CORSOrigins = splitList(v)
 	}
 	c.Codes.load(env, func(err error) { errs = append(errs, err) })
+	c.WebAuthn.load(env)
 	str("AUTHPOOL_FORWARDED_HEADER", &c.ForwardedHeader)
 	str("AUTHPOOL_SESSION_CACHE", &c.SessionCache)
 	if v, ok := env("AUTHPOOL_APP_SECRETS"); ok {
@@ -477,6 +480,7 @@ func (c Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.Codes.validate()...)
+	errs = append(errs, c.validateWebAuthn()...)
 	if c.AdminKey != "" && len(c.AdminKey) < minAdminKeyLen {
 		bad("adminKey (AUTHPOOL_ADMIN_KEY) must be at least %d characters", minAdminKeyLen)
 	}

@@ -36,6 +36,8 @@ var meanings = map[string]string{
 	"AUTHPOOL_PIPELINE_MEMORY_MIB":       "memory bound of one script run's worker process, MiB (32-4096); a run past it fails (1021)",
 	"AUTHPOOL_PIPELINE_POOL_CONCURRENCY": "script runs one user pool may hold at once; 0: half of the concurrency, at least 1",
 	"AUTHPOOL_PIPELINE_TIMEOUT":          "time limit of a pipeline run that sets none (at most 30s)",
+	"AUTHPOOL_WEBAUTHN_ORIGINS":          "comma-separated origins passkeys may be used from; unset: the public URL's origin",
+	"AUTHPOOL_WEBAUTHN_RP_ID":            "passkeys' relying party id (a domain); unset: the public URL's host (localhost for a loopback address)",
 	"AUTHPOOL_PUBLIC_URL":                "the server's address as users reach it (links in mails); unset: http://<addr>",
 	"AUTHPOOL_RATE_LIMIT_CAPTCHA":        "CAPTCHAs per client IP: N/window or off",
 	"AUTHPOOL_RATE_LIMIT_GRAPHQL":        "GraphQL documents run on /graphql/v2 per client IP (cached introspection is free): N/window or off",

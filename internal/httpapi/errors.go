@@ -98,8 +98,10 @@ func udfAdminStatus(c userpool.Code) (int, bool) {
 		return http.StatusConflict, true
 	case userpool.CodeFieldTypeMismatch:
 		return http.StatusBadRequest, true
-	case userpool.CodeMFARequired, userpool.CodeMFAWrongCode, userpool.CodeMFATokenInvalid:
+	case userpool.CodeMFARequired, userpool.CodeMFAWrongCode, userpool.CodeMFATokenInvalid, userpool.CodePasskeyInvalid:
 		return http.StatusUnauthorized, true
+	case userpool.CodePasskeyCloned:
+		return http.StatusForbidden, true
 	case userpool.CodeMFAAlreadyEnrolled, userpool.CodeMFANotEnrolled:
 		return http.StatusConflict, true
 	}

@@ -118,7 +118,7 @@ func writeMFAStatus(w http.ResponseWriter, st *auth.MFAStatus, err error) error 
 	}
 	out := api.MFAStatus{Factors: make([]api.MFAFactor, len(st.Factors)), RecoveryCodesLeft: st.RecoveryCodesLeft, Required: st.Required}
 	for i, f := range st.Factors {
-		out.Factors[i] = api.MFAFactor{Kind: f.Kind, Confirmed: f.Confirmed, CreatedAt: f.CreatedAt, LastUsedAt: f.LastUsedAt}
+		out.Factors[i] = api.MFAFactor{ID: f.ID, Name: f.Name, Kind: f.Kind, Confirmed: f.Confirmed, CreatedAt: f.CreatedAt, LastUsedAt: f.LastUsedAt}
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

@@ -64,6 +64,16 @@ func (s *Server) routes() []route {
 		{http.MethodPost, "/api/v1/users/me/mfa/recovery-codes", s.regenerateRecoveryCodes, true},
 		{http.MethodPut, "/api/v1/users/me/mfa/{kind}", s.enableFactor, true},
 		{http.MethodDelete, "/api/v1/users/me/mfa/{kind}", s.removeFactor, true},
+		// Passkeys (docs/MFA.md "Passkeys"): each ceremony is begin + finish.
+		{http.MethodPost, "/api/v1/users/me/passkeys/register/begin", s.beginPasskeyRegistration, true},
+		{http.MethodPost, "/api/v1/users/me/passkeys/register/finish", s.finishPasskeyRegistration, true},
+		{http.MethodGet, "/api/v1/users/me/passkeys", s.listPasskeys, true},
+		{http.MethodPatch, "/api/v1/users/me/passkeys/{id}", s.renamePasskey, true},
+		{http.MethodDelete, "/api/v1/users/me/passkeys/{id}", s.removePasskey, true},
+		{http.MethodPost, "/api/v1/login/passkey/begin", s.beginPasskeyLogin, false},
+		{http.MethodPost, "/api/v1/login/passkey/finish", s.finishPasskeyLogin, false},
+		{http.MethodPost, "/api/v1/mfa/passkey/begin", s.beginPasskeyMFA, false},
+		{http.MethodPost, "/api/v1/mfa/passkey/finish", s.finishPasskeyMFA, false},
 		// Applications the user consented to (OpenID provider).
 		{http.MethodGet, "/api/v1/users/me/apps", s.listGrantedApps, true},
 		{http.MethodDelete, "/api/v1/users/me/apps/{appId}", s.revokeGrantedApp, true},

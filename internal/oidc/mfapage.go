@@ -25,6 +25,8 @@ type mfaData struct {
 	Action, SendAction, AuthRequestID, MFAToken, AppName, RestartURL string
 	Has                                                              map[string]bool
 	Sent, Open                                                       string
+	// The passkey factor's routes (passkeypage.go).
+	PasskeyAction, PasskeyBeginAction string
 }
 
 // mfaStep answers a first factor that needs a second one: the code page,
@@ -51,7 +53,8 @@ func (s *Service) renderMFA(w http.ResponseWriter, r *http.Request, pc *pageCtx,
 		Data: mfaData{
 			Action: pc.p.prefix + pathMFA, SendAction: pc.p.prefix + pathMFASend, AuthRequestID: pc.req.GetID(),
 			MFAToken: tok, AppName: pc.app.Name, Has: has, Sent: sent, Open: open,
-			RestartURL: pc.p.prefix + pathLogin + "?authRequestID=" + url.QueryEscape(pc.req.GetID()),
+			RestartURL:    pc.p.prefix + pathLogin + "?authRequestID=" + url.QueryEscape(pc.req.GetID()),
+			PasskeyAction: pc.p.prefix + pathPasskeyMFA, PasskeyBeginAction: pc.p.prefix + pathPasskeyMFABegin,
 		},
 	})
 }

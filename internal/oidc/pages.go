@@ -73,7 +73,7 @@ func (s *Service) page(w http.ResponseWriter, r *http.Request, p *poolOP, sub st
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return true
 	default:
-		return false
+		return s.passkeyPage(w, r, p, sub) // passkeypage.go
 	}
 	if r.Method == http.MethodPost {
 		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
@@ -206,6 +206,8 @@ type signinData struct {
 	CaptchaImage                                template.URL // a data: URL of the PNG we drew
 	CodeSent                                    bool
 	Wait                                        int
+	// The passwordless sign-in's routes (passkeypage.go).
+	PasskeyAction, PasskeyBeginAction string
 }
 
 func (s *Service) renderSignin(w http.ResponseWriter, r *http.Request, pc *pageCtx, status int, mode, msg string, d signinData) {
@@ -213,6 +215,9 @@ func (s *Service) renderSignin(w http.ResponseWriter, r *http.Request, pc *pageC
 	d.Mode, d.Action, d.SendCodeAction, d.AuthRequestID = mode, pc.p.prefix+pathLogin, pc.p.prefix+pathSendCode, pc.req.GetID()
 	d.AppName, d.PasswordURL, d.PhoneURL = pc.app.Name, base, base+"&mode=phone"
 	d.SignupURL, d.ResetURL = pc.p.prefix+pathSignup, pc.p.prefix+pathReset
+	if s.d.Auth.PasskeysOn() {
+		d.PasskeyAction, d.PasskeyBeginAction = pc.p.prefix+pathPasskeyLogin, pc.p.prefix+pathPasskeyLoginBegin
+	}
 	s.pages.Render(w, r, status, "signin", web.Page{
 		Lang: pc.lang, Brand: web.BrandOf(pc.pool), CSRF: s.csrf.Token(w, r), Error: msg, Data: d,
 	})

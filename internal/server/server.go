@@ -493,6 +493,9 @@ func codeDelivery(ctx context.Context, cfg config.Config, st *sqlstore.Store, lo
 	if c.MFASealer, err = courier.NewSealer(mfaSeal); err != nil {
 		return c, err
 	}
+	if c.WebAuthn, err = relyingParty(cfg, log); err != nil {
+		return c, err
+	}
 	c.PhoneRegion = cfg.PhoneDefaultRegion
 	base := cfg.PublicBase()
 	c.VerifyEmailLink = func(poolID, email, code string) string {

@@ -98,6 +98,16 @@ func (s *Store) DeleteMFAFactors(ctx context.Context, poolID, userID, kind strin
 			if _, err := q.ExecContext(ctx, s.d.q("DELETE FROM mfa_recovery_codes WHERE pool_id = ? AND user_id = ?"), poolID, userID); err != nil {
 				return fmt.Errorf("sqlstore: delete recovery codes: %w", err)
 			}
+			// Passkeys are factors too: a reset removes them.
+			res, err := q.ExecContext(ctx, s.d.q("DELETE FROM passkeys WHERE pool_id = ? AND user_id = ?"), poolID, userID)
+			if err != nil {
+				return fmt.Errorf("sqlstore: delete passkeys: %w", err)
+			}
+			pk, err := res.RowsAffected()
+			if err != nil {
+				return fmt.Errorf("sqlstore: delete passkeys: %w", err)
+			}
+			n += pk
 		}
 		return nil
 	})

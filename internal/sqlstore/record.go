@@ -102,6 +102,8 @@ func (s *Store) insertRecords(ctx context.Context, tx queryer, recs []userpool.R
 			err = s.spendChallenge(ctx, q, r)
 		case *userpool.RecoveryCodeSpend:
 			err = s.spendRecoveryCode(ctx, q, r)
+		case *userpool.PasskeyUse:
+			err = s.usePasskey(ctx, q, r)
 		case nil:
 			err = errors.New("sqlstore: nil record")
 		default:

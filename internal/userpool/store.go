@@ -148,6 +148,8 @@ type Store interface {
 	AppStore
 	// Second factors; see mfa.go.
 	MFAStore
+	// Passkeys and WebAuthn ceremonies; see passkey.go.
+	PasskeyStore
 	// Bulk import and export; see import.go.
 	ImportStore
 	// The OpenID provider's requests, grants, consents and browser

@@ -123,6 +123,8 @@ var codeMessages = map[userpool.Code][2]string{
 	userpool.CodeMFAAlreadyEnrolled:     {"This second factor is already set up.", "该二次验证方式已启用。"},
 	userpool.CodeMFANotEnrolled:         {"This second factor is not set up.", "该二次验证方式未启用。"},
 	userpool.CodeMFAUnsupported:         {"This kind of verification is not supported.", "不支持该验证方式。"},
+	userpool.CodePasskeyInvalid:         {"The passkey could not be verified. Please try again.", "通行密钥验证失败，请重试。"},
+	userpool.CodePasskeyCloned:          {"This passkey was refused: it may have been copied. Use another way to sign in and remove it.", "该通行密钥已被拒绝：它可能已被复制。请用其他方式登录并移除它。"},
 	userpool.CodeBadRequest:             {"The request could not be read.", "请求格式错误。"},
 	userpool.CodeBodyTooLarge:           {"The form is too large.", "提交的内容过大。"},
 	userpool.CodeInvalidArgument:        {"Some of the values are not valid.", "填写的内容格式不正确。"},
