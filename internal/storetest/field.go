@@ -66,9 +66,9 @@ func testFields(t *testing.T, s userpool.Store) {
 	}
 	// The flag changes both ways through UpdateField.
 	for _, want := range []bool{true, false} {
-		_, err = s.UpdateField(ctx(t), p.ID, "bio", func(f *userpool.Field) error { f.UserEditable = want; return nil })
+		_, err = s.UpdateField(ctx(t), p.ID, "nick", func(f *userpool.Field) error { f.UserEditable = !want; return nil })
 		checkNoErr(t, "UpdateField user-editable", err)
-		if got, _ := s.GetField(ctx(t), p.ID, "bio"); got.UserEditable != want {
+		if got, _ := s.GetField(ctx(t), p.ID, "nick"); got.UserEditable != !want {
 			t.Fatalf("UserEditable after update to %v: %v", want, got.UserEditable)
 		}
 	}
