@@ -69,7 +69,7 @@ func TestAccountPageForms(t *testing.T) {
 		other := newBrowser(t, in)
 		accountSignIn(t, other, issuer, must[*client.User](t)(in.client().RegisterByEmail(ctx, "other@example.com", oidcPassword, nil, nil)).Email, oidcPassword)
 		f = p.form(t, "profile-form")
-		otherTok := other.get(issuer + "/account").form(t, "profile-form").Fields.Get("csrf")
+		otherTok := other.get(issuer+"/account").form(t, "profile-form").Fields.Get("csrf")
 		if p2 := b.submit(p, f, map[string]string{"nickname": "csrf", "csrf": otherTok}); p2.Status != http.StatusForbidden {
 			t.Fatalf("another browser's CSRF token: %d", p2.Status)
 		}
