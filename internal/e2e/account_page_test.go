@@ -60,6 +60,28 @@ func TestAccountPageForms(t *testing.T) {
 			t.Fatalf("hostile profile: %d\n%s", p2.Status, p2.Body)
 		}
 
+		// A code to the new address; a second one at once is refused by the
+		// API's sending limit, and the page says when to try again.
+		// (The send buttons post the email form to their formaction.)
+		ef := p.form(t, "email-form")
+		if !strings.Contains(p.Body, `formaction="/oidc/account/email/code"`) {
+			t.Fatal("no send button posting to /oidc/account/email/code")
+		}
+		ef.Action = "/oidc/account/email/code"
+		p2 = b.submit(p, ef, map[string]string{"email": "new@example.com", "which": "new"})
+		if p2.Status != http.StatusOK || !strings.Contains(p2.Body, `id="email-sent-new"`) || !strings.Contains(p2.Body, `value="new@example.com"`) {
+			t.Fatalf("send a code: %d\n%s", p2.Status, p2.Body)
+		}
+		p2 = b.submit(p, ef, map[string]string{"email": "new@example.com", "which": "new"})
+		if p2.Status != http.StatusTooManyRequests || !strings.Contains(p2.Body, "Try again in 60 s.") {
+			t.Fatalf("a second code at once: %d\n%s", p2.Status, p2.Body)
+		}
+		// "old" always goes to the account's own address, whatever is typed.
+		p2 = b.submit(p, ef, map[string]string{"email": "victim@example.com", "which": "old"})
+		if p2.Status != http.StatusOK || len(in.Outbox.sentTo("victim@example.com")) != 0 || len(in.Outbox.sentTo(email)) != 1 {
+			t.Fatalf("a code to the current address: %d, sent to %v", p2.Status, in.Outbox.sentTo(email))
+		}
+
 		// Without the CSRF token, or with another browser's, nothing runs.
 		f := p.form(t, "profile-form")
 		f.Fields.Del("csrf")
