@@ -73,6 +73,29 @@ func TestAccountBrowser(t *testing.T) {
 			return v
 		}
 		done := func() chromedp.Action[chromedp.Void] { return chromedp.WaitVisible(chromedp.CSS("#notice")) }
+		// press fills a form and presses its button, then waits for the
+		// page the post leads to: the old page is marked, so that nothing
+		// on it (a notice of the last form) is taken for the answer.
+		press := func(what, button string, fill ...chromedp.Action[chromedp.Void]) {
+			t.Helper()
+			run(what, fill...)
+			if _, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`window.__oldPage = true`)); err != nil {
+				t.Fatalf("%s: mark the page: %v", what, err)
+			}
+			run(what, chromedp.Click(chromedp.CSS(button)))
+			deadline := time.Now().Add(time.Minute)
+			for {
+				// Errors while the browser is between documents are expected.
+				fresh, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`window.__oldPage !== true && document.readyState === "complete"`))
+				if err == nil && fresh {
+					return
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%s: no new page after pressing %s", what, button)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
 
 		ar := rp.authURL([]string{"openid", "email"}, oauth2.SetAuthURLParam("ui_locales", "en"))
 		run("sign in to the app", chromedp.Navigate(ar.URL),
@@ -91,46 +114,49 @@ func TestAccountBrowser(t *testing.T) {
 			t.Fatalf("the consented app is not listed: %s", html)
 		}
 
-		run("change the nickname", chromedp.SetValue(chromedp.CSS("#p-nickname"), "Walker"),
-			chromedp.Click(chromedp.CSS("#profile-form button[type=submit]")), done())
+		press("change the nickname", "#profile-form button[type=submit]", chromedp.SetValue(chromedp.CSS("#p-nickname"), "Walker"))
+		run("the profile is saved", done())
 		if got := must[*client.User](t)(mc.GetUser(ctx, "default", u.ID)); got.Nickname != "Walker" {
 			t.Fatalf("nickname %q", got.Nickname)
 		}
 
-		run("send the new address's code", chromedp.SetValue(chromedp.CSS("#new-email"), email2),
-			chromedp.Click(chromedp.CSS("#email-send-new")), chromedp.WaitVisible(chromedp.CSS("#email-sent-new")))
+		press("send the new address's code", "#email-send-new", chromedp.SetValue(chromedp.CSS("#new-email"), email2))
+		run("the new address's code is sent", chromedp.WaitVisible(chromedp.CSS("#email-sent-new")))
 		if disabled, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`document.getElementById("email-send-new").disabled`)); err != nil || !disabled {
 			t.Error("the send button is not waiting after a send")
 		}
 		newCode := in.Outbox.last(t, email2).Code
-		run("send the current address's code", chromedp.Click(chromedp.CSS("#email-send-old")), chromedp.WaitVisible(chromedp.CSS("#email-sent-old")))
+		press("send the current address's code", "#email-send-old")
+		run("the current address's code is sent", chromedp.WaitVisible(chromedp.CSS("#email-sent-old")))
 		oldCode := in.Outbox.last(t, email).Code
-		run("change the email address", chromedp.SetValue(chromedp.CSS("#email-code"), newCode), chromedp.SetValue(chromedp.CSS("#email-old-code"), oldCode),
-			chromedp.Click(chromedp.CSS("#email-submit")), done())
+		press("change the email address", "#email-submit", chromedp.SetValue(chromedp.CSS("#email-code"), newCode), chromedp.SetValue(chromedp.CSS("#email-old-code"), oldCode))
+		run("the email address is saved", done())
 		if got := must[*client.User](t)(mc.GetUser(ctx, "default", u.ID)); got.Email != email2 || !got.EmailVerified {
 			t.Fatalf("email %q verified %v", got.Email, got.EmailVerified)
 		}
 
-		run("send the new phone's code", chromedp.SetValue(chromedp.CSS("#new-phone"), cnPhone2),
-			chromedp.Click(chromedp.CSS("#phone-send-new")), chromedp.WaitVisible(chromedp.CSS("#phone-sent-new")))
+		press("send the new phone's code", "#phone-send-new", chromedp.SetValue(chromedp.CSS("#new-phone"), cnPhone2))
+		run("the new phone's code is sent", chromedp.WaitVisible(chromedp.CSS("#phone-sent-new")))
 		newCode = in.Outbox.code(t, cnPhone2)
-		run("send the current phone's code", chromedp.Click(chromedp.CSS("#phone-send-old")), chromedp.WaitVisible(chromedp.CSS("#phone-sent-old")))
+		press("send the current phone's code", "#phone-send-old")
+		run("the current phone's code is sent", chromedp.WaitVisible(chromedp.CSS("#phone-sent-old")))
 		oldCode = in.Outbox.code(t, cnPhone)
-		run("change the phone number", chromedp.SetValue(chromedp.CSS("#phone-code"), newCode), chromedp.SetValue(chromedp.CSS("#phone-old-code"), oldCode),
-			chromedp.Click(chromedp.CSS("#phone-submit")), done())
+		press("change the phone number", "#phone-submit", chromedp.SetValue(chromedp.CSS("#phone-code"), newCode), chromedp.SetValue(chromedp.CSS("#phone-old-code"), oldCode))
+		run("the phone number is saved", done())
 		if got := must[*client.User](t)(mc.GetUser(ctx, "default", u.ID)); got.Phone != cnPhone2 {
 			t.Fatalf("phone %q", got.Phone)
 		}
 
 		newPassword := "an0ther-long-passw0rd"
-		run("change the password", chromedp.SetValue(chromedp.CSS("#old-password"), oidcPassword),
-			chromedp.SetValue(chromedp.CSS("#new-password"), newPassword), chromedp.SetValue(chromedp.CSS("#confirm-password"), newPassword),
-			chromedp.Click(chromedp.CSS("#password-form button[type=submit]")), done(), chromedp.WaitVisible(chromedp.CSS("#account")))
+		press("change the password", "#password-form button[type=submit]", chromedp.SetValue(chromedp.CSS("#old-password"), oidcPassword),
+			chromedp.SetValue(chromedp.CSS("#new-password"), newPassword), chromedp.SetValue(chromedp.CSS("#confirm-password"), newPassword))
+		run("the password is changed", done(), chromedp.WaitVisible(chromedp.CSS("#account")))
 		_, err := sdk.GetCurrentUser(ctx)
 		wantCode(t, err, 2207) // every other session ended
 		must[*client.User](t)(sdk.LoginByEmail(ctx, email2, newPassword, nil))
 
-		run("start an authenticator app", chromedp.Click(chromedp.CSS("#totp-start")), chromedp.WaitVisible(chromedp.CSS("#totp-qr")))
+		press("start an authenticator app", "#totp-start")
+		run("the QR code", chromedp.WaitVisible(chromedp.CSS("#totp-qr")))
 		secret, recovery := text("#totp-secret"), text("#enrol-recovery-codes")
 		if strings.Count(recovery, "\n") < 5 {
 			t.Fatalf("recovery codes %q", recovery)
@@ -139,15 +165,17 @@ func TestAccountBrowser(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		run("confirm the authenticator app", chromedp.SetValue(chromedp.CSS("#totp-code"), code),
-			chromedp.Click(chromedp.CSS("#totp-confirm-form button[type=submit]")), done(), chromedp.WaitVisible(chromedp.CSS("#totp-on")))
+		press("confirm the authenticator app", "#totp-confirm-form button[type=submit]", chromedp.SetValue(chromedp.CSS("#totp-code"), code))
+		run("the authenticator app is on", done(), chromedp.WaitVisible(chromedp.CSS("#totp-on")))
 
 		// The SDK's session (signed in before the factor) is another one.
-		run("sign out the other sessions", chromedp.Click(chromedp.CSS("#sessions-others")), done())
+		press("sign out the other sessions", "#sessions-others")
+		run("the other sessions are signed out", done())
 		_, err = sdk.GetCurrentUser(ctx)
 		wantCode(t, err, 2207)
 
-		run("withdraw the app's consent", chromedp.Click(chromedp.CSS("li.app button")), done(), chromedp.WaitVisible(chromedp.CSS("#no-apps")))
+		press("withdraw the app's consent", "li.app button")
+		run("the consent is withdrawn", done(), chromedp.WaitVisible(chromedp.CSS("#no-apps")))
 		if apps := must[[]client.GrantedApp](t)(loginClient(t, in, email2, newPassword, secret).ListGrantedApps(ctx)); len(apps) != 0 {
 			t.Fatalf("still granted: %+v", apps)
 		}
@@ -158,15 +186,17 @@ func TestAccountBrowser(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		run("sign out", chromedp.Click(chromedp.CSS("#signout")), chromedp.WaitVisible(chromedp.CSS("main h1")))
-		run("sign in with the authenticator app", chromedp.Navigate(issuer+"/account"), chromedp.WaitVisible(chromedp.CSS("#identifier")),
-			chromedp.SetValue(chromedp.CSS("#identifier"), email2), chromedp.SetValue(chromedp.CSS("#password"), newPassword),
-			chromedp.Submit(chromedp.CSS("#password-form")), chromedp.WaitVisible(chromedp.CSS("#totp-code")),
-			chromedp.SetValue(chromedp.CSS("#totp-code"), code), chromedp.Submit(chromedp.CSS("#mfa-totp-form")),
-			chromedp.WaitVisible(chromedp.CSS("#account")))
+		press("sign out", "#signout")
+		if loc, err := chromedp.Run(bctx, chromedp.Location()); err != nil || !strings.HasSuffix(loc, "/logged-out") {
+			t.Fatalf("after signing out at %s", loc)
+		}
+		run("open the account page signed out", chromedp.Navigate(issuer+"/account"), chromedp.WaitVisible(chromedp.CSS("#identifier")))
+		press("sign in with the new password", "#password-form button[type=submit]",
+			chromedp.SetValue(chromedp.CSS("#identifier"), email2), chromedp.SetValue(chromedp.CSS("#password"), newPassword))
+		press("pass the authenticator app's code", "#mfa-totp-form button[type=submit]", chromedp.SetValue(chromedp.CSS("#totp-code"), code))
+		run("back on the account page", chromedp.WaitVisible(chromedp.CSS("#account")))
 
-		run("delete the account", chromedp.SetValue(chromedp.CSS("#delete-password"), newPassword), chromedp.Click(chromedp.CSS("#delete-confirm")),
-			chromedp.Click(chromedp.CSS("#delete-submit")), chromedp.WaitVisible(chromedp.CSS("main h1")))
+		press("delete the account", "#delete-submit", chromedp.SetValue(chromedp.CSS("#delete-password"), newPassword), chromedp.Click(chromedp.CSS("#delete-confirm")))
 		if loc, err := chromedp.Run(bctx, chromedp.Location()); err != nil || !strings.HasSuffix(loc, "/account/deleted") {
 			t.Fatalf("after deletion at %s", loc)
 		}
