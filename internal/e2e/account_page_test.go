@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -133,12 +134,45 @@ func TestAccountPageForms(t *testing.T) {
 			t.Fatalf("pool B's form with pool A's token: %d %s", p.Status, p.URL)
 		}
 
-		// Signing out elsewhere (sessions/others from the other browser of
-		// the same user) ends this browser's session: back to sign-in.
+		// Signing out one session, then every other one (from another
+		// browser of the same user), ends those browsers' sessions: back to
+		// sign-in.
+		b3 := newBrowser(t, in)
+		accountSignIn(t, b3, issuer, email, oidcPassword)
 		b2 := newBrowser(t, in)
 		p3 := accountSignIn(t, b2, issuer, email, oidcPassword)
-		if n := strings.Count(p3.Body, `class="session`); n != 2 {
-			t.Fatalf("%d sessions listed, want 2:\n%s", n, p3.Body)
+		if n := strings.Count(p3.Body, `class="session`); n != 3 {
+			t.Fatalf("%d sessions listed, want 3:\n%s", n, p3.Body)
+		}
+		var others []string
+		for _, m := range regexp.MustCompile(`<tr class="session( current)?" data-session="([^"]+)"`).FindAllStringSubmatch(p3.Body, -1) {
+			if m[1] == "" {
+				others = append(others, m[2])
+			}
+		}
+		if len(others) != 2 {
+			t.Fatalf("other sessions %v", others)
+		}
+		rf := p3.form(t, "revoke-"+others[0])
+		p3 = b2.submit(p3, rf, nil)
+		if !strings.Contains(p3.Body, `id="notice"`) || strings.Count(p3.Body, `class="session`) != 2 || strings.Contains(p3.Body, others[0]) {
+			t.Fatalf("after signing one out:\n%s", p3.Body)
+		}
+		// The same form again: that session ended already (1004).
+		if p := b2.submit(p3, rf, nil); p.Status != http.StatusBadRequest {
+			t.Fatalf("signing out an ended session: %d", p.Status)
+		}
+		// Another user's session cannot be named.
+		otherSess := regexp.MustCompile(`<tr class="session current" data-session="([^"]+)"`).FindStringSubmatch(other.get(issuer + "/account").Body)
+		if otherSess == nil {
+			t.Fatal("no current session on the other user's page")
+		}
+		rf.Fields.Set("session", otherSess[1])
+		if p := b2.submit(p3, rf, nil); p.Status != http.StatusBadRequest {
+			t.Fatalf("signing out another user's session: %d", p.Status)
+		}
+		if p := other.get(issuer + "/account"); !strings.Contains(p.Body, `id="account"`) {
+			t.Fatal("the other user was signed out")
 		}
 		p3 = b2.submit(p3, p3.form(t, "sessions-others-form"), nil)
 		if !strings.Contains(p3.Body, `id="notice"`) || strings.Count(p3.Body, `class="session`) != 1 {
