@@ -50,6 +50,8 @@ type Field struct {
 	Description string    `json:"description,omitempty"`
 	CreatedAt   time.Time `json:"createdAt"`
 	UpdatedAt   time.Time `json:"updatedAt"`
+	// UserEditable: end users may set and remove their own value.
+	UserEditable bool `json:"userEditable"`
 }
 
 // FieldList answers GET /api/v1/admin/pools/{poolId}/fields.
@@ -63,6 +65,10 @@ type DefineFieldRequest struct {
 	DataType    string `json:"dataType"`
 	Label       string `json:"label,omitempty"`
 	Description string `json:"description,omitempty"`
+	// UserEditable lets end users set and remove their own value
+	// (PUT/DELETE /api/v1/users/me/udv/{key}, the account page); false
+	// by default.
+	UserEditable bool `json:"userEditable,omitempty"`
 }
 
 // UpdateFieldRequest changes a definition; absent parts stay. DataType
@@ -71,6 +77,8 @@ type UpdateFieldRequest struct {
 	Label       *string `json:"label,omitempty"`
 	Description *string `json:"description,omitempty"`
 	DataType    *string `json:"dataType,omitempty"`
+	// UserEditable changes whether end users may set their own value.
+	UserEditable *bool `json:"userEditable,omitempty"`
 }
 
 // UserList is one page of users, newest first. Total counts every match.

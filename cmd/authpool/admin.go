@@ -53,6 +53,8 @@ type adminFlags struct {
 	redirectURIs, logoutURIs, scopes string
 	accessTTL, idTTL, refreshTTL     string
 	firstParty                       bool
+	// fields
+	userEditable bool
 	// import and export
 	format, source, output, checkpoint string
 	dryRun, resume, includeHashes      bool
@@ -73,6 +75,7 @@ func (f *adminFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.json, "json", false, "print JSON instead of a table")
 	fs.StringVar(&f.label, "label", "", "field label")
 	fs.StringVar(&f.description, "description", "", "field description")
+	fs.BoolVar(&f.userEditable, "user-editable", false, "end users may set their own value of the field (-user-editable=false to stop)")
 	fs.StringVar(&f.dataType, "type", "", "field data type, or application type: web, spa, native, machine")
 	fs.StringVar(&f.search, "search", "", "substring of email, username or phone")
 	fs.IntVar(&f.offset, "offset", 0, "users to skip")

@@ -30,8 +30,8 @@ var coreCmds = []adminCmd{
 	{group: "pools", verb: "set", args: "<setting>=<value>...", min: 1, max: 100, flags: []string{"name"}, help: "change settings of -pool, e.g. verifyOldEmail=false tokenTTL=24h", run: poolsSet},
 
 	{group: "fields", verb: "list", help: "list user-defined fields", run: fieldsList},
-	{group: "fields", verb: "define", args: "<key> <STRING|NUMBER|BOOLEAN|DATETIME|OBJECT>", min: 2, max: 2, flags: []string{"label", "description"}, help: "define a field", run: fieldsDefine},
-	{group: "fields", verb: "update", args: "<key>", min: 1, max: 1, flags: []string{"label", "description", "type"}, help: "change a field's label, description or type", run: fieldsUpdate},
+	{group: "fields", verb: "define", args: "<key> <STRING|NUMBER|BOOLEAN|DATETIME|OBJECT>", min: 2, max: 2, flags: []string{"label", "description", "user-editable"}, help: "define a field", run: fieldsDefine},
+	{group: "fields", verb: "update", args: "<key>", min: 1, max: 1, flags: []string{"label", "description", "type", "user-editable"}, help: "change a field's label, description, type or whether users may edit it", run: fieldsUpdate},
 	{group: "fields", verb: "delete", args: "<key>", min: 1, max: 1, help: "delete a field and every value of it", run: fieldsDelete},
 
 	{group: "users", verb: "list", flags: []string{"search", "offset", "limit"}, help: "list users, newest first", run: usersList},
@@ -127,9 +127,9 @@ func poolsSet(ctx context.Context, e *adminEnv, args []string) error {
 
 func printFields(e *adminEnv, v any, fields []client.Field) error {
 	return e.print(v, func(w io.Writer) {
-		fmt.Fprintln(w, "KEY\tTYPE\tLABEL\tDESCRIPTION")
+		fmt.Fprintln(w, "KEY\tTYPE\tLABEL\tDESCRIPTION\tUSER-EDITABLE")
 		for _, f := range fields {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", f.Key, f.DataType, f.Label, orDash(f.Description))
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%t\n", f.Key, f.DataType, f.Label, orDash(f.Description), f.UserEditable)
 		}
 	})
 }
@@ -144,7 +144,7 @@ func fieldsList(ctx context.Context, e *adminEnv, _ []string) error {
 
 func fieldsDefine(ctx context.Context, e *adminEnv, args []string) error {
 	f, err := e.mc.DefineField(ctx, e.pool, client.DefineFieldRequest{
-		Key: args[0], DataType: strings.ToUpper(args[1]), Label: e.flags.label, Description: e.flags.description,
+		Key: args[0], DataType: strings.ToUpper(args[1]), Label: e.flags.label, Description: e.flags.description, UserEditable: e.flags.userEditable,
 	})
 	if err != nil {
 		return err
@@ -162,6 +162,9 @@ func fieldsUpdate(ctx context.Context, e *adminEnv, args []string) error {
 	}
 	if e.setFlg["type"] {
 		in.DataType = &e.flags.dataType
+	}
+	if e.setFlg["user-editable"] {
+		in.UserEditable = &e.flags.userEditable
 	}
 	f, err := e.mc.UpdateField(ctx, e.pool, args[0], in)
 	if err != nil {

@@ -82,14 +82,24 @@ func TestAdminCLI(t *testing.T) {
 			}
 
 			// fields define / list / delete
-			out := mustCLI(t, url, "fields", "define", "age", "number", "-label", "Age in years")
-			if !regexp.MustCompile(`age\s+NUMBER\s+Age in years`).MatchString(out) {
+			out := mustCLI(t, url, "fields", "define", "age", "number", "-label", "Age in years", "-user-editable")
+			if !regexp.MustCompile(`age\s+NUMBER\s+Age in years\s+-\s+true`).MatchString(out) {
 				t.Fatalf("fields define printed:\n%s", out)
 			}
 			mustCLI(t, url, "fields", "define", "-description", "where", "city", "STRING")
 			out = mustCLI(t, url, "fields", "list")
-			if !regexp.MustCompile(`(?s)KEY\s+TYPE\s+LABEL\s+DESCRIPTION\n.*age\s+NUMBER.*\ncity\s+STRING\s+city\s+where`).MatchString(out) {
+			if !regexp.MustCompile(`(?s)KEY\s+TYPE\s+LABEL\s+DESCRIPTION\s+USER-EDITABLE\n.*age\s+NUMBER.*\ncity\s+STRING\s+city\s+where\s+false`).MatchString(out) {
 				t.Fatalf("fields list printed:\n%s", out)
+			}
+			// The flag is changed by update, and left alone by an update that does not name it.
+			if out := mustCLI(t, url, "fields", "update", "city", "-user-editable"); !regexp.MustCompile(`city\s+STRING\s+city\s+where\s+true`).MatchString(out) {
+				t.Fatalf("fields update -user-editable printed:\n%s", out)
+			}
+			if out := mustCLI(t, url, "fields", "update", "city", "-label", "Town"); !regexp.MustCompile(`city\s+STRING\s+Town\s+where\s+true`).MatchString(out) {
+				t.Fatalf("fields update -label printed:\n%s", out)
+			}
+			if out := mustCLI(t, url, "fields", "update", "city", "-user-editable=false"); !regexp.MustCompile(`city\s+STRING\s+Town\s+where\s+false`).MatchString(out) {
+				t.Fatalf("fields update -user-editable=false printed:\n%s", out)
 			}
 			var fields []client.Field
 			if err := json.Unmarshal([]byte(mustCLI(t, url, "--json", "fields", "list")), &fields); err != nil || len(fields) != 2 {

@@ -329,7 +329,7 @@ func (r *benchRun) pool(ctx context.Context, adm *client.ManagementClient) (stri
 	} else if _, err := adm.UpdatePool(ctx, id, client.UpdatePoolRequest{Settings: settings}); err != nil {
 		return "", fmt.Errorf("bench: update pool: %w", err)
 	}
-	if _, err := adm.DefineField(ctx, id, client.DefineFieldRequest{Key: benchField, DataType: "NUMBER", Label: "authpool bench"}); err != nil {
+	if _, err := adm.DefineField(ctx, id, client.DefineFieldRequest{Key: benchField, DataType: "NUMBER", Label: "authpool bench", UserEditable: true}); err != nil {
 		if _, gerr := adm.GetField(ctx, id, benchField); gerr != nil {
 			return "", fmt.Errorf("bench: define field: %w", err)
 		}

@@ -15,6 +15,8 @@ type FieldUpdate struct {
 	Label       *string
 	Description *string
 	DataType    *string
+	// UserEditable lets end users set their own values (nil: unchanged).
+	UserEditable *bool
 }
 
 var errTooManyFields = userpool.Errorf(userpool.CodeInvalidArgument, "too_many_fields", "a user pool may define at most 200 user-defined fields")
@@ -43,7 +45,7 @@ func (a *Service) DefineField(ctx context.Context, m auth.Meta, f userpool.Field
 	if err := a.store.CreateField(ctx, &f); err != nil {
 		return nil, fieldError(f.Key, err)
 	}
-	a.audit(ctx, m, id, "", "admin.field.define", map[string]string{"key": f.Key, "dataType": string(f.DataType)})
+	a.audit(ctx, m, id, "", "admin.field.define", map[string]string{"key": f.Key, "dataType": string(f.DataType), "userEditable": strconv.FormatBool(f.UserEditable)})
 	return &f, nil
 }
 
@@ -89,13 +91,16 @@ func (a *Service) UpdateField(ctx context.Context, m auth.Meta, key string, up F
 		if up.DataType != nil {
 			f.DataType = dt
 		}
+		if up.UserEditable != nil {
+			f.UserEditable = *up.UserEditable
+		}
 		f.UpdatedAt = a.now().UTC()
 		return udf.CheckLabels(f)
 	})
 	if err != nil {
 		return nil, fieldError(key, err)
 	}
-	a.audit(ctx, m, id, "", "admin.field.update", map[string]string{"key": key, "dataType": string(f.DataType)})
+	a.audit(ctx, m, id, "", "admin.field.update", map[string]string{"key": key, "dataType": string(f.DataType), "userEditable": strconv.FormatBool(f.UserEditable)})
 	return f, nil
 }
 

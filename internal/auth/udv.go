@@ -37,7 +37,7 @@ func (s *Service) SetUdv(ctx context.Context, m Meta, tok, key string, raw json.
 	if err != nil {
 		return nil, err
 	}
-	f, err := s.definedField(ctx, u.PoolID, key)
+	f, err := s.editableField(ctx, u.PoolID, key)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +66,7 @@ func (s *Service) RemoveUdv(ctx context.Context, m Meta, tok, key string) ([]UDV
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.definedField(ctx, u.PoolID, key); err != nil {
+	if _, err := s.editableField(ctx, u.PoolID, key); err != nil {
 		return nil, err
 	}
 	before, err := s.store.ListUserValues(ctx, u.PoolID, u.ID)
@@ -95,6 +95,21 @@ func (s *Service) definedField(ctx context.Context, poolID, key string) (*userpo
 		return nil, udf.UnknownKey(key)
 	}
 	return f, err
+}
+
+var errFieldNotEditable = userpool.Errorf(userpool.CodeNoPermission, "field_not_user_editable", "this field's value is set by the application, not by its user")
+
+// editableField is definedField for an end user's own write: the field
+// must be marked user-editable (docs/ACCOUNT.md).
+func (s *Service) editableField(ctx context.Context, poolID, key string) (*userpool.Field, error) {
+	f, err := s.definedField(ctx, poolID, key)
+	if err != nil {
+		return nil, err
+	}
+	if !f.UserEditable {
+		return nil, errFieldNotEditable
+	}
+	return f, nil
 }
 
 // valueError turns the store's answer to a write that raced with an

@@ -473,7 +473,7 @@ func TestAdminAudit(t *testing.T) {
 		start := clk.Now()
 		u := must[*client.User](t)(in.client().RegisterByEmail(ctx, "aud@example.com", "passw0rd!", nil, nil))
 		clk.Advance(time.Minute)
-		must[*client.Field](t)(mc.DefineField(ctx, "default", client.DefineFieldRequest{Key: "k", DataType: "STRING"}))
+		must[*client.Field](t)(mc.DefineField(ctx, "default", client.DefineFieldRequest{Key: "k", DataType: "STRING", UserEditable: true}))
 		clk.Advance(time.Minute)
 		must[*client.BlockedUser](t)(mc.BlockUser(ctx, "default", u.ID))
 		clk.Advance(time.Minute)

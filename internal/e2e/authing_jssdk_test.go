@@ -151,6 +151,9 @@ func controlHandler(t *testing.T, in *instance, ans *answers) http.Handler {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
+		// The SDK tests set their own values, which only a user-editable
+		// field allows.
+		body.UserEditable = true
 		// Defined already (by an earlier test) with the same type is fine.
 		f, err := in.admin().DefineField(r.Context(), in.Srv.DefaultPoolID(), body)
 		if ce, ok := errors.AsType[*client.Error](err); ok && ce.Reason == "field_exists" {

@@ -268,7 +268,7 @@ func TestAuthingGraphQLAnswerCap(t *testing.T) {
 	// 6 values of 15,000 bytes: 90 KB per customData.
 	for i := range 6 {
 		key := fmt.Sprintf("blob%d", i)
-		must[*client.Field](t)(in.admin().DefineField(ctx, pool, client.DefineFieldRequest{Key: key, DataType: "OBJECT", Label: key}))
+		must[*client.Field](t)(in.admin().DefineField(ctx, pool, client.DefineFieldRequest{Key: key, DataType: "OBJECT", Label: key, UserEditable: true}))
 		v, _ := json.Marshal(map[string]string{"p": strings.Repeat("x", 15000-8)})
 		if a := c.gql(docs["setUdv"], map[string]any{"targetType": "USER", "targetId": li.ID, "key": key, "value": string(v)}, *li.Token); len(a.Errors) > 0 {
 			t.Fatalf("setUdv: %.300s", a.Raw)

@@ -111,7 +111,7 @@ func TestAuthingUserDefinedData(t *testing.T) {
 		in := start(t, adminConfig(dbURL), nil).withoutFailureDetection(t)
 		pool := in.Srv.DefaultPoolID()
 		for key, dt := range map[string]string{"school": "STRING", "age": "NUMBER", "ok": "BOOLEAN", "born": "DATETIME", "prefs": "OBJECT"} {
-			must[*client.Field](t)(in.admin().DefineField(ctx, pool, client.DefineFieldRequest{Key: key, DataType: dt, Label: strings.ToUpper(key[:1]) + key[1:]}))
+			must[*client.Field](t)(in.admin().DefineField(ctx, pool, client.DefineFieldRequest{Key: key, DataType: dt, Label: strings.ToUpper(key[:1]) + key[1:], UserEditable: true}))
 		}
 		c := in.authing(t)
 		c.registerEmail("udv@example.com", "passw0rd!", nil)

@@ -22,7 +22,7 @@ func TestWebhookUserEvents(t *testing.T) {
 		ctx := context.Background()
 		in := start(t, webhookConfig(dbURL), nil)
 		mc := in.admin()
-		must[*client.Field](t)(mc.DefineField(ctx, "default", client.DefineFieldRequest{Key: "score", DataType: "NUMBER"}))
+		must[*client.Field](t)(mc.DefineField(ctx, "default", client.DefineFieldRequest{Key: "score", DataType: "NUMBER", UserEditable: true}))
 		must[*client.Pool](t)(mc.UpdatePool(ctx, "default", client.UpdatePoolRequest{Settings: map[string]any{"verifyOldEmail": false, "verifyOldPhone": false}}))
 		rcv := newReceiver(t, nil)
 		rcv.subscribe(t, in, "*")

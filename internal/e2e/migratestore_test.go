@@ -30,7 +30,7 @@ func TestMigrateStoreSQLiteToPostgres(t *testing.T) {
 	rcv := newReceiver(t, nil)
 	rcv.subscribe(t, a, "user.registered")
 	mc, c := a.admin(), a.client()
-	must[*client.Field](t)(mc.DefineField(ctx, "default", client.DefineFieldRequest{Key: "plan", DataType: "STRING"}))
+	must[*client.Field](t)(mc.DefineField(ctx, "default", client.DefineFieldRequest{Key: "plan", DataType: "STRING", UserEditable: true}))
 	must[*client.Pipeline](t)(mc.CreatePipeline(ctx, "default", client.CreatePipelineRequest{
 		Stage: "pre-register", Name: "no example.org", Kind: "script",
 		Script: `async function pipe(user, context, callback) { if (user.email.endsWith("@example.org")) return callback(new Error("not here")); callback(null, user, context) }`,

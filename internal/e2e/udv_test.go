@@ -13,11 +13,11 @@ import (
 func defineAllTypes(t *testing.T, mc *client.ManagementClient) {
 	t.Helper()
 	for _, f := range []client.DefineFieldRequest{
-		{Key: "city", DataType: "STRING", Label: "City"},
-		{Key: "age", DataType: "NUMBER", Label: "Age"},
-		{Key: "vip", DataType: "BOOLEAN", Label: "VIP"},
-		{Key: "birthday", DataType: "DATETIME", Label: "Birthday"},
-		{Key: "prefs", DataType: "OBJECT", Label: "Preferences", Description: "UI preferences"},
+		{Key: "city", DataType: "STRING", Label: "City", UserEditable: true},
+		{Key: "age", DataType: "NUMBER", Label: "Age", UserEditable: true},
+		{Key: "vip", DataType: "BOOLEAN", Label: "VIP", UserEditable: true},
+		{Key: "birthday", DataType: "DATETIME", Label: "Birthday", UserEditable: true},
+		{Key: "prefs", DataType: "OBJECT", Label: "Preferences", Description: "UI preferences", UserEditable: true},
 	} {
 		if _, err := mc.DefineField(context.Background(), "default", f); err != nil {
 			t.Fatalf("DefineField %s: %v", f.Key, err)

@@ -87,7 +87,7 @@ func (s *Server) adminUpdatePool(w http.ResponseWriter, r *http.Request) error {
 }
 
 func fromField(f *userpool.Field) api.Field {
-	return api.Field{Key: f.Key, DataType: string(f.DataType), Label: f.Label, Description: f.Description, CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt}
+	return api.Field{Key: f.Key, DataType: string(f.DataType), Label: f.Label, Description: f.Description, CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt, UserEditable: f.UserEditable}
 }
 
 func (s *Server) adminListFields(w http.ResponseWriter, r *http.Request) error {
@@ -112,7 +112,7 @@ func (s *Server) adminDefineField(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	f, err := s.Admin.DefineField(r.Context(), s.adminMeta(r), userpool.Field{
-		Key: in.Key, DataType: userpool.DataType(in.DataType), Label: in.Label, Description: in.Description,
+		Key: in.Key, DataType: userpool.DataType(in.DataType), Label: in.Label, Description: in.Description, UserEditable: in.UserEditable,
 	})
 	if err != nil {
 		return err
@@ -136,7 +136,7 @@ func (s *Server) adminUpdateField(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	f, err := s.Admin.UpdateField(r.Context(), s.adminMeta(r), r.PathValue("key"), admin.FieldUpdate{
-		Label: in.Label, Description: in.Description, DataType: in.DataType,
+		Label: in.Label, Description: in.Description, DataType: in.DataType, UserEditable: in.UserEditable,
 	})
 	if err != nil {
 		return err

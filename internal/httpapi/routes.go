@@ -77,6 +77,11 @@ func (s *Server) routes() []route {
 		// Applications the user consented to (OpenID provider).
 		{http.MethodGet, "/api/v1/users/me/apps", s.listGrantedApps, true},
 		{http.MethodDelete, "/api/v1/users/me/apps/{appId}", s.revokeGrantedApp, true},
+		// The account's sessions and its deletion (docs/ACCOUNT.md).
+		{http.MethodGet, "/api/v1/users/me/sessions", s.listSessions, true},
+		{http.MethodDelete, "/api/v1/users/me/sessions", s.revokeOtherSessions, true},
+		{http.MethodDelete, "/api/v1/users/me/sessions/{sessionId}", s.revokeSession, true},
+		{http.MethodDelete, "/api/v1/users/me", s.deleteAccount, true},
 	}, s.adminRoutes()...)
 }
 

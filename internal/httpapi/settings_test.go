@@ -15,7 +15,7 @@ import (
 // to docs/API.md).
 func TestSettingNames(t *testing.T) {
 	want := []string{
-		"allowPlaintextPassword", "brandDisplayName", "brandLogoURL", "brandPrimaryColor", "codeMaxAttempts", "emailAddressInterval", "emailAddressPerDay",
+		"allowPlaintextPassword", "allowSelfDelete", "brandDisplayName", "brandLogoURL", "brandPrimaryColor", "codeMaxAttempts", "emailAddressInterval", "emailAddressPerDay",
 		"emailCodeTTL", "emailIPPerHour", "lockoutDuration", "lockoutEnabled", "lockoutThreshold", "lockoutWindow",
 		"loginFailureDetection", "loginFailureThreshold", "loginFailureWindow", "mfaPolicy", "passwordMinLength",
 		"passwordRejectCommon", "registerByEmail", "registerByPhone", "registerByUsername",

@@ -51,9 +51,9 @@ func (s *Service) renderMFA(w http.ResponseWriter, r *http.Request, pc *pageCtx,
 	s.pages.Render(w, r, status, "mfa", web.Page{
 		Lang: pc.lang, Brand: web.BrandOf(pc.pool), CSRF: s.csrf.Token(w, r), Error: msg,
 		Data: mfaData{
-			Action: pc.p.prefix + pathMFA, SendAction: pc.p.prefix + pathMFASend, AuthRequestID: pc.req.GetID(),
-			MFAToken: tok, AppName: pc.app.Name, Has: has, Sent: sent, Open: open,
-			RestartURL:    pc.p.prefix + pathLogin + "?authRequestID=" + url.QueryEscape(pc.req.GetID()),
+			Action: pc.p.prefix + pathMFA, SendAction: pc.p.prefix + pathMFASend, AuthRequestID: pc.requestID(),
+			MFAToken: tok, AppName: pc.appName(), Has: has, Sent: sent, Open: open,
+			RestartURL:    pc.p.prefix + pathLogin + "?authRequestID=" + url.QueryEscape(pc.requestID()),
 			PasskeyAction: pc.p.prefix + pathPasskeyMFA, PasskeyBeginAction: pc.p.prefix + pathPasskeyMFABegin,
 		},
 	})

@@ -38,6 +38,9 @@ const maxForm = 16 << 10
 
 // page serves the hosted pages; it reports whether sub was one.
 func (s *Service) page(w http.ResponseWriter, r *http.Request, p *poolOP, sub string) bool {
+	if sub == pathAccount || strings.HasPrefix(sub, pathAccount+"/") {
+		return s.accountPage(w, r, p, sub) // account.go
+	}
 	var h func(http.ResponseWriter, *http.Request, *poolOP)
 	switch {
 	case sub == pathLogin && r.Method == http.MethodGet:
@@ -82,13 +85,30 @@ func (s *Service) page(w http.ResponseWriter, r *http.Request, p *poolOP, sub st
 	return true
 }
 
-// pageCtx is what a page knows of its request.
+// pageCtx is what a page knows of its request. The sign-in of the
+// account page (authRequestID accountRequest) has no request and no app:
+// req and app are nil, and a completed sign-in goes to the account page.
 type pageCtx struct {
 	p    *poolOP
 	pool *userpool.Pool
 	req  *authRequest
 	app  *userpool.App
 	lang string
+}
+
+// requestID is what the page's forms carry as authRequestID.
+func (pc *pageCtx) requestID() string {
+	if pc.req == nil {
+		return accountRequest
+	}
+	return pc.req.GetID()
+}
+
+func (pc *pageCtx) appName() string {
+	if pc.app == nil {
+		return ""
+	}
+	return pc.app.Name
 }
 
 func (s *Service) brand(ctx context.Context, poolID string) (web.Brand, *userpool.Pool) {
@@ -114,6 +134,13 @@ func (s *Service) errorPage(w http.ResponseWriter, r *http.Request, p *poolOP, l
 
 // load reads the auth request the page is for.
 func (s *Service) load(r *http.Request, p *poolOP, id string) (*pageCtx, bool) {
+	if id == accountRequest {
+		pool, err := s.d.Store.GetPool(r.Context(), p.poolID)
+		if err != nil {
+			return nil, false
+		}
+		return &pageCtx{p: p, pool: pool, lang: web.Lang(r, r.URL.Query().Get("ui_locales"))}, true
+	}
 	req, err := p.store.authRequest(r.Context(), id)
 	if err != nil || req.data.Done {
 		return nil, false
@@ -130,11 +157,14 @@ func (s *Service) load(r *http.Request, p *poolOP, id string) (*pageCtx, bool) {
 }
 
 func (s *Service) meta(r *http.Request, pc *pageCtx) auth.Meta {
-	return auth.Meta{
+	m := auth.Meta{
 		PoolID: pc.p.poolID, ClientIP: s.d.ClientIP(r, ""), UserAgent: r.UserAgent(),
-		AcceptLanguage: r.Header.Get("Accept-Language"), AppID: pc.app.ID,
-		RequireMFA: pc.req.data.ACR != "",
+		AcceptLanguage: r.Header.Get("Accept-Language"),
 	}
+	if pc.req != nil {
+		m.AppID, m.RequireMFA = pc.app.ID, pc.req.data.ACR != ""
+	}
+	return m
 }
 
 // --- the browser session ---
@@ -211,9 +241,9 @@ type signinData struct {
 }
 
 func (s *Service) renderSignin(w http.ResponseWriter, r *http.Request, pc *pageCtx, status int, mode, msg string, d signinData) {
-	base := pc.p.prefix + pathLogin + "?authRequestID=" + url.QueryEscape(pc.req.GetID())
-	d.Mode, d.Action, d.SendCodeAction, d.AuthRequestID = mode, pc.p.prefix+pathLogin, pc.p.prefix+pathSendCode, pc.req.GetID()
-	d.AppName, d.PasswordURL, d.PhoneURL = pc.app.Name, base, base+"&mode=phone"
+	base := pc.p.prefix + pathLogin + "?authRequestID=" + url.QueryEscape(pc.requestID())
+	d.Mode, d.Action, d.SendCodeAction, d.AuthRequestID = mode, pc.p.prefix+pathLogin, pc.p.prefix+pathSendCode, pc.requestID()
+	d.AppName, d.PasswordURL, d.PhoneURL = pc.appName(), base, base+"&mode=phone"
 	d.SignupURL, d.ResetURL = pc.p.prefix+pathSignup, pc.p.prefix+pathReset
 	if s.d.Auth.PasskeysOn() {
 		d.PasskeyAction, d.PasskeyBeginAction = pc.p.prefix+pathPasskeyLogin, pc.p.prefix+pathPasskeyLoginBegin
@@ -232,6 +262,19 @@ func (s *Service) loginPage(w http.ResponseWriter, r *http.Request, p *poolOP) {
 	pc, ok := s.load(r, p, q.Get("authRequestID"))
 	if !ok {
 		s.errorPage(w, r, p, web.Lang(r, ""), http.StatusBadRequest, web.T(web.Lang(r, ""), "error.request"))
+		return
+	}
+	if pc.req == nil {
+		// The account page's sign-in: signed in already, go there.
+		if s.browserSession(r, p.poolID) != nil {
+			http.Redirect(w, r, p.prefix+pathAccount, http.StatusSeeOther)
+			return
+		}
+		mode := "password"
+		if q.Get("mode") == "phone" {
+			mode = "phone"
+		}
+		s.renderSignin(w, r, pc, http.StatusOK, mode, "", signinData{})
 		return
 	}
 	if b := s.browserSession(r, p.poolID); b != nil && s.sessionFits(pc, b) {
@@ -355,6 +398,10 @@ func (s *Service) signedIn(w http.ResponseWriter, r *http.Request, pc *pageCtx, 
 		s.d.Log.ErrorContext(r.Context(), "oidc: record the browser session", slog.Any("error", err))
 	}
 	s.setSessionCookie(w, p, res)
+	if pc.req == nil {
+		http.Redirect(w, r, p.prefix+pathAccount, http.StatusSeeOther)
+		return
+	}
 	pr, u, err := s.d.Auth.Authenticate(r.Context(), auth.Meta{PoolID: p.poolID}, res.Token)
 	if err != nil {
 		s.renderSignin(w, r, pc, statusOf(userpool.AsError(err)), mode, web.ErrorMessage(pc.lang, err), d)
@@ -514,6 +561,9 @@ func (s *Service) consentSubmit(w http.ResponseWriter, r *http.Request, p *poolO
 		return
 	}
 	pc, ok := s.load(r, p, r.PostForm.Get("authRequestID"))
+	if ok && pc.req == nil {
+		ok = false // the account page's sign-in asks no consent
+	}
 	if !ok || !s.csrf.Check(r) {
 		lang := web.Lang(r, "")
 		msg := web.T(lang, "error.request")

@@ -11,10 +11,10 @@ import (
 	"github.com/authpool/authpool/internal/userpool"
 )
 
-const fieldColumns = "pool_id, key, data_type, label, description, created_at, updated_at"
+const fieldColumns = "pool_id, key, data_type, label, description, created_at, updated_at, user_editable"
 
 func fieldDest(f *userpool.Field) []any {
-	return []any{&f.PoolID, &f.Key, &f.DataType, &f.Label, &f.Description, timeDest{&f.CreatedAt}, timeDest{&f.UpdatedAt}}
+	return []any{&f.PoolID, &f.Key, &f.DataType, &f.Label, &f.Description, timeDest{&f.CreatedAt}, timeDest{&f.UpdatedAt}, boolDest{&f.UserEditable}}
 }
 
 // forShare locks the rows read so that they cannot change or vanish until
@@ -41,8 +41,8 @@ func (s *Store) CreateField(ctx context.Context, f *userpool.Field) error {
 	f.CreatedAt, f.UpdatedAt = s.d.norm(f.CreatedAt), s.d.norm(f.UpdatedAt)
 	// ON CONFLICT DO NOTHING turns a duplicate into "no row inserted" on
 	// both backends, without parsing their error texts.
-	res, err := s.write.ExecContext(ctx, s.d.q("INSERT INTO user_fields ("+fieldColumns+") VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
-		f.PoolID, f.Key, string(f.DataType), f.Label, f.Description, s.d.timeArg(f.CreatedAt), s.d.timeArg(f.UpdatedAt))
+	res, err := s.write.ExecContext(ctx, s.d.q("INSERT INTO user_fields ("+fieldColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
+		f.PoolID, f.Key, string(f.DataType), f.Label, f.Description, s.d.timeArg(f.CreatedAt), s.d.timeArg(f.UpdatedAt), f.UserEditable)
 	if s.d.foreignKeyViolation(err) {
 		return userpool.ErrPoolNotFound
 	}
@@ -129,8 +129,8 @@ func (s *Store) UpdateField(ctx context.Context, poolID, key string, fn func(*us
 			f.UpdatedAt = s.now()
 		}
 		f.UpdatedAt = s.d.norm(f.UpdatedAt)
-		_, err = tx.ExecContext(ctx, s.d.q("UPDATE user_fields SET data_type = ?, label = ?, description = ?, updated_at = ? WHERE pool_id = ? AND key = ?"),
-			string(f.DataType), f.Label, f.Description, s.d.timeArg(f.UpdatedAt), poolID, key)
+		_, err = tx.ExecContext(ctx, s.d.q("UPDATE user_fields SET data_type = ?, label = ?, description = ?, updated_at = ?, user_editable = ? WHERE pool_id = ? AND key = ?"),
+			string(f.DataType), f.Label, f.Description, s.d.timeArg(f.UpdatedAt), f.UserEditable, poolID, key)
 		if err != nil {
 			return fmt.Errorf("sqlstore: update field: %w", err)
 		}

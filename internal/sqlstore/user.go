@@ -229,11 +229,14 @@ func (s *Store) UpdateUser(ctx context.Context, poolID, id string, fn func(*user
 	return u, nil
 }
 
-// DeleteUser deletes the user and, through the foreign key, its sessions.
-// The records go in the same transaction.
+// DeleteUser deletes the user and, through the foreign keys, its
+// sessions, values, second factors and imported identities; the OpenID
+// provider's rows of the user (consents, grants, browser sessions), which
+// have no foreign key to users, are deleted here. The records go in the
+// same transaction.
 func (s *Store) DeleteUser(ctx context.Context, poolID, id string, recs ...userpool.Record) error {
 	defer s.localUser(poolID, id, "")
-	return s.withRecords(ctx, "delete user", recs, func(q queryer) error {
+	return s.inTxRecords(ctx, "delete user", recs, func(q queryer) error {
 		res, err := q.ExecContext(ctx, s.d.q("DELETE FROM users WHERE pool_id = ? AND id = ?"), poolID, id)
 		if err != nil {
 			return fmt.Errorf("sqlstore: delete user: %w", err)
@@ -244,6 +247,11 @@ func (s *Store) DeleteUser(ctx context.Context, poolID, id string, recs ...userp
 		}
 		if n == 0 {
 			return userpool.ErrUserNotFound
+		}
+		for _, table := range []string{"oidc_consents", "oidc_grants", "oidc_browser_sessions"} {
+			if _, err := q.ExecContext(ctx, s.d.q("DELETE FROM "+table+" WHERE pool_id = ? AND user_id = ?"), poolID, id); err != nil {
+				return fmt.Errorf("sqlstore: delete user: %s: %w", table, err)
+			}
 		}
 		return nil
 	})

@@ -21,6 +21,9 @@ func testFields(t *testing.T, s userpool.Store) {
 	p, other := newPool(t, s, "p1"), newPool(t, s, "p2")
 	age := newField(t, s, p.ID, "age", userpool.TypeNumber)
 	bio := newField(t, s, p.ID, "bio", userpool.TypeString)
+	// The user-editable flag is stored and read back as given.
+	nick := &userpool.Field{PoolID: p.ID, Key: "nick", DataType: userpool.TypeString, Label: "Nick", UserEditable: true, CreatedAt: t0, UpdatedAt: t0}
+	checkNoErr(t, "CreateField user-editable", s.CreateField(ctx(t), nick))
 	newField(t, s, other.ID, "age", userpool.TypeString) // same key, other pool
 
 	got, err := s.GetField(ctx(t), p.ID, "age")
@@ -39,7 +42,10 @@ func testFields(t *testing.T, s userpool.Store) {
 
 	list, err := s.ListFields(ctx(t), p.ID)
 	checkNoErr(t, "ListFields", err)
-	checkEqual(t, "ListFields", []*userpool.Field{age, bio}, list)
+	checkEqual(t, "ListFields", []*userpool.Field{age, bio, nick}, list)
+	if got, _ := s.GetField(ctx(t), p.ID, "nick"); got == nil || !got.UserEditable {
+		t.Fatalf("user-editable field read back as %+v", got)
+	}
 	list, err = s.ListFields(ctx(t), "p3")
 	checkNoErr(t, "ListFields empty pool", err)
 	if len(list) != 0 {
@@ -57,6 +63,14 @@ func testFields(t *testing.T, s userpool.Store) {
 	checkEqual(t, "field after update", up, got)
 	if got.Label != "Biography" || got.DataType != userpool.TypeObject || got.Description != "" || !got.UpdatedAt.Equal(t0.Add(time.Minute)) {
 		t.Fatalf("update not stored: %+v", got)
+	}
+	// The flag changes both ways through UpdateField.
+	for _, want := range []bool{true, false} {
+		_, err = s.UpdateField(ctx(t), p.ID, "nick", func(f *userpool.Field) error { f.UserEditable = !want; return nil })
+		checkNoErr(t, "UpdateField user-editable", err)
+		if got, _ := s.GetField(ctx(t), p.ID, "nick"); got.UserEditable != !want {
+			t.Fatalf("UserEditable after update to %v: %v", want, got.UserEditable)
+		}
 	}
 	errBoom := errors.New("boom")
 	_, err = s.UpdateField(ctx(t), p.ID, "bio", func(f *userpool.Field) error { f.Label = "no"; return errBoom })

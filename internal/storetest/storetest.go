@@ -206,6 +206,7 @@ func Run(t *testing.T, open func(t *testing.T) userpool.Store) {
 		{"Race/Refresh", testRaceRefresh},
 		{"OIDC/Consents", testOIDCConsents},
 		{"OIDC/BrowserSessions", testOIDCBrowserSessions},
+		{"Users/DeleteOIDCRows", testDeleteUserOIDC},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

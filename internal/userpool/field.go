@@ -28,6 +28,10 @@ type Field struct {
 	Description string
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+	// UserEditable lets an end user set and remove their own value (the
+	// API's /users/me/udv routes, the account page); otherwise only an
+	// administrator, registration and login data, and pipelines set it.
+	UserEditable bool
 }
 
 // UserValue is one user's value of one field. Value is the canonical JSON
@@ -74,7 +78,7 @@ type FieldStore interface {
 	// ListFields returns the pool's definitions ordered by key.
 	ListFields(ctx context.Context, poolID string) ([]*Field, error)
 	// UpdateField reads the definition, calls fn and writes label,
-	// description, data type and UpdatedAt back in one transaction; fn's
+	// description, data type, UserEditable and UpdatedAt back in one transaction; fn's
 	// error is returned as is. A changed data type while any user has a
 	// value for the key returns ErrFieldInUse and changes nothing. fn must
 	// not change PoolID or Key.

@@ -71,6 +71,11 @@ type PoolSettings struct {
 	BrandDisplayName  string
 	BrandLogoURL      string
 	BrandPrimaryColor string
+
+	// AllowSelfDelete lets users delete their own account (DELETE
+	// /api/v1/users/me, the account page), proven by their password or,
+	// without one, a fresh sign-in. Off by default.
+	AllowSelfDelete bool
 }
 
 // DefaultPoolSettings are the built-in defaults.
