@@ -71,6 +71,10 @@ type PoolSettings struct {
 	BrandDisplayName  string
 	BrandLogoURL      string
 	BrandPrimaryColor string
+	// FrameAncestors lets the hosted pages be framed by these origins (a
+	// CSP frame-ancestors source list: 'self' and https origins, space
+	// separated; CheckFrameAncestors). Empty: no framing ('none').
+	FrameAncestors string
 }
 
 // DefaultPoolSettings are the built-in defaults.
