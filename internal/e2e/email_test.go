@@ -121,7 +121,7 @@ func TestVerifyEmail(t *testing.T) {
 		if st != http.StatusOK || !strings.Contains(body, "Already confirmed") {
 			t.Fatalf("a used link: %d %s", st, body)
 		}
-		// The API's own GET of older mails' links still works once.
+		// The API's GET (the links of older mails) refuses the spent code.
 		old := in.URL + "/api/v1/email/verify?" + url.Values{"pool": {in.Srv.DefaultPoolID()}, "email": {"verify@example.com"}, "code": {m.Code}}.Encode()
 		if st, body = get(old); st != http.StatusBadRequest || !strings.Contains(body, "2001") {
 			t.Fatalf("a used link: %d %s", st, body)

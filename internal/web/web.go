@@ -189,6 +189,8 @@ func SecurityHeaders(w http.ResponseWriter, nonce string) {
 // source list ("" is 'none', which X-Frame-Options DENY repeats for old
 // browsers; a list has no X-Frame-Options form, so none is sent). The list
 // was checked by userpool.CheckFrameAncestors when the setting was saved.
+// There is no form-action: a form's answer redirects to the application
+// (its registered redirect URI), which browsers check against form-action.
 func FramedSecurityHeaders(w http.ResponseWriter, nonce, ancestors string) {
 	h := w.Header()
 	fa := "'none'"
@@ -196,7 +198,7 @@ func FramedSecurityHeaders(w http.ResponseWriter, nonce, ancestors string) {
 		fa = ancestors
 	}
 	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self' 'nonce-"+nonce+"'; img-src 'self' https: data:; "+
-		"connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors "+fa)
+		"connect-src 'self'; base-uri 'none'; frame-ancestors "+fa)
 	if ancestors == "" {
 		h.Set("X-Frame-Options", "DENY")
 	}
