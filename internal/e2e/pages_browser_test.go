@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"golang.org/x/oauth2"
 
@@ -212,8 +213,10 @@ func TestPagesBrowser(t *testing.T) {
 }
 
 // TestPagesBrowserWidths shows the user pages at a desktop and a phone
-// width: each fits (no sideways scrolling); with AUTHPOOL_SCREENSHOTS
-// set, they are written there (see TestPagesBrowser).
+// width, and on a phone in the dark scheme: each fits (no sideways
+// scrolling); the dark scheme follows the browser's preference and passes
+// axe's checks (contrast included); with AUTHPOOL_SCREENSHOTS set, they
+// are written there (see TestPagesBrowser).
 func TestPagesBrowserWidths(t *testing.T) {
 	if chromiumPath() == "" {
 		t.Skip("no chromium binary found (install Debian's chromium package; .ci/run does)")
@@ -224,14 +227,23 @@ func TestPagesBrowserWidths(t *testing.T) {
 		for _, vp := range []struct {
 			name          string
 			width, height int64
-			mobile        bool
-		}{{"desktop", 1280, 800, false}, {"phone", 390, 844, true}} {
+			mobile, dark  bool
+		}{{"desktop", 1280, 800, false, false}, {"phone", 390, 844, true, false}, {"phone-dark", 390, 844, true, true}} {
 			t.Run(vp.name, func(t *testing.T) {
 				ctx, cancel := newChromium(t)
 				defer cancel()
 				opts := []chromedp.EmulateViewportOption{}
 				if vp.mobile {
 					opts = append(opts, chromedp.EmulateMobile, chromedp.EmulateTouch)
+				}
+				if vp.dark {
+					if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+						t.Fatal(err)
+					}
+					if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+						Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}}); err != nil {
+						t.Fatal(err)
+					}
 				}
 				for _, pg := range []struct{ name, path, sel string }{
 					{"signup", "/oidc/signup?method=email", "new-password"},
@@ -244,6 +256,13 @@ func TestPagesBrowserWidths(t *testing.T) {
 						t.Fatal(err)
 					}
 					fits(t, ctx, vp.width, pg.name)
+					if vp.dark {
+						bg, err := chromedp.Run(ctx, chromedp.Evaluate[string](`getComputedStyle(document.body).backgroundColor`))
+						if err != nil || bg != "rgb(13, 17, 23)" {
+							t.Fatalf("the dark scheme is not applied: %q %v", bg, err)
+						}
+						checkAxe(t, ctx, pg.name+", dark")
+					}
 					if vp.mobile || pg.name != "signup" {
 						screenshot(t, ctx, shots, "pages-"+pg.name+"-"+vp.name+".png")
 					}
