@@ -337,7 +337,7 @@ func TestPagesSignupForgery(t *testing.T) {
 		a, other := newBrowser(t, in), newBrowser(t, in)
 		p := a.get(in.URL + "/oidc/signup?method=email")
 		f := p.form(t, "signup-form")
-		foreign := other.get(in.URL + "/oidc/signup").form(t, "signup-form").Fields.Get("csrf")
+		foreign := other.get(in.URL+"/oidc/signup").form(t, "signup-form").Fields.Get("csrf")
 		for name, tok := range map[string]string{"missing": "", "another browser's": foreign, "garbage": strings.Repeat("x", 43)} {
 			q := b2v(f.Fields)
 			q.Set("csrf", tok)
