@@ -367,6 +367,9 @@ func ValidateSettings(s userpool.PoolSettings) error {
 	if p := userpool.CheckBranding(s.BrandDisplayName, s.BrandLogoURL, s.BrandPrimaryColor); p != "" {
 		bad("%s", p)
 	}
+	if p := userpool.CheckFrameAncestors(s.FrameAncestors); p != "" {
+		bad("%s", p)
+	}
 	if len(probs) > 0 {
 		return invalid("invalid_settings", "invalid settings: %s", strings.Join(probs, "; "))
 	}

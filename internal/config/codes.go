@@ -13,6 +13,7 @@ import (
 
 	"github.com/authpool/authpool/internal/notify"
 	"github.com/authpool/authpool/internal/userpool"
+	"github.com/authpool/authpool/internal/web"
 )
 
 // Codes are the settings of verification codes and their delivery. The
@@ -31,6 +32,9 @@ type Codes struct {
 	PublicURL string `json:"publicUrl"`
 	// TemplateDir holds files overriding the built-in message templates.
 	TemplateDir string `json:"templateDir"`
+	// WebTemplatesDir holds replacements of the hosted pages' templates
+	// (a file named like a built-in one) and an optional custom.css.
+	WebTemplatesDir string `json:"webTemplatesDir"`
 
 	Mailer   string `json:"mailer"` // console | smtp
 	SMTPURL  string `json:"smtpUrl"`
@@ -122,6 +126,7 @@ func (c *Codes) load(env func(string) (string, bool), bad func(error)) {
 	str("AUTHPOOL_PHONE_DEFAULT_REGION", &c.PhoneDefaultRegion)
 	str("AUTHPOOL_PUBLIC_URL", &c.PublicURL)
 	str("AUTHPOOL_TEMPLATE_DIR", &c.TemplateDir)
+	str("AUTHPOOL_WEB_TEMPLATES_DIR", &c.WebTemplatesDir)
 	str("AUTHPOOL_MAILER", &c.Mailer)
 	str("AUTHPOOL_SMTP_URL", &c.SMTPURL)
 	str("AUTHPOOL_MAIL_FROM", &c.MailFrom)
@@ -163,6 +168,11 @@ func (c Codes) validate() []error {
 	}
 	if _, err := notify.LoadTemplates(c.TemplateDir); err != nil {
 		bad("templateDir (AUTHPOOL_TEMPLATE_DIR): %v", err)
+	}
+	if c.WebTemplatesDir != "" {
+		if _, err := web.NewRendererDir(nil, c.WebTemplatesDir); err != nil {
+			bad("webTemplatesDir (AUTHPOOL_WEB_TEMPLATES_DIR): %v", err)
+		}
 	}
 	switch c.Mailer {
 	case "console":

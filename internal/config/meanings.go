@@ -58,6 +58,7 @@ var meanings = map[string]string{
 	"AUTHPOOL_SMS_PHONE_INTERVAL":        "at most one SMS per phone per interval (default pool's first setting)",
 	"AUTHPOOL_SMS_PHONE_PER_DAY":         "SMS per phone per day (default pool's first setting)",
 	"AUTHPOOL_SMTP_URL":                  "smtp://user:pass@host:587 or smtps://user:pass@host:465",
+	"AUTHPOOL_WEB_TEMPLATES_DIR":         "directory of hosted-page templates replacing the built-in ones (same file name) and an optional custom.css",
 	"AUTHPOOL_TEMPLATE_DIR":              "directory of files overriding the message templates",
 	"AUTHPOOL_TOKEN_TTL":                 "token and session lifetime (default pool's first setting)",
 	"AUTHPOOL_TRUSTED_PROXIES":           "comma-separated CIDRs of reverse proxies and backends whose client address is believed",

@@ -16,7 +16,7 @@ import (
 func TestSettingNames(t *testing.T) {
 	want := []string{
 		"allowPlaintextPassword", "allowSelfDelete", "brandDisplayName", "brandLogoURL", "brandPrimaryColor", "codeMaxAttempts", "emailAddressInterval", "emailAddressPerDay",
-		"emailCodeTTL", "emailIPPerHour", "lockoutDuration", "lockoutEnabled", "lockoutThreshold", "lockoutWindow",
+		"emailCodeTTL", "emailIPPerHour", "frameAncestors", "lockoutDuration", "lockoutEnabled", "lockoutThreshold", "lockoutWindow",
 		"loginFailureDetection", "loginFailureThreshold", "loginFailureWindow", "mfaPolicy", "passwordMinLength",
 		"passwordRejectCommon", "registerByEmail", "registerByPhone", "registerByUsername",
 		"smsCodeTTL", "smsCountryPerDay", "smsIPPerHour", "smsPhoneInterval", "smsPhonePerDay",

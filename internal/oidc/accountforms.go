@@ -30,13 +30,13 @@ func pageErrorOf(err error) (pageError, bool) {
 	return pe, ok
 }
 
-func field(r *http.Request, name string) string { return strings.TrimSpace(r.PostForm.Get(name)) }
+func formValue(r *http.Request, name string) string { return strings.TrimSpace(r.PostForm.Get(name)) }
 
 func (s *Service) accountProfile(ac *accountCtx, w http.ResponseWriter, r *http.Request) (outcome, error) {
 	up := auth.ProfileUpdate{Fields: map[string]*string{}}
 	for _, f := range profileInputs {
 		if _, sent := r.PostForm[f.name]; sent {
-			v := field(r, f.name)
+			v := formValue(r, f.name)
 			up.Fields[f.name] = &v
 		}
 	}
@@ -85,7 +85,7 @@ func sendWait(d time.Duration) int {
 }
 
 func (s *Service) accountEmailCode(ac *accountCtx, w http.ResponseWriter, r *http.Request) (outcome, error) {
-	typed, which := field(r, "email"), r.PostForm.Get("which")
+	typed, which := formValue(r, "email"), r.PostForm.Get("which")
 	to := typed
 	if which == "old" {
 		to = ac.b.user.Email // the account's own address, never one typed
@@ -107,7 +107,7 @@ func (s *Service) accountEmailCode(ac *accountCtx, w http.ResponseWriter, r *htt
 // account to a new one (with the current address's code when the pool
 // verifies the old address).
 func (s *Service) accountEmail(ac *accountCtx, w http.ResponseWriter, r *http.Request) (outcome, error) {
-	email, code, oldCode := field(r, "email"), field(r, "code"), field(r, "oldCode")
+	email, code, oldCode := formValue(r, "email"), formValue(r, "code"), formValue(r, "oldCode")
 	keep := func(d *accountData) { d.NewEmail = email }
 	if email == "" || code == "" {
 		return outcome{keep: keep}, pageError("error.missing")
@@ -129,7 +129,7 @@ func (s *Service) accountEmail(ac *accountCtx, w http.ResponseWriter, r *http.Re
 }
 
 func (s *Service) accountPhoneCode(ac *accountCtx, w http.ResponseWriter, r *http.Request) (outcome, error) {
-	typed, which := field(r, "phone"), r.PostForm.Get("which")
+	typed, which := formValue(r, "phone"), r.PostForm.Get("which")
 	to := typed
 	if which == "old" {
 		to = ac.b.user.Phone
@@ -148,7 +148,7 @@ func (s *Service) accountPhoneCode(ac *accountCtx, w http.ResponseWriter, r *htt
 }
 
 func (s *Service) accountPhone(ac *accountCtx, w http.ResponseWriter, r *http.Request) (outcome, error) {
-	phone, code, oldCode := field(r, "phone"), field(r, "code"), field(r, "oldCode")
+	phone, code, oldCode := formValue(r, "phone"), formValue(r, "code"), formValue(r, "oldCode")
 	keep := func(d *accountData) { d.NewPhone = phone }
 	if phone == "" || code == "" {
 		return outcome{keep: keep}, pageError("error.missing")
@@ -182,7 +182,7 @@ func (s *Service) accountTOTPStart(ac *accountCtx, w http.ResponseWriter, r *htt
 }
 
 func (s *Service) accountTOTPConfirm(ac *accountCtx, w http.ResponseWriter, r *http.Request) (outcome, error) {
-	code := field(r, "code")
+	code := formValue(r, "code")
 	if code == "" {
 		return outcome{}, pageError("error.missing")
 	}
@@ -346,9 +346,3 @@ func (s *Service) accountLogout(ac *accountCtx, w http.ResponseWriter, r *http.R
 	return outcome{redirect: ac.p.prefix + pathLoggedOut}, nil
 }
 
-func (s *Service) clearSessionCookie(w http.ResponseWriter, p *poolOP) {
-	http.SetCookie(w, &http.Cookie{
-		Name: cookieName(p.poolID), Value: "", Path: Prefix, MaxAge: -1,
-		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode,
-	})
-}

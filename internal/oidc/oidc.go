@@ -67,6 +67,9 @@ type Deps struct {
 	// ClientIP is the caller's address as the native API sees it (trusted
 	// proxies applied).
 	ClientIP func(r *http.Request, claimed string) string
+	// TemplatesDir replaces the pages' templates and adds a custom.css
+	// (web.NewRendererDir); "" for the built-in ones.
+	TemplatesDir string
 }
 
 // Service serves every pool's provider and the hosted pages.
@@ -100,7 +103,7 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("oidc: server secret: %w", err)
 	}
-	pages, err := web.NewRenderer(d.Log)
+	pages, err := web.NewRendererDir(d.Log, d.TemplatesDir)
 	if err != nil {
 		return nil, fmt.Errorf("oidc: templates: %w", err)
 	}
@@ -126,7 +129,7 @@ func (s *Service) Patterns() []string {
 
 // Handler serves the patterns.
 func (s *Service) Handler() http.Handler {
-	static := web.Static()
+	static := s.pages.Static()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		path := r.URL.Path
 		switch {

@@ -38,6 +38,9 @@ const maxForm = 16 << 10
 
 // page serves the hosted pages; it reports whether sub was one.
 func (s *Service) page(w http.ResponseWriter, r *http.Request, p *poolOP, sub string) bool {
+	if s.userPage(w, r, p, sub) { // sign-up, reset, verification (userpages.go)
+		return true
+	}
 	if sub == pathAccount || strings.HasPrefix(sub, pathAccount+"/") {
 		return s.accountPage(w, r, p, sub) // account.go
 	}
@@ -59,19 +62,11 @@ func (s *Service) page(w http.ResponseWriter, r *http.Request, p *poolOP, sub st
 		h = func(w http.ResponseWriter, r *http.Request, p *poolOP) {
 			s.message(w, r, p, http.StatusOK, "loggedout.title", "loggedout.body")
 		}
-	case sub == pathSignup && r.Method == http.MethodGet:
-		h = func(w http.ResponseWriter, r *http.Request, p *poolOP) {
-			s.message(w, r, p, http.StatusOK, "placeholder.title", "placeholder.signup")
-		}
-	case sub == pathReset && r.Method == http.MethodGet:
-		h = func(w http.ResponseWriter, r *http.Request, p *poolOP) {
-			s.message(w, r, p, http.StatusOK, "placeholder.title", "placeholder.reset")
-		}
 	case sub == pathMFA || sub == pathMFASend:
 		w.Header().Set("Allow", "POST")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return true
-	case sub == pathLogin || sub == pathSendCode || sub == pathConsent || sub == pathLoggedOut || sub == pathSignup || sub == pathReset:
+	case sub == pathLogin || sub == pathSendCode || sub == pathConsent || sub == pathLoggedOut:
 		w.Header().Set("Allow", "GET, POST")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return true
@@ -244,7 +239,8 @@ func (s *Service) renderSignin(w http.ResponseWriter, r *http.Request, pc *pageC
 	base := pc.p.prefix + pathLogin + "?authRequestID=" + url.QueryEscape(pc.requestID())
 	d.Mode, d.Action, d.SendCodeAction, d.AuthRequestID = mode, pc.p.prefix+pathLogin, pc.p.prefix+pathSendCode, pc.requestID()
 	d.AppName, d.PasswordURL, d.PhoneURL = pc.appName(), base, base+"&mode=phone"
-	d.SignupURL, d.ResetURL = pc.p.prefix+pathSignup, pc.p.prefix+pathReset
+	back := "?authRequestID=" + url.QueryEscape(pc.requestID()) // the user pages come back to this request
+	d.SignupURL, d.ResetURL = pc.p.prefix+pathSignup+back, pc.p.prefix+pathReset+back
 	if s.d.Auth.PasskeysOn() {
 		d.PasskeyAction, d.PasskeyBeginAction = pc.p.prefix+pathPasskeyLogin, pc.p.prefix+pathPasskeyLoginBegin
 	}

@@ -109,7 +109,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	met := metrics.New()
 	hasher.UseMetrics(met)
 	met.WatchStore(st.Pools(), st.Backlogs)
-	codes, err := codeDelivery(ctx, cfg, st, log, now)
+	var defaultPool atomic.Pointer[string] // for the links in mails
+	codes, err := codeDelivery(ctx, cfg, st, log, now, &defaultPool)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -153,6 +154,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		st.Close()
 		return nil, err
 	}
+	defaultPool.Store(&pool.ID)
 	adm := admin.New(svc, cached, now, log)
 	adm.UseSigningKeys(tokens)
 	if cfg.AdminKey != "" {
@@ -182,7 +184,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	}
 	provider, err := oidc.New(ctx, oidc.Deps{
 		Auth: svc, Admin: adm, Store: cached, Tokens: tokens, PublicBase: cfg.PublicBase(), Now: now, Log: log,
-		ClientIP: httpapi.ClientIPFunc(apiDeps),
+		ClientIP: httpapi.ClientIPFunc(apiDeps), TemplatesDir: cfg.WebTemplatesDir,
 	})
 	if err != nil {
 		st.Close()
@@ -432,7 +434,7 @@ const codeSecretName = "code_hmac"
 // the configured senders, the templates, and the code secret, which is
 // the configured one or else one generated at first start and kept in the
 // store, so that every replica checks codes any replica sent.
-func codeDelivery(ctx context.Context, cfg config.Config, st *sqlstore.Store, log *slog.Logger, now func() time.Time) (auth.Config, error) {
+func codeDelivery(ctx context.Context, cfg config.Config, st *sqlstore.Store, log *slog.Logger, now func() time.Time, defaultPool *atomic.Pointer[string]) (auth.Config, error) {
 	var c auth.Config
 	var err error
 	if c.Templates, err = notify.LoadTemplates(cfg.TemplateDir); err != nil {
@@ -498,8 +500,10 @@ func codeDelivery(ctx context.Context, cfg config.Config, st *sqlstore.Store, lo
 	}
 	c.PhoneRegion = cfg.PhoneDefaultRegion
 	base := cfg.PublicBase()
+	// The link opens the pool's hosted verification page (docs/PAGES.md).
 	c.VerifyEmailLink = func(poolID, email, code string) string {
-		return httpapi.VerifyEmailLink(base, poolID, email, code)
+		d := defaultPool.Load()
+		return oidc.VerifyEmailLink(base, poolID, d != nil && *d == poolID, email, code)
 	}
 	return c, nil
 }

@@ -76,6 +76,11 @@ type PoolSettings struct {
 	// /api/v1/users/me, the account page), proven by their password or,
 	// without one, a fresh sign-in. Off by default.
 	AllowSelfDelete bool
+
+	// FrameAncestors lets the hosted pages be framed by these origins (a
+	// CSP frame-ancestors source list: 'self' and https origins, space
+	// separated; CheckFrameAncestors). Empty: no framing ('none').
+	FrameAncestors string
 }
 
 // DefaultPoolSettings are the built-in defaults.

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -104,10 +105,11 @@ var texts = map[string][2]string{
 	"error.missing":        {"Please fill in every field.", "请填写所有字段。"},
 	"loggedout.title":      {"You are signed out", "您已退出登录"},
 	"loggedout.body":       {"You can close this window.", "您可以关闭此窗口。"},
-	"placeholder.title":    {"Not available yet", "暂未开放"},
-	"placeholder.signup":   {"Sign-up pages come in a later version. Ask the application to create your account, or use its own sign-up.", "注册页面将在后续版本提供，请通过应用注册账号。"},
-	"placeholder.reset":    {"Password reset pages come in a later version. Use the application's own password reset.", "重置密码页面将在后续版本提供，请使用应用自身的重置密码功能。"},
 	"common.back":          {"Back", "返回"},
+	"retry.seconds":        {"Try again in %d seconds.", "请在 %d 秒后重试。"},
+	"retry.minutes":        {"Try again in %d minutes.", "请在 %d 分钟后重试。"},
+	"error.return_to":      {"The address to return to is not one this application registered.", "返回地址不是该应用登记的地址。"},
+	"error.too_large":      {"The form is too large.", "提交的内容过大。"},
 }
 
 // codeMessages are the pages' messages for every coded error of the use
@@ -178,13 +180,40 @@ var codeMessages = map[userpool.Code][2]string{
 // ErrorMessage is the page's message for a use case's error: by its code,
 // else (a code added later, such as one of the MFA step) the error's own
 // message, which is written for end users.
+// A refusal that says when to come back (a rate limit, a lockout: its
+// data's retryAfter in seconds) gets that wait added.
 func ErrorMessage(lang string, err error) string {
 	e := userpool.AsError(err)
+	msg := e.Message
 	if m, ok := codeMessages[e.Code]; ok {
+		msg = m[0]
 		if lang == LangZH {
-			return m[1]
+			msg = m[1]
 		}
-		return m[0]
 	}
-	return e.Message
+	if w := RetryText(lang, e); w != "" {
+		msg += " " + w
+	}
+	return msg
+}
+
+// RetryText says when to try again, from the error data's retryAfter
+// (seconds), or "" when it has none.
+func RetryText(lang string, e *userpool.Error) string {
+	var secs int64
+	switch v := e.Data["retryAfter"].(type) {
+	case int64:
+		secs = v
+	case int:
+		secs = int64(v)
+	case float64:
+		secs = int64(v)
+	}
+	if secs <= 0 {
+		return ""
+	}
+	if secs < 120 {
+		return fmt.Sprintf(T(lang, "retry.seconds"), secs)
+	}
+	return fmt.Sprintf(T(lang, "retry.minutes"), (secs+59)/60)
 }

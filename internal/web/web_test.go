@@ -61,7 +61,7 @@ func TestEveryCodeHasAMessage(t *testing.T) {
 // TestTemplateKeysTranslated: every key the templates and pages use has
 // both languages.
 func TestTemplateKeysTranslated(t *testing.T) {
-	re := regexp.MustCompile(`"((?:signin|mfa|consent|scope|error|loggedout|placeholder|common)\.[a-z_]+)"`)
+	re := regexp.MustCompile(`"((?:signin|mfa|consent|scope|error|loggedout|placeholder|common|signup|rules|pw|reset|verify|retry)\.[a-z_]+)"`)
 	files, _ := os.ReadDir("templates")
 	var keys []string
 	for _, f := range files {
@@ -70,9 +70,14 @@ func TestTemplateKeysTranslated(t *testing.T) {
 			keys = append(keys, m[1])
 		}
 	}
-	b, _ := os.ReadFile("../oidc/pages.go")
-	for _, m := range re.FindAllStringSubmatch(string(b), -1) {
-		keys = append(keys, m[1])
+	for _, name := range []string{"pages.go", "userpages.go", "signuppage.go", "resetpage.go", "verifypage.go"} {
+		b, err := os.ReadFile("../oidc/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+			keys = append(keys, m[1])
+		}
 	}
 	if len(keys) < 20 {
 		t.Fatalf("found %d keys", len(keys))
