@@ -200,6 +200,11 @@ func Run(t *testing.T, open func(t *testing.T) userpool.Store) {
 		{"Race/Refresh", testRaceRefresh},
 		{"OIDC/Consents", testOIDCConsents},
 		{"OIDC/BrowserSessions", testOIDCBrowserSessions},
+		{"Console/Sessions", testConsoleSessions},
+		{"Console/NamedAdminKeys", testNamedAdminKeys},
+		{"Race/NamedAdminKeyName", testRaceNamedAdminKey},
+		{"Console/ListUserPage", testListUserPage},
+		{"Console/PoolStats", testPoolStats},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
