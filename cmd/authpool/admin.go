@@ -58,6 +58,8 @@ type adminFlags struct {
 	dryRun, resume, includeHashes      bool
 	hashKey, saltSeparator             string
 	rounds, memCost                    int
+	// named administrator keys
+	readOnly bool
 }
 
 // multiFlag is a flag that may be given several times.
@@ -71,6 +73,7 @@ func (f *adminFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.key, "key", "", "administrator key (default $AUTHPOOL_ADMIN_KEY or the file $AUTHPOOL_ADMIN_KEY_FILE)")
 	fs.StringVar(&f.pool, "pool", "", "user pool id (default $AUTHPOOL_ADMIN_POOL, else the default pool)")
 	fs.BoolVar(&f.json, "json", false, "print JSON instead of a table")
+	fs.BoolVar(&f.readOnly, "read-only", false, "admin-keys create: the key may only read")
 	fs.StringVar(&f.label, "label", "", "field label")
 	fs.StringVar(&f.description, "description", "", "field description")
 	fs.StringVar(&f.dataType, "type", "", "field data type, or application type: web, spa, native, machine")
