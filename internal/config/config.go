@@ -58,6 +58,8 @@ type Config struct {
 
 	// Verification codes and their delivery (codes.go).
 	Codes
+	// The admin console (console.go).
+	Console
 	// AdminKey is the administrator key of the admin API. Empty: a key is
 	// generated at first start, stored hashed and printed once.
 	AdminKey string `json:"adminKey"`
@@ -224,6 +226,7 @@ func Default() Config {
 		LogLevel:            "info",
 		LogFormat:           "text",
 		Codes:               defaultCodes(),
+		Console:             defaultConsole(),
 		ForwardedHeader:     "X-Forwarded-For",
 		SessionCache:        "off",
 		// Far above what people do by hand, also behind a shared NAT:
@@ -339,6 +342,7 @@ func Load(getenv func(string) string) (Config, error) {
 		c.CORSOrigins = splitList(v)
 	}
 	c.Codes.load(env, func(err error) { errs = append(errs, err) })
+	c.Console.load(env, func(err error) { errs = append(errs, err) })
 	str("AUTHPOOL_FORWARDED_HEADER", &c.ForwardedHeader)
 	str("AUTHPOOL_SESSION_CACHE", &c.SessionCache)
 	if v, ok := env("AUTHPOOL_APP_SECRETS"); ok {
@@ -477,6 +481,7 @@ func (c Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.Codes.validate()...)
+	errs = append(errs, c.Console.validate(c.Addr, c.MetricsAddr)...)
 	if c.AdminKey != "" && len(c.AdminKey) < minAdminKeyLen {
 		bad("adminKey (AUTHPOOL_ADMIN_KEY) must be at least %d characters", minAdminKeyLen)
 	}
