@@ -111,6 +111,10 @@ func (s *Service) render(w http.ResponseWriter, r *http.Request, c *call, status
 		return
 	}
 	web.SecurityHeaders(w, p.Nonce)
+	// same-origin, not no-referrer: with no-referrer a browser sends
+	// "Origin: null" on the console's own form posts, which the origin
+	// check must refuse. Other sites still get no Referer.
+	w.Header().Set("Referrer-Policy", "same-origin")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())

@@ -187,16 +187,16 @@ func testListUserPage(t *testing.T, s userpool.Store) {
 		t.Errorf("past the end: %q", got)
 	}
 	for _, tc := range []struct{ search, want string }{
-		{"ann", "u4 u0 "},   // email ann@, username annette
-		{"ANN@", "u0 "},     // any case
-		{"carla_", "u2 "},   // "_" is no wildcard
-		{"c%", ""},          // nor is "%"
-		{"dan%", "u3 "},     // a literal % in an email
-		{"+4477", "u4 "},    // phone with +
-		{"1555", "u1 u0 "},  // and without
-		{"u3", "u3 "},       // an id
-		{"example", ""},     // a prefix, not a substring
-		{"zzz", ""},         // nothing
+		{"ann", "u4 u0 "},  // email ann@, username annette
+		{"ANN@", "u0 "},    // any case
+		{"carla_", "u2 "},  // "_" is no wildcard
+		{"c%", ""},         // nor is "%"
+		{"dan%", "u3 "},    // a literal % in an email
+		{"+4477", "u4 "},   // phone with +
+		{"1555", "u1 u0 "}, // and without
+		{"u3", "u3 "},      // an id
+		{"example", ""},    // a prefix, not a substring
+		{"zzz", ""},        // nothing
 		{"ann@example.com", "u0 "},
 	} {
 		if got := list(userpool.UserPage{Search: tc.search}); got != tc.want {

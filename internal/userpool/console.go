@@ -42,8 +42,8 @@ type UserPage struct {
 	Search string
 	// Filters.
 	Blocked, Unverified, HasMFA bool
-	AfterCreated               time.Time
-	AfterID                    string
+	AfterCreated                time.Time
+	AfterID                     string
 	// Limit is capped at 100 (default 20).
 	Limit int
 }
