@@ -2,6 +2,7 @@ package console
 
 import (
 	"encoding/json"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -21,8 +22,9 @@ type usersData struct {
 	Search                      string
 	Blocked, Unverified, HasMFA bool
 	Users                       []*userpool.User
-	// Next is the query of the next page ("" on the last one).
-	Next string
+	// Next is the link of the next page ("" on the last one), built here
+	// from escaped parts.
+	Next template.URL
 }
 
 // users lists the pool's users newest first, a page at a time (keyset:
@@ -57,7 +59,7 @@ func (s *Service) users(w http.ResponseWriter, r *http.Request, c *call) error {
 				next.Set(k, "1")
 			}
 		}
-		d.Next = next.Encode()
+		d.Next = template.URL(s.d.Path + "/pools/" + url.PathEscape(p.ID) + "/users?" + next.Encode())
 	}
 	d.Users = list[:min(len(list), usersPageSize)]
 	s.render(w, r, c, http.StatusOK, "users", Page{Title: "nav.users", Section: "nav.users", Pool: p, Data: d})

@@ -156,7 +156,8 @@ const maxRune = "\U0010FFFF"
 // (created_at, id) descending from the key of the last row shown (an index
 // range, however deep the page); with one it is the union of three index
 // ranges (lower(email), lower(username), phone starting with the search)
-// and an id match, newest first, at most Limit users.
+// and an id match, each read in index order up to Limit rows, newest first,
+// at most Limit users.
 func (s *Store) ListUserPage(ctx context.Context, q userpool.UserPage) ([]*userpool.User, error) {
 	limit := q.Limit
 	if limit <= 0 {
@@ -179,8 +180,9 @@ func (s *Store) ListUserPage(ctx context.Context, q userpool.UserPage) ([]*userp
 		query = userSelect + " WHERE pool_id = ?" + filters
 		args = []any{q.PoolID}
 		if q.AfterID != "" {
-			query += " AND (created_at < ? OR (created_at = ? AND id < ?))"
-			args = append(args, s.d.timeArg(q.AfterCreated), s.d.timeArg(q.AfterCreated), q.AfterID)
+			// A row value: one index range on (pool_id, created_at, id).
+			query += " AND (created_at, id) < (?, ?)"
+			args = append(args, s.d.timeArg(q.AfterCreated), q.AfterID)
 		}
 		query += " ORDER BY created_at DESC, id DESC LIMIT ?"
 		args = append(args, limit)
@@ -189,20 +191,28 @@ func (s *Store) ListUserPage(ctx context.Context, q userpool.UserPage) ([]*userp
 		hi := lo + maxRune
 		c := s.d.bytewise()
 		var parts []string
-		part := func(cond string, a ...any) {
-			parts = append(parts, "SELECT * FROM ("+userSelect+" WHERE pool_id = ? AND "+cond+filters+" ORDER BY created_at DESC, id DESC LIMIT ?) AS p"+fmt.Sprint(len(parts)))
+		// Each range is read in its index's order and stops after limit
+		// rows, so a short prefix that matches most of the pool costs no
+		// more than a long one: the page shows the first matches in the
+		// order of the matched text (newest first among them).
+		part := func(col string, a ...any) {
+			cond, order := col+" = ?", "id"
+			if len(a) == 2 {
+				cond, order = col+" >= ? AND "+col+" < ?", col
+			}
+			parts = append(parts, "SELECT * FROM ("+userSelect+" WHERE pool_id = ? AND "+cond+filters+" ORDER BY "+order+" LIMIT ?) AS p"+fmt.Sprint(len(parts)))
 			args = append(args, q.PoolID)
 			args = append(args, a...)
 			args = append(args, limit)
 		}
-		part("lower(email)"+c+" >= ? AND lower(email)"+c+" < ?", lo, hi)
-		part("lower(username)"+c+" >= ? AND lower(username)"+c+" < ?", lo, hi)
+		part("lower(email)"+c, lo, hi)
+		part("lower(username)"+c, lo, hi)
 		phone := q.Search
 		if !strings.HasPrefix(phone, "+") {
 			phone = "+" + phone
 		}
-		part("phone"+c+" >= ? AND phone"+c+" < ?", phone, phone+maxRune)
-		part("id = ?", q.Search)
+		part("phone"+c, phone, phone+maxRune)
+		part("id", q.Search)
 		// UNION drops the rows two ranges both found.
 		query = "SELECT * FROM (" + strings.Join(parts, " UNION ") + ") AS u ORDER BY created_at DESC, id DESC LIMIT ?"
 		args = append(args, limit)

@@ -35,7 +35,9 @@ type NamedAdminKey struct {
 // UserPage selects one page of a pool's users for the console: newest
 // first, continuing after (AfterCreated, AfterID) when set (keyset
 // paging), or, with Search, the users whose email, username or phone
-// starts with it (case-insensitively) or whose id is it.
+// starts with it (case-insensitively) or whose id is it: of each, the
+// first Limit in the order of the matched text, shown newest first (no
+// paging: a longer prefix narrows).
 type UserPage struct {
 	PoolID string
 	// Search is a prefix; "" lists everyone.

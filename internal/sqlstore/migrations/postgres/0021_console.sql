@@ -35,3 +35,7 @@ CREATE UNIQUE INDEX named_admin_keys_name_idx ON named_admin_keys (name) WHERE r
 CREATE INDEX users_pool_email_c_idx ON users (pool_id, (lower(email) COLLATE "C"));
 CREATE INDEX users_pool_username_c_idx ON users (pool_id, (lower(username) COLLATE "C"));
 CREATE INDEX users_pool_phone_c_idx ON users (pool_id, (phone COLLATE "C"));
+
+-- Its unfiltered list pages by the row value (created_at, id), newest
+-- first: one range of this index, however deep the page.
+CREATE INDEX users_pool_created_id_idx ON users (pool_id, created_at, id);

@@ -33,3 +33,7 @@ CREATE UNIQUE INDEX named_admin_keys_name_idx ON named_admin_keys (name) WHERE r
 -- lower(username) and phone (whose index exists); email's exists too
 -- (0001). Bytewise ranges, so no collation can reorder them.
 CREATE INDEX users_pool_username_lower_idx ON users (pool_id, lower(username));
+
+-- Its unfiltered list pages by the row value (created_at, id), newest
+-- first: one range of this index, however deep the page.
+CREATE INDEX users_pool_created_id_idx ON users (pool_id, created_at, id);
