@@ -14,11 +14,12 @@ import (
 
 // userData is a user's page.
 type userData struct {
-	User     *userpool.User
-	Values   []valueEditor
-	Sessions []*userpool.Session
-	MFA      *auth.MFAStatus
-	Audit    []*userpool.AuditEvent
+	User       *userpool.User
+	Values     []valueEditor
+	Sessions   []*userpool.Session
+	MFA        *auth.MFAStatus
+	Identities []*userpool.Identity
+	Audit      []*userpool.AuditEvent
 }
 
 // valueEditor is the typed editor of one defined field.
@@ -68,6 +69,9 @@ func (s *Service) user(w http.ResponseWriter, r *http.Request, c *call) error {
 		return err
 	}
 	if d.MFA, err = s.d.Admin.UserMFA(r.Context(), c.meta, id); err != nil {
+		return err
+	}
+	if d.Identities, err = s.d.Admin.UserIdentities(r.Context(), c.meta, id); err != nil {
 		return err
 	}
 	if d.Audit, err = s.d.Admin.ListAudit(r.Context(), c.meta, userpool.AuditFilter{UserID: id, Limit: 50}); err != nil {

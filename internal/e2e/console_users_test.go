@@ -211,3 +211,54 @@ func TestConsoleListeners(t *testing.T) {
 
 // storeURLAgain is the same database for the next server of a test.
 func storeURLAgain(t *testing.T, dbURL string) string { return dbURL }
+
+// TestConsoleOverviewAndPools: the overview counts what the store holds
+// (users, today's new users, sign-ins, failed logins, CAPTCHA demands),
+// per pool, and the pool switcher opens the same section of another pool;
+// an imported user's upstream identities show on their page.
+func TestConsoleOverviewAndPools(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		in := start(t, adminConfig(dbURL), nil)
+		consoleUser(t, in, "o1@example.com")
+		consoleUser(t, in, "o2@example.com")
+		for range 2 {
+			_, err := in.client().LoginByEmail(ctx, "o1@example.com", "wrong password 000", nil)
+			if err == nil {
+				t.Fatal("a wrong password logged in")
+			}
+		}
+		other := must[*client.Pool](t)(in.admin().CreatePool(ctx, client.CreatePoolRequest{ID: "shop", Name: "Shop"}))
+		c := newConsoleClient(t, in)
+		c.signIn(testAdminKey)
+		a := c.get("/pools/default/overview")
+		for id, want := range map[string]string{"fig-users": "2", "fig-new-users": "2", "fig-sign-ins": "2", "fig-failed-logins": "2"} {
+			if !strings.Contains(a.Body, `id="`+id+`">`+want+`<`) {
+				t.Errorf("overview %s is not %s", id, want)
+			}
+		}
+		if !strings.Contains(a.Body, "<svg") || !strings.Contains(a.Body, `role="img"`) {
+			t.Error("the overview has no charts")
+		}
+		a = c.get("/switch?pool=" + other.ID + "&section=/users")
+		if a.Status != http.StatusSeeOther || a.Location != "/console/pools/shop/users" {
+			t.Fatalf("switch: %d %q", a.Status, a.Location)
+		}
+		if a = c.get("/switch?pool=../../api&section=/users"); a.Status != http.StatusNotFound {
+			t.Fatalf("switch to a bad pool: %d", a.Status)
+		}
+		if a = c.get("/pools/shop/overview"); !strings.Contains(a.Body, `id="fig-users">0<`) {
+			t.Error("the other pool's overview counts the default pool's users")
+		}
+
+		line := `{"externalId":"g1","email":"linked@example.com","identities":[{"provider":"google-oauth2","subject":"g-123"}]}` + "\n"
+		must[*client.ImportSummary](t)(in.admin().ImportUsers(ctx, "default", strings.NewReader(line), client.ImportOptions{Source: "auth0"}, func(client.ImportReport) error { return nil }))
+		list := must[*client.UserList](t)(in.admin().ListUsers(ctx, "default", client.ListUsersOptions{Search: "linked@"}))
+		if len(list.Users) != 1 {
+			t.Fatalf("imported user: %+v", list)
+		}
+		if a = c.get("/pools/default/users/" + list.Users[0].ID); !strings.Contains(a.Body, "google-oauth2") || !strings.Contains(a.Body, "g-123") {
+			t.Fatal("the user page does not show the imported identity")
+		}
+	})
+}

@@ -246,3 +246,26 @@ func testPoolStats(t *testing.T, s userpool.Store) {
 	}
 	checkEqual(t, "stats", want, st)
 }
+
+// testListUserIdentities: a user's identities, by provider and subject,
+// and no other user's.
+func testListUserIdentities(t *testing.T, s userpool.Store) {
+	p := newPool(t, s, "p1")
+	items := []*userpool.ImportItem{
+		{User: &userpool.User{ID: "u1", Email: "a@example.com", CreatedAt: t0, UpdatedAt: t0}, ExternalID: "x1", Identities: []*userpool.Identity{
+			{Provider: "google", Subject: "g1", Data: "{}", CreatedAt: t0}, {Provider: "apple", Subject: "a1", Data: `{"k":1}`, CreatedAt: t0},
+		}},
+		{User: &userpool.User{ID: "u2", Email: "b@example.com", CreatedAt: t0, UpdatedAt: t0}, ExternalID: "x2", Identities: []*userpool.Identity{
+			{Provider: "google", Subject: "g2", Data: "{}", CreatedAt: t0},
+		}},
+	}
+	checkNoErr(t, "ImportUsers", s.ImportUsers(ctx(t), p.ID, "test", items, false))
+	ids, err := s.ListUserIdentities(ctx(t), p.ID, "u1")
+	checkNoErr(t, "ListUserIdentities", err)
+	checkEqual(t, "identities", []*userpool.Identity{items[0].Identities[1], items[0].Identities[0]}, ids)
+	ids, err = s.ListUserIdentities(ctx(t), "other", "u1")
+	checkNoErr(t, "ListUserIdentities other pool", err)
+	if len(ids) != 0 {
+		t.Errorf("another pool's identities: %+v", ids)
+	}
+}

@@ -205,6 +205,7 @@ func Run(t *testing.T, open func(t *testing.T) userpool.Store) {
 		{"Race/NamedAdminKeyName", testRaceNamedAdminKey},
 		{"Console/ListUserPage", testListUserPage},
 		{"Console/PoolStats", testPoolStats},
+		{"Console/ListUserIdentities", testListUserIdentities},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
