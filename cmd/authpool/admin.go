@@ -60,6 +60,8 @@ type adminFlags struct {
 	dryRun, resume, includeHashes      bool
 	hashKey, saltSeparator             string
 	rounds, memCost                    int
+	// named administrator keys
+	readOnly bool
 }
 
 // multiFlag is a flag that may be given several times.
@@ -73,6 +75,7 @@ func (f *adminFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.key, "key", "", "administrator key (default $AUTHPOOL_ADMIN_KEY or the file $AUTHPOOL_ADMIN_KEY_FILE)")
 	fs.StringVar(&f.pool, "pool", "", "user pool id (default $AUTHPOOL_ADMIN_POOL, else the default pool)")
 	fs.BoolVar(&f.json, "json", false, "print JSON instead of a table")
+	fs.BoolVar(&f.readOnly, "read-only", false, "admin-keys create: the key may only read")
 	fs.StringVar(&f.label, "label", "", "field label")
 	fs.StringVar(&f.description, "description", "", "field description")
 	fs.BoolVar(&f.userEditable, "user-editable", false, "end users may set their own value of the field (-user-editable=false to stop)")

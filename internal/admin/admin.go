@@ -156,7 +156,7 @@ func hashKey(k string) []byte {
 func (a *Service) audit(ctx context.Context, m auth.Meta, poolID, userID, event string, detail map[string]string) {
 	err := a.store.AppendAudit(ctx, &userpool.AuditEvent{
 		PoolID: poolID, UserID: userID, Event: event, ClientIP: m.ClientIP,
-		UserAgent: truncate(m.UserAgent, 512), Detail: detail, CreatedAt: a.now().UTC(),
+		UserAgent: truncate(m.UserAgent, 512), Detail: withActor(ctx, detail), CreatedAt: a.now().UTC(),
 	})
 	if err != nil {
 		a.log.LogAttrs(ctx, slog.LevelWarn, "audit append failed", slog.String("event", event), slog.String("error", err.Error()))

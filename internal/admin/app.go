@@ -54,10 +54,10 @@ type AppUpdate struct {
 	RefreshTokenTTL        *time.Duration
 }
 
-func (a *Service) appAudit(m auth.Meta, poolID, event, appID string) *userpool.AuditEvent {
+func (a *Service) appAudit(ctx context.Context, m auth.Meta, poolID, event, appID string) *userpool.AuditEvent {
 	return &userpool.AuditEvent{
 		PoolID: poolID, Event: event, ClientIP: m.ClientIP, UserAgent: truncate(m.UserAgent, 512),
-		Detail: map[string]string{"appId": appID}, CreatedAt: a.now().UTC(),
+		Detail: withActor(ctx, map[string]string{"appId": appID}), CreatedAt: a.now().UTC(),
 	}
 }
 
@@ -104,7 +104,7 @@ func (a *Service) CreateApp(ctx context.Context, m auth.Meta, in userpool.App) (
 	if err := userpool.ValidateApp(app); err != nil {
 		return nil, "", err
 	}
-	if err := a.store.CreateApp(ctx, app, a.appAudit(m, id, "admin.app.create", app.ID)); err != nil {
+	if err := a.store.CreateApp(ctx, app, a.appAudit(ctx, m, id, "admin.app.create", app.ID)); err != nil {
 		return nil, "", err
 	}
 	return app, secret, nil
@@ -117,7 +117,7 @@ func (a *Service) UpdateApp(ctx context.Context, m auth.Meta, appID string, up A
 		return nil, err
 	}
 	// The event is completed inside fn, before the store writes it.
-	ev := a.appAudit(m, id, "admin.app.update", appID)
+	ev := a.appAudit(ctx, m, id, "admin.app.update", appID)
 	app, err := a.store.UpdateApp(ctx, id, appID, func(app *userpool.App) error {
 		var changed []string
 		if up.Type != nil && *up.Type != app.Type {
@@ -155,7 +155,7 @@ func (a *Service) DeleteApp(ctx context.Context, m auth.Meta, appID string) erro
 	if err != nil {
 		return err
 	}
-	return notFound(a.store.DeleteApp(ctx, id, appID, a.appAudit(m, id, "admin.app.delete", appID)), errAppNotFound)
+	return notFound(a.store.DeleteApp(ctx, id, appID, a.appAudit(ctx, m, id, "admin.app.delete", appID)), errAppNotFound)
 }
 
 // RotateAppSecret gives a web or machine app a new client secret,
@@ -174,7 +174,7 @@ func (a *Service) RotateAppSecret(ctx context.Context, m auth.Meta, appID string
 		return nil, "", invalid("app_has_no_secret", "a %s app is a public client and has no secret to rotate", app.Type)
 	}
 	secret, hash := newAppSecret()
-	app, err = a.store.SetAppSecret(ctx, id, appID, hash, a.now().UTC(), a.appAudit(m, id, "admin.app.rotate_secret", appID))
+	app, err = a.store.SetAppSecret(ctx, id, appID, hash, a.now().UTC(), a.appAudit(ctx, m, id, "admin.app.rotate_secret", appID))
 	if err != nil {
 		return nil, "", notFound(err, errAppNotFound)
 	}

@@ -58,14 +58,14 @@ type keyThrottle struct {
 // every other address at once.
 type keyCache struct {
 	mu     sync.Mutex
-	hashes [][]byte
+	hashes []acceptedKey
 	read   time.Time
 	valid  bool
 }
 
 // get returns the hashes, read again through load when older than
 // keyCacheAge. Callers wait for one read rather than each making one.
-func (c *keyCache) get(now time.Time, load func() ([][]byte, error)) ([][]byte, error) {
+func (c *keyCache) get(now time.Time, load func() ([]acceptedKey, error)) ([]acceptedKey, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.valid && !now.Before(c.read) && now.Sub(c.read) < keyCacheAge {
@@ -117,28 +117,8 @@ func (t *keyThrottle) set(ip string, until, now time.Time) {
 // most keyCacheAge old, so that its flood costs no store work, while its
 // right key is still accepted.
 func (a *Service) CheckKey(ctx context.Context, m auth.Meta, presented string) error {
-	if presented == "" {
-		return errAdminKeyRequired
-	}
-	now := a.now()
-	if until, throttled := a.throttle.get(auth.IPKey(m.ClientIP), now); throttled {
-		hashes, err := a.throttle.keys.get(now, func() ([][]byte, error) { return a.keyHashes(ctx) })
-		if err != nil {
-			return err
-		}
-		if matchesAny(presented, hashes) {
-			return nil
-		}
-		return keyThrottled(until.Sub(now))
-	}
-	hashes, err := a.keyHashes(ctx)
-	if err != nil {
-		return err
-	}
-	if matchesAny(presented, hashes) {
-		return nil
-	}
-	return a.keyFailure(ctx, m)
+	_, err := a.Authenticate(ctx, m, presented)
+	return err
 }
 
 // keyHashes returns the accepted keys' hashes. Unless a key is

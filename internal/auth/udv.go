@@ -37,7 +37,17 @@ func (s *Service) SetUdv(ctx context.Context, m Meta, tok, key string, raw json.
 	if err != nil {
 		return nil, err
 	}
-	f, err := s.editableField(ctx, u.PoolID, key)
+	if _, err := s.editableField(ctx, u.PoolID, key); err != nil {
+		return nil, err
+	}
+	return s.SetUserValue(ctx, m, u, key, raw)
+}
+
+// SetUserValue is SetUdv for user u, whoever asks (an administrator's
+// console calls it with a user it read): any defined field, user-editable
+// or not.
+func (s *Service) SetUserValue(ctx context.Context, m Meta, u *userpool.User, key string, raw json.RawMessage) ([]UDV, error) {
+	f, err := s.definedField(ctx, u.PoolID, key)
 	if err != nil {
 		return nil, err
 	}
@@ -67,6 +77,15 @@ func (s *Service) RemoveUdv(ctx context.Context, m Meta, tok, key string) ([]UDV
 		return nil, err
 	}
 	if _, err := s.editableField(ctx, u.PoolID, key); err != nil {
+		return nil, err
+	}
+	return s.RemoveUserValue(ctx, m, u, key)
+}
+
+// RemoveUserValue is RemoveUdv for user u, whoever asks: any defined
+// field, user-editable or not.
+func (s *Service) RemoveUserValue(ctx context.Context, m Meta, u *userpool.User, key string) ([]UDV, error) {
+	if _, err := s.definedField(ctx, u.PoolID, key); err != nil {
 		return nil, err
 	}
 	before, err := s.store.ListUserValues(ctx, u.PoolID, u.ID)

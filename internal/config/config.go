@@ -60,6 +60,8 @@ type Config struct {
 	Codes
 	// Passkeys' relying party (webauthn.go).
 	WebAuthn
+	// The admin console (console.go).
+	Console
 	// AdminKey is the administrator key of the admin API. Empty: a key is
 	// generated at first start, stored hashed and printed once.
 	AdminKey string `json:"adminKey"`
@@ -226,6 +228,7 @@ func Default() Config {
 		LogLevel:            "info",
 		LogFormat:           "text",
 		Codes:               defaultCodes(),
+		Console:             defaultConsole(),
 		ForwardedHeader:     "X-Forwarded-For",
 		SessionCache:        "off",
 		// Far above what people do by hand, also behind a shared NAT:
@@ -342,6 +345,7 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.Codes.load(env, func(err error) { errs = append(errs, err) })
 	c.WebAuthn.load(env)
+	c.Console.load(env, func(err error) { errs = append(errs, err) })
 	str("AUTHPOOL_FORWARDED_HEADER", &c.ForwardedHeader)
 	str("AUTHPOOL_SESSION_CACHE", &c.SessionCache)
 	if v, ok := env("AUTHPOOL_APP_SECRETS"); ok {
@@ -481,6 +485,7 @@ func (c Config) Validate() error {
 	}
 	errs = append(errs, c.Codes.validate()...)
 	errs = append(errs, c.validateWebAuthn()...)
+	errs = append(errs, c.Console.validate(c.Addr, c.MetricsAddr)...)
 	if c.AdminKey != "" && len(c.AdminKey) < minAdminKeyLen {
 		bad("adminKey (AUTHPOOL_ADMIN_KEY) must be at least %d characters", minAdminKeyLen)
 	}

@@ -12,16 +12,23 @@ import (
 // admin guards an administration handler: only a request bearing an
 // administrator key gets through. End-user tokens are never administrator
 // keys, so they are refused like any wrong key; wrong keys are throttled
-// per client address (admin.KeyFailureLimit).
+// per client address (admin.KeyFailureLimit). A read-only named key is
+// refused on every route that is not GET; the key's principal rides in
+// the request's context, so the use cases audit under its name.
 func (s *Server) admin(h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		if err := bearerScheme(r, errAdminBearerScheme); err != nil {
 			return err
 		}
-		if err := s.Admin.CheckKey(r.Context(), s.adminMeta(r), bearer(r)); err != nil {
+		who, err := s.Admin.Authenticate(r.Context(), s.adminMeta(r), bearer(r))
+		if err != nil {
 			return err
 		}
-		return h(w, r)
+		// A read-only key reads: every other method is a change.
+		if who.ReadOnly && r.Method != http.MethodGet && r.Method != http.MethodHead {
+			return admin.ErrReadOnly
+		}
+		return h(w, r.WithContext(admin.WithPrincipal(r.Context(), who)))
 	}
 }
 

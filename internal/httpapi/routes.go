@@ -100,6 +100,11 @@ func (s *Server) adminRoutes() []route {
 		// Token signing keys belong to no pool.
 		{http.MethodGet, "/api/v1/admin/keys", s.admin(s.adminListKeys), false},
 		{http.MethodPost, "/api/v1/admin/keys/rotate", s.admin(s.adminRotateKey), false},
+		// Named administrator keys (adminnamedkeys.go), managed with the
+		// administrator key alone.
+		{http.MethodGet, "/api/v1/admin/admin-keys", s.admin(s.adminListNamedKeys), false},
+		{http.MethodPost, "/api/v1/admin/admin-keys", s.admin(s.adminCreateNamedKey), false},
+		{http.MethodDelete, "/api/v1/admin/admin-keys/{keyId}", s.admin(s.adminRevokeNamedKey), false},
 
 		{http.MethodGet, pool + "/fields", s.admin(s.adminListFields), false},
 		{http.MethodPost, pool + "/fields", s.admin(s.adminDefineField), false},

@@ -345,4 +345,3 @@ func (s *Service) accountLogout(ac *accountCtx, w http.ResponseWriter, r *http.R
 	s.clearSessionCookie(w, ac.p)
 	return outcome{redirect: ac.p.prefix + pathLoggedOut}, nil
 }
-

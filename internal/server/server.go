@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"github.com/authpool/authpool/internal/auth"
 	"github.com/authpool/authpool/internal/authingcompat"
 	"github.com/authpool/authpool/internal/config"
+	"github.com/authpool/authpool/internal/console"
 	"github.com/authpool/authpool/internal/courier"
 	"github.com/authpool/authpool/internal/httpapi"
 	"github.com/authpool/authpool/internal/metrics"
@@ -71,6 +73,10 @@ type Server struct {
 	courier    *courier.Courier
 
 	metrics *metrics.Metrics
+	// console is the admin console (nil when off); consoleOwn is its
+	// handler when it has a listen address of its own.
+	console    *console.Service
+	consoleOwn http.Handler
 	// draining is set when Serve's context ends: readiness turns false
 	// and new requests are refused while those in flight finish.
 	draining *atomic.Bool
@@ -193,12 +199,35 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	for _, p := range provider.Patterns() {
 		mounts = append(mounts, httpapi.Mount{Pattern: p, Handler: provider.Handler()})
 	}
+	var cons *console.Service
+	var consoleOwn http.Handler
+	if cfg.ConsoleOn() {
+		cons, err = console.New(ctx, console.Deps{
+			Admin: adm, Store: cached, Path: cfg.ConsolePath, Now: now, Log: log,
+			// On an address of its own the console is reached without the
+			// public URL's https (an internal network): no Secure then.
+			Secure:      strings.HasPrefix(cfg.PublicBase(), "https://") && cfg.ConsoleAddr == "",
+			IdleTimeout: time.Duration(cfg.ConsoleIdleTimeout), Lifetime: time.Duration(cfg.ConsoleLifetime),
+			ClientIP: httpapi.ClientIPFunc(apiDeps),
+		})
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		if cfg.ConsoleAddr == "" {
+			for _, p := range cons.Patterns() {
+				mounts = append(mounts, httpapi.Mount{Pattern: p, Handler: cons.Handler()})
+			}
+		} else {
+			consoleOwn = cons.Handler()
+		}
+	}
 	apiDeps.Mounts = mounts
 	api := httpapi.New(apiDeps)
 	return &Server{
 		cfg: cfg, store: st, cache: cached, tokens: tokens, auth: svc, handler: api.Handler(), log: log, now: now, poolID: pool.ID,
 		admin: adm, pipelines: runner, dispatcher: dispatcher, courier: couriers,
-		metrics: met, draining: draining,
+		metrics: met, draining: draining, console: cons, consoleOwn: consoleOwn,
 	}, nil
 }
 
@@ -277,6 +306,25 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		}()
 		s.log.Info("metrics served", slog.String("addr", mln.Addr().String()))
 	}
+	var cs *http.Server
+	if s.consoleOwn != nil {
+		cln, err := net.Listen("tcp", s.cfg.ConsoleAddr)
+		if err != nil {
+			s.store.Close()
+			return fmt.Errorf("cannot listen on %s (AUTHPOOL_CONSOLE_ADDR): %w", s.cfg.ConsoleAddr, err)
+		}
+		cs = &http.Server{
+			Handler: s.consoleOwn, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+			WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
+			ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		}
+		go func() {
+			if err := cs.Serve(cln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.log.Warn("console listener stopped", slog.String("error", err.Error()))
+			}
+		}()
+		s.log.Info("console served", slog.String("addr", cln.Addr().String()), slog.String("path", s.cfg.ConsolePath))
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	go s.janitor(ctx)
@@ -320,6 +368,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if ms != nil {
 		mctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		ms.Shutdown(mctx)
+		cancel()
+	}
+	if cs != nil {
+		cctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		cs.Shutdown(cctx)
 		cancel()
 	}
 	wait, cancel := context.WithTimeout(context.Background(), time.Duration(s.cfg.ShutdownTimeout))
@@ -513,6 +566,11 @@ func (s *Server) Purge(ctx context.Context) {
 	now := s.now()
 	if _, err := s.store.PurgeExpired(ctx, now); err != nil && ctx.Err() == nil {
 		s.log.Warn("purging expired rows failed", slog.String("error", err.Error()))
+	}
+	if s.console != nil {
+		if _, err := s.console.Purge(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("purging ended console sessions failed", slog.String("error", err.Error()))
+		}
 	}
 	if r := time.Duration(s.cfg.AuditRetention); r > 0 {
 		if _, err := s.store.PurgeAudit(ctx, now.Add(-r)); err != nil && ctx.Err() == nil {

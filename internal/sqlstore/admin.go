@@ -156,6 +156,10 @@ func (s *Store) ReplaceAdminKeys(ctx context.Context, k *userpool.AdminKey, recs
 		if _, err := tx.ExecContext(ctx, "DELETE FROM admin_keys"); err != nil {
 			return fmt.Errorf("sqlstore: replace admin keys: %w", err)
 		}
+		// The console sessions the old key signed in end with it.
+		if _, err := tx.ExecContext(ctx, "DELETE FROM console_sessions WHERE key_id = ''"); err != nil {
+			return fmt.Errorf("sqlstore: replace admin keys: %w", err)
+		}
 		if _, err := tx.ExecContext(ctx, s.d.q("INSERT INTO admin_keys (id, hash, created_at) VALUES (?, ?, ?)"),
 			nk.ID, nk.Hash, s.d.timeArg(nk.CreatedAt)); err != nil {
 			return fmt.Errorf("sqlstore: replace admin keys: %w", err)

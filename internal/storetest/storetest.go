@@ -207,6 +207,12 @@ func Run(t *testing.T, open func(t *testing.T) userpool.Store) {
 		{"OIDC/Consents", testOIDCConsents},
 		{"OIDC/BrowserSessions", testOIDCBrowserSessions},
 		{"Users/DeleteOIDCRows", testDeleteUserOIDC},
+		{"Console/Sessions", testConsoleSessions},
+		{"Console/NamedAdminKeys", testNamedAdminKeys},
+		{"Race/NamedAdminKeyName", testRaceNamedAdminKey},
+		{"Console/ListUserPage", testListUserPage},
+		{"Console/PoolStats", testPoolStats},
+		{"Console/ListUserIdentities", testListUserIdentities},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

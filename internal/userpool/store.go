@@ -13,6 +13,9 @@ import (
 type Store interface {
 	FieldStore
 	AdminStore
+	// The admin console's sessions, named administrator keys, user pages
+	// and overview figures; see console.go.
+	ConsoleStore
 
 	// Ping reports whether the database is reachable.
 	Ping(ctx context.Context) error

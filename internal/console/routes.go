@@ -1,0 +1,79 @@
+package console
+
+import "net/http"
+
+// route is one page or action of the console. Paths are below the
+// console's path; {poolId} names the pool ("default" is the default pool).
+type route struct {
+	Method, Path string
+	Handle       handlerFunc
+	// Public routes need no session: the sign-in alone.
+	Public bool
+	// ReadOnlyOK lets a read-only key make this change (signing out).
+	// Every other change is refused to it.
+	ReadOnlyOK bool
+}
+
+// routes is the index of the console: one line per page and action. A
+// GET is a page; every other method is a change, which needs a session,
+// its form token, a page of this origin and a key that may change
+// things (console.go, guard).
+func (s *Service) routes() []route {
+	const pool = "/pools/{poolId}"
+	return []route{
+		{Method: http.MethodGet, Path: "/signin", Handle: s.signinPage, Public: true},
+		{Method: http.MethodPost, Path: "/signin", Handle: s.signin, Public: true},
+		{Method: http.MethodPost, Path: "/signout", Handle: s.signout, ReadOnlyOK: true},
+		{Method: http.MethodGet, Path: "/{$}", Handle: s.home},
+		{Method: http.MethodGet, Path: "/switch", Handle: s.switchPool},
+
+		// overview.go
+		{Method: http.MethodGet, Path: pool + "/overview", Handle: s.overview},
+
+		// users.go: the list and the new user form
+		{Method: http.MethodGet, Path: pool + "/users", Handle: s.users},
+		{Method: http.MethodGet, Path: pool + "/users/new", Handle: s.newUserPage},
+		{Method: http.MethodPost, Path: pool + "/users", Handle: s.createUser},
+		// user.go: one user
+		{Method: http.MethodGet, Path: pool + "/users/{userId}", Handle: s.user},
+		{Method: http.MethodPost, Path: pool + "/users/{userId}/block", Handle: s.blockUser},
+		{Method: http.MethodPost, Path: pool + "/users/{userId}/unblock", Handle: s.unblockUser},
+		{Method: http.MethodPost, Path: pool + "/users/{userId}/verified", Handle: s.setVerified},
+		{Method: http.MethodPost, Path: pool + "/users/{userId}/values", Handle: s.setValue},
+		{Method: http.MethodPost, Path: pool + "/users/{userId}/values/remove", Handle: s.removeValue},
+		{Method: http.MethodPost, Path: pool + "/users/{userId}/sessions/revoke", Handle: s.revokeSessions},
+		{Method: http.MethodPost, Path: pool + "/users/{userId}/sessions/{sessionId}/revoke", Handle: s.revokeSession},
+		{Method: http.MethodPost, Path: pool + "/users/{userId}/mfa/reset", Handle: s.resetMFA},
+		{Method: http.MethodPost, Path: pool + "/users/{userId}/delete", Handle: s.deleteUser},
+	}
+}
+
+// navItem is one entry of the navigation: a section of the current pool.
+type navItem struct {
+	Key  string // catalogue key of its label, and its Page.Section
+	Path string // below /pools/{poolId}
+}
+
+// nav is the navigation, in order. A new section adds its entry here.
+func (s *Service) nav() []navItem {
+	return []navItem{
+		{Key: "nav.overview", Path: "/overview"},
+		{Key: "nav.users", Path: "/users"},
+	}
+}
+
+// Route names one route of the console, for tests that must try each.
+type Route struct {
+	Method, Path string
+	Public       bool
+	ReadOnlyOK   bool
+}
+
+// Routes lists the console's routes (paths below its own path).
+func Routes() []Route {
+	var out []Route
+	for _, rt := range (&Service{}).routes() {
+		out = append(out, Route{rt.Method, rt.Path, rt.Public, rt.ReadOnlyOK})
+	}
+	return out
+}
