@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,17 +21,17 @@ const (
 // auditQuery is the audit log's filter as the page's GET form has it.
 type auditQuery struct {
 	Event, User, Since, Until string
-	// Before is the paging cursor: events strictly older than this
-	// instant (RFC 3339 with nanoseconds).
-	Before string
+	// Before and After are the paging cursor: the time and id of the
+	// last event shown; the next page starts after it.
+	Before, After string
 }
 
 // auditData is the audit page.
 type auditData struct {
 	Q      auditQuery
 	Events []*userpool.AuditEvent
-	Next   string // query of the next page, "" on the last
-	Export string // query of the export link
+	Next   string // path of the next page, "" on the last
+	Export string // path of the export
 }
 
 // parseAuditTime reads a time of the filter form: a date, a
@@ -51,28 +52,47 @@ func parseAuditTime(s string) (time.Time, bool) {
 // auditFilter is q as the use case's filter.
 func auditFilter(lang string, q auditQuery) (userpool.AuditFilter, error) {
 	f := userpool.AuditFilter{Event: strings.TrimSpace(q.Event), UserID: strings.TrimSpace(q.User)}
-	var ok1, ok2, ok3 bool
-	var before time.Time
+	var ok1, ok2 bool
 	f.Since, ok1 = parseAuditTime(q.Since)
 	f.Until, ok2 = parseAuditTime(q.Until)
-	before, ok3 = parseAuditTime(q.Before)
-	if !ok1 || !ok2 || !ok3 {
+	if !ok1 || !ok2 {
 		return f, userpool.Errorf(userpool.CodeInvalidArgument, "invalid_time_range", "%s", T(lang, "audit.bad_time"))
-	}
-	if !before.IsZero() && (f.Until.IsZero() || before.Before(f.Until)) {
-		f.Until = before
 	}
 	return f, nil
 }
 
+// auditAfter returns up to n events matching f that come after the event
+// (at, id) in the log's order (newest first, then id). Events share an
+// instant, so the cursor is not a time alone: the events up to a
+// millisecond after it are read too (the coarsest precision a store
+// keeps), and those up to the cursor's own event are dropped. When that
+// event is gone (purged), the events older than its time follow.
+func (s *Service) auditAfter(r *http.Request, c *call, f userpool.AuditFilter, at time.Time, id string, n int) ([]*userpool.AuditEvent, error) {
+	if edge := at.Add(time.Millisecond); f.Until.IsZero() || edge.Before(f.Until) {
+		f.Until = edge
+	}
+	f.Limit = 1000
+	list, err := s.d.Admin.ListAudit(r.Context(), c.meta, f)
+	if err != nil {
+		return nil, err
+	}
+	i := slices.IndexFunc(list, func(e *userpool.AuditEvent) bool { return e.ID == id })
+	if i >= 0 {
+		list = list[i+1:]
+	} else {
+		list = slices.DeleteFunc(list, func(e *userpool.AuditEvent) bool { return !e.CreatedAt.Before(at) })
+	}
+	return list[:min(len(list), n)], nil
+}
+
 func auditQueryOf(r *http.Request) auditQuery {
 	q := r.URL.Query()
-	return auditQuery{Event: q.Get("event"), User: q.Get("user"), Since: q.Get("since"), Until: q.Get("until"), Before: q.Get("before")}
+	return auditQuery{Event: q.Get("event"), User: q.Get("user"), Since: q.Get("since"), Until: q.Get("until"), Before: q.Get("before"), After: q.Get("after")}
 }
 
 func (q auditQuery) values() url.Values {
 	v := url.Values{}
-	for k, x := range map[string]string{"event": q.Event, "user": q.User, "since": q.Since, "until": q.Until, "before": q.Before} {
+	for k, x := range map[string]string{"event": q.Event, "user": q.User, "since": q.Since, "until": q.Until, "before": q.Before, "after": q.After} {
 		if x != "" {
 			v.Set(k, x)
 		}
@@ -91,8 +111,14 @@ func (s *Service) audit(w http.ResponseWriter, r *http.Request, c *call) error {
 	d := auditData{Q: auditQueryOf(r)}
 	f, err := auditFilter(c.lang, d.Q)
 	if err == nil {
-		f.Limit = auditPageSize + 1
-		d.Events, err = s.d.Admin.ListAudit(r.Context(), c.meta, f)
+		if d.Q.Before == "" && d.Q.After == "" {
+			f.Limit = auditPageSize + 1
+			d.Events, err = s.d.Admin.ListAudit(r.Context(), c.meta, f)
+		} else if at, perr := time.Parse(time.RFC3339Nano, d.Q.Before); perr != nil || d.Q.After == "" {
+			err = userpool.Errorf(userpool.CodeInvalidArgument, "invalid_paging", "%s", T(c.lang, "users.bad_cursor"))
+		} else {
+			d.Events, err = s.auditAfter(r, c, f, at, d.Q.After, auditPageSize+1)
+		}
 	}
 	if err != nil {
 		if statusOf(codeOf(err)) != http.StatusBadRequest {
@@ -103,13 +129,13 @@ func (s *Service) audit(w http.ResponseWriter, r *http.Request, c *call) error {
 	}
 	if len(d.Events) > auditPageSize {
 		d.Events = d.Events[:auditPageSize]
-		next := d.Q
-		next.Before = d.Events[auditPageSize-1].CreatedAt.UTC().Format(time.RFC3339Nano)
-		d.Next = next.values().Encode()
+		next, last := d.Q, d.Events[auditPageSize-1]
+		next.Before, next.After = last.CreatedAt.UTC().Format(time.RFC3339Nano), last.ID
+		d.Next = s.d.Path + "/pools/" + url.PathEscape(p.ID) + "/audit?" + next.values().Encode()
 	}
 	exp := d.Q
-	exp.Before = ""
-	d.Export = exp.values().Encode()
+	exp.Before, exp.After = "", ""
+	d.Export = s.d.Path + "/pools/" + url.PathEscape(p.ID) + "/audit/export?" + exp.values().Encode()
 	s.render(w, r, c, http.StatusOK, "audit", Page{Title: "nav.audit", Section: "nav.audit", Pool: p, Data: d})
 	return nil
 }
@@ -133,7 +159,7 @@ func (s *Service) exportAudit(w http.ResponseWriter, r *http.Request, c *call) e
 		return err
 	}
 	q := auditQueryOf(r)
-	q.Before = ""
+	q.Before, q.After = "", ""
 	f, err := auditFilter(c.lang, q)
 	if err != nil {
 		return err
@@ -162,11 +188,8 @@ func (s *Service) exportAudit(w http.ResponseWriter, r *http.Request, c *call) e
 			}
 			n++
 		}
-		if len(page) < f.Limit {
-			break
-		}
-		f.Until = page[len(page)-1].CreatedAt
-		if page, err = s.d.Admin.ListAudit(r.Context(), c.meta, f); err != nil {
+		last := page[len(page)-1]
+		if page, err = s.auditAfter(r, c, f, last.CreatedAt, last.ID, f.Limit); err != nil {
 			return nil // headers are sent: the download ends short
 		}
 	}

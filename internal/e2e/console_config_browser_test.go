@@ -290,7 +290,7 @@ func TestConsoleConfigBrowser(t *testing.T) {
 		b.run("filter",
 			chromedp.SetValue(chromedp.CSS("#a-event"), "admin.webhook.create"),
 			chromedp.Click(chromedp.ID("filter")),
-			chromedp.WaitVisible(chromedp.ID("audit")),
+			chromedp.WaitVisible(chromedp.CSS(`#audit[data-event="admin.webhook.create"]`)),
 		)
 		rows, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#audit tbody tr td:nth-child(2)")].map(td => td.textContent)`))
 		if err != nil {
@@ -321,7 +321,7 @@ func TestConsoleConfigBrowser(t *testing.T) {
 		b.run("rename it",
 			chromedp.SetValue(chromedp.CSS("#name-second"), "Renamed pool"),
 			chromedp.Submit(chromedp.ID("rename-second")),
-			chromedp.WaitVisible(chromedp.ID("notice")),
+			chromedp.WaitVisible(chromedp.CSS(`#name-second[value="Renamed pool"]`)),
 		)
 		if p := must[*client.Pool](t)(in.admin().GetPool(ctx, "second")); p.Name != "Renamed pool" {
 			t.Fatalf("the pool is named %q", p.Name)
