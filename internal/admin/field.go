@@ -137,3 +137,16 @@ func fieldError(key string, err error) error {
 	}
 	return err
 }
+
+// FieldValueCount is how many users have a value of the field: what
+// DeleteField would remove (the console's confirmation shows it).
+func (a *Service) FieldValueCount(ctx context.Context, m auth.Meta, key string) (int64, error) {
+	id, err := a.poolID(ctx, m)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := a.store.GetField(ctx, id, key); err != nil {
+		return 0, fieldError(key, err)
+	}
+	return a.store.CountFieldValues(ctx, id, key)
+}

@@ -171,7 +171,11 @@ func (s *Service) guard(rt route) http.Handler {
 			c.who = admin.Principal{KeyID: sess.KeyID, Name: sess.KeyName, ReadOnly: sess.ReadOnly}
 			c.csrf = s.formToken(token)
 			if change {
-				r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+				limit := int64(64 << 10)
+				if rt.MaxBody > 0 {
+					limit = rt.MaxBody
+				}
+				r.Body = http.MaxBytesReader(w, r.Body, limit)
 				if err := r.ParseForm(); err != nil || !hmac.Equal([]byte(r.PostForm.Get(web.CSRFField)), []byte(c.csrf)) {
 					s.fail(w, r, c, errCSRF)
 					return
@@ -191,12 +195,15 @@ func (s *Service) guard(rt route) http.Handler {
 
 // foreign reports whether a browser says the request comes from a page
 // of another origin: Sec-Fetch-Site (which pages cannot forge) says
-// anything but same-origin, or Origin names another host than the one
-// addressed. SameSite=Strict keeps the cookie from such requests anyway;
+// anything but same-origin, or, without it, Origin names another host
+// than the one addressed. SameSite=Strict keeps the cookie from such requests anyway;
 // this refuses them before anything is read, the sign-in included.
 func foreign(r *http.Request) bool {
-	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" {
-		return true
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
+		// A browser that sends it is believed alone: under the pages'
+		// Referrer-Policy no-referrer, Chromium sends "Origin: null" with
+		// the console's own same-origin form posts.
+		return site != "same-origin"
 	}
 	origin := r.Header.Get("Origin")
 	if origin == "" {

@@ -12,6 +12,8 @@ type route struct {
 	// ReadOnlyOK lets a read-only key make this change (signing out).
 	// Every other change is refused to it.
 	ReadOnlyOK bool
+	// MaxBody bounds a change's form (0: 64 KiB).
+	MaxBody int64
 }
 
 // routes is the index of the console: one line per page and action. A
@@ -45,6 +47,51 @@ func (s *Service) routes() []route {
 		{Method: http.MethodPost, Path: pool + "/users/{userId}/sessions/{sessionId}/revoke", Handle: s.revokeSession},
 		{Method: http.MethodPost, Path: pool + "/users/{userId}/mfa/reset", Handle: s.resetMFA},
 		{Method: http.MethodPost, Path: pool + "/users/{userId}/delete", Handle: s.deleteUser},
+
+		// settings.go
+		{Method: http.MethodGet, Path: pool + "/settings", Handle: s.settings},
+		{Method: http.MethodPost, Path: pool + "/settings", Handle: s.saveSettings},
+		// fields.go
+		{Method: http.MethodGet, Path: pool + "/fields", Handle: s.fields},
+		{Method: http.MethodPost, Path: pool + "/fields", Handle: s.defineField},
+		{Method: http.MethodPost, Path: pool + "/fields/{key}", Handle: s.updateField},
+		{Method: http.MethodGet, Path: pool + "/fields/{key}/delete", Handle: s.confirmDeleteField},
+		{Method: http.MethodPost, Path: pool + "/fields/{key}/delete", Handle: s.deleteField},
+		// apps.go
+		{Method: http.MethodGet, Path: pool + "/apps", Handle: s.apps},
+		{Method: http.MethodPost, Path: pool + "/apps", Handle: s.createApp},
+		{Method: http.MethodGet, Path: pool + "/apps/{appId}", Handle: s.app},
+		{Method: http.MethodPost, Path: pool + "/apps/{appId}", Handle: s.updateApp},
+		{Method: http.MethodPost, Path: pool + "/apps/{appId}/rotate", Handle: s.rotateAppSecret},
+		{Method: http.MethodPost, Path: pool + "/apps/{appId}/delete", Handle: s.deleteApp},
+		// pipelines.go
+		{Method: http.MethodGet, Path: pool + "/pipelines", Handle: s.pipelines},
+		{Method: http.MethodPost, Path: pool + "/pipelines", Handle: s.createPipeline, MaxBody: pipelineBody},
+		{Method: http.MethodGet, Path: pool + "/pipelines/{pipelineId}", Handle: s.pipelinePageGet},
+		{Method: http.MethodPost, Path: pool + "/pipelines/{pipelineId}", Handle: s.savePipeline, MaxBody: pipelineBody},
+		{Method: http.MethodPost, Path: pool + "/pipelines/{pipelineId}/enabled", Handle: s.setPipelineEnabled},
+		{Method: http.MethodPost, Path: pool + "/pipelines/{pipelineId}/move", Handle: s.movePipeline},
+		{Method: http.MethodPost, Path: pool + "/pipelines/{pipelineId}/try", Handle: s.tryPipeline},
+		{Method: http.MethodPost, Path: pool + "/pipelines/{pipelineId}/delete", Handle: s.deletePipeline},
+		// webhooks.go
+		{Method: http.MethodGet, Path: pool + "/webhooks", Handle: s.webhooks},
+		{Method: http.MethodPost, Path: pool + "/webhooks", Handle: s.createWebhook},
+		{Method: http.MethodGet, Path: pool + "/webhooks/{webhookId}", Handle: s.webhook},
+		{Method: http.MethodPost, Path: pool + "/webhooks/{webhookId}", Handle: s.updateWebhook},
+		{Method: http.MethodPost, Path: pool + "/webhooks/{webhookId}/rotate", Handle: s.rotateWebhookSecret},
+		{Method: http.MethodPost, Path: pool + "/webhooks/{webhookId}/delete", Handle: s.deleteWebhook},
+		{Method: http.MethodGet, Path: pool + "/webhooks/deliveries/{deliveryId}", Handle: s.delivery},
+		{Method: http.MethodPost, Path: pool + "/webhooks/deliveries/{deliveryId}/redeliver", Handle: s.redeliver},
+		// audit.go
+		{Method: http.MethodGet, Path: pool + "/audit", Handle: s.audit},
+		{Method: http.MethodGet, Path: pool + "/audit/export", Handle: s.exportAudit},
+		// keys.go
+		{Method: http.MethodGet, Path: pool + "/keys", Handle: s.signingKeys},
+		{Method: http.MethodPost, Path: pool + "/keys/rotate", Handle: s.rotateSigningKey},
+		// pools.go
+		{Method: http.MethodGet, Path: pool + "/pools", Handle: s.pools},
+		{Method: http.MethodPost, Path: pool + "/pools", Handle: s.createPool},
+		{Method: http.MethodPost, Path: pool + "/rename", Handle: s.renamePool},
 	}
 }
 
@@ -59,6 +106,14 @@ func (s *Service) nav() []navItem {
 	return []navItem{
 		{Key: "nav.overview", Path: "/overview"},
 		{Key: "nav.users", Path: "/users"},
+		{Key: "nav.settings", Path: "/settings"},
+		{Key: "nav.fields", Path: "/fields"},
+		{Key: "nav.apps", Path: "/apps"},
+		{Key: "nav.pipelines", Path: "/pipelines"},
+		{Key: "nav.webhooks", Path: "/webhooks"},
+		{Key: "nav.audit", Path: "/audit"},
+		{Key: "nav.keys", Path: "/keys"},
+		{Key: "nav.pools", Path: "/pools"},
 	}
 }
 

@@ -155,7 +155,8 @@ func consolePath(p, userID string) string {
 	if p == "/switch" {
 		return "/switch?pool=default"
 	}
-	return strings.NewReplacer("{poolId}", "default", "{userId}", userID, "{sessionId}", "nosuchsession", "{$}", "").Replace(p)
+	return strings.NewReplacer("{poolId}", "default", "{userId}", userID, "{sessionId}", "nosuchsession", "{$}", "",
+		"{key}", "nosuchfield", "{appId}", "nosuchapp", "{pipelineId}", "nosuchpipeline", "{webhookId}", "nosuchwebhook", "{deliveryId}", "nosuchdelivery").Replace(p)
 }
 
 // TestConsoleCrossOrigin: with a live session, a change is refused when
@@ -256,7 +257,10 @@ func TestConsoleReadOnlyKey(t *testing.T) {
 				continue
 			}
 			p := consolePath(rt.Path, u.ID)
-			if a := c.get(p); a.Status != http.StatusOK && a.Status != http.StatusSeeOther {
+			// Pages of one field, app, pipeline, webhook or delivery name
+			// none that exists here (TestConsoleConfigReadOnly opens real ones).
+			a := c.get(p)
+			if a.Status != http.StatusOK && a.Status != http.StatusSeeOther && (a.Status != http.StatusNotFound || !strings.Contains(p, "nosuch")) {
 				t.Errorf("read-only GET %s: %d", p, a.Status)
 			}
 		}

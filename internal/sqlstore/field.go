@@ -162,6 +162,16 @@ func (s *Store) DeleteField(ctx context.Context, poolID, key string) error {
 	})
 }
 
+// CountFieldValues counts the pool's values of key (an index on
+// user_values leads with pool_id and key).
+func (s *Store) CountFieldValues(ctx context.Context, poolID, key string) (int64, error) {
+	var n int64
+	if err := s.read.QueryRowContext(ctx, s.d.q("SELECT COUNT(*) FROM user_values WHERE pool_id = ? AND key = ?"), poolID, key).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlstore: count field values: %w", err)
+	}
+	return n, nil
+}
+
 // ListUserValues returns the user's values with their fields' type and
 // label, ordered by key.
 func (s *Store) ListUserValues(ctx context.Context, poolID, userID string) ([]*userpool.UserValue, error) {

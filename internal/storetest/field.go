@@ -332,3 +332,44 @@ func testValueChangeRecords(t *testing.T, s userpool.Store) {
 		t.Fatalf("%d deliveries, want 3 (the aborted registration's event is not among them)", n)
 	}
 }
+
+// testCountFieldValues: the count is of one key in one pool, follows
+// sets and removals, and is 0 for an undefined key and after DeleteField.
+func testCountFieldValues(t *testing.T, s userpool.Store) {
+	p := newPool(t, s, "p1")
+	q := newPool(t, s, "p2")
+	newField(t, s, p.ID, "age", userpool.TypeNumber)
+	newField(t, s, p.ID, "zone", userpool.TypeString)
+	newField(t, s, q.ID, "age", userpool.TypeNumber)
+	count := func(pool, key string, want int64) {
+		t.Helper()
+		n, err := s.CountFieldValues(ctx(t), pool, key)
+		checkNoErr(t, "CountFieldValues", err)
+		if n != want {
+			t.Fatalf("CountFieldValues(%s, %s) = %d, want %d", pool, key, n, want)
+		}
+	}
+	count(p.ID, "age", 0)
+	for i, id := range []string{"u1", "u2", "u3"} {
+		newUser(t, s, p.ID, id, id+"@example.com", "", "")
+		checkNoErr(t, "SetUserValues", s.SetUserValues(ctx(t), p.ID, id, []*userpool.UserValue{
+			{Key: "age", DataType: userpool.TypeNumber, Value: fmt.Sprint(20 + i), UpdatedAt: t0},
+		}))
+	}
+	checkNoErr(t, "SetUserValues zone", s.SetUserValues(ctx(t), p.ID, "u1", []*userpool.UserValue{
+		{Key: "zone", DataType: userpool.TypeString, Value: `"UTC"`, UpdatedAt: t0},
+	}))
+	newUser(t, s, q.ID, "v1", "v1@example.com", "", "")
+	checkNoErr(t, "SetUserValues other pool", s.SetUserValues(ctx(t), q.ID, "v1", []*userpool.UserValue{
+		{Key: "age", DataType: userpool.TypeNumber, Value: "5", UpdatedAt: t0},
+	}))
+	count(p.ID, "age", 3)
+	count(p.ID, "zone", 1)
+	count(q.ID, "age", 1)
+	count(p.ID, "nosuchkey", 0)
+	checkNoErr(t, "DeleteUserValue", s.DeleteUserValue(ctx(t), p.ID, "u2", "age"))
+	count(p.ID, "age", 2)
+	checkNoErr(t, "DeleteField", s.DeleteField(ctx(t), p.ID, "age"))
+	count(p.ID, "age", 0)
+	count(q.ID, "age", 1)
+}

@@ -161,6 +161,7 @@ func Run(t *testing.T, open func(t *testing.T) userpool.Store) {
 		{"Fields/DefineUpdateDelete", testFields},
 		{"Fields/UserValues", testUserValues},
 		{"Fields/ValueChangeRecords", testValueChangeRecords},
+		{"Fields/CountValues", testCountFieldValues},
 		{"Admin/ListUsers", testListUsers},
 		{"Admin/ListUserSessions", testListUserSessions},
 		{"Admin/Keys", testAdminKeys},

@@ -85,6 +85,9 @@ type FieldStore interface {
 	UpdateField(ctx context.Context, poolID, key string, fn func(*Field) error) (*Field, error)
 	// DeleteField deletes the definition and every user's value of it.
 	DeleteField(ctx context.Context, poolID, key string) error
+	// CountFieldValues is how many users of the pool have a value of key
+	// (what DeleteField would remove); 0 for an undefined key.
+	CountFieldValues(ctx context.Context, poolID, key string) (int64, error)
 
 	// ListUserValues returns the user's values ordered by key, with each
 	// field's DataType and Label.
