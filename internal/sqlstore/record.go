@@ -80,6 +80,8 @@ func (s *Store) insertRecords(ctx context.Context, q queryer, recs []userpool.Re
 			err = s.spendChallenge(ctx, q, r)
 		case *userpool.RecoveryCodeSpend:
 			err = s.spendRecoveryCode(ctx, q, r)
+		case *userpool.IdentityLink:
+			err = s.linkIdentity(ctx, q, r)
 		case nil:
 			err = errors.New("sqlstore: nil record")
 		default:

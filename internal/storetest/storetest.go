@@ -200,6 +200,10 @@ func Run(t *testing.T, open func(t *testing.T) userpool.Store) {
 		{"Race/Refresh", testRaceRefresh},
 		{"OIDC/Consents", testOIDCConsents},
 		{"OIDC/BrowserSessions", testOIDCBrowserSessions},
+		{"Connectors/CRUDAndIsolation", testConnectors},
+		{"Connectors/SocialStates", testSocialStates},
+		{"Connectors/Identities", testIdentities},
+		{"Race/Identity", testRaceIdentity},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -71,6 +71,12 @@ type PoolSettings struct {
 	BrandDisplayName  string
 	BrandLogoURL      string
 	BrandPrimaryColor string
+
+	// SocialAutoLinkVerifiedEmail lets a first sign-in through a connector
+	// join the existing account with the same email, when the upstream
+	// says the email is verified. Off: the user signs in to the account
+	// and confirms the link (docs/SOCIAL.md).
+	SocialAutoLinkVerifiedEmail bool
 }
 
 // DefaultPoolSettings are the built-in defaults.
