@@ -16,6 +16,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/authpool/authpool/internal/connector"
 	"github.com/authpool/authpool/internal/courier"
 	"github.com/authpool/authpool/internal/metrics"
 	"github.com/authpool/authpool/internal/notify"
@@ -61,6 +62,15 @@ type Config struct {
 	MFAKey    []byte
 	// MFAIssuer labels TOTP entries in authenticator apps ("authpool").
 	MFAIssuer string
+	// Social sign-in (social.go): SocialSealer seals connector secrets
+	// and the sign-ins' states, SocialKey keys the hashes the states are
+	// stored under (every replica needs the same keys); Connectors speaks
+	// to the upstreams (nil: social sign-in is off); SocialCallbackURL is
+	// the callback every upstream sends the browser back to.
+	SocialSealer      *courier.Sealer
+	SocialKey         []byte
+	Connectors        *connector.Registry
+	SocialCallbackURL string
 }
 
 // Service runs the use cases over a Store.

@@ -34,7 +34,7 @@ const (
 )
 
 // ConnectorTypes lists the connector types in the order documented.
-var ConnectorTypes = []string{ConnectorOIDC, ConnectorOAuth2, ConnectorGitHub, ConnectorGoogle, ConnectorMicrosoft, ConnectorApple, ConnectorWeChat}
+var ConnectorTypes = []string{ConnectorOIDC, ConnectorOAuth2}
 
 // Claim names a claim mapping may set (Connector.ClaimMap keys): where the
 // upstream's userinfo answer keeps each part of the profile.
