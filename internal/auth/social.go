@@ -86,6 +86,13 @@ type SocialStart struct {
 	TTL time.Duration
 }
 
+// The binding cookie: its name is SocialCookiePrefix + the sign-in's Tag,
+// its path SocialCookiePath (it reaches only the social routes).
+const (
+	SocialCookiePrefix = "authpool_social_"
+	SocialCookiePath   = "/api/v1/social/"
+)
+
 // SocialTag is the short public name of a state, for the binding cookie.
 func SocialTag(state string) string {
 	h := sha256.Sum256([]byte(state))
@@ -111,6 +118,7 @@ func statePool(state string) (string, bool) {
 // browser goes next, and (native API) the one-time code that carries the
 // answer there. Result or Err is the login's own answer.
 type SocialOutcome struct {
+	PoolID    string
 	Target    SocialTarget
 	Connector string
 	Code      string
@@ -345,7 +353,7 @@ func (s *Service) SocialCallback(ctx context.Context, m Meta, in SocialCallbackI
 	if subtle.ConstantTimeCompare(want, s.socialID("binding", in.Binding)) != 1 {
 		return nil, errSocialState
 	}
-	out := &SocialOutcome{Target: SocialTarget{RedirectURI: d.RedirectURI, AppState: d.AppState, AuthRequestID: d.AuthRequest}, Connector: d.Connector}
+	out := &SocialOutcome{PoolID: pool.ID, Target: SocialTarget{RedirectURI: d.RedirectURI, AppState: d.AppState, AuthRequestID: d.AuthRequest}, Connector: d.Connector}
 	out.Result, out.Err = s.socialLogin(ctx, m, pool, d, in)
 	if out.Err != nil {
 		if e := userpool.AsError(out.Err); e.Code == userpool.CodeInternal || e.Code == userpool.CodeSocialUpstream {

@@ -16,9 +16,9 @@ import (
 const SocialCallbackPath = api.SocialCallbackPath
 
 // socialCookiePath scopes the binding cookies to the social routes.
-const socialCookiePath = "/api/v1/social/"
+const socialCookiePath = auth.SocialCookiePath
 
-func socialCookie(tag string) string { return "authpool_social_" + tag }
+func socialCookie(tag string) string { return auth.SocialCookiePrefix + tag }
 
 // socialAuthorize starts a sign-in: the browser is sent upstream, with a
 // cookie binding the sign-in to it. Errors are answered here (the

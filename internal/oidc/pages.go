@@ -50,6 +50,8 @@ func (s *Service) page(w http.ResponseWriter, r *http.Request, p *poolOP, sub st
 		h = s.mfaSubmit
 	case sub == pathMFASend && r.Method == http.MethodPost:
 		h = s.mfaSend
+	case sub == pathSocial && r.Method == http.MethodPost:
+		h = s.socialStart
 	case sub == pathConsent && r.Method == http.MethodPost:
 		h = s.consentSubmit
 	case sub == pathLoggedOut && r.Method == http.MethodGet:
@@ -64,7 +66,7 @@ func (s *Service) page(w http.ResponseWriter, r *http.Request, p *poolOP, sub st
 		h = func(w http.ResponseWriter, r *http.Request, p *poolOP) {
 			s.message(w, r, p, http.StatusOK, "placeholder.title", "placeholder.reset")
 		}
-	case sub == pathMFA || sub == pathMFASend:
+	case sub == pathMFA || sub == pathMFASend || sub == pathSocial:
 		w.Header().Set("Allow", "POST")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return true
@@ -206,6 +208,12 @@ type signinData struct {
 	CaptchaImage                                template.URL // a data: URL of the PNG we drew
 	CodeSent                                    bool
 	Wait                                        int
+	// Social are the enabled connectors' buttons (SocialAction posts);
+	// LinkToken rides the password form after a 2803, so that signing in
+	// confirms the link.
+	Social       []socialButton
+	SocialAction string
+	LinkToken    string
 }
 
 func (s *Service) renderSignin(w http.ResponseWriter, r *http.Request, pc *pageCtx, status int, mode, msg string, d signinData) {
@@ -213,6 +221,7 @@ func (s *Service) renderSignin(w http.ResponseWriter, r *http.Request, pc *pageC
 	d.Mode, d.Action, d.SendCodeAction, d.AuthRequestID = mode, pc.p.prefix+pathLogin, pc.p.prefix+pathSendCode, pc.req.GetID()
 	d.AppName, d.PasswordURL, d.PhoneURL = pc.app.Name, base, base+"&mode=phone"
 	d.SignupURL, d.ResetURL = pc.p.prefix+pathSignup, pc.p.prefix+pathReset
+	d.Social, d.SocialAction = s.socialButtons(r, pc), pc.p.prefix+pathSocial
 	s.pages.Render(w, r, status, "signin", web.Page{
 		Lang: pc.lang, Brand: web.BrandOf(pc.pool), CSRF: s.csrf.Token(w, r), Error: msg, Data: d,
 	})
@@ -319,6 +328,13 @@ func (s *Service) loginSubmit(w http.ResponseWriter, r *http.Request, p *poolOP)
 			res, err = s.d.Auth.LoginByPhonePassword(r.Context(), m, d.Identifier, pw, opts)
 		default:
 			res, err = s.d.Auth.LoginByUsername(r.Context(), m, d.Identifier, pw, opts)
+		}
+	}
+	if err == nil && mode == "password" && f.Get("linkToken") != "" {
+		// The account's password proved it: link the identity a social
+		// sign-in left waiting (only this account's link token works).
+		if _, lerr := s.d.Auth.ConfirmSocialLink(r.Context(), m, res.Token, f.Get("linkToken")); lerr != nil {
+			s.d.Log.InfoContext(r.Context(), "oidc: identity link not confirmed", slog.String("reason", userpool.AsError(lerr).Reason))
 		}
 	}
 	if err != nil {

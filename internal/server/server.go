@@ -193,6 +193,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		mounts = append(mounts, httpapi.Mount{Pattern: p, Handler: provider.Handler()})
 	}
 	apiDeps.Mounts = mounts
+	apiDeps.SocialHosted = provider.FinishSocial
 	api := httpapi.New(apiDeps)
 	return &Server{
 		cfg: cfg, store: st, cache: cached, tokens: tokens, auth: svc, handler: api.Handler(), log: log, now: now, poolID: pool.ID,

@@ -63,6 +63,7 @@ var texts = map[string][2]string{
 	"signin.password":      {"Password", "密码"},
 	"signin.submit":        {"Sign in", "登录"},
 	"signin.with_phone":    {"Sign in with a phone code", "使用手机验证码登录"},
+	"signin.social":        {"Or sign in with", "或使用以下方式登录"},
 	"signin.with_password": {"Sign in with a password", "使用密码登录"},
 	"signin.phone":         {"Phone number", "手机号"},
 	"signin.code":          {"SMS code", "短信验证码"},
