@@ -17,8 +17,11 @@ const (
 
 // Connector types.
 const (
-	ConnectorOIDC   = "oidc"
-	ConnectorOAuth2 = "oauth2"
+	ConnectorOIDC      = "oidc"
+	ConnectorOAuth2    = "oauth2"
+	ConnectorGitHub    = "github"
+	ConnectorGoogle    = "google"
+	ConnectorMicrosoft = "microsoft"
 )
 
 // SocialCallbackPath is the one callback URL of every connector: register

@@ -25,16 +25,15 @@ const (
 	// ConnectorOAuth2 is a plain OAuth 2.0 provider: authorize, token and
 	// userinfo URLs and a claim mapping from the userinfo answer.
 	ConnectorOAuth2 = "oauth2"
-	// The presets: fixed endpoints and each provider's own answers.
+	// The presets: fixed endpoints and each provider's own answers
+	// (internal/connector/preset.go).
 	ConnectorGitHub    = "github"
 	ConnectorGoogle    = "google"
 	ConnectorMicrosoft = "microsoft"
-	ConnectorApple     = "apple"
-	ConnectorWeChat    = "wechat"
 )
 
 // ConnectorTypes lists the connector types in the order documented.
-var ConnectorTypes = []string{ConnectorOIDC, ConnectorOAuth2}
+var ConnectorTypes = []string{ConnectorOIDC, ConnectorOAuth2, ConnectorGitHub, ConnectorGoogle, ConnectorMicrosoft}
 
 // Claim names a claim mapping may set (Connector.ClaimMap keys): where the
 // upstream's userinfo answer keeps each part of the profile.
@@ -94,8 +93,8 @@ type Connector struct {
 	// ClaimMap maps claim names (ClaimSubject, ...) to the upstream's keys
 	// in its userinfo answer, dotted for nested objects ("data.id").
 	ClaimMap map[string]string
-	// TeamID and KeyID are Apple's (the client secret is then the .p8
-	// key that signs the ES256 client-secret JWT); Tenant is Microsoft's.
+	// Tenant is Microsoft's (its issuer names it). TeamID and KeyID are
+	// kept for Apple's preset (not built yet).
 	TeamID, KeyID, Tenant string
 
 	CreatedAt time.Time
@@ -262,9 +261,9 @@ func ValidateConnector(c *Connector) error {
 		if c.ClaimMap[ClaimSubject] == "" {
 			return connectorInvalid("an oauth2 connector needs claimMap.subject (the userinfo key of the user's stable id)")
 		}
-	case ConnectorApple:
-		if c.TeamID == "" || c.KeyID == "" {
-			return connectorInvalid("an apple connector needs teamId and keyId (its client secret is the .p8 key)")
+	case ConnectorMicrosoft:
+		if c.Tenant == "" && c.Issuer == "" {
+			return connectorInvalid("a microsoft connector needs its tenant (id or domain)")
 		}
 	}
 	if len(c.Scopes) > MaxConnectorScopes {
