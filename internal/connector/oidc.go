@@ -157,5 +157,3 @@ func profileOf(sub string, claims map[string]any) *Profile {
 	}
 	return p
 }
-
-

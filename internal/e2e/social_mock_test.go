@@ -123,7 +123,10 @@ func TestSocialMockOIDC(t *testing.T) {
 			{"no nonce", func(c jwt.MapClaims) (jwt.MapClaims, *rsa.PrivateKey) { delete(c, "nonce"); return c, nil }},
 			{"another key", func(c jwt.MapClaims) (jwt.MapClaims, *rsa.PrivateKey) { return c, other }},
 			{"another audience", func(c jwt.MapClaims) (jwt.MapClaims, *rsa.PrivateKey) { c["aud"] = "someone-else"; return c, nil }},
-			{"another issuer", func(c jwt.MapClaims) (jwt.MapClaims, *rsa.PrivateKey) { c["iss"] = "https://evil.example"; return c, nil }},
+			{"another issuer", func(c jwt.MapClaims) (jwt.MapClaims, *rsa.PrivateKey) {
+				c["iss"] = "https://evil.example"
+				return c, nil
+			}},
 			{"expired", func(c jwt.MapClaims) (jwt.MapClaims, *rsa.PrivateKey) {
 				c["exp"] = time.Now().Add(-time.Hour).Unix()
 				return c, nil
