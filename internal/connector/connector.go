@@ -8,6 +8,7 @@
 package connector
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -162,7 +163,11 @@ func (g *Registry) doJSON(req *http.Request, v any) error {
 	if resp.StatusCode/100 != 2 {
 		return Refused(fmt.Errorf("%s answered %s", req.URL.Host, resp.Status))
 	}
-	if err := json.Unmarshal(body, v); err != nil {
+	// Numbers stay exact (json.Number): a numeric user id beyond 2^53
+	// must not become another user's.
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
 		return Invalid(fmt.Errorf("%s answered no JSON object: %w", req.URL.Host, err))
 	}
 	return nil
