@@ -512,7 +512,12 @@ func (s *Service) socialFirst(ctx context.Context, m Meta, pool *userpool.Pool, 
 	}
 	if err := s.createVia(ctx, pool.ID, m, u, methodSocial, nil, nil, link); err != nil {
 		if errors.Is(err, userpool.ErrEmailTaken) {
-			// An account took the address since we looked: as above.
+			// An account took the address since we looked: a concurrent
+			// first sign-in with this identity (then sign in to it: the
+			// caller looks again), or another account (as above).
+			if _, gerr := s.store.GetUserByIdentity(ctx, pool.ID, c.ID, p.Subject); gerr == nil {
+				return nil, userpool.ErrIdentityTaken
+			}
 			if existing, gerr := s.store.GetUserByEmail(ctx, pool.ID, u.Email); gerr == nil {
 				return nil, s.pendingLink(ctx, pool.ID, existing, link)
 			}
