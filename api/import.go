@@ -47,11 +47,16 @@ type UserRecord struct {
 	Identities      []Identity        `json:"identities,omitempty"`
 }
 
-// Identity is an account of the user at an upstream identity provider.
+// Identity is an account of the user at an upstream identity provider:
+// Provider is the connector's id (or an imported provider's name),
+// Subject the upstream's id of the user, Data what the upstream (or the
+// source) said of the user's profile, as a JSON object. CreatedAt is
+// when it was linked (shown by the identities routes, not in exports).
 type Identity struct {
-	Provider string          `json:"provider"`
-	Subject  string          `json:"subject"`
-	Data     json.RawMessage `json:"data,omitempty"`
+	Provider  string          `json:"provider"`
+	Subject   string          `json:"subject"`
+	Data      json.RawMessage `json:"data,omitempty"`
+	CreatedAt time.Time       `json:"createdAt,omitzero"`
 }
 
 // The statuses of an import report line.

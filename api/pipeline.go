@@ -21,6 +21,9 @@ type PipelineContext struct {
 	// LoginOptions.Context), as sent.
 	Params  map[string]any      `json:"params"`
 	Request PipelineRequestInfo `json:"request"`
+	// Connector is the connector of a social sign-in (its id), "" for
+	// every other flow.
+	Connector string `json:"connector,omitempty"`
 }
 
 // PipelineRequestInfo describes the request being processed.

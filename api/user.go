@@ -95,6 +95,9 @@ type User struct {
 	CustomDataTypes map[string]string `json:"customDataTypes,omitempty"`
 	Token           string            `json:"token,omitempty"`
 	TokenExpiredAt  time.Time         `json:"tokenExpiredAt,omitzero"`
+	// Identities are the user's upstream identities (the admin API's
+	// user; docs/SOCIAL.md).
+	Identities []Identity `json:"identities,omitempty"`
 }
 
 // LoginStatus answers a token check. An invalid token is reported here

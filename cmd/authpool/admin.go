@@ -55,6 +55,11 @@ type adminFlags struct {
 	firstParty                       bool
 	// fields
 	userEditable bool
+	// connectors
+	clientID, clientSecretFile, issuer string
+	authURL, tokenURL, userInfoURL     string
+	icon                               string
+	claims                             multiFlag
 	// import and export
 	format, source, output, checkpoint string
 	dryRun, resume, includeHashes      bool
@@ -127,6 +132,14 @@ func (f *adminFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.rounds, "rounds", 0, "Firebase scrypt rounds")
 	fs.IntVar(&f.memCost, "mem-cost", 0, "Firebase scrypt mem_cost")
 	fs.BoolVar(&f.firstParty, "first-party", false, "the application is the pool owner's own: no consent page")
+	fs.StringVar(&f.clientID, "client-id", "", "a connector's client id at the upstream")
+	fs.StringVar(&f.clientSecretFile, "client-secret-file", "", "file holding a connector's client secret (an empty file removes it)")
+	fs.StringVar(&f.issuer, "issuer", "", "an oidc connector's issuer URL (found by discovery)")
+	fs.StringVar(&f.authURL, "auth-url", "", "an oauth2 connector's authorization endpoint")
+	fs.StringVar(&f.tokenURL, "token-url", "", "an oauth2 connector's token endpoint")
+	fs.StringVar(&f.userInfoURL, "userinfo-url", "", "an oauth2 connector's userinfo endpoint")
+	fs.StringVar(&f.icon, "icon", "", "a connector button's icon (https URL)")
+	fs.Var(&f.claims, "claim", "an oauth2 connector's claim mapping, name=key (subject, email, emailVerified, name, username, picture); repeatable")
 	fs.StringVar(&f.accessTTL, "access-ttl", "", "access token lifetime, e.g. 15m (empty: 1h)")
 	fs.StringVar(&f.idTTL, "id-ttl", "", "ID token lifetime (empty: 1h)")
 	fs.StringVar(&f.refreshTTL, "refresh-ttl", "", "refresh token lifetime (empty: 720h)")

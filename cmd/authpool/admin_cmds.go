@@ -16,7 +16,7 @@ import (
 
 // adminCmds lists every `authpool admin` subcommand; the help text is
 // built from it.
-var adminCmds = slices.Concat(coreCmds, mfaCmds, importCmds, hookCmds, appCmds, signingKeyCmds, adminKeyCmds, keyCmds)
+var adminCmds = slices.Concat(coreCmds, mfaCmds, importCmds, hookCmds, appCmds, connectorCmds, signingKeyCmds, adminKeyCmds, keyCmds)
 
 // coreCmds manage pools, fields, users, sessions and the audit log;
 // hookCmds (admin_hooks.go) pipelines and webhooks; appCmds

@@ -74,12 +74,3 @@ func (a *Service) RemoveUserValue(ctx context.Context, m auth.Meta, userID, key 
 	return out, nil
 }
 
-// UserIdentities returns a user's upstream identities (an import brings
-// them).
-func (a *Service) UserIdentities(ctx context.Context, m auth.Meta, userID string) ([]*userpool.Identity, error) {
-	id, err := a.poolID(ctx, m)
-	if err != nil {
-		return nil, err
-	}
-	return a.store.ListUserIdentities(ctx, id, userID)
-}

@@ -17,6 +17,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/authpool/authpool/internal/connector"
 	"github.com/authpool/authpool/internal/courier"
 	"github.com/authpool/authpool/internal/metrics"
 	"github.com/authpool/authpool/internal/notify"
@@ -65,6 +66,15 @@ type Config struct {
 	// WebAuthn is the relying party of passkeys (its id and origins come
 	// from the public URL or AUTHPOOL_WEBAUTHN_*); nil refuses passkeys.
 	WebAuthn *webauthn.WebAuthn
+	// Social sign-in (social.go): SocialSealer seals connector secrets
+	// and the sign-ins' states, SocialKey keys the hashes the states are
+	// stored under (every replica needs the same keys); Connectors speaks
+	// to the upstreams (nil: social sign-in is off); SocialCallbackURL is
+	// the callback every upstream sends the browser back to.
+	SocialSealer      *courier.Sealer
+	SocialKey         []byte
+	Connectors        *connector.Registry
+	SocialCallbackURL string
 }
 
 // Service runs the use cases over a Store.

@@ -29,6 +29,8 @@ type flow struct {
 	method     string
 	identifier string
 	params     map[string]any
+	// connector is a social sign-in's connector (context.connector).
+	connector string
 	// preAuthenticated: the pre-authentication pipelines ran in this flow
 	// (a login that auto-registers must not run them twice).
 	preAuthenticated bool
@@ -45,7 +47,7 @@ func (m Meta) params() map[string]any {
 
 // request is the flow's request as pipelines and webhooks see it.
 func (m Meta) request() pipeline.Request {
-	return pipeline.Request{IP: m.ClientIP, UserAgent: m.UserAgent, Method: m.flow.method, Identifier: m.flow.identifier, Factors: m.factors(), AppID: m.AppID}
+	return pipeline.Request{IP: m.ClientIP, UserAgent: m.UserAgent, Method: m.flow.method, Identifier: m.flow.identifier, Factors: m.factors(), AppID: m.AppID, Connector: m.flow.connector}
 }
 
 // stageInput is the input of stage about u (nil before the account is

@@ -233,7 +233,7 @@ func (s *Service) ensureFree(ctx context.Context, poolID string, u *userpool.Use
 // registration method, when not ""), all in one transaction. Should the
 // values no longer fit (an administrator changed a definition in between),
 // nothing is stored and in is checked again to name the key.
-func (s *Service) createVia(ctx context.Context, poolID string, m Meta, u *userpool.User, method string, in map[string]json.RawMessage, vals []*userpool.UserValue) error {
+func (s *Service) createVia(ctx context.Context, poolID string, m Meta, u *userpool.User, method string, in map[string]json.RawMessage, vals []*userpool.UserValue, extra ...userpool.Record) error {
 	var detail map[string]string
 	if method != "" {
 		detail = map[string]string{"method": method}
@@ -249,7 +249,12 @@ func (s *Service) createVia(ctx context.Context, poolID string, m Meta, u *userp
 	if len(vals) > 0 {
 		recs = append(recs, &userpool.ValueChange{PoolID: poolID, UserID: u.ID, Set: vals})
 	}
-	err := s.store.CreateUser(ctx, u, recs...)
+	for _, r := range extra {
+		if l, ok := r.(*userpool.IdentityLink); ok {
+			l.PoolID, l.UserID = poolID, u.ID // the id is only known now
+		}
+	}
+	err := s.store.CreateUser(ctx, u, append(recs, extra...)...)
 	if err != nil && len(vals) > 0 && !isTaken(err) {
 		if _, perr := s.parseCustomData(ctx, poolID, in); perr != nil {
 			return perr

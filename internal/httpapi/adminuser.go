@@ -88,7 +88,13 @@ func (s *Server) adminGetUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, fromResult(res))
+	ids, err := s.Admin.UserIdentities(r.Context(), s.adminMeta(r), res.User.ID)
+	if err != nil {
+		return err
+	}
+	out := fromResult(res)
+	out.Identities = fromIdentities(ids)
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

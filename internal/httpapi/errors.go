@@ -51,8 +51,10 @@ func status(c userpool.Code) int {
 	case userpool.CodeUserExists, userpool.CodeUsernameTaken, userpool.CodePhoneAlreadyBound, userpool.CodeEmailAlreadyBound,
 		userpool.CodeLastLoginMethod, userpool.CodeNotBound:
 		return http.StatusConflict
-	case userpool.CodeSendFailed:
+	case userpool.CodeSendFailed, userpool.CodeSocialUpstream:
 		return http.StatusBadGateway
+	case userpool.CodeSocialLinkRequired, userpool.CodeIdentityTaken, userpool.CodeConnectorExists:
+		return http.StatusConflict
 	}
 	return http.StatusBadRequest
 }

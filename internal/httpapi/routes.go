@@ -82,6 +82,17 @@ func (s *Server) routes() []route {
 		{http.MethodDelete, "/api/v1/users/me/sessions", s.revokeOtherSessions, true},
 		{http.MethodDelete, "/api/v1/users/me/sessions/{sessionId}", s.revokeSession, true},
 		{http.MethodDelete, "/api/v1/users/me", s.deleteAccount, true},
+
+		// Social sign-in (docs/SOCIAL.md): the browser goes to authorize,
+		// comes back through the upstream to the one callback, and lands
+		// on the app's redirect URI with a one-time code the app exchanges.
+		{http.MethodGet, "/api/v1/social/connectors", s.socialConnectors, false},
+		{http.MethodGet, "/api/v1/social/{connector}/authorize", s.socialAuthorize, false},
+		{http.MethodGet, "/api/v1/social/callback", s.socialCallback, false},
+		{http.MethodPost, "/api/v1/social/token", s.socialToken, false},
+		{http.MethodGet, "/api/v1/users/me/identities", s.listIdentities, true},
+		{http.MethodPost, "/api/v1/users/me/identities/confirm", s.confirmIdentityLink, true},
+		{http.MethodDelete, "/api/v1/users/me/identities/{provider}/{subject}", s.unlinkIdentity, true},
 	}, s.adminRoutes()...)
 }
 
@@ -159,5 +170,11 @@ func (s *Server) adminRoutes() []route {
 		{http.MethodPatch, pool + "/apps/{appId}", s.admin(s.adminUpdateApp), false},
 		{http.MethodDelete, pool + "/apps/{appId}", s.admin(s.adminDeleteApp), false},
 		{http.MethodPost, pool + "/apps/{appId}/secret", s.admin(s.adminRotateAppSecret), false},
+
+		{http.MethodGet, pool + "/connectors", s.admin(s.adminListConnectors), false},
+		{http.MethodPost, pool + "/connectors", s.admin(s.adminCreateConnector), false},
+		{http.MethodGet, pool + "/connectors/{connectorId}", s.admin(s.adminGetConnector), false},
+		{http.MethodPatch, pool + "/connectors/{connectorId}", s.admin(s.adminUpdateConnector), false},
+		{http.MethodDelete, pool + "/connectors/{connectorId}", s.admin(s.adminDeleteConnector), false},
 	}
 }

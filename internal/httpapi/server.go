@@ -43,6 +43,12 @@ type Deps struct {
 	// readiness answers 503 and new requests are refused with 503 and
 	// Retry-After, except the probes and /metrics (see drain.go).
 	Draining func() bool
+	// PublicBase is the server's public URL without a trailing slash
+	// (connectors' callback URL).
+	PublicBase string
+	// SocialHosted ends a social sign-in that started on the hosted
+	// sign-in page (the OpenID provider's; nil: none).
+	SocialHosted func(w http.ResponseWriter, r *http.Request, out *auth.SocialOutcome)
 	// Mounts are other transports served beside the native API (the
 	// Authing-compatible one), sharing its request log, request ids and
 	// panic recovery. Their routes are theirs to list and document.

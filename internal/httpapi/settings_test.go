@@ -19,7 +19,7 @@ func TestSettingNames(t *testing.T) {
 		"emailCodeTTL", "emailIPPerHour", "frameAncestors", "lockoutDuration", "lockoutEnabled", "lockoutThreshold", "lockoutWindow",
 		"loginFailureDetection", "loginFailureThreshold", "loginFailureWindow", "mfaPolicy", "passwordMinLength",
 		"passwordRejectCommon", "registerByEmail", "registerByPhone", "registerByUsername",
-		"smsCodeTTL", "smsCountryPerDay", "smsIPPerHour", "smsPhoneInterval", "smsPhonePerDay",
+		"smsCodeTTL", "smsCountryPerDay", "smsIPPerHour", "smsPhoneInterval", "smsPhonePerDay", "socialAutoLinkVerifiedEmail",
 		"tokenTTL", "uniformLoginError", "verifyOldEmail", "verifyOldPhone",
 	}
 	var got []string

@@ -66,6 +66,8 @@ func amrOf(method, factor string) []string {
 	var amr []string
 	if method == "phone-code" {
 		amr = []string{"otp", "sms"}
+	} else if method == "social" {
+		amr = []string{"fed"} // federated: an upstream identity provider signed the user in
 	} else {
 		amr = []string{"pwd"}
 	}

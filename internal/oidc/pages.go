@@ -56,13 +56,15 @@ func (s *Service) page(w http.ResponseWriter, r *http.Request, p *poolOP, sub st
 		h = s.mfaSubmit
 	case sub == pathMFASend && r.Method == http.MethodPost:
 		h = s.mfaSend
+	case sub == pathSocial && r.Method == http.MethodPost:
+		h = s.socialStart
 	case sub == pathConsent && r.Method == http.MethodPost:
 		h = s.consentSubmit
 	case sub == pathLoggedOut && r.Method == http.MethodGet:
 		h = func(w http.ResponseWriter, r *http.Request, p *poolOP) {
 			s.message(w, r, p, http.StatusOK, "loggedout.title", "loggedout.body")
 		}
-	case sub == pathMFA || sub == pathMFASend:
+	case sub == pathMFA || sub == pathMFASend || sub == pathSocial:
 		w.Header().Set("Allow", "POST")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return true
@@ -233,6 +235,12 @@ type signinData struct {
 	Wait                                        int
 	// The passwordless sign-in's routes (passkeypage.go).
 	PasskeyAction, PasskeyBeginAction string
+	// Social are the enabled connectors' buttons (SocialAction posts);
+	// LinkToken rides the password form after a 2803, so that signing in
+	// confirms the link.
+	Social       []socialButton
+	SocialAction string
+	LinkToken    string
 }
 
 func (s *Service) renderSignin(w http.ResponseWriter, r *http.Request, pc *pageCtx, status int, mode, msg string, d signinData) {
@@ -244,6 +252,7 @@ func (s *Service) renderSignin(w http.ResponseWriter, r *http.Request, pc *pageC
 	if s.d.Auth.PasskeysOn() {
 		d.PasskeyAction, d.PasskeyBeginAction = pc.p.prefix+pathPasskeyLogin, pc.p.prefix+pathPasskeyLoginBegin
 	}
+	d.Social, d.SocialAction = s.socialButtons(r, pc), pc.p.prefix+pathSocial
 	s.pages.Render(w, r, status, "signin", web.Page{
 		Lang: pc.lang, Brand: web.BrandOf(pc.pool), CSRF: s.csrf.Token(w, r), Error: msg, Data: d,
 	})
@@ -363,6 +372,13 @@ func (s *Service) loginSubmit(w http.ResponseWriter, r *http.Request, p *poolOP)
 			res, err = s.d.Auth.LoginByPhonePassword(r.Context(), m, d.Identifier, pw, opts)
 		default:
 			res, err = s.d.Auth.LoginByUsername(r.Context(), m, d.Identifier, pw, opts)
+		}
+	}
+	if err == nil && mode == "password" && f.Get("linkToken") != "" {
+		// The account's password proved it: link the identity a social
+		// sign-in left waiting (only this account's link token works).
+		if _, lerr := s.d.Auth.ConfirmSocialLink(r.Context(), m, res.Token, f.Get("linkToken")); lerr != nil {
+			s.d.Log.InfoContext(r.Context(), "oidc: identity link not confirmed", slog.String("reason", userpool.AsError(lerr).Reason))
 		}
 	}
 	if err != nil {

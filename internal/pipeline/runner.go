@@ -141,6 +141,8 @@ type Request struct {
 	Factors []string
 	// AppID is the application the request is for ("" when none).
 	AppID string
+	// Connector is the connector of a social sign-in ("" otherwise).
+	Connector string
 }
 
 // Input is one stage of one flow.
@@ -323,7 +325,7 @@ func (r *Runner) run(ctx context.Context, p *userpool.Pipeline, in Input, user m
 		return Trial{Outcome: userpool.PipelineFailed, Message: "encode user: " + err.Error()}
 	}
 	req := api.PipelineRequest{Stage: string(in.Stage), Context: api.PipelineContext{
-		Stage: string(in.Stage), Params: in.Params,
+		Stage: string(in.Stage), Params: in.Params, Connector: in.Request.Connector,
 		Request: api.PipelineRequestInfo{
 			IP: in.Request.IP, UserAgent: in.Request.UserAgent, UserPoolID: in.PoolID,
 			Method: in.Request.Method, Identifier: in.Request.Identifier, Factors: in.Request.Factors,

@@ -24,6 +24,7 @@ import (
 	"github.com/authpool/authpool/internal/authingcompat"
 	"github.com/authpool/authpool/internal/config"
 	"github.com/authpool/authpool/internal/console"
+	"github.com/authpool/authpool/internal/connector"
 	"github.com/authpool/authpool/internal/courier"
 	"github.com/authpool/authpool/internal/httpapi"
 	"github.com/authpool/authpool/internal/metrics"
@@ -172,7 +173,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	apiDeps := httpapi.Deps{
 		Auth: svc, Admin: adm, JWKS: tokens.JWKS, Ready: st.Ping, Log: log,
 		TrustedProxies: trusted, AppSecrets: apps, ForwardedHeader: cfg.ForwardedHeaderName(),
-		Metrics: met, Draining: draining.Load,
+		Metrics: met, Draining: draining.Load, PublicBase: cfg.PublicBase(),
 	}
 	// The Authing-compatible transport runs over the same use cases: the
 	// one service is its Auth, Codes, Captcha and Data.
@@ -223,6 +224,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		}
 	}
 	apiDeps.Mounts = mounts
+	apiDeps.SocialHosted = provider.FinishSocial
 	api := httpapi.New(apiDeps)
 	return &Server{
 		cfg: cfg, store: st, cache: cached, tokens: tokens, auth: svc, handler: api.Handler(), log: log, now: now, poolID: pool.ID,
@@ -551,6 +553,20 @@ func codeDelivery(ctx context.Context, cfg config.Config, st *sqlstore.Store, lo
 	if c.WebAuthn, err = relyingParty(cfg, log); err != nil {
 		return c, err
 	}
+	// Social sign-in: connector secrets and sign-in states sealed, the
+	// states' keys hashed, each under a key of its own.
+	if c.SocialKey, err = serverKey(ctx, cfg, st, socialSecretName); err != nil {
+		return c, err
+	}
+	socialSeal, err := serverKey(ctx, cfg, st, socialSealName)
+	if err != nil {
+		return c, err
+	}
+	if c.SocialSealer, err = courier.NewSealer(socialSeal); err != nil {
+		return c, err
+	}
+	c.Connectors = connector.NewRegistry(nil, now)
+	c.SocialCallbackURL = cfg.PublicBase() + httpapi.SocialCallbackPath
 	c.PhoneRegion = cfg.PhoneDefaultRegion
 	base := cfg.PublicBase()
 	// The link opens the pool's hosted verification page (docs/PAGES.md).
@@ -589,6 +605,14 @@ const messageSecretName = "message_aead"
 const (
 	mfaSecretName = "mfa_hmac"
 	mfaSealName   = "mfa_aead"
+)
+
+// socialSecretName and socialSealName are the store's names for the
+// generated HMAC key of social sign-in states and the AES-256 key that
+// seals them and the connectors' client secrets.
+const (
+	socialSecretName = "social_hmac"
+	socialSealName   = "social_aead"
 )
 
 // captchaSecretName is the store's name for the generated HMAC key of

@@ -138,27 +138,6 @@ func (s *Store) RevokeNamedAdminKey(ctx context.Context, id string, now time.Tim
 	})
 }
 
-// ListUserIdentities returns the user's upstream identities.
-func (s *Store) ListUserIdentities(ctx context.Context, poolID, userID string) ([]*userpool.Identity, error) {
-	rows, err := s.read.QueryContext(ctx, s.d.q(`SELECT provider, subject, data, created_at FROM user_identities
-		WHERE pool_id = ? AND user_id = ? ORDER BY provider, subject LIMIT 1000`), poolID, userID)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: list user identities: %w", err)
-	}
-	defer rows.Close()
-	var out []*userpool.Identity
-	for rows.Next() {
-		id := new(userpool.Identity)
-		if err := rows.Scan(&id.Provider, &id.Subject, &id.Data, timeDest{&id.CreatedAt}); err != nil {
-			return nil, fmt.Errorf("sqlstore: list user identities: %w", err)
-		}
-		out = append(out, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlstore: list user identities: %w", err)
-	}
-	return out, nil
-}
 
 // bytewise is the collation clause that makes text compare by its bytes
 // (PostgreSQL; SQLite's default BINARY already does), so that a prefix

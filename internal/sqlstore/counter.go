@@ -136,6 +136,7 @@ func (s *Store) PurgeExpired(ctx context.Context, now time.Time) (int64, error) 
 		{"DELETE FROM captchas WHERE expires_at <= ?", now},
 		{"DELETE FROM mfa_challenges WHERE expires_at <= ?", now},
 		{"DELETE FROM webauthn_ceremonies WHERE expires_at <= ?", now},
+		{"DELETE FROM social_states WHERE expires_at <= ?", now},
 		// Kept ten minutes past their expiry, so that a code replayed late is
 		// still recognised and revokes what it issued.
 		{"DELETE FROM oidc_auth_requests WHERE expires_at <= ?", now.Add(-10 * time.Minute)},

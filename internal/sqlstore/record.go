@@ -104,6 +104,8 @@ func (s *Store) insertRecords(ctx context.Context, tx queryer, recs []userpool.R
 			err = s.spendRecoveryCode(ctx, q, r)
 		case *userpool.PasskeyUse:
 			err = s.usePasskey(ctx, q, r)
+		case *userpool.IdentityLink:
+			err = s.linkIdentity(ctx, q, r)
 		case nil:
 			err = errors.New("sqlstore: nil record")
 		default:

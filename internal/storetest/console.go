@@ -260,10 +260,10 @@ func testListUserIdentities(t *testing.T, s userpool.Store) {
 		}},
 	}
 	checkNoErr(t, "ImportUsers", s.ImportUsers(ctx(t), p.ID, "test", items, false))
-	ids, err := s.ListUserIdentities(ctx(t), p.ID, "u1")
+	ids, err := s.ListIdentities(ctx(t), p.ID, "u1")
 	checkNoErr(t, "ListUserIdentities", err)
 	checkEqual(t, "identities", []*userpool.Identity{items[0].Identities[1], items[0].Identities[0]}, ids)
-	ids, err = s.ListUserIdentities(ctx(t), "other", "u1")
+	ids, err = s.ListIdentities(ctx(t), "other", "u1")
 	checkNoErr(t, "ListUserIdentities other pool", err)
 	if len(ids) != 0 {
 		t.Errorf("another pool's identities: %+v", ids)

@@ -214,6 +214,10 @@ func Run(t *testing.T, open func(t *testing.T) userpool.Store) {
 		{"Console/ListUserPage", testListUserPage},
 		{"Console/PoolStats", testPoolStats},
 		{"Console/ListUserIdentities", testListUserIdentities},
+		{"Connectors/CRUDAndIsolation", testConnectors},
+		{"Connectors/SocialStates", testSocialStates},
+		{"Connectors/Identities", testIdentities},
+		{"Race/Identity", testRaceIdentity},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

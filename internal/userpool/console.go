@@ -84,9 +84,6 @@ type ConsoleStore interface {
 	// revoked key returns ErrNotFound.
 	RevokeNamedAdminKey(ctx context.Context, id string, now time.Time, recs ...Record) error
 
-	// ListUserIdentities returns the user's upstream identities, by
-	// provider and subject.
-	ListUserIdentities(ctx context.Context, poolID, userID string) ([]*Identity, error)
 	// ListUserPage returns one page of users (see UserPage).
 	ListUserPage(ctx context.Context, q UserPage) ([]*User, error)
 	// PoolStats counts the pool's figures over the days days ending with

@@ -81,6 +81,11 @@ type PoolSettings struct {
 	// CSP frame-ancestors source list: 'self' and https origins, space
 	// separated; CheckFrameAncestors). Empty: no framing ('none').
 	FrameAncestors string
+	// SocialAutoLinkVerifiedEmail lets a first sign-in through a connector
+	// join the existing account with the same email, when the upstream
+	// says the email is verified. Off: the user signs in to the account
+	// and confirms the link (docs/SOCIAL.md).
+	SocialAutoLinkVerifiedEmail bool
 }
 
 // DefaultPoolSettings are the built-in defaults.

@@ -158,4 +158,7 @@ type Store interface {
 	// The OpenID provider's requests, grants, consents and browser
 	// sessions; see oidc.go.
 	OIDCStore
+	// Upstream identity providers, their sign-ins' states and the
+	// identities they link; see connector.go.
+	ConnectorStore
 }

@@ -64,6 +64,7 @@ var texts = map[string][2]string{
 	"signin.password":      {"Password", "密码"},
 	"signin.submit":        {"Sign in", "登录"},
 	"signin.with_phone":    {"Sign in with a phone code", "使用手机验证码登录"},
+	"signin.social":        {"Or sign in with", "或使用以下方式登录"},
 	"signin.with_password": {"Sign in with a password", "使用密码登录"},
 	"signin.phone":         {"Phone number", "手机号"},
 	"signin.code":          {"SMS code", "短信验证码"},
@@ -175,6 +176,13 @@ var codeMessages = map[userpool.Code][2]string{
 	userpool.CodeAdminUnauthorized:      {"Administrator access is required.", "需要管理员权限。"},
 	userpool.CodePoolExists:             {"This user pool exists already.", "用户池已存在。"},
 	userpool.CodeKeyRotationPending:     {"A key rotation is already pending.", "密钥轮换正在进行中。"},
+	// Social sign-in (docs/SOCIAL.md).
+	userpool.CodeSocialState:        {"This sign-in expired, was already used or was started in another browser. Please start again.", "此次登录已过期、已被使用或是在其他浏览器中发起的，请重新开始。"},
+	userpool.CodeSocialUpstream:     {"The identity provider did not complete the sign-in. Please try again later.", "身份提供方未能完成登录，请稍后重试。"},
+	userpool.CodeSocialLinkRequired: {"An account with this email already exists. Sign in to it first, then confirm linking this sign-in option.", "已存在使用该邮箱的账号。请先登录该账号，再确认关联此登录方式。"},
+	userpool.CodeIdentityTaken:      {"This account at the identity provider is already linked to another user.", "该第三方账号已关联到其他用户。"},
+	userpool.CodeConnectorExists:    {"A sign-in option with this id already exists.", "已存在相同 ID 的登录方式。"},
+	userpool.CodeConnectorDisabled:  {"This sign-in option is not available.", "该登录方式不可用。"},
 }
 
 // ErrorMessage is the page's message for a use case's error: by its code,

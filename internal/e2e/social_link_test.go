@@ -1,0 +1,86 @@
+package e2e
+
+import (
+	"context"
+	"testing"
+
+	"github.com/authpool/authpool/client"
+)
+
+// TestSocialLinking: safe by default. An upstream email matching an
+// account never links by itself: the answer is 2803 with a link token,
+// which only that account, signed in, can confirm; afterwards the
+// identity signs in to it. With the pool's setting, a verified email
+// links at once, an unverified one still never does. An unverified
+// email never becomes a new account's address.
+func TestSocialLinking(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		s := newSocial(t, dbURL)
+		owner := must[*client.User](t)(s.down.client().RegisterByEmail(ctx, "eve@example.com", "Quartz-Lantern-77", nil, nil))
+		other := s.down.client()
+		must[*client.User](t)(other.RegisterByEmail(ctx, "other@example.com", "k9-Trellis-Moon", nil, nil))
+		must[*client.User](t)(other.LoginByEmail(ctx, "other@example.com", "k9-Trellis-Moon", nil))
+		sub := s.upstreamUser(t, "eve@example.com", true)
+
+		_, _, err := s.exchange(t, s.signIn(t, "eve@example.com"))
+		ce := wantCode(t, err, 2803)
+		linkToken, _ := ce.Data["linkToken"].(string)
+		if linkToken == "" || ce.Data["connector"] != "upstream" {
+			t.Fatalf("2803 data: %+v", ce.Data)
+		}
+		au := must[*client.User](t)(s.down.admin().GetUser(ctx, "default", owner.ID))
+		if len(au.Identities) != 0 || s.userCount(t) != 2 {
+			t.Fatalf("linked or created before confirmation: %+v, %d users", au.Identities, s.userCount(t))
+		}
+		// Another signed-in user cannot take the link (and spends it).
+		_, err = other.ConfirmIdentityLink(ctx, linkToken)
+		wantCode(t, err, 2801)
+		_, err = other.ConfirmIdentityLink(ctx, "made-up")
+		wantCode(t, err, 2801)
+		_, err = s.down.client().ConfirmIdentityLink(ctx, linkToken)
+		wantCode(t, err, 2020)
+
+		// The owner signs in with the password and confirms a fresh link.
+		_, _, err = s.exchange(t, s.signIn(t, "eve@example.com"))
+		linkToken, _ = wantCode(t, err, 2803).Data["linkToken"].(string)
+		oc := s.down.client()
+		must[*client.User](t)(oc.LoginByEmail(ctx, "eve@example.com", "Quartz-Lantern-77", nil))
+		ids := must[[]client.Identity](t)(oc.ConfirmIdentityLink(ctx, linkToken))
+		if len(ids) != 1 || ids[0].Subject != sub {
+			t.Fatalf("identities after confirmation: %+v", ids)
+		}
+		_, err = oc.ConfirmIdentityLink(ctx, linkToken)
+		wantCode(t, err, 2801)
+		_, u, err := s.exchange(t, s.signIn(t, "eve@example.com"))
+		if err != nil || u.ID != owner.ID {
+			t.Fatalf("sign-in after linking: %v %+v", err, u)
+		}
+		// The owner has a password: the identity may go.
+		if err := oc.UnlinkIdentity(ctx, "upstream", sub); err != nil {
+			t.Fatalf("unlink: %v", err)
+		}
+		if ids := must[[]client.Identity](t)(oc.ListIdentities(ctx)); len(ids) != 0 {
+			t.Fatalf("after unlink: %+v", ids)
+		}
+
+		// The pool's setting: a verified email links at once...
+		must[*client.Pool](t)(s.down.admin().UpdatePool(ctx, "default", client.UpdatePoolRequest{Settings: map[string]any{"socialAutoLinkVerifiedEmail": true}}))
+		_, u, err = s.exchange(t, s.signIn(t, "eve@example.com"))
+		if err != nil || u.ID != owner.ID {
+			t.Fatalf("auto-link by verified email: %v %+v", err, u)
+		}
+		// ...an unverified one never.
+		must[*client.User](t)(s.down.client().RegisterByEmail(ctx, "fay@example.com", "Willow-Brine-31", nil, nil))
+		s.upstreamUser(t, "fay@example.com", false)
+		_, _, err = s.exchange(t, s.signIn(t, "fay@example.com"))
+		wantCode(t, err, 2803)
+
+		// An unverified email with no account: a new user without it.
+		s.upstreamUser(t, "gus@example.com", false)
+		_, u, err = s.exchange(t, s.signIn(t, "gus@example.com"))
+		if err != nil || !u.NewlyCreated || u.Email != "" {
+			t.Fatalf("new user from an unverified email: %v %+v", err, u)
+		}
+	})
+}
