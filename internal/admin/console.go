@@ -73,4 +73,3 @@ func (a *Service) RemoveUserValue(ctx context.Context, m auth.Meta, userID, key 
 	a.audit(ctx, m, id, u.ID, "admin.user.value_remove", map[string]string{"key": key})
 	return out, nil
 }
-

@@ -138,7 +138,6 @@ func (s *Store) RevokeNamedAdminKey(ctx context.Context, id string, now time.Tim
 	})
 }
 
-
 // bytewise is the collation clause that makes text compare by its bytes
 // (PostgreSQL; SQLite's default BINARY already does), so that a prefix
 // is a range of an index.
