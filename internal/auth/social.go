@@ -487,7 +487,12 @@ func (s *Service) socialFirst(ctx context.Context, m Meta, pool *userpool.Pool, 
 				link.UserID = u.ID
 				return s.completeLoginVia(ctx, m, pool.Settings, u, false, methodSocial, "", link)
 			}
-			if p.EmailVerified && pool.Settings.SocialAutoLinkVerifiedEmail {
+			// Both sides must have proven the address: an account whose
+			// address was never verified may belong to someone who typed
+			// another's address (pre-account hijacking), so its owner
+			// signs in and confirms instead (or resets the password by
+			// that address first).
+			if p.EmailVerified && existing.EmailVerified && pool.Settings.SocialAutoLinkVerifiedEmail {
 				link.UserID = existing.ID
 				return s.completeLoginVia(ctx, m, pool.Settings, existing, false, methodSocial, "", link,
 					s.auditEvent(m, pool.ID, existing.ID, auditIdentityLink, map[string]string{"connector": c.ID, "by": "verified_email"}))
