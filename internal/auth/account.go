@@ -142,12 +142,16 @@ func (s *Service) DeleteAccount(ctx context.Context, m Meta, tok, password strin
 		if password == "" || len(password) > maxPasswordLen {
 			return errDeletePassword
 		}
+		g, err := s.passwordProof(ctx, m, pool, u)
+		if err != nil {
+			return err
+		}
 		ok, _, err := s.hasher.Verify(ctx, password, u.PasswordHash)
 		if err != nil {
 			return userpool.Internal(err)
 		}
 		if !ok {
-			return errDeletePassword
+			return g.fail(ctx, errDeletePassword, "wrong_password")
 		}
 	} else {
 		how = "fresh_sign_in"

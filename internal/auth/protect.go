@@ -186,6 +186,28 @@ func (s *Service) guardLogin(ctx context.Context, m Meta, pool *userpool.Pool, u
 	return g, nil
 }
 
+// passwordProof is the guard of a password check that is not a login (a
+// signed-in user proving the password again, e.g. to delete the account):
+// a locked account is refused, and a wrong password counts toward the
+// account's failure detection and lockout like a login's (else a stolen
+// token could guess the password here without limit). It demands no
+// CAPTCHA: the caller is signed in, and the per-IP rate limit bounds it.
+func (s *Service) passwordProof(ctx context.Context, m Meta, pool *userpool.Pool, u *userpool.User) (*loginGuard, error) {
+	g := &loginGuard{s: s, m: m, set: pool.Settings, poolID: pool.ID, method: "password_proof", ip: ipKey(m.ClientIP),
+		userID: u.ID, acct: userAcct(u)}
+	if g.locking() {
+		now := s.now()
+		n, until, err := s.store.GetCounter(ctx, g.lockKey(), now)
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			return nil, lockedError(until, now)
+		}
+	}
+	return g, nil
+}
+
 // fail records a failed password check and returns the answer for it:
 // err (2004 or 2006), or 2333 in pools that hide which of the two it was,
 // or 2005 when this failure locks the account.
