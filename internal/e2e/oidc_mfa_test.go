@@ -259,7 +259,7 @@ func TestOIDCMFASMSAndEnrolment(t *testing.T) {
 // signs in with the password alone (amr pwd, no acr); acr_values=mfa (or
 // the PAPE multi-factor URI) makes the page ask for the second factor — a
 // one-factor browser session does not answer it — and the ID token says
-// acr and amr; a user without a factor is told enrolment is needed.
+// acr and amr; a user without a factor enrols on the page and gets them too.
 func TestOIDCMFAACRValues(t *testing.T) {
 	eachBackend(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
@@ -300,12 +300,17 @@ func TestOIDCMFAACRValues(t *testing.T) {
 			b = newBrowser(t, in)
 		}
 
-		// Without a factor: enrolment needed.
+		// Without a factor: the enrolment step, which ends with acr mfa.
 		must[*client.User](t)(in.client().RegisterByEmail(ctx, "bo@example.com", "passw0rd!", nil, nil))
 		ar := rp.authURL(nil, oauth2.SetAuthURLParam("acr_values", "mfa"))
-		p := b.signIn(b.get(ar.URL), "bo@example.com", "passw0rd!")
-		if p.Location != "" || !strings.Contains(p.Body, "must set up two-step verification") {
-			t.Fatalf("no factor, acr mfa: status %d location %q", p.Status, p.Location)
+		p, boSecret := enrolPage(t, b, ar, "bo@example.com")
+		p = b.submit(p, p.form(t, "mfa-enrol-form"), map[string]string{"code": totpNow(t, in, boSecret)})
+		q := ar.callback(t, rp, b.submit(p, p.form(t, "mfa-recovery-saved-form"), nil))
+		_, idt = rp.exchange(t, ar, q.Get("code"))
+		c.ACR = ""
+		_ = idt.Claims(&c)
+		if got := amrOfToken(t, idt); got != "pwd otp mfa" || c.ACR != "mfa" {
+			t.Fatalf("enrolled for acr_values mfa: amr %q acr %q", got, c.ACR)
 		}
 	})
 }
