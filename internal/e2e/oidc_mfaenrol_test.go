@@ -230,3 +230,30 @@ func TestOIDCMFAEnrolWrongCodes(t *testing.T) {
 		}
 	})
 }
+
+// TestOIDCMFAEnrolAccountSignIn: the account page's own sign-in (no OIDC
+// request) enrols too, and "I saved them" lands on the account page with
+// the authenticator app on.
+func TestOIDCMFAEnrolAccountSignIn(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		in := start(t, adminConfig(dbURL), nil)
+		setMFAPolicy(t, in, "required")
+		must[*client.User](t)(in.client().RegisterByEmail(ctx, "acc@example.com", "passw0rd!", nil, nil))
+		b := newBrowser(t, in)
+		p := b.get(oidcIssuer(in, "") + "/account")
+		if p.URL.Query().Get("authRequestID") != "account" {
+			t.Fatalf("the account page without a session: %d %s", p.Status, p.URL)
+		}
+		p = b.signIn(p, "acc@example.com", "passw0rd!")
+		m := enrolSecretRE.FindStringSubmatch(p.Body)
+		if m == nil || !strings.Contains(p.Body, `id="mfa-enrol-form"`) {
+			t.Fatalf("no enrolment step: %d %s\n%s", p.Status, p.URL, p.Body)
+		}
+		p = b.submit(p, p.form(t, "mfa-enrol-form"), map[string]string{"code": codeAt(t, in, m[1])})
+		p = b.submit(p, p.form(t, "mfa-recovery-saved-form"), nil)
+		if p.Status != 200 || !strings.HasSuffix(p.URL.Path, "/account") || !strings.Contains(p.Body, `id="totp-on"`) {
+			t.Fatalf("after the enrolment: %d %s\n%s", p.Status, p.URL, p.Body)
+		}
+	})
+}
