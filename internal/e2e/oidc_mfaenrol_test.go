@@ -146,6 +146,11 @@ func TestOIDCMFAEnrolHosted(t *testing.T) {
 		if x := other.submit(r, saved, nil); x.Status != 403 || x.Location != "" || strings.Contains(x.Body, "consent-form") {
 			t.Fatalf("I saved them from another browser: status %d, location %q", x.Status, x.Location)
 		}
+		// ... even with that browser's own CSRF token: it has no session.
+		otherCSRF := other.get(ar.URL).form(t, "password-form").Fields.Get("csrf")
+		if x := other.submit(r, saved, map[string]string{"csrf": otherCSRF}); x.Status != 403 || x.Location != "" || strings.Contains(x.Body, "consent-form") {
+			t.Fatalf("I saved them from a browser without the session: status %d, location %q", x.Status, x.Location)
+		}
 		c := b.submit(r, saved, nil)
 		if !strings.Contains(c.Body, `id="consent-form"`) {
 			t.Fatalf("no consent after the enrolment: status %d, location %q\n%s", c.Status, c.Location, c.Body)
