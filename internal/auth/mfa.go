@@ -491,16 +491,7 @@ func (s *Service) EnrolTOTP(ctx context.Context, m Meta, tok, mfaToken string) (
 	if err != nil {
 		return nil, err
 	}
-	account := u.Email
-	for _, a := range []string{u.Username, u.Phone, u.ID} {
-		if account == "" {
-			account = a
-		}
-	}
-	issuer := s.cfg.MFAIssuer
-	if issuer == "" {
-		issuer = "authpool"
-	}
+	issuer, account := s.totpLabels(u)
 	k, err := mfa.NewTOTPKey(issuer, account)
 	if err != nil {
 		return nil, userpool.Internal(err)

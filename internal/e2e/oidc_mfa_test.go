@@ -208,7 +208,8 @@ func TestOIDCMFARecoveryCode(t *testing.T) {
 // TestOIDCMFASMSAndEnrolment: the SMS factor's send button sends a code to
 // the account's own phone and the code completes the sign-in (amr pwd,
 // otp, sms, mfa); a user of a pool that requires MFA, without a factor, is
-// told that enrolment is needed and gets no code, in English and Chinese.
+// shown the enrolment step (oidc_mfaenrol_test.go) and gets no code, in
+// English and Chinese.
 func TestOIDCMFASMSAndEnrolment(t *testing.T) {
 	eachBackend(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
@@ -238,7 +239,7 @@ func TestOIDCMFASMSAndEnrolment(t *testing.T) {
 			t.Errorf("amr %q, want \"pwd otp sms mfa\"", got)
 		}
 
-		// Required, no factor: enrolment is needed; no code is issued.
+		// Required, no factor: the enrolment step; no code is issued.
 		setMFAPolicy(t, in, "required")
 		must[*client.User](t)(in.client().RegisterByEmail(ctx, "new@example.com", "passw0rd!", nil, nil))
 		for _, lang := range []string{"en", "zh-CN"} {
@@ -246,8 +247,8 @@ func TestOIDCMFASMSAndEnrolment(t *testing.T) {
 			b.lang = lang
 			ar = rp.authURL(nil)
 			p = b.signIn(b.get(ar.URL), "new@example.com", "passw0rd!")
-			want := map[string]string{"en": "must set up two-step verification", "zh-CN": "该账号需先设置二次验证"}[lang]
-			if p.Location != "" || p.Status != 403 || !strings.Contains(p.Body, want) {
+			want := map[string]string{"en": "This account must use two-step verification", "zh-CN": "该账号必须使用二次验证"}[lang]
+			if p.Location != "" || p.Status != 200 || !strings.Contains(p.Body, want) || !strings.Contains(p.Body, `id="mfa-enrol-form"`) {
 				t.Fatalf("%s: enrolment needed: status %d location %q\n%s", lang, p.Status, p.Location, p.Body)
 			}
 		}
@@ -258,7 +259,7 @@ func TestOIDCMFASMSAndEnrolment(t *testing.T) {
 // signs in with the password alone (amr pwd, no acr); acr_values=mfa (or
 // the PAPE multi-factor URI) makes the page ask for the second factor — a
 // one-factor browser session does not answer it — and the ID token says
-// acr and amr; a user without a factor is told enrolment is needed.
+// acr and amr; a user without a factor enrols on the page and gets them too.
 func TestOIDCMFAACRValues(t *testing.T) {
 	eachBackend(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
@@ -299,12 +300,17 @@ func TestOIDCMFAACRValues(t *testing.T) {
 			b = newBrowser(t, in)
 		}
 
-		// Without a factor: enrolment needed.
+		// Without a factor: the enrolment step, which ends with acr mfa.
 		must[*client.User](t)(in.client().RegisterByEmail(ctx, "bo@example.com", "passw0rd!", nil, nil))
 		ar := rp.authURL(nil, oauth2.SetAuthURLParam("acr_values", "mfa"))
-		p := b.signIn(b.get(ar.URL), "bo@example.com", "passw0rd!")
-		if p.Location != "" || !strings.Contains(p.Body, "must set up two-step verification") {
-			t.Fatalf("no factor, acr mfa: status %d location %q", p.Status, p.Location)
+		p, boSecret := enrolPage(t, b, ar, "bo@example.com")
+		p = b.submit(p, p.form(t, "mfa-enrol-form"), map[string]string{"code": totpNow(t, in, boSecret)})
+		q := ar.callback(t, rp, b.submit(p, p.form(t, "mfa-recovery-saved-form"), nil))
+		_, idt = rp.exchange(t, ar, q.Get("code"))
+		c.ACR = ""
+		_ = idt.Claims(&c)
+		if got := amrOfToken(t, idt); got != "pwd otp mfa" || c.ACR != "mfa" {
+			t.Fatalf("enrolled for acr_values mfa: amr %q acr %q", got, c.ACR)
 		}
 	})
 }

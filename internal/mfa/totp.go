@@ -37,8 +37,13 @@ type TOTPKey struct {
 // NewTOTPKey makes a random secret for account under issuer (the labels
 // an app shows).
 func NewTOTPKey(issuer, account string) (*TOTPKey, error) {
+	return totpKey(issuer, account, nil)
+}
+
+// totpKey is NewTOTPKey's key, or with secret (raw bytes) that one's.
+func totpKey(issuer, account string, secret []byte) (*TOTPKey, error) {
 	k, err := totp.Generate(totp.GenerateOpts{
-		Issuer: issuer, AccountName: account, Period: Period, SecretSize: secretSize,
+		Issuer: issuer, AccountName: account, Period: Period, SecretSize: secretSize, Secret: secret,
 		Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1,
 	})
 	if err != nil {

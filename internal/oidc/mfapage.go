@@ -30,14 +30,18 @@ type mfaData struct {
 }
 
 // mfaStep answers a first factor that needs a second one: the code page,
-// or (no factor enrolled, the pool requires one) the sign-in form saying
-// that enrolment is needed.
+// or (no factor enrolled, the pool requires one) the enrolment step
+// (mfaenrolpage.go).
 func (s *Service) mfaStep(w http.ResponseWriter, r *http.Request, pc *pageCtx, e *userpool.Error, mode string, d signinData) {
 	tok, _ := e.Data["mfaToken"].(string)
 	enrol, _ := e.Data["enrolmentRequired"].(bool)
 	factors, _ := e.Data["factors"].([]string)
-	if tok == "" || enrol || len(factors) == 0 {
-		s.renderSignin(w, r, pc, http.StatusForbidden, mode, web.T(pc.lang, "mfa.enrol_needed"), d)
+	if tok == "" {
+		s.mfaFailed(w, r, pc, userpool.ErrMFATokenInvalid)
+		return
+	}
+	if enrol || len(factors) == 0 {
+		s.mfaEnrolStart(w, r, pc, tok)
 		return
 	}
 	s.renderMFA(w, r, pc, http.StatusOK, "", tok, factors, "", "")

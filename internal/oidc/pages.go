@@ -41,6 +41,9 @@ func (s *Service) page(w http.ResponseWriter, r *http.Request, p *poolOP, sub st
 	if s.userPage(w, r, p, sub) { // sign-up, reset, verification (userpages.go)
 		return true
 	}
+	if s.mfaEnrolPage(w, r, p, sub) { // MFA enrolment during sign-in (mfaenrolpage.go)
+		return true
+	}
 	if sub == pathAccount || strings.HasPrefix(sub, pathAccount+"/") {
 		return s.accountPage(w, r, p, sub) // account.go
 	}
@@ -404,14 +407,15 @@ func (s *Service) loginSubmit(w http.ResponseWriter, r *http.Request, p *poolOP)
 // signedIn ends a completed login: the browser session (with the factors
 // used) and its cookie, then consent or the redirect to the app.
 func (s *Service) signedIn(w http.ResponseWriter, r *http.Request, pc *pageCtx, res *auth.Result, amr []string, mode string, d signinData) {
+	s.startBrowserSession(w, r, pc.p, res, amr)
+	s.continueSignedIn(w, r, pc, res, amr, mode, d)
+}
+
+// continueSignedIn goes on after startBrowserSession: consent or the
+// redirect to the app (the account page without a request).
+func (s *Service) continueSignedIn(w http.ResponseWriter, r *http.Request, pc *pageCtx, res *auth.Result, amr []string, mode string, d signinData) {
 	p := pc.p
 	now := s.d.Now().UTC()
-	if err := s.d.Store.CreateOIDCBrowserSession(r.Context(), &userpool.OIDCBrowserSession{
-		SessionID: sessionIDOf(s, r, p, res), PoolID: p.poolID, UserID: res.User.ID, AMR: amr, AuthTime: now, ExpiresAt: res.TokenExpires,
-	}); err != nil {
-		s.d.Log.ErrorContext(r.Context(), "oidc: record the browser session", slog.Any("error", err))
-	}
-	s.setSessionCookie(w, p, res)
 	if pc.req == nil {
 		http.Redirect(w, r, p.prefix+pathAccount, http.StatusSeeOther)
 		return

@@ -87,7 +87,6 @@ var texts = map[string][2]string{
 	"mfa.sms_sent":         {"A code was sent to your phone.", "验证码已发送到您的手机。"},
 	"mfa.email_sent":       {"A code was sent to your email address.", "验证码已发送到您的邮箱。"},
 	"mfa.verify":           {"Verify", "验证"},
-	"mfa.enrol_needed":     {"This account must set up two-step verification before it can sign in, and this page cannot set it up yet. Set it up in the application, or ask your administrator.", "该账号需先设置二次验证才能登录，本页面暂不支持设置，请在应用内设置或联系管理员。"},
 	"consent.title":        {"Allow access?", "是否授权？"},
 	"consent.wants":        {"wants to access your account", "请求访问您的账号"},
 	"consent.scopes":       {"It asks for:", "申请的权限："},
