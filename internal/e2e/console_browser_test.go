@@ -49,7 +49,7 @@ func TestConsoleBrowser(t *testing.T) {
 			}
 			return v
 		}
-		run("overview", chromedp.EmulateViewport(1280, 900), chromedp.WaitVisible(chromedp.ID("fig-users")))
+		run("overview", chromedp.WaitVisible(chromedp.ID("fig-users")))
 		loc := value("location", chromedp.Location())
 		if !strings.HasSuffix(loc, "/console/pools/default/overview") || strings.Contains(loc, testAdminKey) {
 			t.Fatalf("after sign-in at %s", loc)
