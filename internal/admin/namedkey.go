@@ -210,7 +210,9 @@ func (a *Service) defaultPoolEvent(ctx context.Context, m auth.Meta, event strin
 	}
 }
 
-// withActor adds the acting key's name to an audit event's detail.
+// withActor adds the acting key's name to an audit event's detail, as
+// "adminKey": a name no use case's own detail uses ("key" is a field's
+// key in admin.field.* and admin.user.value_* events).
 func withActor(ctx context.Context, detail map[string]string) map[string]string {
 	p, ok := PrincipalFrom(ctx)
 	if !ok {
@@ -220,7 +222,7 @@ func withActor(ctx context.Context, detail map[string]string) map[string]string 
 	for k, v := range detail {
 		out[k] = v
 	}
-	out["key"] = p.Name
+	out["adminKey"] = p.Name
 	return out
 }
 

@@ -171,6 +171,9 @@ func (s *Service) exportAudit(w http.ResponseWriter, r *http.Request, c *call) e
 	if err != nil {
 		return err
 	}
+	if err := s.d.Admin.AuditExported(r.Context(), c.meta, f); err != nil {
+		return err
+	}
 	h := w.Header()
 	h.Set("Content-Type", "application/x-ndjson; charset=utf-8")
 	h.Set("Content-Disposition", `attachment; filename="audit-`+p.ID+`.jsonl"`)

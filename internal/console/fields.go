@@ -18,6 +18,7 @@ type fieldsData struct {
 	Types            []userpool.DataType
 	Key, Type, Label string
 	Description      string
+	UserEditable     bool
 }
 
 // fieldDoneNotices are the notices a change may leave on the fields page.
@@ -58,8 +59,8 @@ func (s *Service) defineField(w http.ResponseWriter, r *http.Request, c *call) e
 		return err
 	}
 	f := r.PostForm
-	d := fieldsData{Key: f.Get("key"), Type: f.Get("dataType"), Label: f.Get("label"), Description: f.Get("description")}
-	_, err = s.d.Admin.DefineField(r.Context(), c.meta, userpool.Field{Key: d.Key, DataType: userpool.DataType(d.Type), Label: d.Label, Description: d.Description})
+	d := fieldsData{Key: f.Get("key"), Type: f.Get("dataType"), Label: f.Get("label"), Description: f.Get("description"), UserEditable: f.Get("userEditable") == "1"}
+	_, err = s.d.Admin.DefineField(r.Context(), c.meta, userpool.Field{Key: d.Key, DataType: userpool.DataType(d.Type), Label: d.Label, Description: d.Description, UserEditable: d.UserEditable})
 	if err != nil {
 		if statusOf(codeOf(err)) == http.StatusBadRequest {
 			return s.fieldsPage(w, r, c, p, http.StatusBadRequest, d, formError(c.lang, err))
@@ -70,16 +71,17 @@ func (s *Service) defineField(w http.ResponseWriter, r *http.Request, c *call) e
 	return nil
 }
 
-// updateField changes a field's label and description (its type stays:
-// the admin API refuses a type change while values exist, and the
-// console does not offer one).
+// updateField changes a field's label, description and whether users
+// may edit their own value (the form always carries the checkbox, so its
+// absence means "no"); the type stays: the admin API refuses a type
+// change while values exist, and the console does not offer one.
 func (s *Service) updateField(w http.ResponseWriter, r *http.Request, c *call) error {
 	p, err := s.pool(r, c)
 	if err != nil {
 		return err
 	}
-	label, desc := r.PostForm.Get("label"), r.PostForm.Get("description")
-	if _, err := s.d.Admin.UpdateField(r.Context(), c.meta, r.PathValue("key"), admin.FieldUpdate{Label: &label, Description: &desc}); err != nil {
+	label, desc, editable := r.PostForm.Get("label"), r.PostForm.Get("description"), r.PostForm.Get("userEditable") == "1"
+	if _, err := s.d.Admin.UpdateField(r.Context(), c.meta, r.PathValue("key"), admin.FieldUpdate{Label: &label, Description: &desc, UserEditable: &editable}); err != nil {
 		if statusOf(codeOf(err)) == http.StatusBadRequest {
 			return s.fieldsPage(w, r, c, p, http.StatusBadRequest, fieldsData{Type: string(userpool.TypeString)}, formError(c.lang, err))
 		}

@@ -25,6 +25,7 @@ type userData struct {
 // valueEditor is the typed editor of one defined field.
 type valueEditor struct {
 	Key, Label, Type string
+	UserEditable     bool   // the user may set and remove the value too
 	Set              bool   // the user has a value
 	Text             string // the value as the editor shows it
 	True             bool   // BOOLEAN's value
@@ -58,7 +59,7 @@ func (s *Service) user(w http.ResponseWriter, r *http.Request, c *call) error {
 		have[v.Key] = v
 	}
 	for _, f := range fields {
-		e := valueEditor{Key: f.Key, Label: f.Label, Type: string(f.DataType)}
+		e := valueEditor{Key: f.Key, Label: f.Label, Type: string(f.DataType), UserEditable: f.UserEditable}
 		if v, ok := have[f.Key]; ok {
 			e.Set = true
 			e.Text, e.True = editorText(f.DataType, v.Value)

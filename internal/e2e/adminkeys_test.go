@@ -37,13 +37,13 @@ func TestNamedAdminKeys(t *testing.T) {
 		evs := must[[]client.AuditEvent](t)(adm.ListAudit(ctx, "default", client.AuditQuery{UserID: u.ID}))
 		by := map[string]string{}
 		for _, e := range evs {
-			by[e.Event] = e.Detail["key"]
+			by[e.Event] = e.Detail["adminKey"]
 		}
 		if by["admin.user.create"] != "alice" || by["admin.user.block"] != "alice" || by["admin.user.unblock"] != "admin" {
 			t.Fatalf("audit names: %v", by)
 		}
 		created := must[[]client.AuditEvent](t)(adm.ListAudit(ctx, "default", client.AuditQuery{Event: "admin.key.create"}))
-		if len(created) != 1 || created[0].Detail["name"] != "alice" || created[0].Detail["key"] != "admin" {
+		if len(created) != 1 || created[0].Detail["name"] != "alice" || created[0].Detail["adminKey"] != "admin" {
 			t.Fatalf("key creation audit: %+v", created)
 		}
 

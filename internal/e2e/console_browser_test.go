@@ -38,15 +38,9 @@ func TestConsoleBrowser(t *testing.T) {
 			t.Fatal("the user's token does not check before the test")
 		}
 
-		bctx, cancel := newChromium(t)
+		b, cancel := newConsoleChrome(t, in, testAdminKey)
 		defer cancel()
-		base := in.URL + "/console"
-		run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-			t.Helper()
-			if err := chromedp.Do(bctx, actions...); err != nil {
-				t.Fatalf("%s: %v", what, err)
-			}
-		}
+		bctx, base, run := b.ctx, b.base, b.run
 		value := func(what string, a chromedp.Action[string]) string {
 			t.Helper()
 			v, err := chromedp.Run(bctx, a)
@@ -55,18 +49,12 @@ func TestConsoleBrowser(t *testing.T) {
 			}
 			return v
 		}
-		run("sign in",
-			chromedp.EmulateViewport(1280, 900),
-			chromedp.Navigate(base+"/"),
-			chromedp.WaitVisible(chromedp.ID("key")),
-			chromedp.SendKeys(chromedp.ID("key"), testAdminKey),
-			chromedp.Submit(chromedp.ID("signin-form")),
-			chromedp.WaitVisible(chromedp.ID("fig-users")),
-		)
+		run("overview", chromedp.WaitVisible(chromedp.ID("fig-users")))
 		loc := value("location", chromedp.Location())
 		if !strings.HasSuffix(loc, "/console/pools/default/overview") || strings.Contains(loc, testAdminKey) {
 			t.Fatalf("after sign-in at %s", loc)
 		}
+		b.axe("console overview, en")
 		screenshot(t, bctx, shots, "console-overview.png")
 
 		run("find the user",
@@ -74,7 +62,8 @@ func TestConsoleBrowser(t *testing.T) {
 			chromedp.WaitVisible(chromedp.ID("q")),
 			chromedp.SendKeys(chromedp.ID("q"), "EVE@"),
 			chromedp.Click(chromedp.ID("search")),
-			chromedp.WaitVisible(chromedp.ID("users")),
+			// The list before the search is visible at once: wait for the answer's.
+			chromedp.WaitVisible(chromedp.CSS("#users tbody tr:only-child")),
 		)
 		rows, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#users tbody tr")].map(r => r.textContent)`))
 		if err != nil {
@@ -83,10 +72,12 @@ func TestConsoleBrowser(t *testing.T) {
 		if len(rows) != 1 || !strings.Contains(rows[0], "eve@example.com") {
 			t.Fatalf("searching EVE@ found %q", rows)
 		}
+		b.axe("console users (search), en")
 		run("open the user",
 			chromedp.Click(chromedp.CSS("#users a")),
 			chromedp.WaitVisible(chromedp.ID("user-id")),
 		)
+		b.axe("console user")
 
 		run("block", chromedp.Click(chromedp.ID("block")), chromedp.WaitVisible(chromedp.ID("unblock")))
 		if st := must[*client.LoginStatus](t)(in.client().CheckLoginStatus(ctx, uc.Token())); st.Status {
@@ -120,7 +111,25 @@ func TestConsoleBrowser(t *testing.T) {
 		}
 		screenshot(t, bctx, shots, "console-user.png")
 		run("users page", chromedp.Navigate(base+"/pools/default/users"), chromedp.WaitVisible(chromedp.ID("users")))
+		b.axe("console users, en")
 		screenshot(t, bctx, shots, "console-users.png")
+		b.open("/users/new", "#email")
+		b.axe("console new user")
+
+		// The pages in Chinese, and the sign-in page after signing out.
+		b.lang("zh-CN")
+		b.open("/overview", "#fig-users")
+		if got := b.eval(`document.documentElement.lang`); got != "zh-CN" {
+			t.Fatalf("the overview with Accept-Language zh-CN is in %q", got)
+		}
+		b.axe("console overview, zh-CN")
+		b.open("/users", "#users")
+		b.axe("console users, zh-CN")
+		b.open("/users/"+userID, "#user-id")
+		b.axe("console user, zh-CN")
+		run("sign out", chromedp.Click(chromedp.ID("signout")), chromedp.WaitVisible(chromedp.ID("key")))
+		b.axe("console sign-in, zh-CN")
+		b.lang("en")
 
 		html := value("page source", chromedp.OuterHTML(chromedp.CSS("html")))
 		if strings.Contains(html, testAdminKey) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -15,7 +16,9 @@ import (
 	"github.com/authpool/authpool/client"
 )
 
-// consoleChrome is a headless Chromium signed in to the console with key.
+// consoleChrome is a headless Chromium signed in to the console with key
+// (both console browser tests start here; the sign-in page passes axe on
+// the way).
 type consoleChrome struct {
 	t    *testing.T
 	ctx  context.Context
@@ -28,12 +31,16 @@ func newConsoleChrome(t *testing.T, in *instance, key string) (*consoleChrome, c
 	b := &consoleChrome{t: t, ctx: ctx, base: in.URL + "/console"}
 	// The first action starts the browser, which lives as long as the
 	// context of that action: this one, not run's shorter ones.
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+	// A desktop's width: the screenshots show the tables unwrapped.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate("about:blank")); err != nil {
 		t.Fatal(err)
 	}
 	b.run("sign in",
 		chromedp.Navigate(b.base+"/"),
 		chromedp.WaitVisible(chromedp.ID("key")),
+	)
+	checkAxe(t, ctx, "console sign-in, en")
+	b.run("type the key",
 		chromedp.SendKeys(chromedp.ID("key"), key),
 		chromedp.Submit(chromedp.ID("signin-form")),
 	)
@@ -49,6 +56,20 @@ func (b *consoleChrome) run(what string, actions ...chromedp.Action[chromedp.Voi
 		loc, _ := chromedp.Run(b.ctx, chromedp.Location())
 		src, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText.slice(0, 2000) : ""`))
 		b.t.Fatalf("%s: %v\nat %s:\n%s", what, err, loc, src)
+	}
+}
+
+// axe checks the page shown (checkAxe).
+func (b *consoleChrome) axe(what string) {
+	b.t.Helper()
+	checkAxe(b.t, b.ctx, what)
+}
+
+// lang makes the browser ask for lang (Accept-Language) from now on.
+func (b *consoleChrome) lang(lang string) {
+	b.t.Helper()
+	if _, err := chromedp.Call(b.ctx, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: network.Headers{"Accept-Language": lang}}); err != nil {
+		b.t.Fatalf("Accept-Language %s: %v", lang, err)
 	}
 }
 
@@ -110,6 +131,7 @@ func TestConsoleConfigBrowser(t *testing.T) {
 
 		// Settings: a value out of range is shown beside its setting.
 		b.open("/settings", "#settings-form")
+		b.axe("console settings")
 		b.run("refused setting",
 			chromedp.SetValue(chromedp.CSS("#s-passwordMinLength"), "0"),
 			chromedp.Submit(chromedp.ID("settings-form")),
@@ -149,15 +171,40 @@ func TestConsoleConfigBrowser(t *testing.T) {
 
 		// Fields: define one, set a user's value, see the deletion count.
 		b.open("/fields", "#define-form")
-		b.run("define a field",
+		b.run("define a field its users may edit",
 			chromedp.SetValue(chromedp.CSS("#f-key"), "tier"),
 			chromedp.SetValue(chromedp.CSS("#f-type"), "NUMBER"),
 			chromedp.SetValue(chromedp.CSS("#f-label"), "Tier"),
+			chromedp.Click(chromedp.ID("f-editable")),
 			chromedp.Submit(chromedp.ID("define-form")),
 			chromedp.WaitVisible(chromedp.ID("field-tier")),
 		)
+		b.axe("console fields")
 		screenshot(t, b.ctx, shots, "console-fields.png")
+		if !must[*client.Field](t)(in.admin().GetField(ctx, "default", "tier")).UserEditable {
+			t.Fatal("the box was ticked, yet users may not edit tier")
+		}
+		if got := b.eval(`String(document.getElementById("ue-tier").checked)`); got != "true" {
+			t.Fatalf("tier's row box is %s", got)
+		}
 		b.open("/users/"+u.ID, "#value-tier")
+		if got := b.text("#ue-tier"); got != "the user may edit it too" {
+			t.Fatalf("the user page says %q beside tier", got)
+		}
+		b.open("/fields", "#edit-tier")
+		b.run("stop users editing tier",
+			chromedp.Click(chromedp.ID("ue-tier")),
+			chromedp.Submit(chromedp.ID("edit-tier")),
+			chromedp.WaitVisible(chromedp.ID("notice")),
+		)
+		if must[*client.Field](t)(in.admin().GetField(ctx, "default", "tier")).UserEditable {
+			t.Fatal("the box was unticked, yet users may still edit tier")
+		}
+		b.open("/users/"+u.ID, "#value-tier")
+		if got := b.text("#ue-tier"); got != "administrators only" {
+			t.Fatalf("the user page says %q beside tier", got)
+		}
+		b.axe("console user (values)")
 		b.run("set the value",
 			chromedp.SetValue(chromedp.CSS("#v-tier"), "3"),
 			chromedp.Submit(chromedp.ID("value-tier")),
@@ -167,6 +214,7 @@ func TestConsoleConfigBrowser(t *testing.T) {
 			t.Fatal("the value set in the console is not the user's")
 		}
 		b.open("/fields/tier/delete", "#delete-form")
+		b.axe("console field deletion")
 		if n := b.eval(`document.getElementById("value-count").dataset.count`); n != "1" {
 			t.Fatalf("the deletion page counts %s values, want 1", n)
 		}
@@ -177,6 +225,7 @@ func TestConsoleConfigBrowser(t *testing.T) {
 
 		// Apps: create one and sign in with it.
 		b.open("/apps", "#app-form")
+		b.axe("console apps")
 		b.run("create an app",
 			chromedp.SetValue(chromedp.CSS("#a-name"), "Console RP"),
 			chromedp.SetValue(chromedp.CSS("#a-type"), "web"),
@@ -185,6 +234,7 @@ func TestConsoleConfigBrowser(t *testing.T) {
 			chromedp.Submit(chromedp.ID("app-form")),
 			chromedp.WaitVisible(chromedp.ID("secret")),
 		)
+		b.axe("console app created")
 		appSecret, clientID := b.text("#secret"), b.text("#client-id")
 		if len(appSecret) < 20 || clientID == "" {
 			t.Fatalf("app secret %q, client id %q", appSecret, clientID)
@@ -195,6 +245,7 @@ func TestConsoleConfigBrowser(t *testing.T) {
 			t.Fatalf("the OIDC sign-in is for %q, want %q", idt.Subject, u.ID)
 		}
 		b.open("/apps/"+clientID, "#app-edit")
+		b.axe("console app")
 		screenshot(t, b.ctx, shots, "console-app.png")
 		if strings.Contains(b.html(), appSecret) {
 			t.Fatal("the app's page shows its secret again")
@@ -202,6 +253,7 @@ func TestConsoleConfigBrowser(t *testing.T) {
 
 		// Pipelines: a syntax error is refused; a domain rule refuses.
 		b.open("/pipelines", "#pipeline-form")
+		b.axe("console pipelines")
 		broken := "async function pipe(user, context, callback) { if ( }"
 		b.run("save a broken script",
 			chromedp.SetValue(chromedp.CSS("#p-stage"), "pre-register"),
@@ -234,6 +286,7 @@ func TestConsoleConfigBrowser(t *testing.T) {
 		if got := b.text("#trial-outcome"); got != "rejected" {
 			t.Fatalf("the test run says %q", got)
 		}
+		b.axe("console pipeline")
 		screenshot(t, b.ctx, shots, "console-pipeline.png")
 		_, err = in.client().RegisterByEmail(ctx, "eve@Blocked.example", "twenty-one characters", nil, nil)
 		if ce := wantCode(t, err, api.CodePipelineRejected); ce.Message != "This domain may not register." {
@@ -253,6 +306,7 @@ func TestConsoleConfigBrowser(t *testing.T) {
 			chromedp.Submit(chromedp.ID("webhook-form")),
 			chromedp.WaitVisible(chromedp.ID("secret")),
 		)
+		b.axe("console webhook")
 		whSecret := b.text("#secret")
 		rcv.useSecret(whSecret)
 		must[*client.User](t)(in.client().RegisterByEmail(ctx, "hook@example.com", "twenty-one characters", nil, nil))
@@ -266,6 +320,7 @@ func TestConsoleConfigBrowser(t *testing.T) {
 			return deliveryID != ""
 		})
 		b.open("/webhooks", "#deliveries")
+		b.axe("console webhooks")
 		screenshot(t, b.ctx, shots, "console-webhooks.png")
 		if strings.Contains(b.html(), whSecret) {
 			t.Fatal("the webhooks page shows the secret again")
@@ -283,6 +338,7 @@ func TestConsoleConfigBrowser(t *testing.T) {
 			t.Fatalf("redelivered %q (%s), first %q", again.ID, again.Event.Type, first.ID)
 		}
 		b.open("/webhooks/deliveries/"+deliveryID, "#attempts")
+		b.axe("console delivery")
 		screenshot(t, b.ctx, shots, "console-delivery.png")
 
 		// Audit log: filter by event.
@@ -299,6 +355,7 @@ func TestConsoleConfigBrowser(t *testing.T) {
 		if len(rows) != 1 || rows[0] != "admin.webhook.create" {
 			t.Fatalf("filtered by admin.webhook.create: %q", rows)
 		}
+		b.axe("console audit log")
 		screenshot(t, b.ctx, shots, "console-audit.png")
 
 		// Signing keys: rotate with the confirmation.
@@ -308,6 +365,7 @@ func TestConsoleConfigBrowser(t *testing.T) {
 		if after := len(must[[]client.SigningKey](t)(in.admin().ListSigningKeys(ctx))); after != before+1 {
 			t.Fatalf("%d keys after the rotation, %d before", after, before)
 		}
+		b.axe("console signing keys")
 		screenshot(t, b.ctx, shots, "console-keys.png")
 
 		// Pools: create and rename.
@@ -326,6 +384,7 @@ func TestConsoleConfigBrowser(t *testing.T) {
 		if p := must[*client.Pool](t)(in.admin().GetPool(ctx, "second")); p.Name != "Renamed pool" {
 			t.Fatalf("the pool is named %q", p.Name)
 		}
+		b.axe("console pools")
 		screenshot(t, b.ctx, shots, "console-pools.png")
 
 		in.Outbox.noLeak(t, testAdminKey, appSecret, whSecret)

@@ -28,7 +28,7 @@ func TestAdminRoutesRefuseBadPathIDs(t *testing.T) {
 		u := must[*client.User](t)(c.RegisterByEmail(ctx, "ids@example.com", "passw0rd!", nil, &client.RegisterOptions{ForceLogin: true}))
 		good := map[string]string{
 			"poolId": "default", "userId": u.ID, "key": "age", "sessionId": "s1",
-			"pipelineId": "p1", "webhookId": "w1", "deliveryId": "d1", "appId": "a1",
+			"pipelineId": "p1", "webhookId": "w1", "deliveryId": "d1", "appId": "a1", "keyId": "k1", "connectorId": "c1",
 		}
 		n := 0
 		for _, rt := range httpapi.Routes() {
