@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -248,6 +249,10 @@ func TestAccountPageLayout(t *testing.T) {
 		c := in.client()
 		must[*client.User](t)(c.RegisterByEmail(ctx, email, oidcPassword, &client.Profile{Nickname: "Ada"}, &client.RegisterOptions{ForceLogin: true}))
 		must[[]client.UserDefinedData](t)(c.SetUdv(ctx, "city", "London"))
+		// A passkey (through the SDK), so the passkeys section lists one.
+		a := newSoftAuthenticator(t, in)
+		cred, _ := a.create(t, must[json.RawMessage](t)(c.BeginPasskeyRegistration(ctx)))
+		must[*client.Passkey](t)(c.FinishPasskeyRegistration(ctx, "MacBook Pro", cred))
 		issuer := oidcIssuer(in, "")
 		for _, vp := range []struct {
 			name          string
