@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/authpool/authpool/client"
@@ -48,7 +49,8 @@ func addPasskeyOnPage(t *testing.T, b *browser, p *page, a *softAuthenticator, n
 // authenticator), renamed (at the name's limit, over it, blank: the default name), removed;
 // another user's passkey can be neither renamed nor removed; a form
 // without its CSRF token changes nothing; the old /passkeys page sends
-// to the section and its forms still work.
+// to the section and its forms still work; of two racing removals of one
+// passkey, one wins.
 func TestAccountPasskeysForms(t *testing.T) {
 	eachBackend(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
@@ -136,6 +138,34 @@ func TestAccountPasskeysForms(t *testing.T) {
 		p = b.post(in.URL+"/oidc/passkeys/remove", url.Values{"csrf": {f.Fields.Get("csrf")}, "id": {id}})
 		if p.Status != http.StatusOK || !strings.Contains(p.Body, "The passkey was removed.") || len(passkeyIDs(p)) != 0 {
 			t.Fatalf("remove through the old route: %d\n%s", p.Status, p.Body)
+		}
+
+		// A race: two removals of one passkey, one wins, the other is told
+		// it is gone.
+		p = addPasskeyOnPage(t, b, b.get(issuer+"/account"), a, "Phone")
+		ids = passkeyIDs(p)
+		if len(ids) != 1 {
+			t.Fatalf("listed passkeys %v", ids)
+		}
+		statuses := make(chan int, 2)
+		var wg sync.WaitGroup
+		for range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				statuses <- b.post(in.URL+"/oidc/account/passkeys/remove", url.Values{"csrf": {f.Fields.Get("csrf")}, "id": {ids[0]}}).Status
+			}()
+		}
+		wg.Wait()
+		close(statuses)
+		won := 0
+		for st := range statuses {
+			if st == http.StatusOK {
+				won++
+			}
+		}
+		if won != 1 {
+			t.Fatalf("two removals of one passkey: %d succeeded", won)
 		}
 	})
 }
