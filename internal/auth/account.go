@@ -29,10 +29,11 @@ const (
 )
 
 var (
-	errSelfDeleteOff  = userpool.Errorf(userpool.CodeNoPermission, "self_delete_disabled", "this user pool does not let users delete their own account")
-	errDeletePassword = userpool.Errorf(userpool.CodeWrongPassword, "wrong_password", "the password is not correct")
-	errSignInAgain    = userpool.Errorf(userpool.CodeTokenExpired, "fresh_sign_in_required", "sign in again (within the last 5 minutes) to delete this account")
-	errNoSuchSession  = userpool.Errorf(userpool.CodeNotFound, "session_not_found", "no such session of this account")
+	errSelfDeleteOff      = userpool.Errorf(userpool.CodeNoPermission, "self_delete_disabled", "this user pool does not let users delete their own account")
+	errDeletePassword     = userpool.Errorf(userpool.CodeWrongPassword, "wrong_password", "the password is not correct")
+	errSignInAgain        = userpool.Errorf(userpool.CodeTokenExpired, "fresh_sign_in_required", "sign in again (within the last 5 minutes) to delete this account")
+	errPasskeySignInAgain = userpool.Errorf(userpool.CodeTokenExpired, "fresh_sign_in_required", "sign in again (within the last 5 minutes) to add a passkey")
+	errNoSuchSession      = userpool.Errorf(userpool.CodeNotFound, "session_not_found", "no such session of this account")
 )
 
 // SessionInfo is one alive session of the caller, as the caller may see

@@ -229,9 +229,16 @@ func (s *Service) BeginPasskeyRegistration(ctx context.Context, m Meta, tok stri
 	if err := s.rateLimit(ctx, m, classLogin); err != nil {
 		return nil, err
 	}
-	_, u, err := s.Authenticate(ctx, m, tok)
+	p, u, err := s.Authenticate(ctx, m, tok)
 	if err != nil {
 		return nil, err
+	}
+	// A passkey signs in alone, past the password and the second factor,
+	// and outlives a password reset: only a sign-in of the last few
+	// minutes may add one, so a token that leaked (or a browser left
+	// signed in) cannot plant the thief's key for good.
+	if s.now().Sub(p.Session.CreatedAt) > FreshSignIn {
+		return nil, errPasskeySignInAgain
 	}
 	pks, err := s.store.ListPasskeys(ctx, u.PoolID, u.ID)
 	if err != nil {

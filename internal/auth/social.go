@@ -135,6 +135,11 @@ type authorizeData struct {
 	AppState    string `json:"s,omitempty"`
 	AuthRequest string `json:"a,omitempty"`
 	Binding     string `json:"b"`
+	// AppID and RequireMFA are the starting request's (Meta): the login
+	// at the callback keeps them, so an authorization request whose
+	// acr_values asked for MFA gets its second factor here too.
+	AppID      string `json:"p,omitempty"`
+	RequireMFA bool   `json:"m,omitempty"`
 }
 
 // resultData is the sealed answer of a "result" state.
@@ -280,6 +285,7 @@ func (s *Service) SocialAuthorize(ctx context.Context, m Meta, id string, t Soci
 	data, err := s.sealState(sid, authorizeData{
 		Connector: id, Nonce: req.Nonce, Verifier: req.Verifier, RedirectURI: t.RedirectURI, AppState: t.AppState,
 		AuthRequest: t.AuthRequestID, Binding: hex.EncodeToString(s.socialID("binding", binding)),
+		AppID: m.AppID, RequireMFA: m.RequireMFA,
 	})
 	if err != nil {
 		return nil, err
@@ -353,6 +359,10 @@ func (s *Service) SocialCallback(ctx context.Context, m Meta, in SocialCallbackI
 	if subtle.ConstantTimeCompare(want, s.socialID("binding", in.Binding)) != 1 {
 		return nil, errSocialState
 	}
+	if d.AppID != "" {
+		m.AppID = d.AppID
+	}
+	m.RequireMFA = m.RequireMFA || d.RequireMFA
 	out := &SocialOutcome{PoolID: pool.ID, Target: SocialTarget{RedirectURI: d.RedirectURI, AppState: d.AppState, AuthRequestID: d.AuthRequest}, Connector: d.Connector}
 	out.Result, out.Err = s.socialLogin(ctx, m, pool, d, in)
 	if out.Err != nil {
@@ -487,7 +497,12 @@ func (s *Service) socialFirst(ctx context.Context, m Meta, pool *userpool.Pool, 
 				link.UserID = u.ID
 				return s.completeLoginVia(ctx, m, pool.Settings, u, false, methodSocial, "", link)
 			}
-			if p.EmailVerified && pool.Settings.SocialAutoLinkVerifiedEmail {
+			// Both sides must have proven the address: an account whose
+			// address was never verified may belong to someone who typed
+			// another's address (pre-account hijacking), so its owner
+			// signs in and confirms instead (or resets the password by
+			// that address first).
+			if p.EmailVerified && existing.EmailVerified && pool.Settings.SocialAutoLinkVerifiedEmail {
 				link.UserID = existing.ID
 				return s.completeLoginVia(ctx, m, pool.Settings, existing, false, methodSocial, "", link,
 					s.auditEvent(m, pool.ID, existing.ID, auditIdentityLink, map[string]string{"connector": c.ID, "by": "verified_email"}))

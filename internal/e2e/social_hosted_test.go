@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"golang.org/x/oauth2"
 
 	"github.com/authpool/authpool/client"
 )
@@ -48,6 +49,22 @@ func TestSocialHostedPage(t *testing.T) {
 		_ = idt.Claims(&claims)
 		if len(claims.AMR) != 1 || claims.AMR[0] != "fed" {
 			t.Errorf("amr %v, want [fed]", claims.AMR)
+		}
+
+		// acr_values asking for MFA holds through the upstream: the
+		// sign-in stops at the second-factor step (this user has no
+		// factor: enrolment), no code reaches the app (review: the
+		// callback's login had lost the request's RequireMFA).
+		bm := newSocialBrowser(t, s)
+		arm := rp.authURL(nil, oauth2.SetAuthURLParam("acr_values", "mfa"))
+		p = bm.get(arm.URL)
+		p = bm.submit(p, p.form(t, "social-form"), map[string]string{"connector": "upstream"})
+		p = bm.signIn(p, "ida@example.com", socialPassword)
+		if p.Location != "" {
+			t.Fatalf("acr_values=mfa: a social sign-in went to the app without a second factor: %s", p.Location)
+		}
+		if !strings.Contains(p.Body, `name="mfaToken"`) && !strings.Contains(p.Body, "two-step verification") {
+			t.Fatalf("acr_values=mfa: no second-factor step (%d):\n%s", p.Status, p.Body)
 		}
 
 		// A forged button (CSRF token missing) is refused.

@@ -64,8 +64,18 @@ func TestSocialLinking(t *testing.T) {
 			t.Fatalf("after unlink: %+v", ids)
 		}
 
-		// The pool's setting: a verified email links at once...
+		// The pool's setting: an account whose address was never
+		// verified here is not joined even so (whoever registered it may
+		// have typed another's address: pre-account hijacking)...
 		must[*client.Pool](t)(s.down.admin().UpdatePool(ctx, "default", client.UpdatePoolRequest{Settings: map[string]any{"socialAutoLinkVerifiedEmail": true}}))
+		_, _, err = s.exchange(t, s.signIn(t, "eve@example.com"))
+		wantCode(t, err, 2803)
+		if au := must[*client.User](t)(s.down.admin().GetUser(ctx, "default", owner.ID)); len(au.Identities) != 0 {
+			t.Fatalf("auto-linked to an account with an unverified address: %+v", au.Identities)
+		}
+		// ...a verified email on both sides links at once...
+		verified := true
+		must[*client.User](t)(s.down.admin().UpdateUser(ctx, "default", owner.ID, client.UpdateUserRequest{EmailVerified: &verified}))
 		_, u, err = s.exchange(t, s.signIn(t, "eve@example.com"))
 		if err != nil || u.ID != owner.ID {
 			t.Fatalf("auto-link by verified email: %v %+v", err, u)

@@ -252,7 +252,9 @@ func (s *Service) renderSignin(w http.ResponseWriter, r *http.Request, pc *pageC
 	if s.d.Auth.PasskeysOn() {
 		d.PasskeyAction, d.PasskeyBeginAction = pc.p.prefix+pathPasskeyLogin, pc.p.prefix+pathPasskeyLoginBegin
 	}
-	d.Social, d.SocialAction = s.socialButtons(r, pc), pc.p.prefix+pathSocial
+	if pc.req != nil { // the account page's own sign-in offers no connectors
+		d.Social, d.SocialAction = s.socialButtons(r, pc), pc.p.prefix+pathSocial
+	}
 	s.pages.Render(w, r, status, "signin", web.Page{
 		Lang: pc.lang, Brand: web.BrandOf(pc.pool), CSRF: s.csrf.Token(w, r), Error: msg, Data: d,
 	})

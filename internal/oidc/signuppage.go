@@ -77,7 +77,7 @@ func (s *Service) renderSignup(w http.ResponseWriter, r *http.Request, h *hosted
 
 func (s *Service) signupPage(w http.ResponseWriter, r *http.Request, h *hosted) {
 	d := signupData{}
-	if h.pc != nil {
+	if h.pc != nil && h.pc.req != nil {
 		d.Email = h.pc.req.data.LoginHint
 	}
 	s.renderSignup(w, r, h, http.StatusOK, r.URL.Query().Get("method"), "", d)

@@ -40,6 +40,12 @@ func (s *Service) socialStart(w http.ResponseWriter, r *http.Request, p *poolOP)
 	if !ok {
 		return
 	}
+	if pc.req == nil {
+		// The account page's own sign-in offers no connectors (its
+		// completion is not an authorization request's).
+		s.renderSignin(w, r, pc, http.StatusBadRequest, "password", web.T(pc.lang, "error.request"), signinData{})
+		return
+	}
 	start, err := s.d.Auth.SocialAuthorize(r.Context(), s.meta(r, pc), r.PostForm.Get("connector"), auth.SocialTarget{AuthRequestID: pc.req.GetID()})
 	if err != nil {
 		s.renderSignin(w, r, pc, statusOf(userpool.AsError(err)), "password", web.ErrorMessage(pc.lang, err), signinData{})

@@ -110,7 +110,7 @@ func (h *hosted) carry() []field {
 	var f []field
 	switch {
 	case h.pc != nil:
-		f = append(f, field{"authRequestID", h.pc.req.GetID()})
+		f = append(f, field{"authRequestID", h.pc.requestID()})
 	case h.app != nil:
 		f = append(f, field{"client_id", h.app.ID}, field{"return_to", h.returnTo})
 	}
@@ -208,7 +208,7 @@ func (s *Service) hostedForm(w http.ResponseWriter, r *http.Request, p *poolOP) 
 func (s *Service) hostedMeta(r *http.Request, h *hosted) auth.Meta {
 	m := auth.Meta{PoolID: h.p.poolID, ClientIP: s.d.ClientIP(r, ""), UserAgent: r.UserAgent(), AcceptLanguage: h.lang}
 	switch {
-	case h.pc != nil:
+	case h.pc != nil && h.pc.req != nil: // nil: the account page's own sign-in
 		m.AppID, m.RequireMFA = h.pc.app.ID, h.pc.req.data.ACR != ""
 	case h.app != nil:
 		m.AppID = h.app.ID
