@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/authpool/authpool/client"
 )
@@ -50,7 +51,8 @@ func addPasskeyOnPage(t *testing.T, b *browser, p *page, a *softAuthenticator, n
 // another user's passkey can be neither renamed nor removed; a form
 // without its CSRF token changes nothing; the old /passkeys page sends
 // to the section and its forms still work; of two racing removals of one
-// passkey, one wins.
+// passkey, one wins; a sign-in older than 5 minutes is asked to sign in
+// again before adding one.
 func TestAccountPasskeysForms(t *testing.T) {
 	eachBackend(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
@@ -166,6 +168,27 @@ func TestAccountPasskeysForms(t *testing.T) {
 		}
 		if won != 1 {
 			t.Fatalf("two removals of one passkey: %d succeeded", won)
+		}
+
+		// A sign-in older than 5 minutes adds no passkey: the page offers
+		// to sign in again instead of the button, and the begin route
+		// refuses (2206); signing in again from there adds one.
+		in.Clock.Advance(5*time.Minute + time.Second)
+		p = b.get(issuer + "/account")
+		if strings.Contains(p.Body, `id="passkey-add-form"`) || !strings.Contains(p.Body, `id="passkey-stale"`) {
+			t.Fatalf("a stale sign-in's passkeys section:\n%s", p.Body)
+		}
+		if p2 := b.post(in.URL+"/oidc/passkeys/begin", url.Values{"csrf": {f.Fields.Get("csrf")}}); p2.Status == http.StatusOK || !strings.Contains(p2.Body, `"code":2206`) {
+			t.Fatalf("begin with a stale sign-in: %d %s", p2.Status, p2.Body)
+		}
+		p = b.submit(p, p.form(t, "passkey-reauth-form"), nil)
+		if !strings.HasSuffix(p.URL.Path, "/login") || p.URL.Query().Get("authRequestID") != "account" {
+			t.Fatalf("sign in again: %d %s", p.Status, p.URL)
+		}
+		p = b.signIn(p, email, oidcPassword)
+		p = addPasskeyOnPage(t, b, p, a, "Tablet")
+		if p.Status != http.StatusOK || !strings.Contains(p.Body, "The passkey was added.") || len(passkeyIDs(p)) != 1 {
+			t.Fatalf("add after signing in again: %d\n%s", p.Status, p.Body)
 		}
 	})
 }

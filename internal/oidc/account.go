@@ -80,6 +80,7 @@ var accountActions = map[string]accountAction{
 	"/passkeys/rename":   (*Service).accountPasskeyRename,
 	"/passkeys/remove":   (*Service).accountPasskeyRemove,
 	"/identities/unlink": (*Service).accountIdentityUnlink,
+	"/reauth":            (*Service).accountReauth,
 }
 
 // accountNotices are the successes the page can announce after a
@@ -268,6 +269,7 @@ type accountData struct {
 	// "add a passkey" ceremony (passkey.js).
 	Passkeys                 []passkeyRow
 	PasskeyBegin, PasskeyAdd string
+	PasskeyStale             bool          // the session is too old to add one (auth.FreshSignIn)
 	Identities               []identityRow // linked social identities
 
 	Sessions []sessionRow

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/authpool/authpool/internal/auth"
 )
 
 // The account page's passkeys and linked identities (docs/ACCOUNT.md).
@@ -28,6 +30,10 @@ type identityRow struct {
 func (s *Service) accountPasskeysAndIdentities(r *http.Request, ac *accountCtx, d *accountData) {
 	ctx, tok := r.Context(), ac.b.token
 	d.PasskeyBegin, d.PasskeyAdd = ac.p.prefix+pathPasskeysBegin, d.Base+"/passkeys/add"
+	// Adding one needs a sign-in of the last minutes (the use case
+	// refuses otherwise); the page offers to sign in again instead of a
+	// button that would fail.
+	d.PasskeyStale = ac.b.sess != nil && s.d.Now().Sub(ac.b.sess.CreatedAt) > auth.FreshSignIn
 	if list, err := s.d.Auth.ListPasskeys(ctx, ac.m, tok); err == nil {
 		for _, k := range list {
 			row := passkeyRow{ID: k.ID, Name: k.Name, Created: k.CreatedAt.UTC().Format(time.DateOnly)}
@@ -93,4 +99,12 @@ func (s *Service) accountIdentityUnlink(ac *accountCtx, _ http.ResponseWriter, r
 		return outcome{}, err
 	}
 	return outcome{done: "identity"}, nil
+}
+
+// accountReauth ends the browser session and sends the browser to sign
+// in again, back to the account page: a fresh sign-in adds a passkey.
+func (s *Service) accountReauth(ac *accountCtx, w http.ResponseWriter, r *http.Request) (outcome, error) {
+	s.endBrowserSession(r.Context(), r, ac.p.poolID)
+	s.clearSessionCookie(w, ac.p)
+	return outcome{redirect: ac.p.prefix + pathLogin + "?authRequestID=" + accountRequest}, nil
 }

@@ -111,6 +111,8 @@ var accountTexts = map[string][2]string{
 	"account.passkeys.about":            {"Sign in with your fingerprint, face or screen lock instead of a password; a passkey is also a second factor.", "使用指纹、面容或屏幕锁代替密码登录；通行密钥也可用作二次验证。"},
 	"account.passkeys.new_name":         {"New name", "新名称"},
 	"account.passkeys.rename":           {"Rename", "重命名"},
+	"account.passkeys.stale":            {"To add a passkey, sign in again: only a sign-in of the last 5 minutes may add one.", "添加通行密钥需要最近 5 分钟内的登录，请重新登录。"},
+	"account.passkeys.reauth":           {"Sign in again to add a passkey", "重新登录以添加通行密钥"},
 	"account.done.passkey_added":        {"The passkey was added.", "通行密钥已添加。"},
 	"account.done.passkey_renamed":      {"The passkey was renamed.", "通行密钥已重命名。"},
 	"account.done.passkey_removed":      {"The passkey was removed.", "通行密钥已移除。"},
