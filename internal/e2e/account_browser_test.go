@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -116,6 +117,7 @@ func TestAccountBrowser(t *testing.T) {
 
 		press("change the nickname", "#profile-form button[type=submit]", chromedp.SetValue(chromedp.CSS("#p-nickname"), "Walker"))
 		run("the profile is saved", done())
+		checkAxe(t, bctx, "account page with a notice")
 		if got := must[*client.User](t)(mc.GetUser(ctx, "default", u.ID)); got.Nickname != "Walker" {
 			t.Fatalf("nickname %q", got.Nickname)
 		}
@@ -157,6 +159,7 @@ func TestAccountBrowser(t *testing.T) {
 
 		press("start an authenticator app", "#totp-start")
 		run("the QR code", chromedp.WaitVisible(chromedp.CSS("#totp-qr")))
+		checkAxe(t, bctx, "account page, authenticator app enrolment")
 		secret, recovery := text("#totp-secret"), text("#enrol-recovery-codes")
 		if strings.Count(recovery, "\n") < 5 {
 			t.Fatalf("recovery codes %q", recovery)
@@ -200,6 +203,7 @@ func TestAccountBrowser(t *testing.T) {
 		if loc, err := chromedp.Run(bctx, chromedp.Location()); err != nil || !strings.HasSuffix(loc, "/account/deleted") {
 			t.Fatalf("after deletion at %s", loc)
 		}
+		checkAxe(t, bctx, "account deleted page")
 		_, err = mc.GetUser(ctx, "default", u.ID)
 		wantCode(t, err, 2004)
 	})
@@ -245,6 +249,10 @@ func TestAccountPageLayout(t *testing.T) {
 		c := in.client()
 		must[*client.User](t)(c.RegisterByEmail(ctx, email, oidcPassword, &client.Profile{Nickname: "Ada"}, &client.RegisterOptions{ForceLogin: true}))
 		must[[]client.UserDefinedData](t)(c.SetUdv(ctx, "city", "London"))
+		// A passkey (through the SDK), so the passkeys section lists one.
+		a := newSoftAuthenticator(t, in)
+		cred, _ := a.create(t, must[json.RawMessage](t)(c.BeginPasskeyRegistration(ctx)))
+		must[*client.Passkey](t)(c.FinishPasskeyRegistration(ctx, "MacBook Pro", cred))
 		issuer := oidcIssuer(in, "")
 		for _, vp := range []struct {
 			name          string
@@ -264,11 +272,13 @@ func TestAccountPageLayout(t *testing.T) {
 					chromedp.Submit(chromedp.CSS("#password-form")), chromedp.WaitVisible(chromedp.CSS("#account"))); err != nil {
 					t.Fatal(err)
 				}
+				checkAxe(t, bctx, "account page, "+vp.name)
 				fits(t, bctx, vp.width, "account")
 				screenshot(t, bctx, shots, "account-"+vp.name+".png")
 				if err := chromedp.Do(bctx, chromedp.Navigate(issuer+"/account?ui_locales=zh-CN"), chromedp.WaitVisible(chromedp.CSS("#account"))); err != nil {
 					t.Fatal(err)
 				}
+				checkAxe(t, bctx, "account page, zh-CN, "+vp.name)
 				title, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("h1")))
 				if err != nil {
 					t.Fatal(err)

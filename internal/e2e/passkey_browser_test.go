@@ -28,7 +28,8 @@ func onLocalhost(u string) string {
 
 // TestPasskeyBrowser drives the hosted pages in headless Chromium with the
 // DevTools virtual authenticator (CTAP2, internal transport, resident keys
-// and user verification): register a passkey on /oidc/passkeys after a
+// and user verification): register a passkey on the account page's
+// passkeys section (reached by the former /oidc/passkeys) after a
 // password sign-in, sign out, sign in passwordless with the sign-in page's
 // passkey button (amr hwk mfa), sign in with the password and the passkey
 // as second factor (amr pwd hwk mfa), and a counter set back on the
@@ -106,7 +107,7 @@ func TestPasskeyBrowser(t *testing.T) {
 			}
 		}
 
-		// 1. Password sign-in, then add a passkey on /oidc/passkeys.
+		// 1. Password sign-in, then add a passkey on the account page.
 		ar := rp.authURL(nil)
 		if err := chromedp.Do(bctx,
 			chromedp.Navigate(onLocalhost(ar.URL)), chromedp.WaitVisible(chromedp.ID("identifier")),
@@ -119,12 +120,20 @@ func TestPasskeyBrowser(t *testing.T) {
 		if amr := amrOf(ar); amr != "pwd" {
 			t.Fatalf("password sign-in amr %q", amr)
 		}
+		// The former /passkeys page sends to the account page's section.
 		var listed string
 		if err := chromedp.Do(bctx,
-			chromedp.Navigate(onLocalhost(in.URL)+"/oidc/passkeys"), chromedp.WaitVisible(chromedp.ID("passkey-add")),
+			chromedp.Navigate(onLocalhost(in.URL)+"/oidc/passkeys"), chromedp.WaitVisible(chromedp.ID("account")),
+			chromedp.WaitVisible(chromedp.ID("passkey-add")),
+		); err != nil {
+			t.Fatal(err)
+		}
+		checkAxe(t, bctx, "account page, passkeys section (none yet)")
+		if err := chromedp.Do(bctx,
 			chromedp.SetValue(chromedp.ID("passkey-name"), "Virtual key"),
 			chromedp.Click(chromedp.ID("passkey-add")),
 			chromedp.WaitVisible(chromedp.ID("passkey-list")),
+			chromedp.WaitVisible(chromedp.ID("notice")),
 		); err != nil {
 			t.Fatal(err)
 		}
@@ -133,8 +142,9 @@ func TestPasskeyBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !strings.Contains(listed, "Virtual key") {
-			t.Fatalf("the passkey page lists %q", listed)
+			t.Fatalf("the account page lists %q", listed)
 		}
+		checkAxe(t, bctx, "account page, passkeys section (one passkey)")
 		stored := credentials()
 		if len(stored) != 1 || !stored[0].IsResidentCredential {
 			t.Fatalf("virtual authenticator holds %+v", stored)

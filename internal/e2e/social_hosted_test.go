@@ -101,7 +101,8 @@ func TestSocialHostedPage(t *testing.T) {
 // TestSocialBrowser: the same sign-in in headless Chromium: the button on
 // the hosted page, the upstream's own hosted page, back through the
 // callback (the binding cookie set by the first server reaches it), to a
-// native app's loopback redirect.
+// native app's loopback redirect; then the account page lists the
+// identity and refuses to unlink the account's only way to sign in.
 func TestSocialBrowser(t *testing.T) {
 	if chromiumPath() == "" {
 		t.Skip("no chromium binary found (install Debian's chromium package; .ci/run does)")
@@ -135,11 +136,10 @@ func TestSocialBrowser(t *testing.T) {
 		// The server's own page has an identifier field too: wait until
 		// the browser is at the upstream's.
 		for i := 0; ; i++ {
+			// An error while the browser is between documents is expected
+			// ("Inspected target navigated or closed"): ask again.
 			loc, err := chromedp.Run(bctx, chromedp.Evaluate[string](`location.href`))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if strings.HasPrefix(loc, s.up.URL+"/oidc/login") {
+			if err == nil && strings.HasPrefix(loc, s.up.URL+"/oidc/login") {
 				break
 			}
 			if i == 300 {
@@ -168,5 +168,27 @@ func TestSocialBrowser(t *testing.T) {
 		case <-time.After(time.Minute):
 			t.Fatal("the browser never reached the application")
 		}
+
+		// The account page lists the identity (issue 15); unlinking the
+		// account's only way to sign in shows the use case's refusal.
+		if err := chromedp.Do(bctx,
+			chromedp.Navigate(oidcIssuer(s.down, "")+"/account?ui_locales=en"), chromedp.WaitVisible(chromedp.ID("identities")),
+		); err != nil {
+			t.Fatal(err)
+		}
+		listed, err := chromedp.Run(bctx, chromedp.Text(chromedp.ID("identity-list")))
+		if err != nil || !strings.Contains(listed, "Upstream") || !strings.Contains(listed, "kai@example.com") {
+			t.Fatalf("identity list %q (%v)", listed, err)
+		}
+		checkAxe(t, bctx, "account page with a linked identity")
+		if err := chromedp.Do(bctx,
+			chromedp.Click(chromedp.CSS("#unlink-0 button")), chromedp.WaitVisible(chromedp.ID("error")),
+		); err != nil {
+			t.Fatal(err)
+		}
+		if msg, err := chromedp.Run(bctx, chromedp.Text(chromedp.ID("error"))); err != nil || !strings.Contains(msg, "only way to sign in") {
+			t.Fatalf("unlinking the last way to sign in: %q (%v)", msg, err)
+		}
+		checkAxe(t, bctx, "account page with an error")
 	})
 }

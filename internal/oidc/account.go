@@ -59,23 +59,28 @@ type outcome struct {
 
 // accountActions are the forms, by the path under /account.
 var accountActions = map[string]accountAction{
-	"/profile":          (*Service).accountProfile,
-	"/password":         (*Service).accountPassword,
-	"/email":            (*Service).accountEmail,
-	"/email/code":       (*Service).accountEmailCode,
-	"/phone":            (*Service).accountPhone,
-	"/phone/code":       (*Service).accountPhoneCode,
-	"/mfa/totp":         (*Service).accountTOTPStart,
-	"/mfa/totp/confirm": (*Service).accountTOTPConfirm,
-	"/mfa/recovery":     (*Service).accountRecoveryCodes,
-	"/mfa/enable":       (*Service).accountFactorEnable,
-	"/mfa/remove":       (*Service).accountFactorRemove,
-	"/sessions/revoke":  (*Service).accountSessionRevoke,
-	"/sessions/others":  (*Service).accountSessionsOthers,
-	"/apps/revoke":      (*Service).accountAppRevoke,
-	"/fields":           (*Service).accountField,
-	"/delete":           (*Service).accountDelete,
-	"/logout":           (*Service).accountLogout,
+	"/profile":           (*Service).accountProfile,
+	"/password":          (*Service).accountPassword,
+	"/email":             (*Service).accountEmail,
+	"/email/code":        (*Service).accountEmailCode,
+	"/phone":             (*Service).accountPhone,
+	"/phone/code":        (*Service).accountPhoneCode,
+	"/mfa/totp":          (*Service).accountTOTPStart,
+	"/mfa/totp/confirm":  (*Service).accountTOTPConfirm,
+	"/mfa/recovery":      (*Service).accountRecoveryCodes,
+	"/mfa/enable":        (*Service).accountFactorEnable,
+	"/mfa/remove":        (*Service).accountFactorRemove,
+	"/sessions/revoke":   (*Service).accountSessionRevoke,
+	"/sessions/others":   (*Service).accountSessionsOthers,
+	"/apps/revoke":       (*Service).accountAppRevoke,
+	"/fields":            (*Service).accountField,
+	"/delete":            (*Service).accountDelete,
+	"/logout":            (*Service).accountLogout,
+	"/passkeys/add":      (*Service).accountPasskeyAdd,
+	"/passkeys/rename":   (*Service).accountPasskeyRename,
+	"/passkeys/remove":   (*Service).accountPasskeyRemove,
+	"/identities/unlink": (*Service).accountIdentityUnlink,
+	"/reauth":            (*Service).accountReauth,
 }
 
 // accountNotices are the successes the page can announce after a
@@ -83,6 +88,7 @@ var accountActions = map[string]accountAction{
 var accountNotices = []string{
 	"profile", "password", "email", "phone", "totp", "factor_on", "factor_off",
 	"session", "sessions", "app", "field", "recovery",
+	"passkey_added", "passkey_renamed", "passkey_removed", "identity",
 }
 
 // accountPage serves /account and its forms; it reports whether sub was
@@ -112,7 +118,11 @@ func (s *Service) accountPage(w http.ResponseWriter, r *http.Request, p *poolOP,
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return true
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	limit := int64(maxForm)
+	if rest == "/passkeys/add" {
+		limit += 32 << 10 // an authenticator's answer
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	s.accountPost(w, r, p, act)
 	return true
 }
@@ -255,6 +265,13 @@ type accountData struct {
 	Enrol                  *totpEnrolment
 	RecoveryCodes          []string // fresh, shown this once
 
+	// Passkeys (accountpasskeys.go): the list, and the routes of the
+	// "add a passkey" ceremony (passkey.js).
+	Passkeys                 []passkeyRow
+	PasskeyBegin, PasskeyAdd string
+	PasskeyStale             bool          // the session is too old to add one (auth.FreshSignIn)
+	Identities               []identityRow // linked social identities
+
 	Sessions []sessionRow
 	Apps     []auth.GrantedApp
 	Fields   []fieldInput
@@ -396,6 +413,7 @@ func (s *Service) renderAccount(w http.ResponseWriter, r *http.Request, ac *acco
 		{Kind: userpool.FactorSMS, Title: "account.mfa.sms", Needs: "account.mfa.sms_needs", On: d.SMS, Can: u.Phone != "" && u.PhoneVerified},
 		{Kind: userpool.FactorEmail, Title: "account.mfa.email", Needs: "account.mfa.email_needs", On: d.EmailFactor, Can: u.Email != "" && u.EmailVerified},
 	}
+	s.accountPasskeysAndIdentities(r, ac, d)
 	if list, err := s.d.Auth.ListSessions(ctx, ac.m, tok); err == nil {
 		for _, x := range list {
 			d.Sessions = append(d.Sessions, sessionRow{ID: x.ID, Device: deviceOf(x.UserAgent, lang), IP: orDash(x.ClientIP),

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"strings"
-	"time"
 
 	"github.com/authpool/authpool/internal/auth"
 	"github.com/authpool/authpool/internal/userpool"
@@ -18,8 +16,8 @@ import (
 // hands them to navigator.credentials, and posts the answer in an
 // ordinary form to the finishing route, which calls the API's own use
 // cases: the passwordless sign-in (auth.FinishPasskeyLogin), the passkey
-// second factor (auth.FinishPasskeyMFA) and registration on the small
-// /passkeys page of a signed-in browser.
+// second factor (auth.FinishPasskeyMFA) and registration on the account
+// page's passkeys section (accountpasskeys.go).
 const (
 	pathPasskeyLogin      = "/login/passkey"
 	pathPasskeyLoginBegin = "/login/passkey/begin"
@@ -169,13 +167,9 @@ func (s *Service) passkeyMFASubmit(w http.ResponseWriter, r *http.Request, p *po
 	s.signedIn(w, r, pc, res, append(amr, "mfa"), "password", signinData{})
 }
 
-// --- the /passkeys page of a signed-in browser ---
+// --- passkeys of a signed-in browser: the account page's section ---
 
-type passkeysData struct {
-	Action, BeginAction, RemoveAction, SignedInAs string
-	Passkeys                                      []passkeyRow
-}
-
+// passkeyRow is one passkey as the account page lists it.
 type passkeyRow struct {
 	ID, Name, Created, LastUsed string
 }
@@ -184,35 +178,11 @@ func (s *Service) passkeysMeta(r *http.Request, p *poolOP) auth.Meta {
 	return auth.Meta{PoolID: p.poolID, ClientIP: s.d.ClientIP(r, ""), UserAgent: r.UserAgent(), AcceptLanguage: r.Header.Get("Accept-Language")}
 }
 
-// passkeysPage lists the signed-in browser's passkeys with a button to add
-// one; without a browser session it says to sign in first.
+// passkeysPage is the former /passkeys page: the account page's passkeys
+// section replaced it (a browser without a session is sent to sign in
+// from there).
 func (s *Service) passkeysPage(w http.ResponseWriter, r *http.Request, p *poolOP) {
-	s.renderPasskeys(w, r, p, http.StatusOK, "")
-}
-
-func (s *Service) renderPasskeys(w http.ResponseWriter, r *http.Request, p *poolOP, status int, msg string) {
-	lang := web.Lang(r, r.URL.Query().Get("ui_locales"))
-	b := s.browserSession(r, p.poolID)
-	if b == nil {
-		s.message(w, r, p, http.StatusUnauthorized, "passkeys.title", "passkeys.signin_first")
-		return
-	}
-	list, err := s.d.Auth.ListPasskeys(r.Context(), s.passkeysMeta(r, p), b.token)
-	if err != nil {
-		s.errorPage(w, r, p, lang, statusOf(userpool.AsError(err)), web.ErrorMessage(lang, err))
-		return
-	}
-	d := passkeysData{Action: p.prefix + pathPasskeys, BeginAction: p.prefix + pathPasskeysBegin, RemoveAction: p.prefix + pathPasskeysRemove,
-		SignedInAs: firstNonEmpty(b.user.Email, firstNonEmpty(b.user.Username, b.user.Phone))}
-	for _, k := range list {
-		row := passkeyRow{ID: k.ID, Name: k.Name, Created: k.CreatedAt.Format(time.DateOnly)}
-		if !k.LastUsedAt.IsZero() {
-			row.LastUsed = k.LastUsedAt.Format(time.DateOnly)
-		}
-		d.Passkeys = append(d.Passkeys, row)
-	}
-	brand, _ := s.brand(r.Context(), p.poolID)
-	s.pages.Render(w, r, status, "passkeys", web.Page{Lang: lang, Brand: brand, CSRF: s.csrf.Token(w, r), Error: msg, Data: d})
+	http.Redirect(w, r, p.prefix+pathAccount+"#passkeys", http.StatusSeeOther)
 }
 
 // passkeysForm reads a post of the /passkeys page: the form, its CSRF
@@ -244,31 +214,12 @@ func (s *Service) passkeysBegin(w http.ResponseWriter, r *http.Request, p *poolO
 	s.writeOptions(w, r, web.Lang(r, ""), opts, err)
 }
 
+// passkeysRegister and passkeysRemove are the former page's forms, kept
+// for a page still open in a browser: they are the account page's.
 func (s *Service) passkeysRegister(w http.ResponseWriter, r *http.Request, p *poolOP) {
-	b, ok := s.passkeysForm(w, r, p)
-	if !ok {
-		return
-	}
-	name, cred := strings.TrimSpace(r.PostForm.Get("name")), r.PostForm.Get("credential")
-	if cred == "" {
-		s.renderPasskeys(w, r, p, http.StatusBadRequest, web.T(web.Lang(r, ""), "error.missing"))
-		return
-	}
-	if _, err := s.d.Auth.FinishPasskeyRegistration(r.Context(), s.passkeysMeta(r, p), b.token, name, json.RawMessage(cred)); err != nil {
-		s.renderPasskeys(w, r, p, statusOf(userpool.AsError(err)), web.ErrorMessage(web.Lang(r, ""), err))
-		return
-	}
-	http.Redirect(w, r, p.prefix+pathPasskeys, http.StatusSeeOther)
+	s.accountPost(w, r, p, (*Service).accountPasskeyAdd)
 }
 
 func (s *Service) passkeysRemove(w http.ResponseWriter, r *http.Request, p *poolOP) {
-	b, ok := s.passkeysForm(w, r, p)
-	if !ok {
-		return
-	}
-	if err := s.d.Auth.RemovePasskey(r.Context(), s.passkeysMeta(r, p), b.token, r.PostForm.Get("id")); err != nil {
-		s.renderPasskeys(w, r, p, statusOf(userpool.AsError(err)), web.ErrorMessage(web.Lang(r, ""), err))
-		return
-	}
-	http.Redirect(w, r, p.prefix+pathPasskeys, http.StatusSeeOther)
+	s.accountPost(w, r, p, (*Service).accountPasskeyRemove)
 }
