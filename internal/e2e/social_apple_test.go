@@ -180,12 +180,18 @@ func TestSocialApple(t *testing.T) {
 		p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 		p384DER, _ := x509.MarshalPKCS8PrivateKey(p384)
 		for name, bad := range map[string]func(r *client.CreateConnectorRequest){
-			"no team id":   func(r *client.CreateConnectorRequest) { r.TeamID = "" },
-			"no key id":    func(r *client.CreateConnectorRequest) { r.KeyID = "" },
-			"no key":       func(r *client.CreateConnectorRequest) { r.ClientSecret = "" },
-			"not a key":    func(r *client.CreateConnectorRequest) { r.ClientSecret = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----" },
-			"an RSA key":   func(r *client.CreateConnectorRequest) { r.ClientSecret = string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: rsaDER})) },
-			"a P-384 key":  func(r *client.CreateConnectorRequest) { r.ClientSecret = string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: p384DER})) },
+			"no team id": func(r *client.CreateConnectorRequest) { r.TeamID = "" },
+			"no key id":  func(r *client.CreateConnectorRequest) { r.KeyID = "" },
+			"no key":     func(r *client.CreateConnectorRequest) { r.ClientSecret = "" },
+			"not a key": func(r *client.CreateConnectorRequest) {
+				r.ClientSecret = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----"
+			},
+			"an RSA key": func(r *client.CreateConnectorRequest) {
+				r.ClientSecret = string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: rsaDER}))
+			},
+			"a P-384 key": func(r *client.CreateConnectorRequest) {
+				r.ClientSecret = string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: p384DER}))
+			},
 			"team id path": func(r *client.CreateConnectorRequest) { r.TeamID = "../x" },
 		} {
 			r := req
