@@ -260,13 +260,26 @@ func TestSocialApple(t *testing.T) {
 		// Apple's page posted from another browser (no binding cookie):
 		// refused, and the state is spent for the right browser too.
 		b = newSocialBrowser(t, s)
-		page := toApple(b, "apple")
+		applePage := toApple(b, "apple")
 		other := newSocialBrowser(t, s)
-		if p := post(other, page); p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "2801") {
+		if p := post(other, applePage); p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "2801") {
 			t.Fatalf("callback from another browser: %d %s", p.Status, p.Body)
 		}
-		if p := post(b, page); p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "2801") {
+		if p := post(b, applePage); p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "2801") {
 			t.Fatalf("callback after the state was spent: %d %s", p.Status, p.Body)
+		}
+		// Apple's answer posted twice at once by the right browser: one
+		// sign-in, the other 2801.
+		b = newSocialBrowser(t, s)
+		applePage = toApple(b, "apple")
+		var wg sync.WaitGroup
+		results := make([]*page, 2)
+		for i := range results {
+			wg.Go(func() { results[i] = post(b, applePage) })
+		}
+		wg.Wait()
+		if a, z := results[0].Location != "", results[1].Location != ""; a == z {
+			t.Fatalf("two posts of one answer: %d %q, %d %q", results[0].Status, results[0].Location, results[1].Status, results[1].Location)
 		}
 		// An oversized body is refused before anything is read.
 		big := url.Values{"state": {"x"}, "user": {strings.Repeat("a", 100<<10)}}
@@ -287,6 +300,44 @@ func TestSocialApple(t *testing.T) {
 		}
 		if got := s.userCount(t); got != users+1 {
 			t.Fatalf("users %d, want %d", got, users+1)
+		}
+	})
+}
+
+// TestSocialAppleHosted: on the hosted sign-in page the Apple button sets
+// the SameSite=None binding cookie too, and Apple's cross-site POST to the
+// callback continues the OpenID authorization to the relying party with
+// an ID token for the user Apple's identity made.
+func TestSocialAppleHosted(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		down := start(t, adminConfig(dbURL), nil)
+		s := &socialSetup{down: down}
+		key, keyPEM := p8(t)
+		apple := newAppleStandIn(t, &key.PublicKey)
+		must[*client.Connector](t)(down.admin().CreateConnector(ctx, "default", client.CreateConnectorRequest{ID: "apple", Type: "apple", Label: "Apple",
+			Issuer: apple.URL, ClientID: appleServicesID, TeamID: appleTeamID, KeyID: appleKeyID, ClientSecret: keyPEM}))
+		rp := newRP(t, down, "", client.CreateAppRequest{Name: "RP", FirstParty: true})
+
+		b := newSocialBrowser(t, s)
+		b.stopAtHost = strings.TrimPrefix(apple.URL, "http://")
+		ar := rp.authURL(nil)
+		p := b.get(ar.URL)
+		p = b.submit(p, p.form(t, "social-form"), map[string]string{"connector": "apple"})
+		if ck := p.Header.Get("Set-Cookie"); !strings.Contains(ck, "SameSite=None") || !strings.Contains(ck, "Secure") || !strings.HasPrefix(p.Location, apple.URL+"/auth/authorize?") {
+			t.Fatalf("hosted apple start: %q %q", ck, p.Location)
+		}
+		p = b.get(p.Location)
+		f := p.form(t, "apple-form")
+		r, _ := http.NewRequest(http.MethodPost, f.Action, strings.NewReader(f.Fields.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.Header.Set("Origin", "https://appleid.apple.com")
+		r.Header.Set("Sec-Fetch-Site", "cross-site")
+		q := ar.callback(t, rp, b.do(r))
+		_, idt := rp.exchange(t, ar, q.Get("code"))
+		u := must[*client.User](t)(down.admin().GetUser(ctx, "default", idt.Subject))
+		if u.Email != "jane@privaterelay.appleid.com" || u.Name != "Jane Appleseed" || len(u.Identities) != 1 || u.Identities[0].Subject != appleSubject {
+			t.Fatalf("the ID token's user: %+v", u)
 		}
 	})
 }
