@@ -169,5 +169,20 @@ func TestSocialWeChat(t *testing.T) {
 		if got := s.userCount(t); got != users {
 			t.Fatalf("an unverified answer created a user: %d, want %d", got, users)
 		}
+
+		// WeChat unreachable: the error logged names the host, never the
+		// URL, which holds the AppSecret and the code.
+		gone := httptest.NewServer(http.NotFoundHandler())
+		gone.Close()
+		must[*client.Connector](t)(down.admin().CreateConnector(ctx, "default", client.CreateConnectorRequest{
+			ID: "wechat-gone", Type: "wechat", ClientID: "wx-app", ClientSecret: "wx-secret",
+			AuthURL: wx.URL + "/connect/qrconnect", TokenURL: gone.URL + "/sns/oauth2/access_token", UserInfoURL: gone.URL + "/sns/userinfo",
+		}))
+		gb := newSocialBrowser(t, s)
+		_, _, err = s.exchange(t, atApp(t, gb.get(down.client().BuildSocialAuthorizeURL("wechat-gone", socialAppRedirect, ""))).Get("code"))
+		if ce := wantCode(t, err, 2802); ce.Reason != "upstream_unreachable" {
+			t.Fatalf("wechat unreachable: %+v", ce)
+		}
+		down.Outbox.noLeak(t, "wx-secret", "wx-code", "ACCESS_TOKEN_wx", "forged")
 	})
 }
