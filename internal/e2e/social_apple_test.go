@@ -173,7 +173,7 @@ func TestSocialApple(t *testing.T) {
 		key, keyPEM := p8(t)
 		apple := newAppleStandIn(t, &key.PublicKey)
 
-		req := client.CreateConnectorRequest{ID: "apple", Type: "apple", Label: "Apple", Issuer: apple.URL, ClientID: appleServicesID,
+		req := client.CreateConnectorRequest{ID: "apple", Type: client.ConnectorApple, Label: "Apple", Issuer: apple.URL, ClientID: appleServicesID,
 			TeamID: appleTeamID, KeyID: appleKeyID, ClientSecret: keyPEM}
 		rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
 		rsaDER, _ := x509.MarshalPKCS8PrivateKey(rsaKey)

@@ -88,7 +88,7 @@ func TestSocialWeChat(t *testing.T) {
 		code.Store("wx-code")
 		create := func(id string, wx *httptest.Server) {
 			must[*client.Connector](t)(down.admin().CreateConnector(ctx, "default", client.CreateConnectorRequest{
-				ID: id, Type: "wechat", Label: "微信", ClientID: "wx-app", ClientSecret: "wx-secret",
+				ID: id, Type: client.ConnectorWeChat, Label: "微信", ClientID: "wx-app", ClientSecret: "wx-secret",
 				AuthURL: wx.URL + "/connect/qrconnect", TokenURL: wx.URL + "/sns/oauth2/access_token", UserInfoURL: wx.URL + "/sns/userinfo",
 			}))
 		}
