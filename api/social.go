@@ -22,6 +22,8 @@ const (
 	ConnectorGitHub    = "github"
 	ConnectorGoogle    = "google"
 	ConnectorMicrosoft = "microsoft"
+	ConnectorApple     = "apple"  // teamId, keyId; clientSecret: the .p8 key (PEM)
+	ConnectorWeChat    = "wechat" // clientId: the AppID; clientSecret: the AppSecret
 )
 
 // SocialCallbackPath is the one callback URL of every connector: register

@@ -18,6 +18,8 @@ type (
 const (
 	ConnectorOIDC   = api.ConnectorOIDC
 	ConnectorOAuth2 = api.ConnectorOAuth2
+	ConnectorApple  = api.ConnectorApple  // TeamID, KeyID; ClientSecret: the .p8 key (PEM)
+	ConnectorWeChat = api.ConnectorWeChat // ClientID: the AppID; ClientSecret: the AppSecret
 )
 
 // ListConnectors returns the pool's connectors (upstream identity

@@ -58,6 +58,7 @@ type adminFlags struct {
 	// connectors
 	clientID, clientSecretFile, issuer string
 	authURL, tokenURL, userInfoURL     string
+	teamID, keyID, tenant              string
 	icon                               string
 	claims                             multiFlag
 	// import and export
@@ -139,6 +140,9 @@ func (f *adminFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.tokenURL, "token-url", "", "an oauth2 connector's token endpoint")
 	fs.StringVar(&f.userInfoURL, "userinfo-url", "", "an oauth2 connector's userinfo endpoint")
 	fs.StringVar(&f.icon, "icon", "", "a connector button's icon (https URL)")
+	fs.StringVar(&f.teamID, "team-id", "", "an apple connector's Team ID")
+	fs.StringVar(&f.keyID, "key-id", "", "an apple connector's Key ID (of the .p8 key given as -client-secret-file)")
+	fs.StringVar(&f.tenant, "tenant", "", "a microsoft connector's tenant (id or domain)")
 	fs.Var(&f.claims, "claim", "an oauth2 connector's claim mapping, name=key (subject, email, emailVerified, name, username, picture); repeatable")
 	fs.StringVar(&f.accessTTL, "access-ttl", "", "access token lifetime, e.g. 15m (empty: 1h)")
 	fs.StringVar(&f.idTTL, "id-ttl", "", "ID token lifetime (empty: 1h)")

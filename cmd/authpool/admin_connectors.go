@@ -18,10 +18,10 @@ var connectorCmds = []adminCmd{
 	{group: "connectors", verb: "list", help: "list connectors (upstream identity providers)", run: connectorsList},
 	{group: "connectors", verb: "get", args: "<id>", min: 1, max: 1, help: "show a connector", run: connectorsGet},
 	{group: "connectors", verb: "create", args: "<id>", min: 1, max: 1,
-		flags: []string{"type", "label", "icon", "client-id", "client-secret-file", "issuer", "auth-url", "token-url", "userinfo-url", "scopes", "claim", "disabled"},
+		flags: []string{"type", "label", "icon", "client-id", "client-secret-file", "issuer", "auth-url", "token-url", "userinfo-url", "scopes", "claim", "team-id", "key-id", "tenant", "disabled"},
 		help:  "create a connector of -type oidc (-issuer) or oauth2 (-auth-url, -token-url, -userinfo-url, -claim subject=...); prints the callback URL to register upstream", run: connectorsCreate},
 	{group: "connectors", verb: "update", args: "<id>", min: 1, max: 1,
-		flags: []string{"label", "icon", "client-id", "client-secret-file", "issuer", "auth-url", "token-url", "userinfo-url", "scopes", "claim", "disabled"},
+		flags: []string{"label", "icon", "client-id", "client-secret-file", "issuer", "auth-url", "token-url", "userinfo-url", "scopes", "claim", "team-id", "key-id", "tenant", "disabled"},
 		help:  "change a connector (-disabled=true|false; -claim replaces the mapping; the type never changes)", run: connectorsUpdate},
 	{group: "connectors", verb: "delete", args: "<id>", min: 1, max: 1, help: "delete a connector (the identities it linked stay)", run: connectorsDelete},
 }
@@ -38,6 +38,9 @@ func printConnector(e *adminEnv, c *client.Connector) error {
 		row("issuer", orDash(c.Issuer))
 		row("endpoints", orDash(strings.TrimSpace(c.AuthURL+" "+c.TokenURL+" "+c.UserInfoURL)))
 		row("scopes", orDash(strings.Join(c.Scopes, " ")))
+		if c.TeamID != "" || c.KeyID != "" || c.Tenant != "" {
+			row("team / key / tenant", orDash(c.TeamID)+" / "+orDash(c.KeyID)+" / "+orDash(c.Tenant))
+		}
 		var claims []string
 		for k, v := range c.ClaimMap {
 			claims = append(claims, k+"="+v)
@@ -109,6 +112,7 @@ func connectorsCreate(ctx context.Context, e *adminEnv, args []string) error {
 	in := client.CreateConnectorRequest{
 		ID: args[0], Type: f.dataType, Label: f.label, Icon: f.icon, Enabled: &enabled, ClientID: f.clientID,
 		Issuer: f.issuer, AuthURL: f.authURL, TokenURL: f.tokenURL, UserInfoURL: f.userInfoURL, Scopes: splitList(f.scopes),
+		TeamID: f.teamID, KeyID: f.keyID, Tenant: f.tenant,
 	}
 	if len(claims) > 0 {
 		in.ClaimMap = claims
@@ -134,6 +138,7 @@ func connectorsUpdate(ctx context.Context, e *adminEnv, args []string) error {
 	}
 	in.Label, in.Icon, in.ClientID, in.Issuer = str("label", f.label), str("icon", f.icon), str("client-id", f.clientID), str("issuer", f.issuer)
 	in.AuthURL, in.TokenURL, in.UserInfoURL = str("auth-url", f.authURL), str("token-url", f.tokenURL), str("userinfo-url", f.userInfoURL)
+	in.TeamID, in.KeyID, in.Tenant = str("team-id", f.teamID), str("key-id", f.keyID), str("tenant", f.tenant)
 	if e.setFlg["scopes"] {
 		l := splitList(f.scopes)
 		if l == nil {

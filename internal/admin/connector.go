@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/authpool/authpool/internal/auth"
+	"github.com/authpool/authpool/internal/connector"
 	"github.com/authpool/authpool/internal/userpool"
 )
 
@@ -60,6 +61,9 @@ func (a *Service) CreateConnector(ctx context.Context, m auth.Meta, in userpool.
 	if err := checkSecret(secret); err != nil {
 		return nil, err
 	}
+	if err := checkAppleKey(c.Type, &secret); err != nil {
+		return nil, err
+	}
 	list, err := a.store.ListConnectors(ctx, id)
 	if err != nil {
 		return nil, err
@@ -74,6 +78,17 @@ func (a *Service) CreateConnector(ctx context.Context, m auth.Meta, in userpool.
 		return nil, err
 	}
 	return &c, nil
+}
+
+// checkAppleKey: an apple connector's secret is its .p8 key, required.
+func checkAppleKey(typ string, secret *string) error {
+	if typ != userpool.ConnectorApple || secret == nil {
+		return nil
+	}
+	if _, err := connector.ParseAppleKey(*secret); err != nil {
+		return invalid("invalid_connector", "clientSecret of an apple connector must be its .p8 key (PEM): %s", err.Error())
+	}
+	return nil
 }
 
 func checkSecret(secret string) error {
@@ -124,6 +139,9 @@ func (a *Service) UpdateConnector(ctx context.Context, m auth.Meta, connectorID 
 		if up.ClaimMap != nil {
 			c.ClaimMap = *up.ClaimMap
 			changed = append(changed, "claimMap")
+		}
+		if err := checkAppleKey(c.Type, up.Secret); err != nil {
+			return err
 		}
 		if up.Secret != nil {
 			c.SealedSecret = nil

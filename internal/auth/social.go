@@ -84,6 +84,10 @@ type SocialStart struct {
 	// state), so that sign-ins in two tabs do not overwrite each other's.
 	Tag string
 	TTL time.Duration
+	// CrossSitePost: the upstream posts its answer back (Apple's
+	// form_post), a cross-site POST that carries no SameSite=Lax cookie,
+	// so the binding cookie must be SameSite=None (and Secure).
+	CrossSitePost bool
 }
 
 // The binding cookie: its name is SocialCookiePrefix + the sign-in's Tag,
@@ -270,7 +274,7 @@ func (s *Service) SocialAuthorize(ctx context.Context, m Meta, id string, t Soci
 			return nil, err
 		}
 	}
-	_, up, err := s.upstream(ctx, pool.ID, id)
+	c, up, err := s.upstream(ctx, pool.ID, id)
 	if err != nil {
 		return nil, err
 	}
@@ -295,7 +299,7 @@ func (s *Service) SocialAuthorize(ctx context.Context, m Meta, id string, t Soci
 	}); err != nil {
 		return nil, err
 	}
-	return &SocialStart{URL: u, Binding: binding, Tag: SocialTag(req.State), TTL: socialStateTTL}, nil
+	return &SocialStart{URL: u, Binding: binding, Tag: SocialTag(req.State), TTL: socialStateTTL, CrossSitePost: c.Type == userpool.ConnectorApple}, nil
 }
 
 // checkAppRedirect: uri must be a registered redirect URI of one of the
@@ -319,6 +323,8 @@ func (s *Service) checkAppRedirect(ctx context.Context, poolID, uri string) erro
 // SocialCallbackInput is what the upstream sent back through the browser.
 type SocialCallbackInput struct {
 	State, Code, Error string
+	// User is the "user" field Apple posts on the first authorization.
+	User string
 	// Binding is the browser's cookie set by SocialAuthorize.
 	Binding string
 }
@@ -451,7 +457,7 @@ func (s *Service) socialLogin(ctx context.Context, m Meta, pool *userpool.Pool, 
 	if in.Code == "" || len(in.Code) > 4096 {
 		return nil, connector.Refused(errors.New("the upstream answered no code"))
 	}
-	p, err := up.Exchange(ctx, connector.Request{State: in.State, Nonce: d.Nonce, Verifier: d.Verifier}, in.Code)
+	p, err := up.Exchange(ctx, connector.Request{State: in.State, Nonce: d.Nonce, Verifier: d.Verifier, FormUser: in.User}, in.Code)
 	if err != nil {
 		return nil, err
 	}

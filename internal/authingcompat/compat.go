@@ -42,6 +42,8 @@ type Core interface {
 	RefreshToken(ctx context.Context, m auth.Meta, tok string) (*auth.Result, error)
 	Logout(ctx context.Context, m auth.Meta, tok string) error
 	CurrentPool(ctx context.Context, m auth.Meta) (*userpool.Pool, error)
+	// ListIdentities lists the bearer's upstream identities.
+	ListIdentities(ctx context.Context, m auth.Meta, tok string) ([]*userpool.Identity, error)
 	// LimitGraphQL counts a GraphQL document against the caller's
 	// address's limit before it is parsed and run.
 	LimitGraphQL(ctx context.Context, m auth.Meta) error
@@ -200,7 +202,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 
 // Mounts are the ServeMux patterns under which internal/server mounts the
 // transport beside the native API.
-func (s *Server) Mounts() []string { return []string{graphqlPath, "/api/v2/"} }
+func (s *Server) Mounts() []string { return []string{graphqlPath, "/api/v2/", getIdentitiesPath} }
 
 // Handler serves every route of routes.go, with CORS.
 func (s *Server) Handler() http.Handler { return s.cors(s.mux) }

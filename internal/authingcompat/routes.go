@@ -22,6 +22,7 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/api/v2/logout", s.logout},
 		{http.MethodGet, "/api/v2/users/me", s.usersMe},
 		{http.MethodGet, "/api/v2/security/captcha", s.captcha},
+		{http.MethodGet, getIdentitiesPath, s.getIdentities}, // identity.go
 
 		// Second factors (mfa.go, docs/MFA.md).
 		{http.MethodGet, "/api/v2/mfa/authenticator", s.mfa(s.mfaAuthenticators)},

@@ -34,7 +34,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 			m := strings.TrimSuffix(strings.TrimSpace(line), ":")
 			switch m {
 			case "get", "post", "put", "patch", "delete":
-				if path == graphqlPath || strings.HasPrefix(path, "/api/v2/") {
+				if path == graphqlPath || strings.HasPrefix(path, "/api/v2/") || strings.HasPrefix(path, "/api/v3/") {
 					documented = append(documented, strings.ToUpper(m)+" "+path)
 				}
 			}

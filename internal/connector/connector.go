@@ -44,6 +44,9 @@ type Profile struct {
 // what the callback must check.
 type Request struct {
 	State, Nonce, Verifier string
+	// FormUser is the "user" field Apple posts to the callback on the
+	// first authorization (unsigned: only the name is read from it).
+	FormUser string
 }
 
 // NewRequest returns fresh random state, nonce and PKCE verifier.

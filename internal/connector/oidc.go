@@ -59,6 +59,9 @@ type oidcUpstream struct {
 	issuer string
 	// claimsOnly: take the profile from the ID token alone.
 	claimsOnly bool
+	// authStyle: how the client authenticates at the token endpoint
+	// (zero: x/oauth2 finds out).
+	authStyle oauth2.AuthStyle
 }
 
 func (u *oidcUpstream) iss() string {
@@ -83,6 +86,7 @@ func (u *oidcUpstream) config(ctx context.Context) (*oauth2.Config, *gooidc.Prov
 		scopes = append(scopes, "email", "profile")
 	}
 	ep := p.Endpoint()
+	ep.AuthStyle = u.authStyle
 	if u.c.AuthURL != "" {
 		ep.AuthURL = u.c.AuthURL
 	}

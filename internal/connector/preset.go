@@ -33,6 +33,10 @@ func presetUpstream(g *Registry, c *userpool.Connector, secret, redirect string)
 		return &oidcUpstream{g: g, c: c, secret: secret, redirect: redirect, issuer: or(c.Issuer, fmt.Sprintf(microsoftIssuer, c.Tenant))}, nil
 	case userpool.ConnectorGitHub:
 		return &githubUpstream{g: g, c: c, secret: secret, redirect: redirect}, nil
+	case userpool.ConnectorWeChat:
+		return &wechatUpstream{g: g, c: c, secret: secret, redirect: redirect}, nil
+	case userpool.ConnectorApple:
+		return newApple(g, c, secret, redirect)
 	}
 	return nil, fmt.Errorf("connector: type %q is not supported", c.Type)
 }

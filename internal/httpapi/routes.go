@@ -89,6 +89,7 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/api/v1/social/connectors", s.socialConnectors, false},
 		{http.MethodGet, "/api/v1/social/{connector}/authorize", s.socialAuthorize, false},
 		{http.MethodGet, "/api/v1/social/callback", s.socialCallback, false},
+		{http.MethodPost, "/api/v1/social/callback", s.socialCallback, false}, // Apple's form_post
 		{http.MethodPost, "/api/v1/social/token", s.socialToken, false},
 		{http.MethodGet, "/api/v1/users/me/identities", s.listIdentities, true},
 		{http.MethodPost, "/api/v1/users/me/identities/confirm", s.confirmIdentityLink, true},

@@ -49,30 +49,52 @@ func (s *Server) setSocialBinding(w http.ResponseWriter, start *auth.SocialStart
 
 // SetSocialBinding sets a sign-in's binding cookie (HttpOnly, Lax: the
 // upstream's redirect back is a top-level GET, which Lax lets through).
+// An upstream that posts back (Apple) needs SameSite=None, which browsers
+// accept only with Secure (on http, only to localhost).
 func SetSocialBinding(w http.ResponseWriter, start *auth.SocialStart, secure bool) {
 	http.SetCookie(w, &http.Cookie{
 		Name: socialCookie(start.Tag), Value: start.Binding, Path: socialCookiePath, MaxAge: int(start.TTL.Seconds()),
-		HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode,
+		HttpOnly: true, Secure: secure || start.CrossSitePost, SameSite: socialSameSite(start.CrossSitePost),
 	})
+}
+
+func socialSameSite(crossSitePost bool) http.SameSite {
+	if crossSitePost {
+		return http.SameSiteNoneMode
+	}
+	return http.SameSiteLaxMode
 }
 
 // socialCallback is where every upstream sends the browser back. A state
 // that does not verify gets a page here; a valid one ends at its target:
 // the app's redirect URI with a one-time code (the login's answer waits
 // for the app's exchange), or the hosted authorization request.
+//
+// An upstream that posts its answer (Apple's response_mode=form_post)
+// comes as POST: the answer is read from the body only (bounded); the
+// state and the browser's binding cookie (SameSite=None for such
+// upstreams) protect it as they protect a GET, so it needs no CSRF token.
 func (s *Server) socialCallback(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
+	if r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+		if err := r.ParseForm(); err != nil {
+			return socialPage(w, http.StatusBadRequest, userpool.AsError(errSocialForm))
+		}
+		q = r.PostForm
+	}
 	state := q.Get("state")
 	var binding string
 	if len(state) <= 512 {
 		if ck, err := r.Cookie(socialCookie(auth.SocialTag(state))); err == nil {
 			binding = ck.Value
+			post := r.Method == http.MethodPost
 			http.SetCookie(w, &http.Cookie{Name: ck.Name, Value: "", Path: socialCookiePath, MaxAge: -1, HttpOnly: true,
-				Secure: strings.HasPrefix(s.PublicBase, "https://"), SameSite: http.SameSiteLaxMode})
+				Secure: post || strings.HasPrefix(s.PublicBase, "https://"), SameSite: socialSameSite(post)})
 		}
 	}
 	out, err := s.Auth.SocialCallback(r.Context(), s.meta(r, ""), auth.SocialCallbackInput{
-		State: state, Code: q.Get("code"), Error: q.Get("error"), Binding: binding,
+		State: state, Code: q.Get("code"), Error: q.Get("error"), User: q.Get("user"), Binding: binding,
 	})
 	if err != nil {
 		e := userpool.AsError(err)
@@ -103,6 +125,8 @@ func (s *Server) socialCallback(w http.ResponseWriter, r *http.Request) error {
 	http.Redirect(w, r, u.String(), http.StatusSeeOther)
 	return nil
 }
+
+var errSocialForm = userpool.Errorf(userpool.CodeSocialState, "social_state_invalid", "the identity provider's answer could not be read: start again")
 
 var socialErrorPage = template.Must(template.New("social").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

@@ -53,10 +53,19 @@ func (s *Service) socialStart(w http.ResponseWriter, r *http.Request, p *poolOP)
 	}
 	http.SetCookie(w, &http.Cookie{
 		Name: auth.SocialCookiePrefix + start.Tag, Value: start.Binding, Path: auth.SocialCookiePath, MaxAge: int(start.TTL.Seconds()),
-		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode,
+		HttpOnly: true, Secure: s.secure || start.CrossSitePost, SameSite: socialSameSite(start.CrossSitePost),
 	})
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, start.URL, http.StatusSeeOther)
+}
+
+// socialSameSite: Lax, or None for an upstream that posts back (Apple's
+// form_post, a cross-site POST); browsers take None only with Secure.
+func socialSameSite(crossSitePost bool) http.SameSite {
+	if crossSitePost {
+		return http.SameSiteNoneMode
+	}
+	return http.SameSiteLaxMode
 }
 
 // FinishSocial ends a social sign-in that started on the hosted page (the

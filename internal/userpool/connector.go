@@ -30,10 +30,12 @@ const (
 	ConnectorGitHub    = "github"
 	ConnectorGoogle    = "google"
 	ConnectorMicrosoft = "microsoft"
+	ConnectorApple     = "apple"
+	ConnectorWeChat    = "wechat"
 )
 
 // ConnectorTypes lists the connector types in the order documented.
-var ConnectorTypes = []string{ConnectorOIDC, ConnectorOAuth2, ConnectorGitHub, ConnectorGoogle, ConnectorMicrosoft}
+var ConnectorTypes = []string{ConnectorOIDC, ConnectorOAuth2, ConnectorGitHub, ConnectorGoogle, ConnectorMicrosoft, ConnectorApple, ConnectorWeChat}
 
 // Claim names a claim mapping may set (Connector.ClaimMap keys): where the
 // upstream's userinfo answer keeps each part of the profile.
@@ -94,7 +96,8 @@ type Connector struct {
 	// in its userinfo answer, dotted for nested objects ("data.id").
 	ClaimMap map[string]string
 	// Tenant is Microsoft's (its issuer names it). TeamID and KeyID are
-	// kept for Apple's preset (not built yet).
+	// Apple's: its client secret is a JWT signed with the .p8 key (the
+	// connector's sealed secret) that KeyID names, issued by TeamID.
 	TeamID, KeyID, Tenant string
 
 	CreatedAt time.Time
@@ -264,6 +267,10 @@ func ValidateConnector(c *Connector) error {
 	case ConnectorMicrosoft:
 		if c.Tenant == "" && c.Issuer == "" {
 			return connectorInvalid("a microsoft connector needs its tenant (id or domain)")
+		}
+	case ConnectorApple:
+		if c.TeamID == "" || c.KeyID == "" {
+			return connectorInvalid("an apple connector needs teamId and keyId (and its .p8 key as clientSecret)")
 		}
 	}
 	if len(c.Scopes) > MaxConnectorScopes {
