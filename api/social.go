@@ -110,6 +110,9 @@ type UpdateConnectorRequest struct {
 type SocialTokenRequest struct {
 	Code        string `json:"code"`
 	RedirectURI string `json:"redirectUri"`
+	// CodeVerifier is the PKCE verifier of the code_challenge the app
+	// sent to authorize (required then, refused otherwise).
+	CodeVerifier string `json:"codeVerifier,omitempty"`
 }
 
 // ConfirmLinkRequest links the identity a 2803 answer left waiting to

@@ -2,6 +2,9 @@ package client
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"net/http"
 	"net/url"
 
@@ -22,6 +25,30 @@ func (c *AuthenticationClient) BuildSocialAuthorizeURL(connector, redirectURI, s
 		v.Set("userPoolId", c.opts.UserPoolID)
 	}
 	return c.opts.AppHost + "/api/v1/social/" + url.PathEscape(connector) + "/authorize?" + v.Encode()
+}
+
+// BuildSocialAuthorizeURLPKCE is BuildSocialAuthorizeURL with the app's
+// own PKCE challenge (S256) for the one-time code; SocialPKCE makes a
+// verifier and its challenge. Native apps should use it: only the holder
+// of the verifier can then exchange the code (ExchangeSocialCodePKCE).
+func (c *AuthenticationClient) BuildSocialAuthorizeURLPKCE(connector, redirectURI, state, challenge string) string {
+	return c.BuildSocialAuthorizeURL(connector, redirectURI, state) +
+		"&" + url.Values{"code_challenge": {challenge}, "code_challenge_method": {"S256"}}.Encode()
+}
+
+// SocialPKCE returns a new PKCE verifier and its S256 challenge.
+func SocialPKCE() (verifier, challenge string) {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	verifier = base64.RawURLEncoding.EncodeToString(b)
+	sum := sha256.Sum256([]byte(verifier))
+	return verifier, base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// ExchangeSocialCodePKCE is ExchangeSocialCode for a sign-in begun with
+// BuildSocialAuthorizeURLPKCE: it sends the verifier.
+func (c *AuthenticationClient) ExchangeSocialCodePKCE(ctx context.Context, code, redirectURI, verifier string) (*User, error) {
+	return c.userCall(ctx, http.MethodPost, "/api/v1/social/token", api.SocialTokenRequest{Code: code, RedirectURI: redirectURI, CodeVerifier: verifier}, false)
 }
 
 // ExchangeSocialCode redeems the one-time code a social sign-in brought

@@ -73,6 +73,11 @@ type SocialTarget struct {
 	RedirectURI   string
 	AppState      string
 	AuthRequestID string
+	// CodeChallenge is the app's own PKCE challenge (S256) for the
+	// one-time code: when given, only the holder of its verifier can
+	// exchange the code (RFC 7636), so a code another process on a native
+	// app's loopback port catches is worthless.
+	CodeChallenge string
 }
 
 // SocialStart is the upstream URL to send the browser to, and the binding
@@ -144,11 +149,14 @@ type authorizeData struct {
 	// acr_values asked for MFA gets its second factor here too.
 	AppID      string `json:"p,omitempty"`
 	RequireMFA bool   `json:"m,omitempty"`
+	// Challenge is the app's PKCE challenge for the one-time code.
+	Challenge string `json:"k,omitempty"`
 }
 
 // resultData is the sealed answer of a "result" state.
 type resultData struct {
 	RedirectURI string         `json:"r"`
+	Challenge   string         `json:"k,omitempty"`
 	Token       string         `json:"t,omitempty"`
 	Issued      time.Time      `json:"i,omitzero"`
 	Expires     time.Time      `json:"e,omitzero"`
@@ -274,6 +282,10 @@ func (s *Service) SocialAuthorize(ctx context.Context, m Meta, id string, t Soci
 			return nil, err
 		}
 	}
+	if t.CodeChallenge != "" && !validChallenge(t.CodeChallenge) {
+		return nil, userpool.Errorf(userpool.CodeInvalidArgument, "invalid_code_challenge",
+			"code_challenge must be an S256 challenge: 43 characters of base64url")
+	}
 	c, up, err := s.upstream(ctx, pool.ID, id)
 	if err != nil {
 		return nil, err
@@ -289,7 +301,7 @@ func (s *Service) SocialAuthorize(ctx context.Context, m Meta, id string, t Soci
 	data, err := s.sealState(sid, authorizeData{
 		Connector: id, Nonce: req.Nonce, Verifier: req.Verifier, RedirectURI: t.RedirectURI, AppState: t.AppState,
 		AuthRequest: t.AuthRequestID, Binding: hex.EncodeToString(s.socialID("binding", binding)),
-		AppID: m.AppID, RequireMFA: m.RequireMFA,
+		AppID: m.AppID, RequireMFA: m.RequireMFA, Challenge: t.CodeChallenge,
 	})
 	if err != nil {
 		return nil, err
@@ -380,15 +392,15 @@ func (s *Service) SocialCallback(ctx context.Context, m Meta, in SocialCallbackI
 	if d.AuthRequest != "" {
 		return out, nil
 	}
-	if out.Code, err = s.sealResult(ctx, pool.ID, d.RedirectURI, out.Result, out.Err); err != nil {
+	if out.Code, err = s.sealResult(ctx, pool.ID, d.RedirectURI, d.Challenge, out.Result, out.Err); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
 // sealResult stores the login's answer under a new one-time code.
-func (s *Service) sealResult(ctx context.Context, poolID, redirect string, res *Result, lerr error) (string, error) {
-	rd := resultData{RedirectURI: redirect}
+func (s *Service) sealResult(ctx context.Context, poolID, redirect, challenge string, res *Result, lerr error) (string, error) {
+	rd := resultData{RedirectURI: redirect, Challenge: challenge}
 	if lerr != nil {
 		e := userpool.AsError(lerr)
 		rd.Code, rd.Reason, rd.Message, rd.Data = int(e.Code), e.Reason, e.Message, e.Data
@@ -413,8 +425,8 @@ func (s *Service) sealResult(ctx context.Context, poolID, redirect string, res *
 // code: the token (with the user), or the login's coded error. The code
 // is spent by the first exchange and only works with the redirect URI it
 // was sent to.
-func (s *Service) SocialExchange(ctx context.Context, m Meta, code, redirectURI string) (*Result, error) {
-	if code == "" || len(code) > maxSocialValue {
+func (s *Service) SocialExchange(ctx context.Context, m Meta, code, redirectURI, verifier string) (*Result, error) {
+	if code == "" || len(code) > maxSocialValue || len(verifier) > 128 {
 		return nil, errSocialState
 	}
 	pid, err := s.poolID(ctx, m)
@@ -434,6 +446,15 @@ func (s *Service) SocialExchange(ctx context.Context, m Meta, code, redirectURI 
 	}
 	if subtle.ConstantTimeCompare([]byte(d.RedirectURI), []byte(redirectURI)) != 1 {
 		return nil, errSocialState
+	}
+	// A code asked with a challenge needs its verifier; a verifier for a
+	// code asked without one is refused too (no downgrade).
+	if d.Challenge != "" || verifier != "" {
+		sum := sha256.Sum256([]byte(verifier))
+		got := base64.RawURLEncoding.EncodeToString(sum[:])
+		if verifier == "" || subtle.ConstantTimeCompare([]byte(got), []byte(d.Challenge)) != 1 {
+			return nil, errSocialState
+		}
 	}
 	if d.Code != 0 {
 		return nil, &userpool.Error{Code: userpool.Code(d.Code), Reason: d.Reason, Message: d.Message, Data: d.Data}
@@ -650,4 +671,14 @@ func claimsJSON(p *connector.Profile) string {
 		return "{}"
 	}
 	return string(b)
+}
+
+// validChallenge reports whether c has the shape of an S256 challenge: the
+// base64url (unpadded) of a SHA-256, 43 characters.
+func validChallenge(c string) bool {
+	if len(c) != 43 {
+		return false
+	}
+	_, err := base64.RawURLEncoding.DecodeString(c)
+	return err == nil
 }

@@ -29,8 +29,11 @@ func (s *Server) socialAuthorize(w http.ResponseWriter, r *http.Request) error {
 	if m.PoolID == "" {
 		m.PoolID = q.Get("userPoolId")
 	}
+	if mth := q.Get("code_challenge_method"); q.Get("code_challenge") != "" && mth != "S256" {
+		return userpool.Errorf(userpool.CodeInvalidArgument, "invalid_code_challenge", "code_challenge_method must be S256")
+	}
 	start, err := s.Auth.SocialAuthorize(r.Context(), m, r.PathValue("connector"), auth.SocialTarget{
-		RedirectURI: q.Get("redirect_uri"), AppState: q.Get("state"),
+		RedirectURI: q.Get("redirect_uri"), AppState: q.Get("state"), CodeChallenge: q.Get("code_challenge"),
 	})
 	if err != nil {
 		return err
@@ -162,7 +165,7 @@ func (s *Server) socialToken(w http.ResponseWriter, r *http.Request) error {
 	if err := required("code", in.Code, "redirectUri", in.RedirectURI); err != nil {
 		return err
 	}
-	res, err := s.Auth.SocialExchange(r.Context(), s.meta(r, ""), in.Code, in.RedirectURI)
+	res, err := s.Auth.SocialExchange(r.Context(), s.meta(r, ""), in.Code, in.RedirectURI, in.CodeVerifier)
 	if err != nil {
 		return err
 	}
