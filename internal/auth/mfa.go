@@ -446,29 +446,15 @@ func (s *Service) mfaSubject(ctx context.Context, m Meta, tok, mfaToken string) 
 		pool, err := s.pool(ctx, m)
 		return u, nil, pool, err
 	}
-	c, err := s.liveChallenge(ctx, m, mfaToken)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	pool, err := s.pool(ctx, m)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	u, err := s.store.GetUser(ctx, pool.ID, c.UserID)
-	if isNotFound(err) {
-		return nil, nil, nil, errMFATokenInvalid
-	}
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	kinds, err := s.usableFactors(ctx, u)
+	c, u, kinds, err := s.pendingFactors(ctx, m, mfaToken)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	if len(kinds) > 0 {
 		return nil, nil, nil, errMFAEnrolClosed
 	}
-	return u, c, pool, nil
+	pool, err := s.pool(ctx, m)
+	return u, c, pool, err
 }
 
 // TOTPEnrolment is a TOTP factor waiting for its first code, with the
