@@ -78,7 +78,12 @@ func (m *Memory) IDKey(password, salt []byte, time, memory uint32, threads uint8
 	B := m.b[:memory]
 	initBlocks(&h0, B, uint32(threads))
 	processBlocks(B, time, memory, uint32(threads), argon2id)
-	return extractKey(B, memory, uint32(threads), keyLen)
+	key := extractKey(B, memory, uint32(threads), keyLen)
+	// B lies outside the heap, so it does not keep m reachable: without
+	// this, a caller that drops m during the call lets the collector run
+	// m's cleanup, which unmaps B under the running derivation.
+	runtime.KeepAlive(m)
+	return key
 }
 
 const (

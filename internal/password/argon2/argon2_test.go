@@ -3,6 +3,7 @@ package argon2
 import (
 	"bytes"
 	"fmt"
+	"runtime"
 	"testing"
 
 	xargon2 "golang.org/x/crypto/argon2"
@@ -75,5 +76,34 @@ func BenchmarkIDKeyReused(b *testing.B) {
 func BenchmarkIDKeyXCrypto(b *testing.B) {
 	for b.Loop() {
 		xargon2.IDKey([]byte("passw0rd!"), []byte("0123456789abcdef"), 2, 19*1024, 1, 32)
+	}
+}
+
+// TestAreaOutlivesDroppedMemory derives keys in Memories the caller drops
+// at once (new(Memory).IDKey) while another goroutine collects garbage
+// without pause: the area must stay mapped until the derivation ends. A
+// collection mid-derivation used to run the cleanup that unmaps the area
+// (SIGSEGV in processBlocks, seen in CI).
+func TestAreaOutlivesDroppedMemory(t *testing.T) {
+	pw, salt := []byte("password"), []byte("0123456789abcdef")
+	want := xargon2.IDKey(pw, salt, 2, 2048, 2, 32)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				runtime.GC()
+			}
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	for range 200 {
+		if got := new(Memory).IDKey(pw, salt, 2, 2048, 2, 32); !bytes.Equal(got, want) {
+			t.Fatalf("got %x, want %x", got, want)
+		}
 	}
 }
