@@ -28,6 +28,8 @@ import (
 //	go test ./internal/e2e -run '^$' -bench . -benchtime 5s
 //
 // BenchmarkRawArgon2id and BenchmarkTrivialJSON are the references.
+// AUTHPOOL_BENCH_CHEAP_HASH=1 gives the server the cheapest argon2id, for
+// CPU profiles of what a login does beyond the hash (-cpuprofile).
 
 const benchParallelism = 8 // goroutines per CPU, to keep the server busy
 
@@ -51,6 +53,11 @@ func benchServerCounting(b *testing.B) (*instance, *sqlstore.Counts) {
 	// counting (their cost is part of the figure) but far from refusing.
 	for _, r := range []*config.Rate{&cfg.RateLimitRegister, &cfg.RateLimitLogin, &cfg.RateLimitCaptcha, &cfg.RateLimitTokenCheck, &cfg.RateLimitGraphQL} {
 		r.Max = 1 << 30
+	}
+	if os.Getenv("AUTHPOOL_BENCH_CHEAP_HASH") != "" {
+		// The cheapest argon2id: a login's cost is then what it costs
+		// beyond the hash (for profiles of the request path).
+		cfg.PasswordMemoryKiB, cfg.PasswordTime = 8, 1
 	}
 	counts := new(sqlstore.Counts)
 	return startWith(b, cfg, nil, server.Options{StoreCounts: counts}), counts

@@ -240,6 +240,7 @@ func openSQLite(databaseURL string, counts *Counts) (*Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
 		}
+		c = stmtCacheConnector{c} // stmtcache.go
 		if counts != nil {
 			c = countingConnector{c, counts}
 		}
