@@ -238,6 +238,11 @@ func (s *Service) completeLoginVia(ctx context.Context, m Meta, set userpool.Poo
 		}
 	default:
 		extra = append(extra, s.mfaRecords(m, u)...)
+		links, err := s.takeDeferredLinks(ctx, m, u)
+		if err != nil {
+			return nil, err
+		}
+		extra = append(extra, links...)
 	}
 	changes, recs, err := s.postAuthentication(ctx, m, u)
 	if err != nil {

@@ -196,10 +196,29 @@ func (s *Service) mfaGate(ctx context.Context, m Meta, set userpool.PoolSettings
 	// they written now, every right password would wipe the account's
 	// count of wrong second factors (wrongFactor), and 5 guesses per
 	// password login would go on for ever.
+	//
+	// An identity the sign-in would link (a social sign-in; auto-linked
+	// by verified email) waits for the second factor too: linked now, it
+	// would attach a way in to the account on the first factor alone.
+	var links deferredLinks
 	recs := slices.DeleteFunc(slices.Clone(extra), func(r userpool.Record) bool {
-		_, reset := r.(*userpool.CounterReset)
-		return reset
+		switch r := r.(type) {
+		case *userpool.CounterReset:
+			return true
+		case *userpool.IdentityLink:
+			links.Links = append(links.Links, linkData{Connector: r.Identity.Provider, Subject: r.Identity.Subject, Claims: r.Identity.Data, UserID: r.UserID})
+			return true
+		case *userpool.AuditEvent:
+			if r.Event == auditIdentityLink {
+				links.By = r.Detail["by"]
+				return true
+			}
+		}
+		return false
 	})
+	if err := s.deferLinks(ctx, c, links); err != nil {
+		return err
+	}
 	recs = append(recs, s.auditEvent(m, u.PoolID, u.ID, auditMFAChallenge, map[string]string{
 		"method": method, "factors": strings.Join(kinds, ","), "enrolmentRequired": strconv.FormatBool(enrol),
 	}))

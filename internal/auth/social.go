@@ -594,6 +594,59 @@ func (s *Service) pendingLink(ctx context.Context, poolID string, existing *user
 	return e
 }
 
+// deferredLinks are the identities an MFA challenge's login would link
+// (mfaGate), kept sealed until its second factor.
+type deferredLinks struct {
+	Links []linkData `json:"l"`
+	By    string     `json:"b,omitempty"` // the audit's "by" of an automatic link
+}
+
+func (s *Service) deferredLinkID(challengeID string) []byte {
+	return s.socialID(userpool.StateMFALink, challengeID)
+}
+
+// deferLinks keeps links for the challenge c (nothing when there are
+// none). It lives as long as the challenge.
+func (s *Service) deferLinks(ctx context.Context, c *userpool.MFAChallenge, d deferredLinks) error {
+	if len(d.Links) == 0 {
+		return nil
+	}
+	id := s.deferredLinkID(c.ID)
+	data, err := s.sealState(id, d)
+	if err != nil {
+		return err
+	}
+	return s.store.PutSocialState(ctx, &userpool.SocialState{ID: id, PoolID: c.PoolID, Kind: userpool.StateMFALink, Data: data, ExpiresAt: c.ExpiresAt})
+}
+
+// takeDeferredLinks returns the records that link what the completed
+// challenge in m kept waiting (none for most logins), and its audit.
+func (s *Service) takeDeferredLinks(ctx context.Context, m Meta, u *userpool.User) ([]userpool.Record, error) {
+	c := m.mfa.challenge
+	st, err := s.store.TakeSocialState(ctx, c.PoolID, s.deferredLinkID(c.ID), userpool.StateMFALink, s.now().UTC())
+	if errors.Is(err, userpool.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var d deferredLinks
+	if err := s.openState(st, &d); err != nil {
+		return nil, err
+	}
+	var recs []userpool.Record
+	for _, l := range d.Links {
+		if subtle.ConstantTimeCompare([]byte(l.UserID), []byte(u.ID)) != 1 {
+			continue // sealed for another account: never
+		}
+		recs = append(recs, &userpool.IdentityLink{PoolID: u.PoolID, UserID: u.ID, Identity: userpool.Identity{Provider: l.Connector, Subject: l.Subject, Data: l.Claims, CreatedAt: s.now().UTC()}})
+		if d.By != "" {
+			recs = append(recs, s.auditEvent(m, u.PoolID, u.ID, auditIdentityLink, map[string]string{"connector": l.Connector, "by": d.By}))
+		}
+	}
+	return recs, nil
+}
+
 // ConfirmSocialLink links the identity a 2803 answer left waiting to the
 // signed-in user, who must be the account it was waiting for.
 func (s *Service) ConfirmSocialLink(ctx context.Context, m Meta, tok, linkToken string) ([]*userpool.Identity, error) {

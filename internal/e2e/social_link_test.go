@@ -94,3 +94,50 @@ func TestSocialLinking(t *testing.T) {
 		}
 	})
 }
+
+// TestSocialAutoLinkWaitsForMFA: an identity linked automatically by
+// verified email to an account with a second factor is linked only once
+// the second factor is passed; an abandoned challenge links nothing.
+func TestSocialAutoLinkWaitsForMFA(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		s := newSocial(t, dbURL)
+		in := s.down
+		setMFAPolicy(t, in, "optional")
+		secret, _, ownerID := enrolTOTP(t, in, "hal@example.com")
+		verified := true
+		must[*client.User](t)(in.admin().UpdateUser(ctx, "default", ownerID, client.UpdateUserRequest{EmailVerified: &verified}))
+		must[*client.Pool](t)(in.admin().UpdatePool(ctx, "default", client.UpdatePoolRequest{Settings: map[string]any{"socialAutoLinkVerifiedEmail": true}}))
+		sub := s.upstreamUser(t, "hal@example.com", true)
+
+		identities := func() []client.Identity {
+			return must[*client.User](t)(in.admin().GetUser(ctx, "default", ownerID)).Identities
+		}
+		// First factor only: 1635, and no identity on the account (an
+		// abandoned challenge leaves none either).
+		_, _, err := s.exchange(t, s.signIn(t, "hal@example.com"))
+		wantCode(t, err, 1635)
+		if ids := identities(); len(ids) != 0 {
+			t.Fatalf("linked before the second factor: %+v", ids)
+		}
+		_, _, err = s.exchange(t, s.signIn(t, "hal@example.com"))
+		wantCode(t, err, 1635)
+		tok := client.MFAToken(err)
+		if tok == "" || len(identities()) != 0 {
+			t.Fatalf("token %q, identities %+v", tok, identities())
+		}
+		// The second factor links it, with the login.
+		u := must[*client.User](t)(in.client().VerifyMFA(ctx, tok, "totp", totpNow(t, in, secret)))
+		ids := identities()
+		if u.ID != ownerID || len(ids) != 1 || ids[0].Subject != sub {
+			t.Fatalf("after the second factor: user %s, identities %+v", u.ID, ids)
+		}
+		// The identity now finds the account directly (and still asks
+		// for the second factor).
+		_, _, err = s.exchange(t, s.signIn(t, "hal@example.com"))
+		wantCode(t, err, 1635)
+		if ids := identities(); len(ids) != 1 {
+			t.Fatalf("identities after the next sign-in: %+v", ids)
+		}
+	})
+}

@@ -160,6 +160,9 @@ const (
 	StateAuthorize = "authorize"
 	StateResult    = "result"
 	StateLink      = "link"
+	// StateMFALink is an identity a social sign-in would link, waiting
+	// for the second factor of the MFA challenge it rode with.
+	StateMFALink = "mfa-link"
 )
 
 // IdentityLink is a Record: it links an upstream identity to UserID in the
