@@ -199,6 +199,22 @@ func TestAccountBrowser(t *testing.T) {
 		press("pass the authenticator app's code", "#mfa-totp-form button[type=submit]", chromedp.SetValue(chromedp.CSS("#totp-code"), code))
 		run("back on the account page", chromedp.WaitVisible(chromedp.CSS("#account")))
 
+		// A sign-in older than auth.FreshSignIn adds no passkey: the page
+		// says so and offers to sign in again, which brings the browser
+		// back here with a fresh sign-in and the add form.
+		in.Clock.Advance(5*time.Minute + time.Second)
+		run("the account page of a stale sign-in", chromedp.Navigate(issuer+"/account"), chromedp.WaitVisible(chromedp.CSS("#passkey-stale")))
+		checkAxe(t, bctx, "account page, sign in again to add a passkey")
+		press("sign in again to add a passkey", "#passkey-reauth")
+		code, err = totp.GenerateCode(secret, in.Clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		press("sign in again", "#password-form button[type=submit]",
+			chromedp.SetValue(chromedp.CSS("#identifier"), email2), chromedp.SetValue(chromedp.CSS("#password"), newPassword))
+		press("pass the authenticator app's code again", "#mfa-totp-form button[type=submit]", chromedp.SetValue(chromedp.CSS("#totp-code"), code))
+		run("back with a fresh sign-in", chromedp.WaitVisible(chromedp.CSS("#passkey-add-form")))
+
 		press("delete the account", "#delete-submit", chromedp.SetValue(chromedp.CSS("#delete-password"), newPassword), chromedp.Click(chromedp.CSS("#delete-confirm")))
 		if loc, err := chromedp.Run(bctx, chromedp.Location()); err != nil || !strings.HasSuffix(loc, "/account/deleted") {
 			t.Fatalf("after deletion at %s", loc)
