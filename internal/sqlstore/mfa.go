@@ -247,8 +247,25 @@ func (s *Store) MFARequiredFor(ctx context.Context, poolID, userID string) (bool
 	return req, nil
 }
 
+// AnyMFARequired says whether an administrator requires MFA of any user
+// of the pool (one probe of the partial index mfa_users_required).
+func (s *Store) AnyMFARequired(ctx context.Context, poolID string) (bool, error) {
+	q := "SELECT EXISTS (SELECT 1 FROM mfa_users WHERE pool_id = ? AND required = 1)"
+	if s.d.name == "postgres" {
+		q = "SELECT EXISTS (SELECT 1 FROM mfa_users WHERE pool_id = ? AND required)"
+	}
+	var any bool
+	if err := s.read.QueryRowContext(ctx, s.d.q(q), poolID).Scan(boolDest{&any}); err != nil {
+		return false, fmt.Errorf("sqlstore: any mfa required: %w", err)
+	}
+	return any, nil
+}
+
 // SetMFARequired upserts the flag.
 func (s *Store) SetMFARequired(ctx context.Context, poolID, userID string, required bool, recs ...userpool.Record) error {
+	// The per-pool answer of AnyMFARequired that this process caches goes
+	// at once (other processes hear the trigger of migration 0023).
+	defer s.localPool(poolID)
 	return s.withRecords(ctx, "set mfa required", recs, func(q queryer) error {
 		_, err := q.ExecContext(ctx, s.d.q("INSERT INTO mfa_users (pool_id, user_id, required) VALUES (?, ?, ?) ON CONFLICT (pool_id, user_id) DO UPDATE SET required = excluded.required"),
 			poolID, userID, required)

@@ -60,7 +60,10 @@ type Store struct {
 	pools     *bounded[string, *userpool.Pool]
 	fields    *bounded[string, []*userpool.Field]
 	pipelines *bounded[pipelineKey, []*userpool.Pipeline]
-	sess      map[string]*userpool.Session
+	// anyMFA is, per pool, whether an administrator requires MFA of any
+	// of its users (MFARequiredFor).
+	anyMFA *bounded[string, bool]
+	sess   map[string]*userpool.Session
 	byUser    map[userKey]map[string]struct{}
 
 	hits, misses atomic.Int64
@@ -132,6 +135,7 @@ func (c *Store) reset() {
 	c.pools = newBounded[string, *userpool.Pool](MaxPools, maxPoolBytes)
 	c.fields = newBounded[string, []*userpool.Field](MaxPools, maxFieldBytes)
 	c.pipelines = newBounded[pipelineKey, []*userpool.Pipeline](4*MaxPools, maxPipelineBytes)
+	c.anyMFA = newBounded[string, bool](MaxPools, 64*MaxPools)
 	c.sess = map[string]*userpool.Session{}
 	c.byUser = map[userKey]map[string]struct{}{}
 }
@@ -176,10 +180,12 @@ func (c *Store) dropPool(id string) {
 		c.pools.clear()
 		c.fields.clear()
 		c.pipelines.clear()
+		c.anyMFA.clear()
 		return
 	}
 	c.pools.del(id)
 	c.fields.del(id)
+	c.anyMFA.del(id)
 	for _, k := range c.pipelines.keys() {
 		if k.pool == id {
 			c.pipelines.del(k)
@@ -324,6 +330,44 @@ func (c *Store) ListUserValues(ctx context.Context, poolID, userID string) ([]*u
 		}
 	}
 	return c.Store.ListUserValues(ctx, poolID, userID)
+}
+
+// anyMFARequired is the store's per-pool question behind MFARequiredFor
+// (sqlstore.Store answers it).
+type anyMFARequired interface {
+	AnyMFARequired(ctx context.Context, poolID string) (bool, error)
+}
+
+// MFARequiredFor answers false without a read when no user of the pool is
+// required to pass MFA by an administrator, which the cache knows per pool
+// (the common case: the flag is rare, and a login asks it every time).
+// Otherwise, and on SQLite (as ListUserValues), the user's flag is read.
+func (c *Store) MFARequiredFor(ctx context.Context, poolID, userID string) (bool, error) {
+	probe, ok := c.Store.(anyMFARequired)
+	if c.counter != nil || !ok {
+		return c.Store.MFARequiredFor(ctx, poolID, userID)
+	}
+	c.mu.RLock()
+	anyReq, known := c.anyMFA.get(poolID)
+	gen, up := c.gen, c.up
+	c.mu.RUnlock()
+	if !up {
+		return c.Store.MFARequiredFor(ctx, poolID, userID)
+	}
+	if known {
+		c.hits.Add(1)
+	} else {
+		c.misses.Add(1)
+		var err error
+		if anyReq, err = probe.AnyMFARequired(ctx, poolID); err != nil {
+			return false, err
+		}
+		c.keep(gen, func() { c.anyMFA.put(poolID, anyReq, 64) })
+	}
+	if !anyReq {
+		return false, nil
+	}
+	return c.Store.MFARequiredFor(ctx, poolID, userID)
 }
 
 // GetField answers from the pool's cached definitions when they are in

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -71,12 +72,24 @@ func testMFAFactors(t *testing.T, s userpool.Store) {
 	if req, err := s.MFARequiredFor(ctx(t), p.ID, u.ID); req || err != nil {
 		t.Fatalf("flag before set: %v %v", req, err)
 	}
+	probe, hasProbe := s.(interface {
+		AnyMFARequired(ctx context.Context, poolID string) (bool, error)
+	})
 	for _, v := range []bool{true, false, true} {
 		if err := s.SetMFARequired(ctx(t), p.ID, u.ID, v); err != nil {
 			t.Fatal(err)
 		}
 		if req, _ := s.MFARequiredFor(ctx(t), p.ID, u.ID); req != v {
 			t.Fatalf("flag %v, want %v", req, v)
+		}
+		// The per-pool question the cache asks (sqlstore.AnyMFARequired).
+		if hasProbe {
+			if anyReq, err := probe.AnyMFARequired(ctx(t), p.ID); anyReq != v || err != nil {
+				t.Fatalf("any required %v %v, want %v", anyReq, err, v)
+			}
+			if anyReq, err := probe.AnyMFARequired(ctx(t), p.ID+"-other"); anyReq || err != nil {
+				t.Fatalf("another pool: any required %v %v", anyReq, err)
+			}
 		}
 	}
 	// Reset: every kind and the recovery codes.
