@@ -64,7 +64,7 @@ type Store struct {
 	// of its users (MFARequiredFor).
 	anyMFA *bounded[string, bool]
 	sess   map[string]*userpool.Session
-	byUser    map[userKey]map[string]struct{}
+	byUser map[userKey]map[string]struct{}
 
 	hits, misses atomic.Int64
 	ups          atomic.Int64
