@@ -57,6 +57,15 @@ func (s *Store) inTxRecords(ctx context.Context, op string, recs []userpool.Reco
 // On PostgreSQL the records that only write go as one statement
 // (recordbatch.go), after the others.
 func (s *Store) insertRecords(ctx context.Context, tx queryer, recs []userpool.Record) (bool, error) {
+	return s.insertRecordsLed(ctx, tx, recs, nil)
+}
+
+// insertRecordsLed is insertRecords whose batch on PostgreSQL also runs
+// lead, a write of the caller's that must change exactly one row (the
+// batch's WITH queries are attached to it: one round trip for both). A
+// lead that changes no row fails with errLeadMissed. Without PostgreSQL,
+// lead runs first, as its own statement.
+func (s *Store) insertRecordsLed(ctx context.Context, tx queryer, recs []userpool.Record, lead *batchedStmt) (bool, error) {
 	var batch *recordBatch
 	if s.d.name == "postgres" {
 		n := 0
@@ -65,8 +74,16 @@ func (s *Store) insertRecords(ctx context.Context, tx queryer, recs []userpool.R
 				n++
 			}
 		}
-		if n > 1 {
-			batch = new(recordBatch)
+		if n > 1 || lead != nil {
+			batch = &recordBatch{lead: lead}
+		}
+	} else if lead != nil {
+		res, err := tx.ExecContext(ctx, lead.query, lead.args...)
+		if err != nil {
+			return false, leadError{err}
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return false, errLeadMissed
 		}
 	}
 	due := false

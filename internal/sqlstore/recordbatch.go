@@ -37,6 +37,10 @@ func batched(r userpool.Record) bool {
 // keeps their statements (already numbered for PostgreSQL) for exec. Only
 // ExecContext is used by the writers of batched records.
 type recordBatch struct {
+	// lead, when set, is the statement the WITH queries are attached to
+	// (insertRecordsLed): an UPDATE of one row, in place of the final
+	// SELECT.
+	lead  *batchedStmt
 	stmts []batchedStmt
 	// event marks the statements added next as a webhook event's, whose
 	// rows are counted (deliveries due).
@@ -76,7 +80,7 @@ func (batchedResult) RowsAffected() (int64, error) { return 0, nil }
 // them: a session of a missing user is ErrUserNotFound, an audit event of
 // a missing pool ErrPoolNotFound.
 func (b *recordBatch) exec(ctx context.Context, q queryer) (int64, error) {
-	if len(b.stmts) == 0 {
+	if len(b.stmts) == 0 && b.lead == nil {
 		return 0, nil
 	}
 	var (
@@ -84,7 +88,9 @@ func (b *recordBatch) exec(ctx context.Context, q queryer) (int64, error) {
 		args   []any
 		counts []string
 	)
-	sb.WriteString("WITH ")
+	if len(b.stmts) > 0 {
+		sb.WriteString("WITH ")
+	}
 	for i, st := range b.stmts {
 		if i > 0 {
 			sb.WriteString(", ")
@@ -99,20 +105,30 @@ func (b *recordBatch) exec(ctx context.Context, q queryer) (int64, error) {
 		sb.WriteString(")")
 		args = append(args, st.args...)
 	}
-	sb.WriteString(" SELECT ")
-	if len(counts) == 0 {
-		sb.WriteString("0")
+	total := "0"
+	if len(counts) > 0 {
+		total = strings.Join(counts, " + ")
+	}
+	if b.lead != nil {
+		sb.WriteString(" " + renumber(b.lead.query, len(args)) + " RETURNING " + total)
+		args = append(args, b.lead.args...)
 	} else {
-		sb.WriteString(strings.Join(counts, " + "))
+		sb.WriteString(" SELECT " + total)
 	}
 	var n int64
 	err := q.QueryRowContext(ctx, sb.String(), args...).Scan(&n)
-	if pe, ok := errors.AsType[*pgconn.PgError](err); ok && pe.Code == "23503" {
-		switch pe.TableName {
-		case "sessions":
+	if errors.Is(err, sql.ErrNoRows) && b.lead != nil {
+		return 0, errLeadMissed
+	}
+	if pe, ok := errors.AsType[*pgconn.PgError](err); ok {
+		switch {
+		case pe.Code == "23503" && pe.TableName == "sessions":
 			return 0, userpool.ErrUserNotFound
-		case "audit_events":
+		case pe.Code == "23503" && pe.TableName == "audit_events":
 			return 0, userpool.ErrPoolNotFound
+		case pe.TableName == "users" && b.lead != nil:
+			// The lead's own error (a unique key of the user taken).
+			return 0, leadError{err}
 		}
 	}
 	if err != nil {
@@ -120,6 +136,17 @@ func (b *recordBatch) exec(ctx context.Context, q queryer) (int64, error) {
 	}
 	return n, nil
 }
+
+// errLeadMissed is a lead statement (insertRecordsLed) that changed no
+// row.
+var errLeadMissed = errors.New("sqlstore: the write the records rode with changed no row")
+
+// leadError is the lead statement's own error, for its caller to map as
+// it maps the statement's errors when run alone.
+type leadError struct{ err error }
+
+func (e leadError) Error() string { return e.err.Error() }
+func (e leadError) Unwrap() error { return e.err }
 
 // renumber shifts the $n parameters of a PostgreSQL statement by offset.
 // The statements of this package have no $ in literals or identifiers.

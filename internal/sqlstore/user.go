@@ -214,10 +214,15 @@ func (s *Store) UpdateUser(ctx context.Context, poolID, id string, fn func(*user
 		}
 		s.d.normUser(u)
 		args := append(append(s.d.userArgs(u)[2:], updateKeyArgs(u)...), poolID, id)
-		if _, err := tx.ExecContext(ctx, s.d.q(userUpdate), args...); err != nil {
-			return s.d.writeUserErr("update user", err)
+		// The update and the records that only write go as one statement
+		// on PostgreSQL (insertRecordsLed).
+		due, err = s.insertRecordsLed(ctx, tx, recs, &batchedStmt{query: s.d.q(userUpdate), args: args})
+		if le, ok := errors.AsType[leadError](err); ok {
+			return s.d.writeUserErr("update user", le.err)
 		}
-		due, err = s.insertRecords(ctx, tx, recs)
+		if errors.Is(err, errLeadMissed) {
+			return userpool.ErrUserNotFound // cannot happen: the row is locked
+		}
 		return err
 	})
 	if err != nil {
