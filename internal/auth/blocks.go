@@ -59,7 +59,7 @@ func (s *Service) CheckIdentifiersFree(ctx context.Context, poolID string, u *us
 // ParseCustomData checks user-defined values for a new user exactly as
 // registration and SetUdv do, before anything is stored.
 func (s *Service) ParseCustomData(ctx context.Context, poolID string, in map[string]json.RawMessage) ([]*userpool.UserValue, error) {
-	return s.parseCustomData(ctx, poolID, in)
+	return s.parseCustomData(ctx, poolID, in, byApplication)
 }
 
 // CreateUser fills the bookkeeping fields of u (id, pool, times) and

@@ -93,7 +93,7 @@ func (s *Service) loginPassword(ctx context.Context, m Meta, pw string, opts Log
 	if err := s.preAuthentication(ctx, &m, poolID); err != nil {
 		return nil, err
 	}
-	custom, err := s.parseCustomData(ctx, poolID, opts.CustomData)
+	custom, err := s.parseCustomData(ctx, poolID, opts.CustomData, byUser)
 	if err != nil {
 		return nil, err
 	}

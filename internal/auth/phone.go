@@ -132,7 +132,7 @@ func (s *Service) loginPhoneCode(ctx context.Context, m Meta, phone, code string
 	if err := s.preAuthentication(ctx, &m, pool.ID); err != nil {
 		return nil, err
 	}
-	custom, err := s.parseCustomData(ctx, pool.ID, opts.CustomData)
+	custom, err := s.parseCustomData(ctx, pool.ID, opts.CustomData, byUser)
 	if err != nil {
 		return nil, err
 	}

@@ -108,7 +108,7 @@ func (s *Service) register(ctx context.Context, m Meta, method string, u *userpo
 			return nil, err
 		}
 	}
-	custom, err := s.parseCustomData(ctx, poolID, opts.CustomData)
+	custom, err := s.parseCustomData(ctx, poolID, opts.CustomData, byUser)
 	if err != nil {
 		return nil, err
 	}
@@ -256,7 +256,7 @@ func (s *Service) createVia(ctx context.Context, poolID string, m Meta, u *userp
 	}
 	err := s.store.CreateUser(ctx, u, append(recs, extra...)...)
 	if err != nil && len(vals) > 0 && !isTaken(err) {
-		if _, perr := s.parseCustomData(ctx, poolID, in); perr != nil {
+		if _, perr := s.parseCustomData(ctx, poolID, in, byApplication); perr != nil {
 			return perr
 		}
 	}

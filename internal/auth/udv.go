@@ -186,10 +186,21 @@ func (s *Service) withCustomData(ctx context.Context, res *Result, err error) (*
 	return res, nil
 }
 
-// parseCustomData checks values given at registration (or by an
-// administrator creating a user) exactly as SetUdv would, before anything
-// is stored.
-func (s *Service) parseCustomData(ctx context.Context, poolID string, in map[string]json.RawMessage) ([]*userpool.UserValue, error) {
+// Who writes the values parseCustomData checks.
+const (
+	// byUser: customData of a registration or login, sent by the end
+	// user's client: the user's own write, limited to user-editable
+	// fields like SetUdv (else 2018 field_not_user_editable).
+	byUser = true
+	// byApplication: an administrator creating a user (and the checks
+	// that only name a key after a failed write): any defined field.
+	byApplication = false
+)
+
+// parseCustomData checks values given at registration or login (byUser)
+// or by an administrator creating a user (byApplication) exactly as
+// SetUdv would, before anything is stored.
+func (s *Service) parseCustomData(ctx context.Context, poolID string, in map[string]json.RawMessage, userWrite bool) ([]*userpool.UserValue, error) {
 	if len(in) == 0 {
 		return nil, nil
 	}
@@ -210,6 +221,9 @@ func (s *Service) parseCustomData(ctx context.Context, poolID string, in map[str
 		f, ok := byKey[key]
 		if !ok {
 			return nil, udf.UnknownKey(key)
+		}
+		if userWrite && !f.UserEditable {
+			return nil, userpool.Errorf(userpool.CodeNoPermission, "field_not_user_editable", "customData: the field %q is set by the application, not by its user", key)
 		}
 		stored, err := udf.Parse(f, raw)
 		if err != nil {
@@ -232,7 +246,7 @@ func (s *Service) setCustomData(ctx context.Context, u *userpool.User, in map[st
 	if err == nil {
 		return nil
 	}
-	if _, perr := s.parseCustomData(ctx, u.PoolID, in); perr != nil {
+	if _, perr := s.parseCustomData(ctx, u.PoolID, in, byApplication); perr != nil {
 		return perr
 	}
 	return err

@@ -20,8 +20,10 @@ func TestUserRegisteredCarriesValues(t *testing.T) {
 		ctx := context.Background()
 		in := start(t, webhookConfig(dbURL), nil)
 		mc := in.admin()
+		// plan and seats come from the user's registration (customData:
+		// user-editable fields only); source and score from pipelines.
 		for key, dt := range map[string]string{"plan": "STRING", "seats": "NUMBER", "source": "STRING", "score": "NUMBER"} {
-			must[*client.Field](t)(mc.DefineField(ctx, "default", client.DefineFieldRequest{Key: key, DataType: dt}))
+			must[*client.Field](t)(mc.DefineField(ctx, "default", client.DefineFieldRequest{Key: key, DataType: dt, UserEditable: key == "plan" || key == "seats"}))
 		}
 		rcv := newReceiver(t, nil)
 		rcv.subscribe(t, in, "user.registered", "user.udv_changed")

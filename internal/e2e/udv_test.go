@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -303,5 +304,50 @@ func TestRegisterWithCustomData(t *testing.T) {
 		}
 		_, err := c.LoginByEmail(ctx, "bad@example.com", "passw0rd!", nil)
 		wantCode(t, err, 2004)
+	})
+}
+
+// TestCustomDataOnlyUserEditable (review finding): customData at
+// registration is sent by the end user's client, so it may set only
+// fields the pool marks user-editable, like SetUdv. A field only the
+// application sets ("role") is refused with 2018 before anything is
+// written, whichever way the user registers; an editable one is stored.
+// An administrator's CreateUser still sets any field.
+func TestCustomDataOnlyUserEditable(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		in := start(t, codeAdminConfig(dbURL), nil)
+		mc := in.admin()
+		must[*client.Field](t)(mc.DefineField(ctx, "default", client.DefineFieldRequest{Key: "role", DataType: "STRING", Label: "Role"}))
+		must[*client.Field](t)(mc.DefineField(ctx, "default", client.DefineFieldRequest{Key: "city", DataType: "STRING", Label: "City", UserEditable: true}))
+		forged := &client.RegisterOptions{ForceLogin: true, CustomData: map[string]any{"city": "Lyon", "role": "admin"}}
+		users := func() int {
+			return must[*client.UserList](t)(mc.ListUsers(ctx, "default", client.ListUsersOptions{})).Total
+		}
+
+		_, err := in.client().RegisterByEmail(ctx, "mallory@example.com", "passw0rd!", nil, forged)
+		ce := wantCode(t, err, 2018)
+		if !strings.Contains(ce.Message, `"role"`) {
+			t.Fatalf("the refusal does not name the field: %q", ce.Message)
+		}
+		_, err = in.client().RegisterByUsername(ctx, "mallory", "passw0rd!", nil, forged)
+		wantCode(t, err, 2018)
+		_, err = in.client().RegisterByPhoneCode(ctx, cnPhone, sms(t, in, cnPhone), "passw0rd!", nil, forged)
+		wantCode(t, err, 2018)
+		if n := users(); n != 0 {
+			t.Fatalf("%d users created by refused registrations", n)
+		}
+
+		// The editable field alone is the user's to set.
+		u := must[*client.User](t)(in.client().RegisterByEmail(ctx, "mallory@example.com", "passw0rd!", nil,
+			&client.RegisterOptions{ForceLogin: true, CustomData: map[string]any{"city": "Lyon"}}))
+		if len(u.CustomData) != 1 || u.CustomData["city"] != "Lyon" {
+			t.Fatalf("values of the registration: %v", u.CustomData)
+		}
+		// The administrator sets any field.
+		a := must[*client.User](t)(mc.CreateUser(ctx, "default", client.CreateUserRequest{Email: "staff@example.com", Password: "passw0rd!", CustomData: map[string]any{"role": "admin"}}))
+		if a.CustomData["role"] != "admin" {
+			t.Fatalf("the administrator's value: %v", a.CustomData)
+		}
 	})
 }
