@@ -32,7 +32,7 @@ const (
 	// ceremonyTTL bounds how long a begun ceremony may be finished.
 	ceremonyTTL = 5 * time.Minute
 	// MaxPasskeys is how many passkeys one user may register.
-	MaxPasskeys = 20
+	MaxPasskeys = userpool.MaxPasskeys
 	// maxPasskeyName bounds a passkey's name (characters).
 	maxPasskeyName = 64
 	// maxCredentialJSON bounds the authenticator's answer a client sends.
@@ -52,7 +52,7 @@ var (
 	errCeremonyInvalid = userpool.Errorf(userpool.CodePasskeyInvalid, "passkey_ceremony_invalid", "this passkey ceremony is unknown, expired or finished already: begin again")
 	errPasskeyCloned   = userpool.Errorf(userpool.CodePasskeyCloned, "passkey_cloned", "this passkey's signature counter went back: the authenticator may have been cloned, so it is refused")
 	errPasskeyNotFound = userpool.Errorf(userpool.CodeNotFound, "passkey_not_found", "no such passkey")
-	errTooManyPasskeys = userpool.Errorf(userpool.CodeInvalidArgument, "too_many_passkeys", "this account has the most passkeys it may have: remove one first")
+	errTooManyPasskeys = userpool.ErrTooManyPasskeys
 )
 
 // passkeyInvalid is the answer to an authenticator's answer that does not

@@ -43,6 +43,21 @@ func (r *passkeyRow) passkey() *userpool.Passkey {
 func (s *Store) CreatePasskey(ctx context.Context, p *userpool.Passkey, recs ...userpool.Record) error {
 	p.CreatedAt, p.LastUsedAt = s.d.norm(p.CreatedAt), s.d.norm(p.LastUsedAt)
 	return s.inTxRecords(ctx, "create passkey", recs, func(q queryer) error {
+		// The limit holds under concurrent registrations: the user's row
+		// is locked (PostgreSQL; SQLite's one writer serializes anyway)
+		// before the count.
+		var n int
+		err := q.QueryRowContext(ctx, s.d.q("SELECT (SELECT count(*) FROM passkeys WHERE pool_id = ? AND user_id = ?) FROM users WHERE pool_id = ? AND id = ?"+s.d.forUpdate),
+			p.PoolID, p.UserID, p.PoolID, p.UserID).Scan(&n)
+		if errors.Is(err, sql.ErrNoRows) {
+			return userpool.ErrUserNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("sqlstore: create passkey: %w", err)
+		}
+		if n >= userpool.MaxPasskeys {
+			return userpool.ErrTooManyPasskeys
+		}
 		res, err := q.ExecContext(ctx, s.d.q("INSERT INTO passkeys ("+passkeyColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pool_id, credential_id) DO NOTHING"),
 			p.ID, p.PoolID, p.UserID, p.CredentialID, p.PublicKey, p.AttestationType, p.AttestationFormat, p.AAGUID, int64(p.SignCount),
 			strings.Join(p.Transports, ","), p.UserPresent, p.UserVerified, p.BackupEligible, p.BackupState, p.Name,

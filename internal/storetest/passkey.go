@@ -165,4 +165,32 @@ func testRacePasskeys(t *testing.T, s userpool.Store) {
 	if ok := count(errs); ok != 1 {
 		t.Fatalf("one credential registered %d times", ok)
 	}
+
+	// The limit: a user at MaxPasskeys-1 registering several at once gets
+	// exactly one more; at the limit, none.
+	v := newUser(t, s, p.ID, "u2", "limit@example.com", "", "")
+	newKey := func(id string, cred byte) *userpool.Passkey {
+		return &userpool.Passkey{ID: id, PoolID: p.ID, UserID: v.ID, CredentialID: []byte{0xa0, cred}, PublicKey: []byte("k"),
+			AttestationType: "none", AttestationFormat: "none", Name: id, CreatedAt: t0}
+	}
+	for i := range userpool.MaxPasskeys - 1 {
+		if err := s.CreatePasskey(ctx(t), newKey("l"+string(rune('a'+i)), byte(i))); err != nil {
+			t.Fatalf("passkey %d of %d: %v", i+1, userpool.MaxPasskeys, err)
+		}
+	}
+	errs = together(n, func(i int) error { return s.CreatePasskey(ctx(t), newKey("m"+string(rune('a'+i)), byte(100+i))) })
+	if ok := count(errs); ok != 1 {
+		t.Fatalf("%d registrations admitted at %d of %d passkeys", ok, userpool.MaxPasskeys-1, userpool.MaxPasskeys)
+	}
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, userpool.ErrTooManyPasskeys) {
+			t.Fatalf("refused with %v, want ErrTooManyPasskeys", err)
+		}
+	}
+	if pks, err := s.ListPasskeys(ctx(t), p.ID, v.ID); err != nil || len(pks) != userpool.MaxPasskeys {
+		t.Fatalf("%d passkeys after the race (%v), want %d", len(pks), err, userpool.MaxPasskeys)
+	}
+	if err := s.CreatePasskey(ctx(t), newKey("over", 200)); !errors.Is(err, userpool.ErrTooManyPasskeys) {
+		t.Fatalf("a passkey past the limit: %v", err)
+	}
 }

@@ -82,7 +82,9 @@ func (*PasskeyUse) record() {}
 // PasskeyStore keeps passkeys and WebAuthn ceremonies. It is part of Store.
 type PasskeyStore interface {
 	// CreatePasskey stores p; a credential id the pool has already gives
-	// ErrPasskeyExists.
+	// ErrPasskeyExists, a user holding MaxPasskeys already
+	// ErrTooManyPasskeys (counted under the user's row lock: concurrent
+	// registrations cannot pass the limit together).
 	CreatePasskey(ctx context.Context, p *Passkey, recs ...Record) error
 	// ListPasskeys returns the user's passkeys, oldest first.
 	ListPasskeys(ctx context.Context, poolID, userID string) ([]*Passkey, error)
@@ -104,8 +106,12 @@ type PasskeyStore interface {
 	TakeWebAuthnCeremony(ctx context.Context, poolID, id string) (*WebAuthnCeremony, error)
 }
 
+// MaxPasskeys is how many passkeys one user may hold.
+const MaxPasskeys = 20
+
 // Errors of the passkey store.
 var (
+	ErrTooManyPasskeys = &Error{Code: CodeInvalidArgument, Reason: "too_many_passkeys", Message: "this account has the most passkeys it may have: remove one first"}
 	ErrPasskeyExists  = &Error{Code: CodeMFAAlreadyEnrolled, Reason: "passkey_exists", Message: "this passkey is registered already"}
 	ErrPasskeyChanged = &Error{Code: CodePasskeyInvalid, Reason: "passkey_changed", Message: "the passkey was used or removed meanwhile: try again"}
 )
