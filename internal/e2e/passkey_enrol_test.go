@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -111,6 +112,47 @@ func TestPasskeyEnrolMFA(t *testing.T) {
 		hooks := webhookEvents(t, in)
 		if hooks[api.EventUserMFAEnrolled] != 1 || hooks[api.EventUserLogin] != 2 || hooks[api.EventUserMFAVerified] != 2 {
 			t.Errorf("webhooks: %v", hooks)
+		}
+	})
+}
+
+// TestPasskeyEnrolMFARace: one MFA token, several enrolment ceremonies
+// finished at once: one login completes (one session, one login.success).
+func TestPasskeyEnrolMFARace(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		in := start(t, adminConfig(dbURL), nil).withoutFailureDetection(t)
+		uid := must[*client.User](t)(in.client().RegisterByEmail(ctx, "ray@example.com", "passw0rd!", nil, nil)).ID
+		setMFAPolicy(t, in, "required")
+		auth := newSoftAuthenticator(t, in)
+		_, tok := mfaLogin(t, in, "ray@example.com")
+		const n = api.MFAMaxAttempts - 1
+		answers := make([]json.RawMessage, n)
+		for i := range answers {
+			answers[i], _ = auth.create(t, must[json.RawMessage](t)(in.client().BeginPasskeyEnrolmentMFA(ctx, tok)))
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		for i := range n {
+			wg.Go(func() { errs[i] = errOf(in.client().FinishPasskeyEnrolmentMFA(ctx, tok, "", answers[i])) })
+		}
+		wg.Wait()
+		ok := 0
+		for _, err := range errs {
+			if err == nil {
+				ok++
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("%d of %d racing enrolments completed the login: %v", ok, n, errs)
+		}
+		// Losers that got past the "no factor yet" check before the
+		// winner stored its passkey may have stored theirs too (as racing
+		// TOTP confirmations would): the user's own authenticator.
+		st := must[*client.MFAStatus](t)(in.admin().GetUserMFA(ctx, "default", uid))
+		t.Logf("passkeys stored by %d racing enrolments: %d; answers: %v", n, len(st.Factors), errs)
+		if seen := auditEvents(t, in, uid); seen["login.success"] != 1 || seen["mfa.success"] != 1 {
+			t.Errorf("audit: %v", seen)
 		}
 	})
 }
