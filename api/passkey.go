@@ -56,6 +56,15 @@ type PasskeyMFARequest struct {
 	Credential json.RawMessage `json:"credential"`
 }
 
+// PasskeyMFAEnrolmentRequest finishes registering a passkey with the MFA
+// token of a login that answered 1635 with enrolmentRequired; the login
+// completes. Name is the passkey's name ("" is "Passkey").
+type PasskeyMFAEnrolmentRequest struct {
+	MFAToken   string          `json:"mfaToken"`
+	Name       string          `json:"name,omitempty"`
+	Credential json.RawMessage `json:"credential"`
+}
+
 // RenamePasskeyRequest names a passkey.
 type RenamePasskeyRequest struct {
 	Name string `json:"name"`

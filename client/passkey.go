@@ -105,3 +105,23 @@ func (c *AuthenticationClient) BeginPasskeyMFA(ctx context.Context, mfaToken str
 func (c *AuthenticationClient) VerifyPasskeyMFA(ctx context.Context, mfaToken string, credential json.RawMessage) (*User, error) {
 	return c.userCall(ctx, http.MethodPost, "/api/v1/mfa/passkey/finish", api.PasskeyMFARequest{MFAToken: mfaToken, Credential: credential}, false)
 }
+
+// BeginPasskeyEnrolmentMFA begins registering a passkey with the MFA
+// token of a login that answered 1635 with enrolmentRequired (instead of
+// EnrolTOTP): the options for navigator.credentials.create.
+func (c *AuthenticationClient) BeginPasskeyEnrolmentMFA(ctx context.Context, mfaToken string) (json.RawMessage, error) {
+	var out api.PasskeyOptions
+	if err := c.do(ctx, http.MethodPost, "/api/v1/mfa/passkey/enrol/begin", api.PasskeyMFABeginRequest{MFAToken: mfaToken}, &out, false); err != nil {
+		return nil, err
+	}
+	return out.Options, nil
+}
+
+// FinishPasskeyEnrolmentMFA stores the passkey the authenticator created
+// (credential: its PublicKeyCredential as JSON) under name ("" is
+// "Passkey") and completes the login of mfaToken; the client keeps the
+// token.
+func (c *AuthenticationClient) FinishPasskeyEnrolmentMFA(ctx context.Context, mfaToken, name string, credential json.RawMessage) (*User, error) {
+	return c.userCall(ctx, http.MethodPost, "/api/v1/mfa/passkey/enrol/finish",
+		api.PasskeyMFAEnrolmentRequest{MFAToken: mfaToken, Name: name, Credential: credential}, false)
+}

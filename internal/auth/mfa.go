@@ -228,6 +228,9 @@ func (s *Service) mfaGate(ctx context.Context, m Meta, set userpool.PoolSettings
 	e := userpool.Errorf(userpool.CodeMFARequired, "mfa_required", "a second factor is required: complete the login with the MFA token")
 	if enrol {
 		e.Message = "this account must enrol a second factor (TOTP) before it can log in: enrol with the MFA token"
+		if s.cfg.WebAuthn != nil {
+			e.Message = "this account must enrol a second factor (TOTP or a passkey) before it can log in: enrol with the MFA token"
+		}
 	}
 	if kinds == nil {
 		kinds = []string{}

@@ -25,6 +25,9 @@ type softAuthenticator struct {
 	// backup makes new credentials backup eligible and backed up (a
 	// synced passkey: amr swk); otherwise device-bound (hwk).
 	backup bool
+	// noUV makes new credentials' registration answer say the user was
+	// not verified (an authenticator without a PIN or biometric).
+	noUV bool
 }
 
 // softKey is one credential the authenticator holds.
@@ -136,7 +139,11 @@ func (a *softAuthenticator) create(t testing.TB, options json.RawMessage) (json.
 	}
 	rp := sha256.Sum256([]byte(k.rpID))
 	auth := append([]byte{}, rp[:]...)
-	auth = append(auth, k.flags()|flagAT)
+	regFlags := k.flags() | flagAT
+	if a.noUV {
+		regFlags &^= flagUV
+	}
+	auth = append(auth, regFlags)
 	auth = binary.BigEndian.AppendUint32(auth, k.count)
 	auth = append(auth, make([]byte, 16)...) // AAGUID: none given
 	auth = binary.BigEndian.AppendUint16(auth, uint16(len(k.id)))

@@ -118,6 +118,41 @@ func (s *Server) finishPasskeyMFA(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
+// beginPasskeyEnrolmentMFA and finishPasskeyEnrolmentMFA register a
+// passkey with the MFA token of a login that must enrol a second factor;
+// the finish completes the login.
+func (s *Server) beginPasskeyEnrolmentMFA(w http.ResponseWriter, r *http.Request) error {
+	var in api.PasskeyMFABeginRequest
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	if err := required("mfaToken", in.MFAToken); err != nil {
+		return err
+	}
+	opts, err := s.Auth.BeginPasskeyEnrolmentMFA(r.Context(), s.meta(r, ""), in.MFAToken)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, api.PasskeyOptions{Options: opts})
+	return nil
+}
+
+func (s *Server) finishPasskeyEnrolmentMFA(w http.ResponseWriter, r *http.Request) error {
+	var in api.PasskeyMFAEnrolmentRequest
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	if err := required("mfaToken", in.MFAToken); err != nil {
+		return err
+	}
+	res, err := s.Auth.FinishPasskeyEnrolmentMFA(r.Context(), s.meta(r, ""), in.MFAToken, in.Name, in.Credential)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, fromResult(res))
+	return nil
+}
+
 func fromPasskey(p auth.PasskeyInfo) api.Passkey {
 	out := api.Passkey{ID: p.ID, Name: p.Name, CreatedAt: p.CreatedAt, LastUsedAt: p.LastUsedAt, SignCount: p.SignCount,
 		Transports: p.Transports, BackupEligible: p.BackupEligible, BackupState: p.BackupState, UserVerified: p.UserVerified}

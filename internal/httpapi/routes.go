@@ -74,6 +74,8 @@ func (s *Server) routes() []route {
 		{http.MethodPost, "/api/v1/login/passkey/finish", s.finishPasskeyLogin, false},
 		{http.MethodPost, "/api/v1/mfa/passkey/begin", s.beginPasskeyMFA, false},
 		{http.MethodPost, "/api/v1/mfa/passkey/finish", s.finishPasskeyMFA, false},
+		{http.MethodPost, "/api/v1/mfa/passkey/enrol/begin", s.beginPasskeyEnrolmentMFA, false},
+		{http.MethodPost, "/api/v1/mfa/passkey/enrol/finish", s.finishPasskeyEnrolmentMFA, false},
 		// Applications the user consented to (OpenID provider).
 		{http.MethodGet, "/api/v1/users/me/apps", s.listGrantedApps, true},
 		{http.MethodDelete, "/api/v1/users/me/apps/{appId}", s.revokeGrantedApp, true},

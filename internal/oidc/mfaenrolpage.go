@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"encoding/json"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -21,13 +22,19 @@ import (
 // URL; a wrong first code counts on the token's 5 attempts and on the
 // account like any wrong second factor; the right one completes the login
 // once. Then the ten recovery codes are shown, once, and "I saved them"
-// continues the authorization (consent or the app). Passkeys cannot be
-// registered with an MFA token (auth.BeginPasskeyRegistration needs a
-// signed-in user), so this step offers the authenticator app only.
+// continues the authorization (consent or the app). Where passkeys are
+// on, the step also offers "Use a passkey instead": passkey.js begins a
+// registration with the MFA token (auth.BeginPasskeyEnrolmentMFA) and
+// posts the authenticator's answer to pathMFAEnrolPasskey, whose
+// auth.FinishPasskeyEnrolmentMFA stores the passkey and completes the
+// login (no recovery codes: they go with the authenticator app).
 
 const (
 	pathMFAEnrol     = "/login/mfa/enrol"
 	pathMFAEnrolDone = "/login/mfa/enrol/done"
+	// The passkey instead of the app: begin (JSON options) and finish.
+	pathMFAEnrolPasskey      = "/login/mfa/enrol/passkey"
+	pathMFAEnrolPasskeyBegin = "/login/mfa/enrol/passkey/begin"
 )
 
 type mfaEnrolData struct {
@@ -35,6 +42,9 @@ type mfaEnrolData struct {
 	QR                                                   template.URL // a data: URL of the PNG the use case drew
 	Secret                                               string
 	AttemptsLeft                                         int // after a wrong code; 0: not shown
+	// Passkeys: the server offers them, so the step offers one instead.
+	Passkeys                          bool
+	PasskeyAction, PasskeyBeginAction string
 }
 
 type mfaRecoveryData struct {
@@ -45,7 +55,18 @@ type mfaRecoveryData struct {
 // mfaEnrolPage serves the enrolment step's posts; it reports whether sub
 // was one of its routes.
 func (s *Service) mfaEnrolPage(w http.ResponseWriter, r *http.Request, p *poolOP, sub string) bool {
-	if sub != pathMFAEnrol && sub != pathMFAEnrolDone {
+	var h func(http.ResponseWriter, *http.Request, *poolOP)
+	limit := int64(maxForm)
+	switch sub {
+	case pathMFAEnrol:
+		h = s.mfaEnrolSubmit
+	case pathMFAEnrolDone:
+		h = s.mfaEnrolDone
+	case pathMFAEnrolPasskeyBegin:
+		h = s.mfaEnrolPasskeyBegin
+	case pathMFAEnrolPasskey:
+		h, limit = s.mfaEnrolPasskeySubmit, maxForm+32<<10 // an authenticator's answer
+	default:
 		return false
 	}
 	if r.Method != http.MethodPost {
@@ -53,12 +74,8 @@ func (s *Service) mfaEnrolPage(w http.ResponseWriter, r *http.Request, p *poolOP
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return true
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-	if sub == pathMFAEnrol {
-		s.mfaEnrolSubmit(w, r, p)
-	} else {
-		s.mfaEnrolDone(w, r, p)
-	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	h(w, r, p)
 	return true
 }
 
@@ -81,6 +98,8 @@ func (s *Service) renderMFAEnrol(w http.ResponseWriter, r *http.Request, pc *pag
 			Action: pc.p.prefix + pathMFAEnrol, AuthRequestID: pc.requestID(), MFAToken: tok, AppName: pc.appName(),
 			RestartURL: pc.p.prefix + pathLogin + "?authRequestID=" + url.QueryEscape(pc.requestID()),
 			QR:         qrURL(e.QRPNG), Secret: e.Secret, AttemptsLeft: left,
+			Passkeys:      s.d.Auth.PasskeysOn(),
+			PasskeyAction: pc.p.prefix + pathMFAEnrolPasskey, PasskeyBeginAction: pc.p.prefix + pathMFAEnrolPasskeyBegin,
 		},
 	})
 }
@@ -165,4 +184,68 @@ func (s *Service) mfaEnrolDone(w http.ResponseWriter, r *http.Request, p *poolOP
 		return
 	}
 	s.finish(w, r, pc, b)
+}
+
+// mfaEnrolPasskeyBegin begins registering a passkey with the page's MFA
+// token (auth.BeginPasskeyEnrolmentMFA: only while the user has no
+// factor; it counts no attempt), answered as JSON to passkey.js.
+func (s *Service) mfaEnrolPasskeyBegin(w http.ResponseWriter, r *http.Request, p *poolOP) {
+	pc, ok := s.parseForm(w, r, p)
+	if !ok {
+		return
+	}
+	opts, err := s.d.Auth.BeginPasskeyEnrolmentMFA(r.Context(), s.meta(r, pc), r.PostForm.Get("mfaToken"))
+	s.writeOptions(w, r, pc.lang, opts, err)
+}
+
+// mfaEnrolPasskeySubmit stores the passkey whose answer passkey.js posted
+// and completes the login (auth.FinishPasskeyEnrolmentMFA, one attempt
+// of the token). An answer that does not verify shows the step again
+// (the same TOTP secret) with the attempts left; a dead token, or a
+// factor enrolled meanwhile, goes back to the sign-in form.
+func (s *Service) mfaEnrolPasskeySubmit(w http.ResponseWriter, r *http.Request, p *poolOP) {
+	pc, ok := s.parseForm(w, r, p) // CSRF first: a refused post spends no attempt
+	if !ok {
+		return
+	}
+	m := s.meta(r, pc)
+	tok := r.PostForm.Get("mfaToken")
+	pend, err := s.d.Auth.PendingMFA(r.Context(), m, tok)
+	if err != nil {
+		s.mfaFailed(w, r, pc, err)
+		return
+	}
+	again := func(status int, msg string, left int) {
+		e, err := s.d.Auth.PendingTOTPEnrolment(r.Context(), m, tok)
+		if err != nil {
+			s.mfaFailed(w, r, pc, err)
+			return
+		}
+		s.renderMFAEnrol(w, r, pc, status, msg, tok, e, left)
+	}
+	cred := r.PostForm.Get("credential")
+	if cred == "" {
+		again(http.StatusBadRequest, web.T(pc.lang, "error.missing"), 0)
+		return
+	}
+	res, err := s.d.Auth.FinishPasskeyEnrolmentMFA(r.Context(), m, tok, "", json.RawMessage(cred))
+	if err != nil {
+		e := userpool.AsError(err)
+		if e.Code != userpool.CodePasskeyInvalid && e.Code != userpool.CodeInvalidArgument {
+			s.mfaFailed(w, r, pc, err) // dead or used token, a factor enrolled meanwhile, blocked, ...
+			return
+		}
+		left, _ := e.Data["attemptsLeft"].(int)
+		if _, err2 := s.d.Auth.PendingMFA(r.Context(), m, tok); err2 != nil {
+			s.mfaFailed(w, r, pc, err2) // that was the last attempt
+			return
+		}
+		again(statusOf(e), web.ErrorMessage(pc.lang, err), left)
+		return
+	}
+	amr := amrOf(pend.Method, "")
+	if res.Passkey != "" {
+		amr = append(amr, res.Passkey)
+	}
+	s.signedIn(w, r, pc, res, append(amr, "mfa"), "password", signinData{})
 }

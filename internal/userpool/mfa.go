@@ -13,7 +13,7 @@ const (
 	// of the users an administrator marked as requiring it).
 	MFAOptional = "optional"
 	// MFARequired asks a second factor of every user; one without any
-	// must enrol one (TOTP) before a token is issued.
+	// must enrol one (TOTP, or a passkey) before a token is issued.
 	MFARequired = "required"
 )
 
