@@ -64,6 +64,12 @@ func (s *Service) routes() []route {
 		{Method: http.MethodPost, Path: pool + "/apps/{appId}", Handle: s.updateApp},
 		{Method: http.MethodPost, Path: pool + "/apps/{appId}/rotate", Handle: s.rotateAppSecret},
 		{Method: http.MethodPost, Path: pool + "/apps/{appId}/delete", Handle: s.deleteApp},
+		// connectors.go: social sign-in
+		{Method: http.MethodGet, Path: pool + "/connectors", Handle: s.connectors},
+		{Method: http.MethodPost, Path: pool + "/connectors", Handle: s.createConnector},
+		{Method: http.MethodPost, Path: pool + "/connectors/{connectorId}", Handle: s.updateConnector},
+		{Method: http.MethodPost, Path: pool + "/connectors/{connectorId}/enabled", Handle: s.setConnectorEnabled},
+		{Method: http.MethodPost, Path: pool + "/connectors/{connectorId}/delete", Handle: s.deleteConnector},
 		// pipelines.go
 		{Method: http.MethodGet, Path: pool + "/pipelines", Handle: s.pipelines},
 		{Method: http.MethodPost, Path: pool + "/pipelines", Handle: s.createPipeline, MaxBody: pipelineBody},
@@ -109,6 +115,7 @@ func (s *Service) nav() []navItem {
 		{Key: "nav.settings", Path: "/settings"},
 		{Key: "nav.fields", Path: "/fields"},
 		{Key: "nav.apps", Path: "/apps"},
+		{Key: "nav.connectors", Path: "/connectors"},
 		{Key: "nav.pipelines", Path: "/pipelines"},
 		{Key: "nav.webhooks", Path: "/webhooks"},
 		{Key: "nav.audit", Path: "/audit"},

@@ -35,8 +35,14 @@ func configFixtures(t *testing.T, in *instance) map[string]string {
 		}
 		return deliveryID != ""
 	})
+	conn := must[*client.Connector](t)(in.admin().CreateConnector(ctx, "default", client.CreateConnectorRequest{
+		ID: "corp", Type: client.ConnectorOAuth2, Label: "Corp", ClientID: "corp-app", ClientSecret: "s3cret",
+		AuthURL: "https://corp.example/authorize", TokenURL: "https://corp.example/token", UserInfoURL: "https://corp.example/userinfo",
+		ClaimMap: map[string]string{"subject": "id"},
+	}))
 	return map[string]string{"{poolId}": "default", "{userId}": u.ID, "{sessionId}": "nosuchsession", "{$}": "",
-		"{key}": "level", "{appId}": app.ID, "{pipelineId}": p.ID, "{webhookId}": whs[0].ID, "{deliveryId}": deliveryID}
+		"{key}": "level", "{appId}": app.ID, "{pipelineId}": p.ID, "{webhookId}": whs[0].ID, "{deliveryId}": deliveryID,
+		"{connectorId}": conn.ID}
 }
 
 const pipelineTemplateForTest = `async function pipe(user, context, callback) { callback(null, user, context) }`
@@ -52,7 +58,7 @@ func fill(path string, ids map[string]string) string {
 // configuration pages'.
 func configRoute(p string) bool {
 	rest, ok := strings.CutPrefix(p, "/pools/{poolId}")
-	for _, s := range []string{"/settings", "/fields", "/apps", "/pipelines", "/webhooks", "/audit", "/keys", "/pools", "/rename"} {
+	for _, s := range []string{"/settings", "/fields", "/apps", "/connectors", "/pipelines", "/webhooks", "/audit", "/keys", "/pools", "/rename"} {
 		if ok && strings.HasPrefix(rest, s) {
 			return true
 		}
@@ -124,6 +130,9 @@ func TestConsoleConfigReadOnly(t *testing.T) {
 		}
 		if _, err := in.admin().GetPool(ctx, "newpool"); err == nil {
 			t.Fatal("a read-only key created a pool")
+		}
+		if cs := must[[]client.Connector](t)(in.admin().ListConnectors(ctx, "default")); len(cs) != 1 || cs[0].Label != "Corp" || !cs[0].Enabled {
+			t.Fatalf("a read-only key changed the connectors: %+v", cs)
 		}
 		in.Outbox.noLeak(t, ro.Key, testAdminKey)
 	})
