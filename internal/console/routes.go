@@ -94,6 +94,10 @@ func (s *Service) routes() []route {
 		// keys.go
 		{Method: http.MethodGet, Path: pool + "/keys", Handle: s.signingKeys},
 		{Method: http.MethodPost, Path: pool + "/keys/rotate", Handle: s.rotateSigningKey},
+		// adminkeys.go: the operators' named admin keys (server-wide)
+		{Method: http.MethodGet, Path: pool + "/admin-keys", Handle: s.adminKeys},
+		{Method: http.MethodPost, Path: pool + "/admin-keys", Handle: s.createAdminKey},
+		{Method: http.MethodPost, Path: pool + "/admin-keys/{keyId}/revoke", Handle: s.revokeAdminKey},
 		// pools.go
 		{Method: http.MethodGet, Path: pool + "/pools", Handle: s.pools},
 		{Method: http.MethodPost, Path: pool + "/pools", Handle: s.createPool},
@@ -120,6 +124,7 @@ func (s *Service) nav() []navItem {
 		{Key: "nav.webhooks", Path: "/webhooks"},
 		{Key: "nav.audit", Path: "/audit"},
 		{Key: "nav.keys", Path: "/keys"},
+		{Key: "nav.admin_keys", Path: "/admin-keys"},
 		{Key: "nav.pools", Path: "/pools"},
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -158,5 +159,87 @@ func TestConsoleConnectorsBrowser(t *testing.T) {
 		b.lang("zh-CN")
 		b.open("/connectors", "#connector-form")
 		b.axe("console connectors, zh-CN")
+	})
+}
+
+var newKeyField = regexp.MustCompile(`<code class="secret" id="new-key">([^<]+)</code>`)
+
+// TestConsoleAdminKeys (issue 14's named admin keys, on the console): the
+// administrator creates a read-only key and a full one; each is shown in
+// the answer that made it and on no later page. The read-only key signs
+// in, sees the list and changes nothing; the full named key sees the list
+// but may not create or revoke keys (the use case's administrator-only
+// rule, 403 with its message). Revoking a key ends its console session
+// at once and its sign-in is refused.
+func TestConsoleAdminKeys(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		in := start(t, adminConfig(dbURL), nil)
+		c := newConsoleClient(t, in)
+		c.signIn(testAdminKey)
+		if a := c.get("/pools/default/admin-keys"); a.Status != http.StatusOK || !strings.Contains(a.Body, `id="no-admin-keys"`) || !strings.Contains(a.Body, `id="admin-key-form"`) {
+			t.Fatalf("empty page: %d", a.Status)
+		}
+		create := func(name string, ro bool) string {
+			t.Helper()
+			f := url.Values{"name": {name}}
+			if ro {
+				f.Set("readOnly", "1")
+			}
+			a := c.post("/pools/default/admin-keys", f)
+			m := newKeyField.FindStringSubmatch(a.Body)
+			if a.Status != http.StatusCreated || m == nil || a.Header.Get("Cache-Control") != "no-store" {
+				t.Fatalf("create %s: %d", name, a.Status)
+			}
+			return m[1]
+		}
+		auditor, ops := create("auditor", true), create("ops", false)
+		keys := must[[]client.NamedAdminKey](t)(in.admin().ListAdminKeys(ctx))
+		if len(keys) != 2 || !keys[0].ReadOnly || keys[1].ReadOnly {
+			t.Fatalf("keys: %+v", keys)
+		}
+		if a := c.get("/pools/default/admin-keys"); strings.Contains(a.Body, auditor) || strings.Contains(a.Body, ops) || !strings.Contains(a.Body, "auditor") {
+			t.Fatal("a key shown again, or its name missing")
+		}
+		if a := c.post("/pools/default/admin-keys", url.Values{"name": {" "}}); a.Status != http.StatusBadRequest {
+			t.Fatalf("a blank name: %d", a.Status)
+		}
+
+		ro := newConsoleClient(t, in)
+		ro.signIn(auditor)
+		if a := ro.get("/pools/default/admin-keys"); a.Status != http.StatusOK || strings.Contains(a.Body, `id="admin-key-form"`) || strings.Contains(a.Body, "/revoke") {
+			t.Fatalf("the read-only key's page: %d, offers changes", a.Status)
+		}
+		if a := ro.post("/pools/default/admin-keys", url.Values{"name": {"mine"}}); a.Status != http.StatusForbidden {
+			t.Fatalf("read-only create: %d", a.Status)
+		}
+		full := newConsoleClient(t, in)
+		full.signIn(ops)
+		if a := full.get("/pools/default/admin-keys"); !strings.Contains(a.Body, `id="admin-keys-admin-only"`) || strings.Contains(a.Body, `id="admin-key-form"`) {
+			t.Fatal("a named key is offered key management")
+		}
+		if a := full.post("/pools/default/admin-keys", url.Values{"name": {"mine"}}); a.Status != http.StatusForbidden {
+			t.Fatalf("a named key created a key: %d", a.Status)
+		}
+		if a := full.post("/pools/default/admin-keys/"+keys[0].ID+"/revoke", url.Values{"confirm": {"1"}}); a.Status != http.StatusForbidden {
+			t.Fatalf("a named key revoked a key: %d", a.Status)
+		}
+
+		// Revoke the auditor: only with the box; then its session is gone.
+		if a := c.post("/pools/default/admin-keys/"+keys[0].ID+"/revoke", url.Values{}); a.Status != http.StatusBadRequest {
+			t.Fatalf("revoke without the box: %d", a.Status)
+		}
+		if a := c.post("/pools/default/admin-keys/"+keys[0].ID+"/revoke", url.Values{"confirm": {"1"}}); a.Status != http.StatusSeeOther {
+			t.Fatalf("revoke: %d %s", a.Status, a.Body)
+		}
+		if a := ro.get("/pools/default/overview"); a.Status != http.StatusSeeOther || a.Location != "/console/signin" {
+			t.Fatalf("the revoked key's session: %d %q", a.Status, a.Location)
+		}
+		again := newConsoleClient(t, in)
+		again.get("/signin")
+		if a := again.post("/signin", url.Values{"key": {auditor}}); a.Status != http.StatusUnauthorized {
+			t.Fatalf("sign-in with a revoked key: %d", a.Status)
+		}
+		in.Outbox.noLeak(t, auditor, ops)
 	})
 }

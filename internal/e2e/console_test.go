@@ -156,7 +156,7 @@ func consolePath(p, userID string) string {
 		return "/switch?pool=default"
 	}
 	return strings.NewReplacer("{poolId}", "default", "{userId}", userID, "{sessionId}", "nosuchsession", "{$}", "",
-		"{key}", "nosuchfield", "{appId}", "nosuchapp", "{pipelineId}", "nosuchpipeline", "{webhookId}", "nosuchwebhook", "{deliveryId}", "nosuchdelivery", "{connectorId}", "nosuchconnector").Replace(p)
+		"{key}", "nosuchfield", "{appId}", "nosuchapp", "{pipelineId}", "nosuchpipeline", "{webhookId}", "nosuchwebhook", "{deliveryId}", "nosuchdelivery", "{connectorId}", "nosuchconnector", "{keyId}", "nosuchkey").Replace(p)
 }
 
 // TestConsoleCrossOrigin: with a live session, a change is refused when
