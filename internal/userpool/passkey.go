@@ -112,6 +112,6 @@ const MaxPasskeys = 20
 // Errors of the passkey store.
 var (
 	ErrTooManyPasskeys = &Error{Code: CodeInvalidArgument, Reason: "too_many_passkeys", Message: "this account has the most passkeys it may have: remove one first"}
-	ErrPasskeyExists  = &Error{Code: CodeMFAAlreadyEnrolled, Reason: "passkey_exists", Message: "this passkey is registered already"}
-	ErrPasskeyChanged = &Error{Code: CodePasskeyInvalid, Reason: "passkey_changed", Message: "the passkey was used or removed meanwhile: try again"}
+	ErrPasskeyExists   = &Error{Code: CodeMFAAlreadyEnrolled, Reason: "passkey_exists", Message: "this passkey is registered already"}
+	ErrPasskeyChanged  = &Error{Code: CodePasskeyInvalid, Reason: "passkey_changed", Message: "the passkey was used or removed meanwhile: try again"}
 )
