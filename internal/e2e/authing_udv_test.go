@@ -113,6 +113,8 @@ func TestAuthingUserDefinedData(t *testing.T) {
 		for key, dt := range map[string]string{"school": "STRING", "age": "NUMBER", "ok": "BOOLEAN", "born": "DATETIME", "prefs": "OBJECT"} {
 			must[*client.Field](t)(in.admin().DefineField(ctx, pool, client.DefineFieldRequest{Key: key, DataType: dt, Label: strings.ToUpper(key[:1]) + key[1:], UserEditable: true}))
 		}
+		// role is the application's: customData (params) may not set it.
+		must[*client.Field](t)(in.admin().DefineField(ctx, pool, client.DefineFieldRequest{Key: "role", DataType: "STRING", Label: "Role"}))
 		c := in.authing(t)
 		c.registerEmail("udv@example.com", "passw0rd!", nil)
 		var li authingUser
@@ -210,6 +212,7 @@ func TestAuthingUserDefinedData(t *testing.T) {
 		// Refused options create nothing.
 		for _, extra := range []map[string]any{
 			{"params": `[{"key":"nope","value":1}]`},
+			{"params": `[{"key":"age","value":1},{"key":"role","value":"admin"}]`},
 			{"params": `[{"key":"age","value":"x"}]`},
 			{"params": `not json`},
 			{"profile": map[string]any{"udf": []any{map[string]any{"key": "school", "value": "MIT"}}}},
@@ -217,7 +220,7 @@ func TestAuthingUserDefinedData(t *testing.T) {
 		} {
 			input := merge(map[string]any{"email": "refused@example.com", "password": c.enc("passw0rd!")}, extra)
 			a := c.gql(docs["registerByEmail"], map[string]any{"input": input}, "")
-			if code, _ := a.errObject(t); code != 1003 && code != 2401 && code != 2402 {
+			if code, _ := a.errObject(t); code != 1003 && code != 2401 && code != 2402 && code != 2018 {
 				t.Errorf("%v: %s", extra, a.Raw)
 			}
 		}
@@ -229,9 +232,15 @@ func TestAuthingUserDefinedData(t *testing.T) {
 			return c.gql(docs["loginByEmail"], map[string]any{"input": map[string]any{"email": "udv@example.com", "password": c.enc("passw0rd!"), "params": params, "context": `{"k":1}`}}, "")
 		}
 		login(`[{"key":"age","value":true}]`).wantCode(t, 2402)
+		login(`[{"key":"age","value":99},{"key":"role","value":"admin"}]`).wantCode(t, 2018)
+		var afterRefused struct{ CustomData []udvItem }
+		c.gql(docs["user"], map[string]any{}, tok).field(t, "user", &afterRefused)
+		if vals := customValues(afterRefused.CustomData); vals["age"] == "99" || vals["role"] != "" {
+			t.Fatalf("values after a login refused for role: %+v", afterRefused.CustomData)
+		}
 		var lu struct{ CustomData []udvItem }
 		login(`[{"key":"age","value":41},{"key":"ok","value":false}]`).field(t, "loginByEmail", &lu)
-		if vals := customValues(lu.CustomData); vals["age"] != "41" || vals["ok"] != "false" || vals["born"] != "1700000000500" {
+		if vals := customValues(lu.CustomData); vals["age"] != "41" || vals["ok"] != "false" || vals["born"] != "1700000000500" || vals["role"] != "" {
 			t.Fatalf("values set at login: %+v", lu.CustomData)
 		}
 		// autoRegister with params: the new account has the values.

@@ -45,15 +45,22 @@ func (s *Store) CreatePasskey(ctx context.Context, p *userpool.Passkey, recs ...
 	return s.inTxRecords(ctx, "create passkey", recs, func(q queryer) error {
 		// The limit holds under concurrent registrations: the user's row
 		// is locked (PostgreSQL; SQLite's one writer serializes anyway)
-		// before the count.
-		var n int
-		err := q.QueryRowContext(ctx, s.d.q("SELECT (SELECT count(*) FROM passkeys WHERE pool_id = ? AND user_id = ?) FROM users WHERE pool_id = ? AND id = ?"+s.d.forUpdate),
-			p.PoolID, p.UserID, p.PoolID, p.UserID).Scan(&n)
+		// and then the passkeys are counted in a statement of their own.
+		// One statement doing both would count in the snapshot taken
+		// before it waited for the lock (READ COMMITTED), missing the
+		// passkey the lock's holder inserted: three of twelve racing
+		// registrations at 19 passed that way on PostgreSQL.
+		var one int
+		err := q.QueryRowContext(ctx, s.d.q("SELECT 1 FROM users WHERE pool_id = ? AND id = ?"+s.d.forUpdate), p.PoolID, p.UserID).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
 			return userpool.ErrUserNotFound
 		}
 		if err != nil {
-			return fmt.Errorf("sqlstore: create passkey: %w", err)
+			return fmt.Errorf("sqlstore: create passkey: lock user: %w", err)
+		}
+		var n int
+		if err := q.QueryRowContext(ctx, s.d.q("SELECT count(*) FROM passkeys WHERE pool_id = ? AND user_id = ?"), p.PoolID, p.UserID).Scan(&n); err != nil {
+			return fmt.Errorf("sqlstore: create passkey: count: %w", err)
 		}
 		if n >= userpool.MaxPasskeys {
 			return userpool.ErrTooManyPasskeys
