@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -141,6 +142,15 @@ func (s *Service) FinishPasskeyEnrolmentMFA(ctx context.Context, m Meta, mfaToke
 	m.mfa = &mfaPass{challenge: c, factor: userpool.FactorPasskey}
 	res, err := s.completeLoginVia(ctx, m, pool.Settings, u, false, c.Method, "")
 	if err != nil {
+		// The passkey was stored for this login only: a login refused
+		// after it (the challenge spent by a racing finish, the user
+		// blocked meanwhile, a pipeline's refusal) takes it back, or it
+		// would stay a way in that no completed login enrolled.
+		cctx := context.WithoutCancel(ctx)
+		if derr := s.store.DeletePasskey(cctx, u.PoolID, u.ID, p.ID,
+			s.auditEvent(m, u.PoolID, u.ID, auditMFARemove, map[string]string{"factor": userpool.FactorPasskey, "passkey": p.ID, "reason": "login_refused"})); derr != nil {
+			s.log.LogAttrs(cctx, slog.LevelWarn, "passkey of a refused enrolment login not removed", slog.String("user_id", u.ID), slog.String("error", derr.Error()))
+		}
 		return nil, err
 	}
 	res.Passkey = passkeyAMR(p.BackupEligible)
