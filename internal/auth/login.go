@@ -227,7 +227,7 @@ func (s *Service) completeLogin(ctx context.Context, m Meta, set userpool.PoolSe
 // Every login passes here, so this is where a user who must pass a second
 // factor is stopped (mfaGate, answering 1635) until VerifyMFA or
 // ConfirmTOTP calls it again with the completed challenge in m.
-func (s *Service) completeLoginVia(ctx context.Context, m Meta, set userpool.PoolSettings, u *userpool.User, newly bool, method, rehashTo string, extra ...userpool.Record) (*Result, error) {
+func (s *Service) completeLoginVia(ctx context.Context, m Meta, set userpool.PoolSettings, u *userpool.User, newly bool, method, rehashTo string, extra ...userpool.Record) (_ *Result, err error) {
 	switch {
 	case m.passkey != nil:
 		// A passkey with user verification is two factors in one (the
@@ -238,9 +238,25 @@ func (s *Service) completeLoginVia(ctx context.Context, m Meta, set userpool.Poo
 		}
 	default:
 		extra = append(extra, s.mfaRecords(m, u)...)
-		links, err := s.takeDeferredLinks(ctx, m, u)
+		// Assigned, not declared: the deferred put-back reads the
+		// function's own err.
+		var links []userpool.Record
+		var taken *userpool.SocialState
+		links, taken, err = s.takeDeferredLinks(ctx, m, u)
 		if err != nil {
 			return nil, err
+		}
+		if taken != nil {
+			// A login refused from here on (a pipeline, a password
+			// changed meanwhile, a recovery code used already) leaves its
+			// challenge for another try: the links wait for it again.
+			defer func() {
+				if err != nil {
+					if perr := s.store.PutSocialState(context.WithoutCancel(ctx), taken); perr != nil {
+						s.log.LogAttrs(ctx, slog.LevelWarn, "putting back the identity links of a refused login failed", slog.String("user_id", u.ID), slog.String("error", perr.Error()))
+					}
+				}
+			}()
 		}
 		extra = append(extra, links...)
 	}

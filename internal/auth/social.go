@@ -620,19 +620,21 @@ func (s *Service) deferLinks(ctx context.Context, c *userpool.MFAChallenge, d de
 }
 
 // takeDeferredLinks returns the records that link what the completed
-// challenge in m kept waiting (none for most logins), and its audit.
-func (s *Service) takeDeferredLinks(ctx context.Context, m Meta, u *userpool.User) ([]userpool.Record, error) {
+// challenge in m kept waiting (none for most logins), and its audit, with
+// the state taken (nil when none), for the caller to put back should the
+// login be refused after all.
+func (s *Service) takeDeferredLinks(ctx context.Context, m Meta, u *userpool.User) ([]userpool.Record, *userpool.SocialState, error) {
 	c := m.mfa.challenge
 	st, err := s.store.TakeSocialState(ctx, c.PoolID, s.deferredLinkID(c.ID), userpool.StateMFALink, s.now().UTC())
 	if errors.Is(err, userpool.ErrNotFound) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var d deferredLinks
 	if err := s.openState(st, &d); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var recs []userpool.Record
 	for _, l := range d.Links {
@@ -644,7 +646,7 @@ func (s *Service) takeDeferredLinks(ctx context.Context, m Meta, u *userpool.Use
 			recs = append(recs, s.auditEvent(m, u.PoolID, u.ID, auditIdentityLink, map[string]string{"connector": l.Connector, "by": d.By}))
 		}
 	}
-	return recs, nil
+	return recs, st, nil
 }
 
 // ConfirmSocialLink links the identity a 2803 answer left waiting to the

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/authpool/authpool/client"
 )
@@ -138,6 +139,44 @@ func TestSocialAutoLinkWaitsForMFA(t *testing.T) {
 		wantCode(t, err, 1635)
 		if ids := identities(); len(ids) != 1 {
 			t.Fatalf("identities after the next sign-in: %+v", ids)
+		}
+	})
+}
+
+// TestSocialDeferredLinkSurvivesARefusedLogin (review): a second factor
+// whose login is refused after it (here a post-authentication pipeline)
+// leaves the challenge for another try, and the identity link waits with
+// it: the next completion links it.
+func TestSocialDeferredLinkSurvivesARefusedLogin(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		s := newSocial(t, dbURL)
+		in := s.down
+		setMFAPolicy(t, in, "optional")
+		secret, _, ownerID := enrolTOTP(t, in, "ivy@example.com")
+		verified := true
+		must[*client.User](t)(in.admin().UpdateUser(ctx, "default", ownerID, client.UpdateUserRequest{EmailVerified: &verified}))
+		must[*client.Pool](t)(in.admin().UpdatePool(ctx, "default", client.UpdatePoolRequest{Settings: map[string]any{"socialAutoLinkVerifiedEmail": true}}))
+		sub := s.upstreamUser(t, "ivy@example.com", true)
+		_, _, err := s.exchange(t, s.signIn(t, "ivy@example.com"))
+		wantCode(t, err, 1635)
+		tok := client.MFAToken(err)
+
+		p := addPipeline(t, in, client.StagePostAuthentication, 0, `async function pipe(user, context, callback) { callback(new Error("closed for maintenance")) }`)
+		if _, err := in.client().VerifyMFA(ctx, tok, "totp", totpNow(t, in, secret)); err == nil {
+			t.Fatal("the refusing pipeline let the login through")
+		}
+		if ids := must[*client.User](t)(in.admin().GetUser(ctx, "default", ownerID)).Identities; len(ids) != 0 {
+			t.Fatalf("linked by a refused login: %+v", ids)
+		}
+		if err := in.admin().DeletePipeline(ctx, "default", p.ID); err != nil {
+			t.Fatal(err)
+		}
+		in.Clock.Advance(30 * time.Second) // the next TOTP step
+		must[*client.User](t)(in.client().VerifyMFA(ctx, tok, "totp", totpNow(t, in, secret)))
+		ids := must[*client.User](t)(in.admin().GetUser(ctx, "default", ownerID)).Identities
+		if len(ids) != 1 || ids[0].Subject != sub {
+			t.Fatalf("after the second, completed login: %+v", ids)
 		}
 	})
 }
