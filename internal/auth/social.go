@@ -529,7 +529,19 @@ func (s *Service) socialFirst(ctx context.Context, m Meta, pool *userpool.Pool, 
 			// another's address (pre-account hijacking), so its owner
 			// signs in and confirms instead (or resets the password by
 			// that address first).
-			if p.EmailVerified && existing.EmailVerified && pool.Settings.SocialAutoLinkVerifiedEmail {
+			//
+			// Nor when the account would have to enrol a second factor at
+			// this sign-in: the identity's holder would then choose the
+			// account's only factor (review), so its owner confirms.
+			auto := p.EmailVerified && existing.EmailVerified && pool.Settings.SocialAutoLinkVerifiedEmail
+			if auto {
+				enrol, err := s.wouldEnrol(ctx, m, pool.Settings, existing)
+				if err != nil {
+					return nil, err
+				}
+				auto = !enrol
+			}
+			if auto {
 				link.UserID = existing.ID
 				return s.completeLoginVia(ctx, m, pool.Settings, existing, false, methodSocial, "", link,
 					s.auditEvent(m, pool.ID, existing.ID, auditIdentityLink, map[string]string{"connector": c.ID, "by": "verified_email"}))
@@ -572,6 +584,23 @@ func (s *Service) socialFirst(ctx context.Context, m Meta, pool *userpool.Pool, 
 	}
 	link.UserID = u.ID
 	return s.completeLoginVia(ctx, m, pool.Settings, u, true, methodSocial, "", link)
+}
+
+// wouldEnrol says whether a login of u must enrol a second factor before
+// it completes (mfaGate's enrolment case).
+func (s *Service) wouldEnrol(ctx context.Context, m Meta, set userpool.PoolSettings, u *userpool.User) (bool, error) {
+	flag, err := s.store.MFARequiredFor(ctx, u.PoolID, u.ID)
+	if err != nil {
+		return false, err
+	}
+	if set.MFAPolicy != userpool.MFARequired && !flag && !m.RequireMFA {
+		return false, nil
+	}
+	kinds, err := s.usableFactors(ctx, u)
+	if err != nil {
+		return false, err
+	}
+	return len(kinds) == 0, nil
 }
 
 // pendingLink stores the identity waiting for the existing account's

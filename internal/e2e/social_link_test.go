@@ -180,3 +180,25 @@ func TestSocialDeferredLinkSurvivesARefusedLogin(t *testing.T) {
 		}
 	})
 }
+
+// TestSocialAutoLinkNotIntoEnrolment (review): in a pool that requires
+// MFA, an account without a second factor is not linked automatically by
+// verified email — the identity's holder would then enrol the account's
+// only factor; its owner signs in and confirms instead (2803).
+func TestSocialAutoLinkNotIntoEnrolment(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		s := newSocial(t, dbURL)
+		in := s.down
+		owner := must[*client.User](t)(in.client().RegisterByEmail(ctx, "jo@example.com", "Quartz-Lantern-77", nil, nil))
+		verified := true
+		must[*client.User](t)(in.admin().UpdateUser(ctx, "default", owner.ID, client.UpdateUserRequest{EmailVerified: &verified}))
+		must[*client.Pool](t)(in.admin().UpdatePool(ctx, "default", client.UpdatePoolRequest{Settings: map[string]any{"socialAutoLinkVerifiedEmail": true, "mfaPolicy": "required"}}))
+		s.upstreamUser(t, "jo@example.com", true)
+		_, _, err := s.exchange(t, s.signIn(t, "jo@example.com"))
+		wantCode(t, err, 2803)
+		if ids := must[*client.User](t)(in.admin().GetUser(ctx, "default", owner.ID)).Identities; len(ids) != 0 {
+			t.Fatalf("linked into an account that must enrol: %+v", ids)
+		}
+	})
+}
