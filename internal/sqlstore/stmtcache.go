@@ -18,6 +18,11 @@ import (
 // take turns in what is left.
 const stmtCacheSize = 256
 
+// maxCachedText: longer texts (the import's IN lists of hundreds of
+// values, built per batch) run uncached, so that the cache never holds
+// large compiled statements that will not come again.
+const maxCachedText = 4096
+
 // stmtCacheConnector gives each connection of a driver a statement cache.
 type stmtCacheConnector struct {
 	driver.Connector
@@ -59,6 +64,9 @@ type cachedStmt struct {
 // nil when it is busy or cannot be prepared (the caller then runs the text
 // uncached, which reports any error as before).
 func (c *stmtCacheConn) stmt(ctx context.Context, query string) *cachedStmt {
+	if len(query) > maxCachedText {
+		return nil
+	}
 	if cs, ok := c.stmts[query]; ok {
 		if cs.busy {
 			return nil

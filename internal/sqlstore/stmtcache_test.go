@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"modernc.org/sqlite"
@@ -114,5 +115,15 @@ func TestStmtCacheIsBounded(t *testing.T) {
 	}
 	if got := cached(t, db); got > stmtCacheSize {
 		t.Fatalf("%d statements kept, bound %d", got, stmtCacheSize)
+	}
+	// A text above maxCachedText runs, uncached.
+	before := cached(t, db)
+	long := "SELECT count(*) FROM t WHERE id NOT IN (" + strings.Repeat("-1, ", maxCachedText/4) + "-1)"
+	var n int
+	if err := db.QueryRow(long).Scan(&n); err != nil || n != 5 {
+		t.Fatalf("a long text: %d %v", n, err)
+	}
+	if got := cached(t, db); got != before {
+		t.Fatalf("a %d-byte text was cached", len(long))
 	}
 }
