@@ -322,6 +322,17 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, m Meta, tok, na
 		s.passkeyRefused(ctx, "registration", err)
 		return nil, passkeyInvalid("passkey_invalid")
 	}
+	p, err := s.storePasskey(ctx, m, u, cred, name)
+	if err != nil {
+		return nil, err
+	}
+	info := passkeyInfo(p)
+	return &info, nil
+}
+
+// storePasskey stores the credential a registration ceremony verified as
+// u's passkey named name, with its enrolment's audit and webhook events.
+func (s *Service) storePasskey(ctx context.Context, m Meta, u *userpool.User, cred *webauthn.Credential, name string) (*userpool.Passkey, error) {
 	p := &userpool.Passkey{
 		ID: newID(), PoolID: u.PoolID, UserID: u.ID, CredentialID: cred.ID, PublicKey: cred.PublicKey,
 		AttestationType: cred.AttestationType, AttestationFormat: cred.AttestationFormat, AAGUID: cred.Authenticator.AAGUID,
@@ -338,8 +349,7 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, m Meta, tok, na
 		s.mfaEvent(api.EventUserMFAEnrolled, m, u, userpool.FactorPasskey)); err != nil {
 		return nil, err
 	}
-	info := passkeyInfo(p)
-	return &info, nil
+	return p, nil
 }
 
 // passkeyRefused logs why the library refused an answer (never the

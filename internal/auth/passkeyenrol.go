@@ -9,7 +9,6 @@ import (
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
 
-	"github.com/authpool/authpool/api"
 	"github.com/authpool/authpool/internal/userpool"
 )
 
@@ -123,20 +122,8 @@ func (s *Service) FinishPasskeyEnrolmentMFA(ctx context.Context, m Meta, mfaToke
 		s.passkeyRefused(ctx, "mfa enrolment", err)
 		return nil, wrong("passkey_invalid")
 	}
-	p := &userpool.Passkey{
-		ID: newID(), PoolID: u.PoolID, UserID: u.ID, CredentialID: cred.ID, PublicKey: cred.PublicKey,
-		AttestationType: cred.AttestationType, AttestationFormat: cred.AttestationFormat, AAGUID: cred.Authenticator.AAGUID,
-		SignCount: cred.Authenticator.SignCount, UserPresent: cred.Flags.UserPresent, UserVerified: cred.Flags.UserVerified,
-		BackupEligible: cred.Flags.BackupEligible, BackupState: cred.Flags.BackupState, Name: name, CreatedAt: s.now().UTC(),
-	}
-	for _, t := range cred.Transport {
-		if len(p.Transports) < 8 && len(t) <= 32 {
-			p.Transports = append(p.Transports, string(t))
-		}
-	}
-	if err := s.store.CreatePasskey(ctx, p,
-		s.auditEvent(m, u.PoolID, u.ID, auditMFAEnrol, map[string]string{"factor": userpool.FactorPasskey, "passkey": p.ID}),
-		s.mfaEvent(api.EventUserMFAEnrolled, m, u, userpool.FactorPasskey)); err != nil {
+	p, err := s.storePasskey(ctx, m, u, cred, name)
+	if err != nil {
 		return nil, err
 	}
 	m.mfa = &mfaPass{challenge: c, factor: userpool.FactorPasskey}
