@@ -146,17 +146,26 @@ func (s *Service) usableFactors(ctx context.Context, u *userpool.User) ([]string
 	return kinds, nil
 }
 
+// mfaRequired says whether u must pass a second factor at this login:
+// the pool's policy, the administrator's flag for u, or the request's
+// acr_values.
+func (s *Service) mfaRequired(ctx context.Context, m Meta, set userpool.PoolSettings, u *userpool.User) (bool, error) {
+	if set.MFAPolicy == userpool.MFARequired || m.RequireMFA {
+		return true, nil
+	}
+	return s.store.MFARequiredFor(ctx, u.PoolID, u.ID)
+}
+
 // mfaGate decides whether the login of u (first factor proven by method)
 // must pass a second factor. When it must, it stores a challenge (with
 // the login's counter resets in extra, and the password rehash the login
 // would have written) and returns the 1635 answer carrying its token;
 // otherwise nil.
 func (s *Service) mfaGate(ctx context.Context, m Meta, set userpool.PoolSettings, u *userpool.User, method, rehashTo string, extra []userpool.Record) error {
-	flag, err := s.store.MFARequiredFor(ctx, u.PoolID, u.ID)
+	required, err := s.mfaRequired(ctx, m, set, u)
 	if err != nil {
 		return err
 	}
-	required := set.MFAPolicy == userpool.MFARequired || flag || m.RequireMFA
 	if !required && set.MFAPolicy != userpool.MFAOptional {
 		return nil
 	}

@@ -330,6 +330,18 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, m Meta, tok, na
 	return &info, nil
 }
 
+// wrongPasskey counts a passkey answer that did not verify as a wrong
+// second factor of challenge c, answered as 6006 passkey_invalid rather
+// than as a wrong code.
+func (s *Service) wrongPasskey(ctx context.Context, m Meta, c *userpool.MFAChallenge, u *userpool.User, reason string) error {
+	err := s.wrongFactor(ctx, m, c, u, userpool.FactorPasskey, reason)
+	var e *userpool.Error
+	if errors.As(err, &e) && e.Code == userpool.CodeMFAWrongCode {
+		e.Code, e.Message = userpool.CodePasskeyInvalid, "the passkey could not be verified"
+	}
+	return err
+}
+
 // storePasskey stores the credential a registration ceremony verified as
 // u's passkey named name, with its enrolment's audit and webhook events.
 func (s *Service) storePasskey(ctx context.Context, m Meta, u *userpool.User, cred *webauthn.Credential, name string) (*userpool.Passkey, error) {
@@ -623,14 +635,7 @@ func (s *Service) FinishPasskeyMFA(ctx context.Context, m Meta, mfaToken string,
 	if !containsKind(kinds, userpool.FactorPasskey) {
 		return nil, errMFANotEnrolled
 	}
-	wrong := func(reason string) error {
-		err := s.wrongFactor(ctx, m, c, u, userpool.FactorPasskey, reason)
-		var e *userpool.Error
-		if errors.As(err, &e) && e.Code == userpool.CodeMFAWrongCode {
-			e.Code, e.Message = userpool.CodePasskeyInvalid, "the passkey could not be verified"
-		}
-		return err
-	}
+	wrong := func(reason string) error { return s.wrongPasskey(ctx, m, c, u, reason) }
 	parsed, err := protocol.ParseCredentialRequestResponseBytes(credential)
 	if err != nil {
 		s.passkeyRefused(ctx, "mfa", err)

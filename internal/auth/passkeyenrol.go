@@ -3,7 +3,6 @@ package auth
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 
 	"github.com/go-webauthn/webauthn/protocol"
@@ -93,14 +92,7 @@ func (s *Service) FinishPasskeyEnrolmentMFA(ctx context.Context, m Meta, mfaToke
 		return nil, err
 	}
 	m.flow = flow{method: c.Method}
-	wrong := func(reason string) error {
-		err := s.wrongFactor(ctx, m, c, u, userpool.FactorPasskey, reason)
-		var e *userpool.Error
-		if errors.As(err, &e) && e.Code == userpool.CodeMFAWrongCode {
-			e.Code, e.Message = userpool.CodePasskeyInvalid, "the passkey could not be verified"
-		}
-		return err
-	}
+	wrong := func(reason string) error { return s.wrongPasskey(ctx, m, c, u, reason) }
 	parsed, err := protocol.ParseCredentialCreationResponseBytes(credential)
 	if err != nil {
 		s.passkeyRefused(ctx, "mfa enrolment", err)

@@ -589,12 +589,9 @@ func (s *Service) socialFirst(ctx context.Context, m Meta, pool *userpool.Pool, 
 // wouldEnrol says whether a login of u must enrol a second factor before
 // it completes (mfaGate's enrolment case).
 func (s *Service) wouldEnrol(ctx context.Context, m Meta, set userpool.PoolSettings, u *userpool.User) (bool, error) {
-	flag, err := s.store.MFARequiredFor(ctx, u.PoolID, u.ID)
-	if err != nil {
+	required, err := s.mfaRequired(ctx, m, set, u)
+	if err != nil || !required {
 		return false, err
-	}
-	if set.MFAPolicy != userpool.MFARequired && !flag && !m.RequireMFA {
-		return false, nil
 	}
 	kinds, err := s.usableFactors(ctx, u)
 	if err != nil {

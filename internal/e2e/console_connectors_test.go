@@ -100,6 +100,18 @@ func TestConsoleConnectors(t *testing.T) {
 		if cs := must[[]client.Connector](t)(in.admin().ListConnectors(ctx, "default")); len(cs) != 0 {
 			t.Fatalf("after deletion: %+v", cs)
 		}
+
+		// A preset's settings form, saved as the page shows it: the
+		// fields it does not use stay empty, its secret stays.
+		must[*client.Connector](t)(in.admin().CreateConnector(ctx, "default", client.CreateConnectorRequest{
+			ID: "github", Type: "github", Label: "GitHub", ClientID: "gh-app", ClientSecret: "gh-secret",
+		}))
+		if a := c.post("/pools/default/connectors/github", url.Values{"label": {"GitHub (work)"}, "clientId": {"gh-app"}, "scopes": {"read:user user:email"}}); a.Status != http.StatusSeeOther {
+			t.Fatalf("saving a preset: %d %s", a.Status, a.Body)
+		}
+		if got := must[*client.Connector](t)(in.admin().GetConnector(ctx, "default", "github")); got.Label != "GitHub (work)" || !got.HasSecret || got.Type != "github" {
+			t.Fatalf("the preset after saving: %+v", got)
+		}
 		in.Outbox.noLeak(t, secret)
 	})
 }

@@ -104,6 +104,17 @@ func (s *Service) renderMFAEnrol(w http.ResponseWriter, r *http.Request, pc *pag
 	})
 }
 
+// mfaEnrolAgain shows the enrolment step again with msg and the same
+// TOTP secret (the token still lives).
+func (s *Service) mfaEnrolAgain(w http.ResponseWriter, r *http.Request, pc *pageCtx, m auth.Meta, tok string, status int, msg string, left int) {
+	e, err := s.d.Auth.PendingTOTPEnrolment(r.Context(), m, tok)
+	if err != nil {
+		s.mfaFailed(w, r, pc, err)
+		return
+	}
+	s.renderMFAEnrol(w, r, pc, status, msg, tok, e, left)
+}
+
 // mfaEnrolSubmit confirms the enrolment with the app's first code, which
 // also completes the login (auth.ConfirmTOTP with the MFA token).
 func (s *Service) mfaEnrolSubmit(w http.ResponseWriter, r *http.Request, p *poolOP) {
@@ -118,15 +129,7 @@ func (s *Service) mfaEnrolSubmit(w http.ResponseWriter, r *http.Request, p *pool
 		s.mfaFailed(w, r, pc, err)
 		return
 	}
-	// again shows the same secret with msg (the token still lives).
-	again := func(status int, msg string, left int) {
-		e, err := s.d.Auth.PendingTOTPEnrolment(r.Context(), m, tok)
-		if err != nil {
-			s.mfaFailed(w, r, pc, err)
-			return
-		}
-		s.renderMFAEnrol(w, r, pc, status, msg, tok, e, left)
-	}
+	again := func(status int, msg string, left int) { s.mfaEnrolAgain(w, r, pc, m, tok, status, msg, left) }
 	code := strings.TrimSpace(r.PostForm.Get("code"))
 	if code == "" {
 		again(http.StatusBadRequest, web.T(pc.lang, "error.missing"), 0)
@@ -215,14 +218,7 @@ func (s *Service) mfaEnrolPasskeySubmit(w http.ResponseWriter, r *http.Request, 
 		s.mfaFailed(w, r, pc, err)
 		return
 	}
-	again := func(status int, msg string, left int) {
-		e, err := s.d.Auth.PendingTOTPEnrolment(r.Context(), m, tok)
-		if err != nil {
-			s.mfaFailed(w, r, pc, err)
-			return
-		}
-		s.renderMFAEnrol(w, r, pc, status, msg, tok, e, left)
-	}
+	again := func(status int, msg string, left int) { s.mfaEnrolAgain(w, r, pc, m, tok, status, msg, left) }
 	cred := r.PostForm.Get("credential")
 	if cred == "" {
 		again(http.StatusBadRequest, web.T(pc.lang, "error.missing"), 0)

@@ -254,11 +254,11 @@ func (s *Store) AnyMFARequired(ctx context.Context, poolID string) (bool, error)
 	if s.d.name == "postgres" {
 		q = "SELECT EXISTS (SELECT 1 FROM mfa_users WHERE pool_id = ? AND required)"
 	}
-	var any bool
-	if err := s.read.QueryRowContext(ctx, s.d.q(q), poolID).Scan(boolDest{&any}); err != nil {
+	var found bool
+	if err := s.read.QueryRowContext(ctx, s.d.q(q), poolID).Scan(boolDest{&found}); err != nil {
 		return false, fmt.Errorf("sqlstore: any mfa required: %w", err)
 	}
-	return any, nil
+	return found, nil
 }
 
 // SetMFARequired upserts the flag.
